@@ -1,0 +1,164 @@
+from switchyard.llm.v1 import error_pb2 as _error_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AuthenticateRequest(_message.Message):
+    __slots__ = ("credential",)
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    credential: str
+    def __init__(self, credential: _Optional[str] = ...) -> None: ...
+
+class RateLimits(_message.Message):
+    __slots__ = ("rpm_limit", "tpm_limit", "max_parallel_requests")
+    RPM_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    TPM_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MAX_PARALLEL_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    rpm_limit: int
+    tpm_limit: int
+    max_parallel_requests: int
+    def __init__(self, rpm_limit: _Optional[int] = ..., tpm_limit: _Optional[int] = ..., max_parallel_requests: _Optional[int] = ...) -> None: ...
+
+class Principal(_message.Message):
+    __slots__ = ("account_id", "key_hash", "key_alias", "team_id", "user_id", "org_id", "is_admin", "models", "limits", "has_budget", "guardrails", "metadata_json", "cache_ttl_seconds", "expires_at")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_HASH_FIELD_NUMBER: _ClassVar[int]
+    KEY_ALIAS_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    IS_ADMIN_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    HAS_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    GUARDRAILS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    CACHE_TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    key_hash: str
+    key_alias: str
+    team_id: str
+    user_id: str
+    org_id: str
+    is_admin: bool
+    models: _containers.RepeatedScalarFieldContainer[str]
+    limits: RateLimits
+    has_budget: bool
+    guardrails: _containers.RepeatedScalarFieldContainer[str]
+    metadata_json: bytes
+    cache_ttl_seconds: int
+    expires_at: int
+    def __init__(self, account_id: _Optional[str] = ..., key_hash: _Optional[str] = ..., key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., is_admin: _Optional[bool] = ..., models: _Optional[_Iterable[str]] = ..., limits: _Optional[_Union[RateLimits, _Mapping]] = ..., has_budget: _Optional[bool] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., cache_ttl_seconds: _Optional[int] = ..., expires_at: _Optional[int] = ...) -> None: ...
+
+class AuthenticateResponse(_message.Message):
+    __slots__ = ("principal", "error")
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    principal: Principal
+    error: _error_pb2.Error
+    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
+
+class KeySettings(_message.Message):
+    __slots__ = ("key_alias", "team_id", "user_id", "org_id", "models", "max_budget", "budget_duration", "limits", "guardrails", "metadata_json", "duration", "blocked", "tags")
+    KEY_ALIAS_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    MAX_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_DURATION_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    GUARDRAILS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    BLOCKED_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    key_alias: str
+    team_id: str
+    user_id: str
+    org_id: str
+    models: _containers.RepeatedScalarFieldContainer[str]
+    max_budget: str
+    budget_duration: str
+    limits: RateLimits
+    guardrails: _containers.RepeatedScalarFieldContainer[str]
+    metadata_json: bytes
+    duration: str
+    blocked: bool
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., max_budget: _Optional[str] = ..., budget_duration: _Optional[str] = ..., limits: _Optional[_Union[RateLimits, _Mapping]] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., duration: _Optional[str] = ..., blocked: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GenerateKeyRequest(_message.Message):
+    __slots__ = ("caller", "settings", "key")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    settings: KeySettings
+    key: str
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., settings: _Optional[_Union[KeySettings, _Mapping]] = ..., key: _Optional[str] = ...) -> None: ...
+
+class KeyInfo(_message.Message):
+    __slots__ = ("key_hash", "key_name", "account_id", "settings", "created_at", "expires_at", "spend")
+    KEY_HASH_FIELD_NUMBER: _ClassVar[int]
+    KEY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    SPEND_FIELD_NUMBER: _ClassVar[int]
+    key_hash: str
+    key_name: str
+    account_id: str
+    settings: KeySettings
+    created_at: int
+    expires_at: int
+    spend: str
+    def __init__(self, key_hash: _Optional[str] = ..., key_name: _Optional[str] = ..., account_id: _Optional[str] = ..., settings: _Optional[_Union[KeySettings, _Mapping]] = ..., created_at: _Optional[int] = ..., expires_at: _Optional[int] = ..., spend: _Optional[str] = ...) -> None: ...
+
+class GenerateKeyResponse(_message.Message):
+    __slots__ = ("key", "error", "info")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    error: _error_pb2.Error
+    info: KeyInfo
+    def __init__(self, key: _Optional[str] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ..., info: _Optional[_Union[KeyInfo, _Mapping]] = ...) -> None: ...
+
+class GetKeyRequest(_message.Message):
+    __slots__ = ("caller", "key")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    key: str
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., key: _Optional[str] = ...) -> None: ...
+
+class GetKeyResponse(_message.Message):
+    __slots__ = ("info", "error")
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    info: KeyInfo
+    error: _error_pb2.Error
+    def __init__(self, info: _Optional[_Union[KeyInfo, _Mapping]] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
+
+class DeleteKeysRequest(_message.Message):
+    __slots__ = ("caller", "keys")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteKeysResponse(_message.Message):
+    __slots__ = ("deleted_key_hashes", "error")
+    DELETED_KEY_HASHES_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    deleted_key_hashes: _containers.RepeatedScalarFieldContainer[str]
+    error: _error_pb2.Error
+    def __init__(self, deleted_key_hashes: _Optional[_Iterable[str]] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...

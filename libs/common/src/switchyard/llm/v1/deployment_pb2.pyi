@@ -1,0 +1,58 @@
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Deployment(_message.Message):
+    __slots__ = ("id", "model_group", "provider", "model", "api_base", "timeout_seconds", "stream_timeout_seconds", "drop_params", "params_json", "pricing", "max_input_tokens", "max_output_tokens")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_GROUP_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    API_BASE_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    STREAM_TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    DROP_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
+    PRICING_FIELD_NUMBER: _ClassVar[int]
+    MAX_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    model_group: str
+    provider: str
+    model: str
+    api_base: str
+    timeout_seconds: float
+    stream_timeout_seconds: float
+    drop_params: bool
+    params_json: bytes
+    pricing: Pricing
+    max_input_tokens: int
+    max_output_tokens: int
+    def __init__(self, id: _Optional[str] = ..., model_group: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., api_base: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., stream_timeout_seconds: _Optional[float] = ..., drop_params: _Optional[bool] = ..., params_json: _Optional[bytes] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., max_input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ...) -> None: ...
+
+class Pricing(_message.Message):
+    __slots__ = ("base_model", "input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost", "output_cost_per_reasoning_token", "input_cost_per_second", "output_cost_per_second", "admission_input_cost_per_token", "admission_output_cost_per_token")
+    BASE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    INPUT_COST_PER_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_COST_PER_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CACHE_READ_INPUT_TOKEN_COST_FIELD_NUMBER: _ClassVar[int]
+    CACHE_CREATION_INPUT_TOKEN_COST_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_COST_PER_REASONING_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    INPUT_COST_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_COST_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    ADMISSION_INPUT_COST_PER_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ADMISSION_OUTPUT_COST_PER_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    base_model: str
+    input_cost_per_token: float
+    output_cost_per_token: float
+    cache_read_input_token_cost: float
+    cache_creation_input_token_cost: float
+    output_cost_per_reasoning_token: float
+    input_cost_per_second: float
+    output_cost_per_second: float
+    admission_input_cost_per_token: float
+    admission_output_cost_per_token: float
+    def __init__(self, base_model: _Optional[str] = ..., input_cost_per_token: _Optional[float] = ..., output_cost_per_token: _Optional[float] = ..., cache_read_input_token_cost: _Optional[float] = ..., cache_creation_input_token_cost: _Optional[float] = ..., output_cost_per_reasoning_token: _Optional[float] = ..., input_cost_per_second: _Optional[float] = ..., output_cost_per_second: _Optional[float] = ..., admission_input_cost_per_token: _Optional[float] = ..., admission_output_cost_per_token: _Optional[float] = ...) -> None: ...

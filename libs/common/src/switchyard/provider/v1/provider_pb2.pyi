@@ -1,0 +1,125 @@
+from switchyard.llm.v1 import chat_pb2 as _chat_pb2
+from switchyard.llm.v1 import deployment_pb2 as _deployment_pb2
+from switchyard.llm.v1 import embeddings_pb2 as _embeddings_pb2
+from switchyard.llm.v1 import error_pb2 as _error_pb2
+from switchyard.llm.v1 import images_pb2 as _images_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CallStats(_message.Message):
+    __slots__ = ("cost_usd", "upstream_ms", "ttft_ms", "rate_limit_headers", "provider_request_id")
+    class RateLimitHeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    COST_USD_FIELD_NUMBER: _ClassVar[int]
+    UPSTREAM_MS_FIELD_NUMBER: _ClassVar[int]
+    TTFT_MS_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    cost_usd: str
+    upstream_ms: float
+    ttft_ms: float
+    rate_limit_headers: _containers.ScalarMap[str, str]
+    provider_request_id: str
+    def __init__(self, cost_usd: _Optional[str] = ..., upstream_ms: _Optional[float] = ..., ttft_ms: _Optional[float] = ..., rate_limit_headers: _Optional[_Mapping[str, str]] = ..., provider_request_id: _Optional[str] = ...) -> None: ...
+
+class ChatRequest(_message.Message):
+    __slots__ = ("deployment", "request", "call_id")
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    deployment: _deployment_pb2.Deployment
+    request: _chat_pb2.ChatCompletionRequest
+    call_id: str
+    def __init__(self, deployment: _Optional[_Union[_deployment_pb2.Deployment, _Mapping]] = ..., request: _Optional[_Union[_chat_pb2.ChatCompletionRequest, _Mapping]] = ..., call_id: _Optional[str] = ...) -> None: ...
+
+class ChatResponse(_message.Message):
+    __slots__ = ("completion", "error", "stats")
+    COMPLETION_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    completion: _chat_pb2.ChatCompletion
+    error: _error_pb2.Error
+    stats: CallStats
+    def __init__(self, completion: _Optional[_Union[_chat_pb2.ChatCompletion, _Mapping]] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ..., stats: _Optional[_Union[CallStats, _Mapping]] = ...) -> None: ...
+
+class ChatStreamRequest(_message.Message):
+    __slots__ = ("deployment", "request", "call_id")
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    deployment: _deployment_pb2.Deployment
+    request: _chat_pb2.ChatCompletionRequest
+    call_id: str
+    def __init__(self, deployment: _Optional[_Union[_deployment_pb2.Deployment, _Mapping]] = ..., request: _Optional[_Union[_chat_pb2.ChatCompletionRequest, _Mapping]] = ..., call_id: _Optional[str] = ...) -> None: ...
+
+class StreamEnd(_message.Message):
+    __slots__ = ("usage", "stats")
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    usage: _chat_pb2.Usage
+    stats: CallStats
+    def __init__(self, usage: _Optional[_Union[_chat_pb2.Usage, _Mapping]] = ..., stats: _Optional[_Union[CallStats, _Mapping]] = ...) -> None: ...
+
+class ChatStreamResponse(_message.Message):
+    __slots__ = ("chunk", "error", "end", "stats", "usage")
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    chunk: _chat_pb2.ChatCompletionChunk
+    error: _error_pb2.Error
+    end: StreamEnd
+    stats: CallStats
+    usage: _chat_pb2.Usage
+    def __init__(self, chunk: _Optional[_Union[_chat_pb2.ChatCompletionChunk, _Mapping]] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ..., end: _Optional[_Union[StreamEnd, _Mapping]] = ..., stats: _Optional[_Union[CallStats, _Mapping]] = ..., usage: _Optional[_Union[_chat_pb2.Usage, _Mapping]] = ...) -> None: ...
+
+class EmbedRequest(_message.Message):
+    __slots__ = ("deployment", "request", "call_id")
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    deployment: _deployment_pb2.Deployment
+    request: _embeddings_pb2.EmbeddingRequest
+    call_id: str
+    def __init__(self, deployment: _Optional[_Union[_deployment_pb2.Deployment, _Mapping]] = ..., request: _Optional[_Union[_embeddings_pb2.EmbeddingRequest, _Mapping]] = ..., call_id: _Optional[str] = ...) -> None: ...
+
+class EmbedResponse(_message.Message):
+    __slots__ = ("embeddings", "error", "stats")
+    EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    embeddings: _embeddings_pb2.EmbeddingResponse
+    error: _error_pb2.Error
+    stats: CallStats
+    def __init__(self, embeddings: _Optional[_Union[_embeddings_pb2.EmbeddingResponse, _Mapping]] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ..., stats: _Optional[_Union[CallStats, _Mapping]] = ...) -> None: ...
+
+class GenerateImageRequest(_message.Message):
+    __slots__ = ("deployment", "request", "call_id")
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    deployment: _deployment_pb2.Deployment
+    request: _images_pb2.ImageGenerationRequest
+    call_id: str
+    def __init__(self, deployment: _Optional[_Union[_deployment_pb2.Deployment, _Mapping]] = ..., request: _Optional[_Union[_images_pb2.ImageGenerationRequest, _Mapping]] = ..., call_id: _Optional[str] = ...) -> None: ...
+
+class GenerateImageResponse(_message.Message):
+    __slots__ = ("images", "error", "stats")
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    images: _images_pb2.ImageGenerationResponse
+    error: _error_pb2.Error
+    stats: CallStats
+    def __init__(self, images: _Optional[_Union[_images_pb2.ImageGenerationResponse, _Mapping]] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ..., stats: _Optional[_Union[CallStats, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,86 @@
+"""One table from error kind to HTTP status, OpenAI error ``type`` and gRPC status code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from switchyard.llm.v1 import error_pb2
+
+Kind = error_pb2.ErrorKind
+Error = error_pb2.Error
+
+# kind → (HTTP status, OpenAI error type, gRPC status)
+_TABLE: dict[int, tuple[int, str, grpc.StatusCode]] = {
+    Kind.ERROR_KIND_BAD_REQUEST: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    Kind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    Kind.ERROR_KIND_CONTENT_POLICY_VIOLATION: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    Kind.ERROR_KIND_UNSUPPORTED_PARAMS: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    Kind.ERROR_KIND_GUARDRAIL_BLOCKED: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    Kind.ERROR_KIND_AUTHENTICATION: (401, "auth_error", grpc.StatusCode.UNAUTHENTICATED),
+    Kind.ERROR_KIND_PERMISSION_DENIED: (403, "permission_error", grpc.StatusCode.PERMISSION_DENIED),
+    Kind.ERROR_KIND_NOT_FOUND: (404, "not_found_error", grpc.StatusCode.NOT_FOUND),
+    Kind.ERROR_KIND_TIMEOUT: (408, "timeout_error", grpc.StatusCode.DEADLINE_EXCEEDED),
+    Kind.ERROR_KIND_UNPROCESSABLE: (422, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    Kind.ERROR_KIND_RATE_LIMIT: (429, "rate_limit_error", grpc.StatusCode.RESOURCE_EXHAUSTED),
+    Kind.ERROR_KIND_BUDGET_EXCEEDED: (429, "budget_exceeded", grpc.StatusCode.RESOURCE_EXHAUSTED),
+    Kind.ERROR_KIND_NO_DEPLOYMENTS: (429, "rate_limit_error", grpc.StatusCode.RESOURCE_EXHAUSTED),
+    Kind.ERROR_KIND_INTERNAL_SERVER: (500, "server_error", grpc.StatusCode.INTERNAL),
+    Kind.ERROR_KIND_API_CONNECTION: (500, "api_connection_error", grpc.StatusCode.UNAVAILABLE),
+    Kind.ERROR_KIND_BAD_GATEWAY: (502, "server_error", grpc.StatusCode.UNAVAILABLE),
+    Kind.ERROR_KIND_SERVICE_UNAVAILABLE: (503, "service_unavailable_error", grpc.StatusCode.UNAVAILABLE),
+}
+_DEFAULT = (500, "server_error", grpc.StatusCode.INTERNAL)
+
+
+def http_status(kind: int) -> int:
+    return _TABLE.get(kind, _DEFAULT)[0]
+
+
+def grpc_status(kind: int) -> grpc.StatusCode:
+    return _TABLE.get(kind, _DEFAULT)[2]
+
+
+def make_error(
+    kind: int,
+    message: str,
+    *,
+    param: str = "",
+    code: str = "",
+    retry_after: float | None = None,
+    provider: str = "",
+    details_json: bytes = b"",
+    status: int | None = None,
+) -> error_pb2.Error:
+    """A typed error; ``status`` overrides the kind's usual HTTP status (e.g. 503 vs 500)."""
+    st, typ, _ = _TABLE.get(kind, _DEFAULT)
+    st = status or st
+    err = error_pb2.Error(
+        kind=kind,
+        http_status=st,
+        message=message,
+        type=typ,
+        param=param,  # type: ignore[arg-type]
+        code=code or str(st),
+        provider=provider,
+        provider_details_json=details_json,
+    )
+    if retry_after is not None:
+        err.retry_after_seconds = retry_after
+    return err
+
+
+def openai_error_body(err: error_pb2.Error) -> dict[str, Any]:
+    """OpenAI's error JSON: ``{"error": {"message", "type", "param", "code"}}``, ``code`` a string."""
+    status = err.http_status or http_status(err.kind)
+    body: dict[str, Any] = {
+        "message": err.message,
+        "type": err.type or _TABLE.get(err.kind, _DEFAULT)[1],
+        "param": err.param or None,
+        "code": err.code or str(status),
+    }
+    if err.provider_details_json:
+        import orjson
+
+        body["provider_specific_fields"] = orjson.loads(err.provider_details_json)
+    return {"error": body}

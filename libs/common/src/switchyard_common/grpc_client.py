@@ -1,0 +1,34 @@
+"""Long-lived gRPC channels to peer services: bounded message size, keepalive, fast reconnects
+(a restarted peer is usable again within about a second) and trace propagation."""
+
+from __future__ import annotations
+
+import grpc
+
+from switchyard_common.grpc_server import MAX_MESSAGE_BYTES
+
+
+def _client_interceptors() -> list[grpc.aio.ClientInterceptor]:
+    from opentelemetry.instrumentation.grpc import aio_client_interceptors
+
+    return list(aio_client_interceptors())
+
+
+def channel(address: str) -> grpc.aio.Channel:
+    """An insecure channel to ``host:port`` inside the cluster (mTLS is the mesh's job)."""
+    return grpc.aio.insecure_channel(
+        address,
+        options=[
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.keepalive_timeout_ms", 5_000),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            ("grpc.min_reconnect_backoff_ms", 100),
+            ("grpc.max_reconnect_backoff_ms", 1_000),
+            # Retries are the edge's decision (plans, budgets), never the transport's.
+            ("grpc.enable_retries", 0),
+        ],
+        interceptors=_client_interceptors(),
+    )

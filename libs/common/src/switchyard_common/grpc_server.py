@@ -1,0 +1,109 @@
+"""grpc.aio server bootstrap: standard health service, tracing interceptor, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+Register = Callable[[grpc.aio.Server], None]
+Hook = Callable[[], Awaitable[None]]
+
+
+def _server_interceptors() -> list[grpc.aio.ServerInterceptor]:
+    from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+    return [aio_server_interceptor()]
+
+
+class GrpcService:
+    """One gRPC server with the health service. ``register`` adds the service's servicers;
+    ``service_names`` are the fully-qualified names reported SERVING once started."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        register: Register,
+        service_names: Sequence[str],
+        grace_seconds: float = 10.0,
+        max_concurrent_rpcs: int | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._register = register
+        self._names = list(service_names)
+        self._grace = grace_seconds
+        self._health = health.aio.HealthServicer()
+        self._server = grpc.aio.server(
+            interceptors=_server_interceptors(),
+            options=[
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.keepalive_permit_without_calls", 1),
+                ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+                ("grpc.so_reuseport", 0),
+            ],
+            maximum_concurrent_rpcs=max_concurrent_rpcs,
+        )
+        self.bound_port = 0
+
+    async def start(self) -> None:
+        self._register(self._server)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        self.bound_port = self._server.add_insecure_port(f"{self.host}:{self.port}")
+        if not self.bound_port:
+            raise RuntimeError(f"cannot bind gRPC port {self.host}:{self.port}")
+        await self._server.start()
+        await self.set_serving(True)
+        log.info("gRPC server listening", extra={"port": self.bound_port, "services": self._names})
+
+    async def set_serving(self, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ["", *self._names]:
+            await self._health.set(name, status)
+
+    async def stop(self) -> None:
+        """Stop accepting calls, let in-flight ones finish within the grace period."""
+        await self.set_serving(False)
+        await self._server.stop(self._grace)
+
+    async def wait(self) -> None:
+        await self._server.wait_for_termination()
+
+
+async def wait_for_shutdown_signal() -> None:
+    """Return on SIGTERM or SIGINT."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
+
+
+async def run_until_signalled(
+    service: GrpcService, *, on_start: Sequence[Hook] = (), on_stop: Sequence[Hook] = ()
+) -> None:
+    """Run start hooks, serve until SIGTERM/SIGINT, then drain and run stop hooks in order."""
+    for hook in on_start:
+        await hook()
+    await service.start()
+    await wait_for_shutdown_signal()
+    log.info("shutting down")
+    await service.stop()
+    for hook in on_stop:
+        try:
+            await hook()
+        except Exception:
+            log.exception("shutdown hook failed")

@@ -1,0 +1,96 @@
+"""Typed settings: one ``Settings`` class per service, read from the environment only here."""
+
+from __future__ import annotations
+
+import sys
+from typing import TypeVar
+
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from switchyard_common.kafka import KafkaSettings
+
+
+class CommonSettings(BaseSettings):
+    """Settings every service has. Subclasses add their own fields and set ``service_name``."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    service_name: str = "switchyard"
+    log_level: str = "INFO"
+    # Address the service binds to. Containers use 0.0.0.0; the local stack uses 127.0.0.1.
+    bind_host: str = "0.0.0.0"
+    # Port of the Prometheus /metrics endpoint; 0 turns it off (the edge serves it on HTTP_PORT).
+    metrics_port: int = 0
+    # Seconds a SIGTERM gives in-flight calls to finish before the process exits.
+    shutdown_grace_seconds: float = 10.0
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S]) -> S:
+    """Build settings from the environment; a missing or invalid one stops the process with a
+    message naming the variable (never its value, which may be a secret)."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper()
+            reason = "is required" if err["type"] == "missing" else err["msg"]
+            lines.append(f"  {name}: {reason}")
+        sys.stderr.write(f"{cls.__module__}: invalid configuration\n" + "\n".join(lines) + "\n")
+        raise SystemExit(2) from None
+
+
+class DatabaseEnv(BaseSettings):
+    """PostgreSQL settings (``DATABASE_URL`` is required and secret)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    database_url: SecretStr
+    database_pool_max_size: int = 10
+    # Apply pending migrations at start (the Helm chart runs them in a hook Job instead).
+    migrate_on_start: bool = True
+
+
+class RedisEnv(BaseSettings):
+    """Redis settings; every command has a short deadline so an outage never hangs a request."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    redis_url: SecretStr
+    redis_socket_timeout_seconds: float = 0.25
+    redis_max_connections: int = 64
+
+
+class KafkaEnv(BaseSettings):
+    """Kafka connection settings (``KAFKA_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    kafka_bootstrap_servers: str
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    kafka_topic_prefix: str = ""
+    kafka_topic_partitions: int = 3
+    kafka_replication_factor: int = 1
+    # Where produced events wait on disk while Kafka is unreachable (and across restarts).
+    event_spool_dir: str = "/var/lib/switchyard/spool"
+
+    def kafka(self) -> KafkaSettings:
+        return KafkaSettings(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
+            ssl_cafile=self.kafka_ssl_cafile,
+            topic_prefix=self.kafka_topic_prefix,
+            topic_partitions=self.kafka_topic_partitions,
+            replication_factor=self.kafka_replication_factor,
+        )

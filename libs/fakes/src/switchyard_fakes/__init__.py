@@ -1,0 +1,1 @@
+"""Fake LLM provider servers speaking each provider's real wire format."""

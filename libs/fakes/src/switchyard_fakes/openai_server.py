@@ -1,0 +1,266 @@
+"""An OpenAI-compatible server (``/v1/chat/completions``, ``/v1/embeddings``, ``/v1/models``)
+that answers instantly and deterministically, streams SSE exactly like OpenAI (role chunk,
+content chunks, finish chunk, optional usage chunk, ``[DONE]``) and fails on command:
+
+- model ``status-<code>`` (e.g. ``status-429``) always answers with that HTTP error;
+- ``POST /__script`` ``{"model": m, "responses": [{"status": 500}, {"status": 200}]}`` queues
+  outcomes for model ``m`` (then normal answers resume);
+- ``POST /__latency`` ``{"ms": 50}`` delays every answer; ``GET /__log`` returns recorded requests;
+  ``POST /__reset`` clears scripts, latency and the log.
+
+``python -m switchyard_fakes.openai_server --port 18080``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import math
+import time
+import uuid
+from collections import defaultdict, deque
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+REPLY = "Hello from the Switchyard fake upstream. This answer went through the whole gateway."
+
+
+def _count_tokens(text: str) -> int:
+    return max(1, len(text.split()))
+
+
+def _prompt_text(messages: list[Any]) -> str:
+    parts = []
+    for m in messages:
+        c = m.get("content") if isinstance(m, dict) else None
+        if isinstance(c, str):
+            parts.append(c)
+        elif isinstance(c, list):
+            parts.extend(p.get("text", "") for p in c if isinstance(p, dict))
+    return " ".join(parts)
+
+
+def _error(status: int, message: str, code: str | None = None) -> web.Response:
+    typ = {401: "invalid_request_error", 429: "rate_limit_exceeded", 400: "invalid_request_error"}.get(
+        status, "server_error"
+    )
+    headers = {"retry-after": "1"} if status == 429 else {}
+    if status == 400 and "context" in message:
+        code = "context_length_exceeded"
+    body = {"error": {"message": message, "type": typ, "param": None, "code": code}}
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json", headers=headers)
+
+
+class FakeOpenAI:
+    def __init__(self) -> None:
+        self.scripts: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
+        self.latency_ms = 0.0
+        self.log: deque[dict[str, Any]] = deque(maxlen=1000)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        for prefix in ("/v1", ""):
+            app.router.add_post(f"{prefix}/chat/completions", self.chat)
+            app.router.add_post(f"{prefix}/embeddings", self.embeddings)
+            app.router.add_get(f"{prefix}/models", self.models)
+        app.router.add_get("/health", self.health)
+        app.router.add_post("/__script", self.script)
+        app.router.add_post("/__latency", self.latency)
+        app.router.add_get("/__log", self.get_log)
+        app.router.add_post("/__reset", self.reset)
+        return app
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def script(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.scripts[body["model"]].extend(body.get("responses", []))
+        return web.json_response({"queued": len(self.scripts[body["model"]])})
+
+    async def latency(self, request: web.Request) -> web.Response:
+        self.latency_ms = float((await request.json()).get("ms", 0))
+        return web.json_response({"ms": self.latency_ms})
+
+    async def get_log(self, request: web.Request) -> web.Response:
+        return web.Response(body=orjson.dumps(list(self.log)), content_type="application/json")
+
+    async def reset(self, request: web.Request) -> web.Response:
+        self.scripts.clear()
+        self.latency_ms = 0
+        self.log.clear()
+        self.calls.clear()
+        return web.json_response({"reset": True})
+
+    async def models(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [{"id": "switchyard-fake", "object": "model", "created": 1700000000, "owned_by": "switchyard"}],
+            }
+        )
+
+    async def _planned_failure(self, model: str) -> web.Response | None:
+        self.calls[model] += 1
+        if self.latency_ms:
+            await asyncio.sleep(self.latency_ms / 1000)
+        if model.startswith("status-"):
+            status = int(model.split("-", 1)[1])
+            return _error(status, f"fake upstream answers {status} for model {model}")
+        queue = self.scripts.get(model)
+        if queue:
+            step = queue.popleft()
+            if step.get("delay_ms"):
+                await asyncio.sleep(step["delay_ms"] / 1000)
+            status = int(step.get("status", 200))
+            if status >= 400:
+                return _error(status, step.get("message", f"scripted failure {status}"))
+        return None
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return _error(400, "invalid JSON body")
+        self.log.append({"path": request.path, "headers": dict(request.headers), "body": body})
+        model = str(body.get("model", ""))
+        if not model or not isinstance(body.get("messages"), list):
+            return _error(400, "model and messages are required")
+        failure = await self._planned_failure(model)
+        if failure is not None:
+            return failure
+        prompt_tokens = _count_tokens(_prompt_text(body["messages"]))
+        text = REPLY
+        completion_tokens = _count_tokens(text)
+        cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        created = int(time.time())
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        }
+        tools = body.get("tools") or []
+        forced = body.get("tool_choice")
+        call_tool = bool(tools) and (forced == "required" or isinstance(forced, dict))
+        if not body.get("stream"):
+            message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
+            finish = "stop"
+            if call_tool:
+                name = forced["function"]["name"] if isinstance(forced, dict) else tools[0]["function"]["name"]
+                message = {
+                    "role": "assistant",
+                    "content": None,
+                    "refusal": None,
+                    "annotations": [],
+                    "tool_calls": [
+                        {
+                            "id": "call_fake_1",
+                            "type": "function",
+                            "function": {"name": name, "arguments": '{"value": 42}'},
+                        }
+                    ],
+                }
+                finish = "tool_calls"
+            out = {
+                "id": cid,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+                "usage": usage,
+                "service_tier": "default",
+                "system_fingerprint": "fp_switchyard_fake",
+            }
+            return web.Response(body=orjson.dumps(out), content_type="application/json")
+        resp = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache"})
+        await resp.prepare(request)
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        base = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "service_tier": "default",
+            "system_fingerprint": "fp_switchyard_fake",
+        }
+
+        async def send(obj: dict[str, Any]) -> None:
+            if include_usage and "usage" not in obj:
+                obj = {**obj, "usage": None}
+            await resp.write(b"data: " + orjson.dumps(obj) + b"\n\n")
+
+        await send(
+            {
+                **base,
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {"role": "assistant", "content": "", "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": None,
+                    }
+                ],
+            }
+        )
+        words = text.split(" ")
+        for i, w in enumerate(words):
+            piece = w if i == 0 else " " + w
+            await send(
+                {
+                    **base,
+                    "choices": [{"index": 0, "delta": {"content": piece}, "logprobs": None, "finish_reason": None}],
+                }
+            )
+        await send({**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}]})
+        if include_usage:
+            await send({**base, "choices": [], "usage": usage})
+        await resp.write(b"data: [DONE]\n\n")
+        await resp.write_eof()
+        return resp
+
+    async def embeddings(self, request: web.Request) -> web.Response:
+        body = orjson.loads(await request.read())
+        self.log.append({"path": request.path, "headers": dict(request.headers), "body": body})
+        model = str(body.get("model", ""))
+        failure = await self._planned_failure(model)
+        if failure is not None:
+            return failure
+        inputs = body.get("input")
+        texts = [inputs] if isinstance(inputs, str) else [str(x) for x in inputs or []]
+        dims = int(body.get("dimensions") or 8)
+        data = []
+        for i, t in enumerate(texts):
+            seed = hashlib.sha256(t.encode()).digest()
+            vec = [round(math.sin(seed[j % 32] + j), 6) for j in range(dims)]
+            data.append({"object": "embedding", "index": i, "embedding": vec})
+        tokens = sum(_count_tokens(t) for t in texts)
+        out = {
+            "object": "list",
+            "data": data,
+            "model": model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+        return web.Response(body=orjson.dumps(out), content_type="application/json")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=18080)
+    args = parser.parse_args()
+    web.run_app(FakeOpenAI().app(), host=args.host, port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Pure identity logic: no gRPC, database or Kafka imports here."""

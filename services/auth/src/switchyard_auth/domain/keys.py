@@ -1,0 +1,122 @@
+"""Virtual keys: generation, hashing, durations and the principal a key yields."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from switchyard.auth.v1 import auth_pb2
+from switchyard_common.money import format_usd, parse_usd
+
+KEY_PREFIX = "sk-"
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}
+
+
+class KeyError_(ValueError):
+    """Invalid key settings; ``param`` names the field."""
+
+    def __init__(self, message: str, param: str = "") -> None:
+        super().__init__(message)
+        self.param = param
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 hex of a key: the only form in which keys are stored."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def is_hash(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(24)
+
+
+def display_name(key: str) -> str:
+    """A non-secret label: ``sk-...abcd``."""
+    return f"{KEY_PREFIX}...{key[-4:]}"
+
+
+def same_secret(a: str, b: str) -> bool:
+    return hmac.compare_digest(hashlib.sha256(a.encode()).digest(), hashlib.sha256(b.encode()).digest())
+
+
+def parse_duration(value: str, param: str) -> int:
+    """``30s``, ``15m``, ``1h``, ``7d``, ``2w``, ``1mo`` → seconds."""
+    m = _DURATION.match(value or "")
+    if not m:
+        raise KeyError_(f"'{param}' must look like 30s, 1h, 7d or 1mo", param)
+    return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+
+
+def validate_settings(s: auth_pb2.KeySettings) -> None:
+    if s.max_budget:
+        try:
+            if parse_usd(s.max_budget) < 0:
+                raise KeyError_("'max_budget' must not be negative", "max_budget")
+        except ValueError:
+            raise KeyError_("'max_budget' must be a number", "max_budget") from None
+    if s.budget_duration:
+        parse_duration(s.budget_duration, "budget_duration")
+    if s.duration:
+        parse_duration(s.duration, "duration")
+    for name in ("rpm_limit", "tpm_limit", "max_parallel_requests"):
+        if getattr(s.limits, name) < 0:
+            raise KeyError_(f"'{name}' must not be negative", name)
+
+
+def expires_at(settings: auth_pb2.KeySettings, now: float | None = None) -> datetime | None:
+    if not settings.duration:
+        return None
+    return datetime.fromtimestamp((now or time.time()) + parse_duration(settings.duration, "duration"), UTC)
+
+
+def settings_from_row(row: Mapping[str, Any]) -> auth_pb2.KeySettings:
+    s = auth_pb2.KeySettings(
+        key_alias=row["key_alias"] or "",
+        team_id=row["team_id"] or "",
+        user_id=row["user_id"] or "",
+        org_id=row["org_id"] or "",
+        models=list(row["models"] or ()),
+        max_budget=format_usd(row["max_budget"]) if row["max_budget"] is not None else "",
+        budget_duration=row["budget_duration"] or "",
+        guardrails=list(row["guardrails"] or ()),
+        blocked=bool(row["blocked"]),
+        tags=list(row["tags"] or ()),
+        metadata_json=orjson.dumps(row["metadata"]) if row["metadata"] else b"",
+    )
+    s.limits.rpm_limit = row["rpm_limit"] or 0
+    s.limits.tpm_limit = row["tpm_limit"] or 0
+    s.limits.max_parallel_requests = row["max_parallel_requests"] or 0
+    return s
+
+
+def principal_from_row(row: Mapping[str, Any], cache_ttl: int) -> auth_pb2.Principal:
+    settings = settings_from_row(row)
+    p = auth_pb2.Principal(
+        account_id=row["account_id"],
+        key_hash=row["key_hash"],
+        key_alias=settings.key_alias,
+        team_id=settings.team_id,
+        user_id=settings.user_id,
+        org_id=settings.org_id,
+        is_admin=False,
+        models=settings.models,
+        limits=settings.limits,
+        has_budget=bool(settings.max_budget),
+        guardrails=settings.guardrails,
+        metadata_json=settings.metadata_json,
+        cache_ttl_seconds=cache_ttl,
+    )
+    if row["expires_at"] is not None:
+        p.expires_at = int(row["expires_at"].timestamp())
+    return p

@@ -1,0 +1,14 @@
+"""Settings of the copilot-budget service."""
+
+from __future__ import annotations
+
+from switchyard_common.settings import CommonSettings, DatabaseEnv, KafkaEnv, RedisEnv
+
+
+class Settings(CommonSettings, DatabaseEnv, RedisEnv, KafkaEnv):
+    service_name: str = "copilot-budget"
+    grpc_port: int = 50054
+    # Longest a reservation may live without settlement before it is released.
+    max_reservation_ttl_seconds: int = 3600
+    # Seconds a scope's limit and spend stay cached in Redis before being re-read from PostgreSQL.
+    scope_cache_seconds: int = 300

@@ -1,0 +1,1 @@
+"""Pure money logic: no gRPC, Redis, database or Kafka imports here."""

@@ -1,0 +1,120 @@
+"""gRPC BudgetService: admission by reservation, release, spend logs."""
+
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+import grpc
+import orjson
+from google.protobuf import timestamp_pb2
+from redis.exceptions import RedisError
+from switchyard.budget.v1 import budget_pb2, budget_pb2_grpc
+from switchyard.llm.v1 import error_pb2
+from switchyard_common.errors import make_error
+from switchyard_common.money import format_usd, parse_usd
+
+from switchyard_copilot_budget.clients.ledger import Ledger
+from switchyard_copilot_budget.clients.reservations import Refused, Reservations
+from switchyard_copilot_budget.domain.scopes import kind_name
+
+log = logging.getLogger(__name__)
+K = error_pb2.ErrorKind
+
+
+class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
+    def __init__(self, ledger: Ledger, reservations: Reservations, *, max_ttl: int) -> None:
+        self._ledger = ledger
+        self._reservations = reservations
+        self._max_ttl = max_ttl
+
+    async def Reserve(
+        self, request: budget_pb2.ReserveRequest, context: grpc.aio.ServicerContext
+    ) -> budget_pb2.ReserveResponse:
+        try:
+            amount = parse_usd(request.amount_usd)
+        except ValueError:
+            return budget_pb2.ReserveResponse(error=make_error(K.ERROR_KIND_BAD_REQUEST, "amount_usd is not a number"))
+        if amount < 0:
+            return budget_pb2.ReserveResponse(error=make_error(K.ERROR_KIND_BAD_REQUEST, "amount_usd is negative"))
+        if not request.account_id or not request.request_id:
+            return budget_pb2.ReserveResponse(
+                error=make_error(K.ERROR_KIND_BAD_REQUEST, "account_id and request_id are required")
+            )
+        scopes = [(kind_name(s.kind), s.id) for s in request.scopes if s.id]
+        ttl = min(max(request.ttl_seconds or 600, 1), self._max_ttl)
+        reservation_id = request.request_id
+        try:
+            await self._reservations.reserve(request.account_id, reservation_id, scopes, amount, ttl)
+        except Refused as r:
+            scope = r.scope.split(":", 3)[-1]
+            return budget_pb2.ReserveResponse(
+                admitted=False,
+                error=make_error(
+                    K.ERROR_KIND_BUDGET_EXCEEDED,
+                    f"Budget has been exceeded! {scope} spend: {r.spent} max_budget: {r.limit}",
+                ),
+            )
+        except (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            log.warning("budget store unavailable; admission refused", exc_info=True)
+            return budget_pb2.ReserveResponse(
+                admitted=False,
+                error=make_error(K.ERROR_KIND_SERVICE_UNAVAILABLE, "budget store unavailable; try again shortly"),
+            )
+        return budget_pb2.ReserveResponse(admitted=True, reservation_id=reservation_id)
+
+    async def Release(
+        self, request: budget_pb2.ReleaseRequest, context: grpc.aio.ServicerContext
+    ) -> budget_pb2.ReleaseResponse:
+        try:
+            await self._reservations.settle(request.reservation_id, request.account_id, [], parse_usd(0))
+        except (RedisError, OSError, TimeoutError):
+            log.warning("release failed; the reservation will expire on its own", exc_info=True)
+        return budget_pb2.ReleaseResponse()
+
+    async def ListSpendLogs(
+        self, request: budget_pb2.ListSpendLogsRequest, context: grpc.aio.ServicerContext
+    ) -> budget_pb2.ListSpendLogsResponse:
+        try:
+            rows = await self._ledger.spend_logs(request)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "spend ledger unavailable")
+            raise AssertionError("unreachable") from None
+        out = budget_pb2.ListSpendLogsResponse()
+        for r in rows:
+            log_ = out.logs.add(
+                request_id=r["request_id"],
+                attempt=r["attempt"],
+                event_id=r["event_id"],
+                account_id=r["account_id"],
+                call_type=r["call_type"],
+                key_hash=r["key_hash"],
+                team_id=r["team_id"],
+                user_id=r["user_id"],
+                end_user=r["end_user"],
+                model=r["model"],
+                model_group=r["model_group"],
+                deployment_id=r["deployment_id"],
+                provider=r["provider"],
+                status=r["status"],
+                spend=format_usd(r["spend"]),
+                tags=list(r["tags"]),
+                trace_id=r["trace_id"],
+                stream=r["stream"],
+                http_status=r["http_status"],
+                metadata_json=orjson.dumps(r["metadata"]) if r["metadata"] else b"",
+            )
+            log_.usage.prompt_tokens = r["prompt_tokens"]
+            log_.usage.completion_tokens = r["completion_tokens"]
+            log_.usage.total_tokens = r["total_tokens"]
+            if r["cached_tokens"] or r["cache_creation_tokens"]:
+                log_.usage.prompt_tokens_details.cached_tokens = r["cached_tokens"]
+                log_.usage.prompt_tokens_details.cache_creation_tokens = r["cache_creation_tokens"]
+            if r["reasoning_tokens"]:
+                log_.usage.completion_tokens_details.reasoning_tokens = r["reasoning_tokens"]
+            st, et = timestamp_pb2.Timestamp(), timestamp_pb2.Timestamp()
+            st.FromDatetime(r["start_time"])
+            et.FromDatetime(r["end_time"])
+            log_.start_time.CopyFrom(st)
+            log_.end_time.CopyFrom(et)
+        return out

@@ -1,0 +1,50 @@
+"""Long-lived gRPC stubs of the edge's peers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from switchyard.auth.v1 import auth_pb2_grpc
+from switchyard.budget.v1 import budget_pb2_grpc
+from switchyard.guardrail.v1 import guardrail_pb2_grpc
+from switchyard.provider.v1 import provider_pb2_grpc
+from switchyard.router.v1 import router_pb2_grpc
+from switchyard_common.grpc_client import channel
+
+from switchyard_edge.config import Settings
+
+
+@dataclass
+class Peers:
+    auth: auth_pb2_grpc.AuthServiceStub
+    budget: budget_pb2_grpc.BudgetServiceStub
+    guardrail: guardrail_pb2_grpc.GuardrailServiceStub
+    router: router_pb2_grpc.RouterServiceStub
+    provider: provider_pb2_grpc.ProviderServiceStub
+    channels: list[grpc.aio.Channel]
+
+    @classmethod
+    def connect(cls, s: Settings) -> Peers:
+        chans = {
+            name: channel(addr)
+            for name, addr in (
+                ("auth", s.auth_addr),
+                ("budget", s.copilot_budget_addr),
+                ("guardrail", s.guardrail_addr),
+                ("router", s.router_addr),
+                ("provider", s.provider_adapter_addr),
+            )
+        }
+        return cls(
+            auth=auth_pb2_grpc.AuthServiceStub(chans["auth"]),
+            budget=budget_pb2_grpc.BudgetServiceStub(chans["budget"]),
+            guardrail=guardrail_pb2_grpc.GuardrailServiceStub(chans["guardrail"]),
+            router=router_pb2_grpc.RouterServiceStub(chans["router"]),
+            provider=provider_pb2_grpc.ProviderServiceStub(chans["provider"]),
+            channels=list(chans.values()),
+        )
+
+    async def close(self) -> None:
+        for ch in self.channels:
+            await ch.close()

@@ -1,0 +1,33 @@
+"""Settings of the edge."""
+
+from __future__ import annotations
+
+from switchyard_common.settings import CommonSettings, KafkaEnv
+
+
+class Settings(CommonSettings, KafkaEnv):
+    service_name: str = "edge"
+    # OpenAI-compatible HTTP API (and /metrics, /healthz, /readyz).
+    http_port: int = 4000
+    # The gRPC Gateway API for internal services.
+    grpc_port: int = 50050
+    auth_addr: str = "auth:50053"
+    copilot_budget_addr: str = "copilot-budget:50054"
+    guardrail_addr: str = "guardrail:50055"
+    router_addr: str = "router:50051"
+    provider_adapter_addr: str = "provider-adapter:50052"
+    # Whole-request deadline when the request sets no `timeout`.
+    request_timeout_seconds: float = 600.0
+    # Deadlines of the calls to peer services on the way to the provider.
+    auth_timeout_seconds: float = 2.0
+    budget_timeout_seconds: float = 1.0
+    guardrail_timeout_seconds: float = 2.0
+    router_timeout_seconds: float = 1.0
+    # Principals of unknown credentials are cached this long (protects auth from key floods).
+    negative_auth_cache_seconds: float = 2.0
+    # Output tokens assumed for budget admission when a request sets no max_tokens.
+    default_max_output_tokens: int = 4096
+    # Reservations of requests whose settlement never arrives are released after this.
+    reservation_ttl_seconds: int = 900
+    # Largest accepted request body.
+    max_request_body_bytes: int = 32 * 1024 * 1024

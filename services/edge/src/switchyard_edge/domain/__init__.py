@@ -1,0 +1,1 @@
+"""Pure request logic: no gRPC, HTTP framework or Kafka imports here."""

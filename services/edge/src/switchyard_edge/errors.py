@@ -1,0 +1,37 @@
+"""The error the edge raises anywhere in a request; rendered as OpenAI error JSON (HTTP) or a
+gRPC status with the Error in trailing metadata (Gateway API)."""
+
+from __future__ import annotations
+
+import grpc
+from switchyard.llm.v1 import error_pb2
+from switchyard_common.errors import make_error
+
+K = error_pb2.ErrorKind
+
+
+class GatewayError(Exception):
+    def __init__(self, error: error_pb2.Error, headers: dict[str, str] | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.headers = headers or {}
+
+    @classmethod
+    def of(
+        cls, kind: int, message: str, *, param: str = "", status: int | None = None, retry_after: float | None = None
+    ) -> GatewayError:
+        return cls(make_error(kind, message, param=param, status=status, retry_after=retry_after))
+
+
+def peer_failure(peer: str, exc: grpc.aio.AioRpcError) -> GatewayError:
+    """A peer service that did not answer: a clear 503, never a hang or a 500."""
+    code = exc.code()
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        reason = "did not answer in time"
+    elif code == grpc.StatusCode.UNAVAILABLE:
+        reason = "is unavailable"
+    else:
+        reason = f"failed ({code.name})"
+    return GatewayError.of(
+        K.ERROR_KIND_SERVICE_UNAVAILABLE, f"Switchyard {peer} service {reason}; try again shortly.", retry_after=1.0
+    )

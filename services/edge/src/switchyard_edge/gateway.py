@@ -1,0 +1,655 @@
+"""The request pipeline behind both front doors (HTTP and the gRPC Gateway API):
+authenticate → plan (router) → admit (copilot-budget reservation) → guardrails → execute the plan
+against provider-adapter workers with retries and fallbacks → usage events and outcome reports."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from switchyard.auth.v1 import auth_pb2
+from switchyard.budget.v1 import budget_pb2
+from switchyard.guardrail.v1 import guardrail_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2
+from switchyard.provider.v1 import provider_pb2
+from switchyard.router.v1 import router_pb2
+from switchyard_common.aio import BackgroundTasks
+from switchyard_common.errors import make_error
+
+from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
+from switchyard_edge.clients.peers import Peers
+from switchyard_edge.clients.principals import Principals
+from switchyard_edge.config import Settings
+from switchyard_edge.domain import estimate
+from switchyard_edge.errors import GatewayError, peer_failure
+
+log = logging.getLogger(__name__)
+K = error_pb2.ErrorKind
+
+RETRYABLE = frozenset(
+    {
+        K.ERROR_KIND_RATE_LIMIT,
+        K.ERROR_KIND_TIMEOUT,
+        K.ERROR_KIND_INTERNAL_SERVER,
+        K.ERROR_KIND_BAD_GATEWAY,
+        K.ERROR_KIND_SERVICE_UNAVAILABLE,
+        K.ERROR_KIND_API_CONNECTION,
+    }
+)
+# Errors after which another model group may succeed (client mistakes such as 400 are final).
+FALLBACK_ON = RETRYABLE | {
+    K.ERROR_KIND_AUTHENTICATION,
+    K.ERROR_KIND_PERMISSION_DENIED,
+    K.ERROR_KIND_NOT_FOUND,
+    K.ERROR_KIND_NO_DEPLOYMENTS,
+    K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
+    K.ERROR_KIND_CONTENT_POLICY_VIOLATION,
+}
+
+CALL_TYPES = {router_pb2.CALL_TYPE_CHAT: "chat.completions", router_pb2.CALL_TYPE_EMBEDDING: "embeddings"}
+
+
+@dataclass
+class Call:
+    """State of one client request across its attempts."""
+
+    principal: auth_pb2.Principal
+    call_id: str
+    call_type: int
+    model: str
+    stream: bool
+    options: chat_pb2.RequestOptions
+    end_user: str
+    started: float = field(default_factory=time.perf_counter)
+    start_wall: float = field(default_factory=time.time)
+    deadline: float = 0.0  # loop time
+    attempt: int = 0
+    retries: int = 0
+    fallbacks: int = 0
+    reservation_id: str = ""
+    upstream_ms: float = 0.0
+    deployment: deployment_pb2.Deployment | None = None
+    model_group: str = ""
+
+    def remaining(self) -> float:
+        return self.deadline - asyncio.get_running_loop().time()
+
+    def headers(self) -> dict[str, str]:
+        h = {
+            "x-litellm-call-id": self.call_id,
+            "x-litellm-attempted-retries": str(self.retries),
+            "x-litellm-attempted-fallbacks": str(self.fallbacks),
+        }
+        if self.model_group:
+            h["x-litellm-model-group"] = self.model_group
+        if self.deployment is not None:
+            h["x-litellm-model-id"] = self.deployment.id
+        return h
+
+    def overhead_ms(self) -> float:
+        return max(0.0, (time.perf_counter() - self.started) * 1000 - self.upstream_ms)
+
+
+@dataclass
+class Attempt:
+    """What invoking one deployment produced."""
+
+    result: Any = None
+    error: error_pb2.Error | None = None
+    stats: provider_pb2.CallStats | None = None
+    usage: chat_pb2.Usage | None = None
+
+
+Invoke = Callable[[deployment_pb2.Deployment, float], Awaitable[Attempt]]
+
+
+@dataclass
+class Completed:
+    call: Call
+    result: Any
+    stats: provider_pb2.CallStats
+
+
+@dataclass
+class Streaming:
+    """A stream whose first chunk has arrived (so the response can start); ``chunks`` yields the
+    rest and settles the call at the end."""
+
+    call: Call
+    first: chat_pb2.ChatCompletionChunk
+    chunks: AsyncIterator[provider_pb2.ChatStreamResponse]
+    rate_limit_headers: dict[str, str]
+
+
+class Gateway:
+    def __init__(
+        self,
+        settings: Settings,
+        peers: Peers,
+        principals: Principals,
+        usage: UsagePublisher,
+        outcomes: OutcomeReporter,
+        background: BackgroundTasks,
+    ) -> None:
+        self.settings = settings
+        self.peers = peers
+        self.principals = principals
+        self._usage = usage
+        self._outcomes = outcomes
+        self._bg = background
+
+    # --- authentication -----------------------------------------------------------------
+    async def authenticate(self, credential: str) -> auth_pb2.Principal:
+        if not credential:
+            raise GatewayError.of(
+                K.ERROR_KIND_AUTHENTICATION, "No api key passed in. Send it as 'Authorization: Bearer sk-...'."
+            )
+        return await self.principals.authenticate(credential)
+
+    # --- steps --------------------------------------------------------------------------
+    def _new_call(
+        self,
+        principal: auth_pb2.Principal,
+        call_type: int,
+        model: str,
+        stream: bool,
+        options: chat_pb2.RequestOptions,
+        end_user: str,
+    ) -> Call:
+        call = Call(
+            principal=principal,
+            call_id=str(uuid.uuid4()),
+            call_type=call_type,
+            model=model,
+            stream=stream,
+            options=options,
+            end_user=end_user,
+        )
+        timeout = (
+            options.timeout_seconds if options.HasField("timeout_seconds") else self.settings.request_timeout_seconds
+        )
+        call.deadline = asyncio.get_running_loop().time() + timeout
+        return call
+
+    async def _plan(self, call: Call, input_tokens: int) -> router_pb2.PlanResponse:
+        o = call.options
+        req = router_pb2.PlanRequest(
+            model=call.model,
+            call_type=call.call_type,
+            stream=call.stream,  # type: ignore[arg-type]
+            tags=o.tags,
+            estimated_input_tokens=input_tokens,
+            client_fallbacks=o.fallbacks,
+            disable_fallbacks=o.disable_fallbacks,
+            allowed_models=call.principal.models,
+            mock_testing_fallbacks=o.mock_testing_fallbacks,
+        )
+        if o.HasField("num_retries"):
+            req.num_retries = o.num_retries
+        try:
+            plan = await self.peers.router.Plan(
+                req, timeout=min(self.settings.router_timeout_seconds, call.remaining())
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise peer_failure("router", exc) from None
+        if plan.HasField("error"):
+            raise GatewayError(plan.error, call.headers())
+        call.model_group = plan.model_group
+        return plan
+
+    async def _reserve(self, call: Call, amount: float) -> None:
+        p = call.principal
+        scopes = [
+            budget_pb2.Scope(kind=kind, id=value)
+            for kind, value in (  # type: ignore[arg-type]
+                (budget_pb2.SCOPE_KIND_KEY, p.key_hash),
+                (budget_pb2.SCOPE_KIND_USER, p.user_id),
+                (budget_pb2.SCOPE_KIND_TEAM, p.team_id),
+                (budget_pb2.SCOPE_KIND_ORG, p.org_id),
+            )
+            if value
+        ]
+        req = budget_pb2.ReserveRequest(
+            account_id=p.account_id,
+            request_id=call.call_id,
+            scopes=scopes,
+            amount_usd=f"{amount:.10f}",
+            ttl_seconds=self.settings.reservation_ttl_seconds,
+        )
+        try:
+            resp = await self.peers.budget.Reserve(
+                req, timeout=min(self.settings.budget_timeout_seconds, call.remaining())
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise peer_failure("copilot-budget", exc) from None
+        if not resp.admitted:
+            raise GatewayError(resp.error, call.headers())
+        call.reservation_id = resp.reservation_id
+
+    def _release(self, call: Call) -> None:
+        if call.reservation_id:
+            rid, call.reservation_id = call.reservation_id, ""
+            req = budget_pb2.ReleaseRequest(account_id=call.principal.account_id, reservation_id=rid)
+            self._bg.spawn(self._quiet(self.peers.budget.Release(req, timeout=2.0)))
+
+    @staticmethod
+    async def _quiet(aw: Awaitable[Any]) -> None:
+        try:
+            await aw
+        except grpc.aio.AioRpcError:
+            log.debug("background call failed", exc_info=True)
+
+    def guardrails_for(self, call: Call) -> list[str]:
+        names = list(call.principal.guardrails) + list(call.options.guardrails)
+        return list(dict.fromkeys(names))
+
+    async def _check_input(self, call: Call, request: chat_pb2.ChatCompletionRequest) -> None:
+        names = self.guardrails_for(call)
+        if not names:
+            return
+        req = guardrail_pb2.CheckInputRequest(
+            account_id=call.principal.account_id, request_id=call.call_id, guardrails=names, messages=request.messages
+        )
+        try:
+            resp = await self.peers.guardrail.CheckInput(
+                req, timeout=min(self.settings.guardrail_timeout_seconds, call.remaining())
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                raise GatewayError.of(
+                    K.ERROR_KIND_BAD_REQUEST, exc.details() or "invalid guardrails", param="guardrails"
+                ) from None
+            raise peer_failure("guardrail", exc) from None
+        if resp.decision == guardrail_pb2.DECISION_BLOCK:
+            raise GatewayError.of(K.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Request blocked by guardrail")
+        if resp.decision == guardrail_pb2.DECISION_MASK:
+            del request.messages[:]
+            request.messages.extend(resp.messages)
+
+    async def _check_output(self, call: Call, completion: chat_pb2.ChatCompletion) -> None:
+        names = self.guardrails_for(call)
+        if not names:
+            return
+        for choice in completion.choices:
+            if choice.message.WhichOneof("content") != "text":
+                continue
+            req = guardrail_pb2.CheckOutputRequest(
+                account_id=call.principal.account_id,
+                request_id=call.call_id,
+                guardrails=names,
+                text=choice.message.text,
+            )
+            try:
+                resp = await self.peers.guardrail.CheckOutput(
+                    req, timeout=min(self.settings.guardrail_timeout_seconds, max(call.remaining(), 0.1))
+                )
+            except grpc.aio.AioRpcError as exc:
+                raise peer_failure("guardrail", exc) from None
+            if resp.decision == guardrail_pb2.DECISION_BLOCK:
+                raise GatewayError.of(K.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Response blocked by guardrail")
+            if resp.decision == guardrail_pb2.DECISION_MASK:
+                choice.message.text = resp.text
+
+    # --- attempts -----------------------------------------------------------------------
+    def _record(
+        self,
+        call: Call,
+        dep: deployment_pb2.Deployment | None,
+        attempt: Attempt,
+        *,
+        final: bool,
+        started: float,
+        ttft_ms: float = 0.0,
+    ) -> None:
+        stats = attempt.stats
+        usage = attempt.usage
+        if usage is None and attempt.result is not None and hasattr(attempt.result, "usage"):
+            usage = attempt.result.usage
+        if stats is not None:
+            call.upstream_ms += stats.upstream_ms
+        self._usage.publish(
+            principal=call.principal,
+            request_id=call.call_id,
+            attempt=call.attempt,
+            call_type=CALL_TYPES.get(call.call_type, "chat.completions"),
+            deployment=dep,
+            model=call.model,
+            stream=call.stream,
+            error=attempt.error,
+            usage=usage,
+            cost_usd=stats.cost_usd if stats else "",
+            reservation_id=call.reservation_id if final else "",
+            start=started,
+            end=time.time(),
+            ttft_ms=ttft_ms or (stats.ttft_ms if stats else 0.0),
+            final=final,
+            options=call.options,
+            end_user=call.end_user,
+        )
+        if dep is not None and (
+            attempt.error is None or attempt.error.kind != K.ERROR_KIND_SERVICE_UNAVAILABLE or attempt.error.provider
+        ):
+            self._outcomes.report(
+                dep,
+                success=attempt.error is None,
+                error=attempt.error,
+                latency_ms=stats.upstream_ms if stats else 0.0,
+                ttft_ms=stats.ttft_ms if stats else 0.0,
+                total_tokens=usage.total_tokens if usage else 0,
+                stream=call.stream,
+            )
+        call.attempt += 1
+
+    def _groups(
+        self, plan: router_pb2.PlanResponse, last: error_pb2.Error | None, tried: set[int]
+    ) -> router_pb2.CandidateGroup | None:
+        """The next group to try after ``last`` failed the previous one."""
+        if last is None:
+            return plan.groups[0] if plan.groups else None
+        if last.kind not in FALLBACK_ON:
+            return None
+        wanted = {
+            K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED: router_pb2.GROUP_ROLE_CONTEXT_WINDOW_FALLBACK,
+            K.ERROR_KIND_CONTENT_POLICY_VIOLATION: router_pb2.GROUP_ROLE_CONTENT_POLICY_FALLBACK,
+        }.get(last.kind)
+        candidates = [
+            (i, g) for i, g in enumerate(plan.groups) if i not in tried and g.role != router_pb2.GROUP_ROLE_PRIMARY
+        ]
+        specific = [c for c in candidates if wanted is not None and c[1].role == wanted]
+        generic = [c for c in candidates if c[1].role == router_pb2.GROUP_ROLE_FALLBACK]
+        pick = (specific or generic or [None])[0]
+        if pick is None:
+            return None
+        tried.add(pick[0])
+        return pick[1]
+
+    def _retries_for(self, plan: router_pb2.PlanResponse, kind: int) -> int:
+        return plan.retry_policy.retries_by_kind.get(kind, plan.retry_policy.num_retries)
+
+    async def _execute(
+        self, call: Call, plan: router_pb2.PlanResponse, invoke: Invoke
+    ) -> tuple[deployment_pb2.Deployment, Attempt]:
+        """Try deployments per the plan until one answers. Every attempt's outcome is recorded;
+        the last error is raised when all fail."""
+        tried: set[int] = {0}
+        group = self._groups(plan, None, tried)
+        last: error_pb2.Error | None = None
+        while group is not None:
+            if group.role != router_pb2.GROUP_ROLE_PRIMARY:
+                if call.fallbacks >= plan.max_fallbacks:
+                    break
+                call.fallbacks += 1
+                call.model_group = group.model_group
+            deployments = list(group.deployments)
+            tries = 0
+            while deployments:
+                dep = deployments[tries % len(deployments)]
+                call.deployment = dep
+                started = time.time()
+                remaining = call.remaining()
+                if remaining <= 0:
+                    last = make_error(
+                        K.ERROR_KIND_TIMEOUT,
+                        f"Request timed out after {call.options.timeout_seconds or self.settings.request_timeout_seconds:g}s",
+                    )
+                    break
+                if call.options.mock_testing_fallbacks and group.role == router_pb2.GROUP_ROLE_PRIMARY:
+                    attempt = Attempt(
+                        error=make_error(
+                            K.ERROR_KIND_INTERNAL_SERVER, "mock_testing_fallbacks=True: this attempt fails on purpose"
+                        )
+                    )
+                else:
+                    attempt = await invoke(dep, remaining)
+                if attempt.error is None:
+                    return dep, attempt
+                last = attempt.error
+                if attempt.error.kind == K.ERROR_KIND_SERVICE_UNAVAILABLE and not attempt.error.provider:
+                    # Our own provider-adapter is unreachable: other deployments go through it too.
+                    self._record(call, dep, attempt, final=True, started=started)
+                    raise GatewayError(attempt.error, call.headers())
+                self._record(call, dep, attempt, final=False, started=started)
+                if not (
+                    attempt.error.kind in RETRYABLE
+                    and tries < self._retries_for(plan, attempt.error.kind)
+                    and call.remaining() > 0
+                ):
+                    break
+                tries += 1
+                call.retries += 1
+                await self._backoff(call, plan, attempt.error, tries)
+            if last is not None and last.kind == K.ERROR_KIND_TIMEOUT and call.remaining() <= 0:
+                break
+            if not deployments:
+                last = make_error(
+                    K.ERROR_KIND_NO_DEPLOYMENTS,
+                    f"No deployments available for model group {group.model_group}.",
+                    retry_after=1.0,
+                )
+            group = self._groups(plan, last, tried)
+        # Every attempt failed: give the reservation back (partial costs were charged per attempt).
+        self._release(call)
+        assert last is not None
+        raise GatewayError(last, call.headers())
+
+    async def _backoff(self, call: Call, plan: router_pb2.PlanResponse, err: error_pb2.Error, tries: int) -> None:
+        wait = 0.0
+        if err.kind == K.ERROR_KIND_RATE_LIMIT:
+            wait = max(
+                err.retry_after_seconds if err.HasField("retry_after_seconds") else 0.0,
+                plan.retry_policy.retry_after_seconds,
+                min(0.1 * 2 ** (tries - 1), 2.0),
+            )
+        elif plan.retry_policy.retry_after_seconds:
+            wait = plan.retry_policy.retry_after_seconds
+        wait = min(wait, max(0.0, call.remaining() - 0.05), 10.0)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    # --- chat ---------------------------------------------------------------------------
+    async def _admit(
+        self,
+        call: Call,
+        plan: router_pb2.PlanResponse,
+        input_tokens: int,
+        request: chat_pb2.ChatCompletionRequest | None,
+    ) -> None:
+        if not call.principal.has_budget:
+            return
+        deps = [d for g in plan.groups for d in g.deployments]
+        amount = estimate.worst_case_usd(input_tokens, deps, request, self.settings.default_max_output_tokens)
+        await self._reserve(call, amount)
+
+    async def chat(self, principal: auth_pb2.Principal, request: chat_pb2.ChatCompletionRequest) -> Completed:
+        call = self._new_call(principal, router_pb2.CALL_TYPE_CHAT, request.model, False, request.options, request.user)
+        input_tokens = estimate.prompt_tokens(request.messages, request.tools)
+        plan = await self._plan(call, input_tokens)
+        await self._admit(call, plan, input_tokens, request)
+        try:
+            await self._check_input(call, request)
+        except GatewayError as exc:
+            self._release(call)
+            exc.headers.update(call.headers())
+            raise
+
+        async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
+            try:
+                resp = await self.peers.provider.Chat(
+                    provider_pb2.ChatRequest(deployment=dep, request=request, call_id=call.call_id),
+                    timeout=remaining + 1.0,
+                )
+            except grpc.aio.AioRpcError as exc:
+                return Attempt(error=_adapter_error(exc, remaining))
+            if resp.WhichOneof("result") == "error":
+                return Attempt(error=resp.error, stats=resp.stats)
+            return Attempt(result=resp.completion, stats=resp.stats, usage=resp.completion.usage)
+
+        started = time.time()
+        dep, attempt = await self._execute(call, plan, invoke)
+        try:
+            await self._check_output(call, attempt.result)
+        except GatewayError as exc:
+            self._record(call, dep, attempt, final=True, started=started)
+            exc.headers.update(call.headers())
+            raise
+        self._record(call, dep, attempt, final=True, started=started)
+        assert attempt.stats is not None
+        return Completed(call, attempt.result, attempt.stats)
+
+    async def chat_stream(self, principal: auth_pb2.Principal, request: chat_pb2.ChatCompletionRequest) -> Streaming:
+        """Start a stream: returns once the first chunk is in hand, so a failure before any byte
+        reaches the client can still be retried or reported with its HTTP status."""
+        call = self._new_call(principal, router_pb2.CALL_TYPE_CHAT, request.model, True, request.options, request.user)
+        input_tokens = estimate.prompt_tokens(request.messages, request.tools)
+        plan = await self._plan(call, input_tokens)
+        await self._admit(call, plan, input_tokens, request)
+        try:
+            await self._check_input(call, request)
+        except GatewayError as exc:
+            self._release(call)
+            exc.headers.update(call.headers())
+            raise
+
+        async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
+            stream = self.peers.provider.ChatStream(
+                provider_pb2.ChatStreamRequest(deployment=dep, request=request, call_id=call.call_id),
+                timeout=remaining + 1.0,
+            )
+            try:
+                async for msg in stream:
+                    kind = msg.WhichOneof("event")
+                    if kind == "chunk":
+                        return Attempt(result=(stream, msg.chunk))
+                    if kind == "error":
+                        return Attempt(
+                            error=msg.error, stats=msg.stats, usage=msg.usage if msg.HasField("usage") else None
+                        )
+                    # An empty answer: the end arrived before any chunk.
+                    return Attempt(result=(stream, None), stats=msg.end.stats, usage=msg.end.usage)
+            except grpc.aio.AioRpcError as exc:
+                return Attempt(error=_adapter_error(exc, remaining))
+            return Attempt(error=make_error(K.ERROR_KIND_BAD_GATEWAY, "provider stream ended without an answer"))
+
+        started = time.time()
+        dep, attempt = await self._execute(call, plan, invoke)
+        stream, first = attempt.result
+        if first is None:
+            first = chat_pb2.ChatCompletionChunk(
+                id=f"chatcmpl-{call.call_id}", created=int(time.time()), model=dep.model
+            )
+            first.choices.add(index=0, finish_reason="stop").delta.role = "assistant"
+            self._record(call, dep, attempt, final=True, started=started)
+            return Streaming(call, first, _empty(), {})
+        return Streaming(call, first, self._rest(call, dep, stream, started), {})
+
+    async def _rest(
+        self, call: Call, dep: deployment_pb2.Deployment, stream: Any, started: float
+    ) -> AsyncIterator[provider_pb2.ChatStreamResponse]:
+        """The remaining stream messages; records the attempt however the stream ends."""
+        recorded = False
+        completion_chars = 0
+        try:
+            async for msg in stream:
+                kind = msg.WhichOneof("event")
+                if kind == "chunk":
+                    for ch in msg.chunk.choices:
+                        completion_chars += len(ch.delta.content) + len(ch.delta.reasoning_content)
+                    yield msg
+                elif kind == "end":
+                    self._record(
+                        call, dep, Attempt(stats=msg.end.stats, usage=msg.end.usage), final=True, started=started
+                    )
+                    recorded = True
+                    yield msg
+                    return
+                else:
+                    self._record(
+                        call,
+                        dep,
+                        Attempt(error=msg.error, stats=msg.stats, usage=msg.usage if msg.HasField("usage") else None),
+                        final=True,
+                        started=started,
+                    )
+                    recorded = True
+                    yield msg
+                    return
+            err = make_error(K.ERROR_KIND_BAD_GATEWAY, "provider stream ended unexpectedly")
+            self._record(call, dep, Attempt(error=err), final=True, started=started)
+            recorded = True
+            yield provider_pb2.ChatStreamResponse(error=err)
+        except grpc.aio.AioRpcError as exc:
+            err = _adapter_error(exc, call.remaining())
+            self._record(call, dep, Attempt(error=err), final=True, started=started)
+            recorded = True
+            yield provider_pb2.ChatStreamResponse(error=err)
+        finally:
+            if not recorded:
+                # The client went away mid-stream: charge what was generated so far (estimated),
+                # so disconnecting is never a way around a budget.
+                stream.cancel()
+                usage = chat_pb2.Usage(completion_tokens=completion_chars // 3 + 1)
+                usage.total_tokens = usage.completion_tokens
+                self._record(
+                    call,
+                    dep,
+                    Attempt(error=make_error(K.ERROR_KIND_BAD_REQUEST, "client disconnected", status=499), usage=usage),
+                    final=True,
+                    started=started,
+                )
+
+    # --- embeddings ---------------------------------------------------------------------
+    async def embeddings(self, principal: auth_pb2.Principal, request: embeddings_pb2.EmbeddingRequest) -> Completed:
+        call = self._new_call(
+            principal, router_pb2.CALL_TYPE_EMBEDDING, request.model, False, request.options, request.user
+        )
+        if request.WhichOneof("input") == "texts":
+            input_tokens = sum(len(t) for t in request.texts.values) // 3 + 1
+        else:
+            input_tokens = sum(len(t.values) for t in request.tokens.values)
+        plan = await self._plan(call, input_tokens)
+        await self._admit(call, plan, input_tokens, None)
+
+        async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
+            try:
+                resp = await self.peers.provider.Embed(
+                    provider_pb2.EmbedRequest(deployment=dep, request=request, call_id=call.call_id),
+                    timeout=remaining + 1.0,
+                )
+            except grpc.aio.AioRpcError as exc:
+                return Attempt(error=_adapter_error(exc, remaining))
+            if resp.WhichOneof("result") == "error":
+                return Attempt(error=resp.error, stats=resp.stats)
+            return Attempt(result=resp.embeddings, stats=resp.stats, usage=resp.embeddings.usage)
+
+        started = time.time()
+        dep, attempt = await self._execute(call, plan, invoke)
+        self._record(call, dep, attempt, final=True, started=started)
+        assert attempt.stats is not None
+        return Completed(call, attempt.result, attempt.stats)
+
+    async def list_models(self, principal: auth_pb2.Principal) -> Sequence[Any]:
+        try:
+            resp = await self.peers.router.ListModels(
+                router_pb2.ListModelsRequest(allowed_models=principal.models),
+                timeout=self.settings.router_timeout_seconds,
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise peer_failure("router", exc) from None
+        return list(resp.models)
+
+
+async def _empty() -> AsyncIterator[provider_pb2.ChatStreamResponse]:
+    return
+    yield  # pragma: no cover - makes this an async generator
+
+
+def _adapter_error(exc: grpc.aio.AioRpcError, remaining: float) -> error_pb2.Error:
+    if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and remaining > 0:
+        return make_error(K.ERROR_KIND_TIMEOUT, f"Request timed out after {remaining:.1f}s")
+    return peer_failure("provider-adapter", exc).error

@@ -1,0 +1,281 @@
+"""LiteLLM-compatible management routes: ``/key/*`` (auth service) and ``/spend/logs``
+(copilot-budget). Errors are ``{"detail": ...}``; the account always comes from the caller's
+verified credential."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import grpc
+import orjson
+from fastapi import FastAPI, Request
+from google.protobuf import timestamp_pb2
+from starlette.responses import Response
+from switchyard.auth.v1 import auth_pb2
+from switchyard.budget.v1 import budget_pb2
+from switchyard.llm.v1 import error_pb2
+from switchyard_common.openai_codec import usage_to_json
+
+from switchyard_edge.errors import GatewayError, peer_failure
+from switchyard_edge.gateway import Gateway
+from switchyard_edge.httpio import credential_of, read_json
+
+K = error_pb2.ErrorKind
+_JSON = "application/json"
+
+
+class BadInput(ValueError):
+    pass
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=_JSON)
+
+
+def _detail(status: int, message: str) -> Response:
+    return _json({"detail": message}, status)
+
+
+def _error(err: error_pb2.Error) -> Response:
+    return _detail(err.http_status or 500, err.message)
+
+
+def _str_list(body: dict[str, Any], key: str) -> list[str]:
+    v = body.get(key)
+    if v is None:
+        return []
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise BadInput(f"'{key}' must be a list of strings")
+    return v
+
+
+def _opt_str(body: dict[str, Any], key: str) -> str:
+    v = body.get(key)
+    if v is None:
+        return ""
+    if not isinstance(v, str):
+        raise BadInput(f"'{key}' must be a string")
+    return v
+
+
+def _opt_int(body: dict[str, Any], key: str) -> int:
+    v = body.get(key)
+    if v is None:
+        return 0
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise BadInput(f"'{key}' must be a non-negative integer")
+    return v
+
+
+def key_settings(body: dict[str, Any]) -> auth_pb2.KeySettings:
+    s = auth_pb2.KeySettings(
+        key_alias=_opt_str(body, "key_alias"),
+        team_id=_opt_str(body, "team_id"),
+        user_id=_opt_str(body, "user_id"),
+        org_id=_opt_str(body, "organization_id") or _opt_str(body, "org_id"),
+        models=_str_list(body, "models"),
+        budget_duration=_opt_str(body, "budget_duration"),
+        guardrails=_str_list(body, "guardrails"),
+        duration=_opt_str(body, "duration"),
+        tags=_str_list(body, "tags"),
+        blocked=bool(body.get("blocked", False)),
+    )
+    mb = body.get("max_budget")
+    if mb is not None:
+        if isinstance(mb, bool) or not isinstance(mb, int | float | str):
+            raise BadInput("'max_budget' must be a number")
+        try:
+            value = Decimal(str(mb))
+        except InvalidOperation:
+            raise BadInput("'max_budget' must be a number") from None
+        if not value.is_finite() or value < 0:
+            raise BadInput("'max_budget' must be a non-negative number")
+        s.max_budget = str(value)
+    s.limits.rpm_limit = _opt_int(body, "rpm_limit")
+    s.limits.tpm_limit = _opt_int(body, "tpm_limit")
+    s.limits.max_parallel_requests = _opt_int(body, "max_parallel_requests")
+    meta = body.get("metadata")
+    if meta is not None:
+        if not isinstance(meta, dict):
+            raise BadInput("'metadata' must be an object")
+        s.metadata_json = orjson.dumps(meta)
+    return s
+
+
+def _iso(ts: int) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat() if ts else None
+
+
+def key_info_json(info: auth_pb2.KeyInfo) -> dict[str, Any]:
+    s = info.settings
+    return {
+        "token": info.key_hash,
+        "key_name": info.key_name,
+        "key_alias": s.key_alias or None,
+        "spend": float(info.spend or 0),
+        "max_budget": float(s.max_budget) if s.max_budget else None,
+        "budget_duration": s.budget_duration or None,
+        "models": list(s.models),
+        "team_id": s.team_id or None,
+        "user_id": s.user_id or None,
+        "organization_id": s.org_id or None,
+        "tpm_limit": s.limits.tpm_limit or None,
+        "rpm_limit": s.limits.rpm_limit or None,
+        "max_parallel_requests": s.limits.max_parallel_requests or None,
+        "guardrails": list(s.guardrails),
+        "tags": list(s.tags),
+        "blocked": s.blocked,
+        "expires": _iso(info.expires_at),
+        "created_at": _iso(info.created_at),
+        "metadata": orjson.loads(s.metadata_json) if s.metadata_json else {},
+    }
+
+
+def _parse_time(value: str | None, name: str) -> timestamp_pb2.Timestamp | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"'{name}' must be an ISO date or date-time (e.g. 2026-11-25)") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(dt)
+    return ts
+
+
+def spend_log_json(log: budget_pb2.SpendLog) -> dict[str, Any]:
+    return {
+        "request_id": log.request_id,
+        "attempt": log.attempt,
+        "call_type": log.call_type,
+        "api_key": log.key_hash,
+        "spend": float(log.spend or 0),
+        "total_tokens": log.usage.total_tokens,
+        "prompt_tokens": log.usage.prompt_tokens,
+        "completion_tokens": log.usage.completion_tokens,
+        "usage": usage_to_json(log.usage),
+        "startTime": log.start_time.ToDatetime(tzinfo=UTC).isoformat(),
+        "endTime": log.end_time.ToDatetime(tzinfo=UTC).isoformat(),
+        "model": log.model,
+        "model_group": log.model_group,
+        "model_id": log.deployment_id,
+        "custom_llm_provider": log.provider,
+        "user": log.end_user,
+        "user_id": log.user_id or None,
+        "team_id": log.team_id or None,
+        "status": log.status,
+        "http_status": log.http_status,
+        "stream": log.stream,
+        "request_tags": list(log.tags),
+        "trace_id": log.trace_id or None,
+        "metadata": orjson.loads(log.metadata_json) if log.metadata_json else {},
+    }
+
+
+def register(app: FastAPI, gateway: Gateway) -> None:
+    limit = gateway.settings.max_request_body_bytes
+
+    async def caller(request: Request) -> auth_pb2.Principal:
+        return await gateway.authenticate(credential_of(request))
+
+    async def generate_key(request: Request) -> Response:
+        try:
+            who = await caller(request)
+            body = await read_json(request, limit)
+            if not isinstance(body, dict):
+                raise BadInput("the request body must be a JSON object")
+            settings = key_settings(body)
+            resp = await gateway.peers.auth.GenerateKey(
+                auth_pb2.GenerateKeyRequest(caller=who, settings=settings, key=_opt_str(body, "key")), timeout=5.0
+            )
+        except GatewayError as exc:
+            return _error(exc.error)
+        except (BadInput, ValueError) as exc:
+            return _detail(400, str(exc))
+        except grpc.aio.AioRpcError as exc:
+            return _error(peer_failure("auth", exc).error)
+        if resp.WhichOneof("result") == "error":
+            return _error(resp.error)
+        out = key_info_json(resp.info)
+        out["key"] = resp.key
+        return _json(out)
+
+    async def key_info(request: Request) -> Response:
+        try:
+            who = await caller(request)
+            key = request.query_params.get("key") or credential_of(request)
+            resp = await gateway.peers.auth.GetKey(auth_pb2.GetKeyRequest(caller=who, key=key), timeout=5.0)
+        except GatewayError as exc:
+            return _error(exc.error)
+        except grpc.aio.AioRpcError as exc:
+            return _error(peer_failure("auth", exc).error)
+        if resp.WhichOneof("result") == "error":
+            return _error(resp.error)
+        return _json({"key": resp.info.key_hash, "info": key_info_json(resp.info)})
+
+    async def delete_keys(request: Request) -> Response:
+        try:
+            who = await caller(request)
+            body = await read_json(request, limit)
+            if not isinstance(body, dict):
+                raise BadInput("the request body must be a JSON object")
+            keys = _str_list(body, "keys")
+            if not keys:
+                raise BadInput("'keys' must list at least one key")
+            resp = await gateway.peers.auth.DeleteKeys(auth_pb2.DeleteKeysRequest(caller=who, keys=keys), timeout=5.0)
+        except GatewayError as exc:
+            return _error(exc.error)
+        except (BadInput, ValueError) as exc:
+            return _detail(400, str(exc))
+        except grpc.aio.AioRpcError as exc:
+            return _error(peer_failure("auth", exc).error)
+        if resp.HasField("error"):
+            return _error(resp.error)
+        for h in resp.deleted_key_hashes:
+            gateway.principals.invalidate_key(h)
+        return _json({"deleted_keys": list(resp.deleted_key_hashes)})
+
+    async def spend_logs(request: Request) -> Response:
+        q = request.query_params
+        try:
+            who = await caller(request)
+            req = budget_pb2.ListSpendLogsRequest(
+                account_id=who.account_id,
+                request_id=q.get("request_id", ""),
+                user_id=q.get("user_id", ""),
+                team_id=q.get("team_id", ""),
+            )
+            api_key = q.get("api_key", "")
+            if who.is_admin:
+                if api_key:
+                    from hashlib import sha256
+
+                    req.key_hash = api_key if len(api_key) == 64 else sha256(api_key.encode()).hexdigest()
+            else:
+                req.key_hash = who.key_hash  # a key sees only its own spend
+            for name, field in (("start_date", "start_time"), ("end_date", "end_time")):
+                ts = _parse_time(q.get(name), name)
+                if ts is not None:
+                    getattr(req, field).CopyFrom(ts)
+            limit_q = q.get("limit")
+            if limit_q:
+                if not limit_q.isdigit():
+                    raise BadInput("'limit' must be a positive integer")
+                req.limit = int(limit_q)
+            resp = await gateway.peers.budget.ListSpendLogs(req, timeout=10.0)
+        except GatewayError as exc:
+            return _error(exc.error)
+        except BadInput as exc:
+            return _detail(400, str(exc))
+        except grpc.aio.AioRpcError as exc:
+            return _error(peer_failure("copilot-budget", exc).error)
+        return _json([spend_log_json(log) for log in resp.logs])
+
+    app.add_api_route("/key/generate", generate_key, methods=["POST"])
+    app.add_api_route("/key/info", key_info, methods=["GET"])
+    app.add_api_route("/key/delete", delete_keys, methods=["POST"])
+    app.add_api_route("/spend/logs", spend_logs, methods=["GET"])

@@ -1,0 +1,90 @@
+"""Runs the edge: the HTTP API (uvicorn) and the gRPC Gateway API in one event loop, with the
+Kafka producer, the identity-event reader and the outcome reporter beside them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import uvicorn
+from switchyard.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from switchyard_common.aio import BackgroundTasks
+from switchyard_common.grpc_server import GrpcService
+from switchyard_common.kafka import EventConsumer, EventProducer
+
+from switchyard_edge.app import create_app
+from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
+from switchyard_edge.clients.peers import Peers
+from switchyard_edge.clients.principals import Principals
+from switchyard_edge.config import Settings
+from switchyard_edge.gateway import Gateway
+from switchyard_edge.handlers.grpc_gateway import GatewayServicer
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
+
+
+async def serve(settings: Settings) -> None:
+    peers = Peers.connect(settings)
+    kafka = settings.kafka()
+    usage_topic, identity_topic = kafka.topic("usage"), kafka.topic("identity")
+    producer = EventProducer(
+        kafka, client_id="edge", topics=[usage_topic], spool_dir=Path(settings.event_spool_dir) / "edge"
+    )
+    principals = Principals(
+        peers, timeout=settings.auth_timeout_seconds, negative_ttl=settings.negative_auth_cache_seconds
+    )
+    identity = EventConsumer(
+        kafka, group_id=None, topics=[identity_topic], handler=principals.on_identity_event, client_id="edge"
+    )
+    outcomes = OutcomeReporter(peers)
+    background = BackgroundTasks()
+    gateway = Gateway(settings, peers, principals, UsagePublisher(producer, usage_topic), outcomes, background)
+    started = asyncio.Event()
+    app = create_app(gateway, ready=started.is_set)
+    grpc_service = GrpcService(
+        host=settings.bind_host,
+        port=settings.grpc_port,
+        register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(GatewayServicer(gateway), server),
+        service_names=[SERVICE_NAME],
+        grace_seconds=settings.shutdown_grace_seconds,
+    )
+    config = uvicorn.Config(
+        app,
+        host=settings.bind_host,
+        port=settings.http_port,
+        loop="none",
+        http="httptools",
+        lifespan="off",
+        access_log=False,
+        log_config=None,
+        timeout_keep_alive=75,
+        backlog=4096,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    )
+    http = uvicorn.Server(config)
+    await producer.start()
+    await identity.start()
+    await outcomes.start()
+    await grpc_service.start()
+
+    async def mark_ready() -> None:
+        while not http.started:
+            await asyncio.sleep(0.02)
+        started.set()
+        log.info("edge ready", extra={"http_port": settings.http_port, "grpc_port": grpc_service.bound_port})
+
+    ready_task = asyncio.get_running_loop().create_task(mark_ready())
+    try:
+        await http.serve()  # returns on SIGTERM/SIGINT after draining HTTP connections
+    finally:
+        ready_task.cancel()
+        started.clear()
+        await grpc_service.stop()
+        await background.drain(5.0)
+        await outcomes.stop()
+        await identity.stop()
+        await producer.stop(timeout=settings.shutdown_grace_seconds)
+        await peers.close()

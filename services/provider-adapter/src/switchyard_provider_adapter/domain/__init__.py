@@ -1,0 +1,1 @@
+"""Pure translation logic: no gRPC, HTTP client or database imports here."""

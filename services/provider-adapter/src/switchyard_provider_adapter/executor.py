@@ -1,0 +1,331 @@
+"""Runs one provider call: builds it with the provider module, sends it over the pooled HTTP
+client with the deployment's timeouts, and turns the answer (or failure) into protos with usage,
+cost and timing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import aiohttp
+import orjson
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
+from switchyard.provider.v1 import provider_pb2
+from switchyard_common.errors import make_error
+from switchyard_common.model_config import ConfigError, resolve_value
+from switchyard_common.money import format_usd
+from switchyard_common.pricing import PriceBook
+
+from switchyard_provider_adapter.clients.credentials import CredentialStore
+from switchyard_provider_adapter.clients.http import HttpPool
+from switchyard_provider_adapter.config import Settings
+from switchyard_provider_adapter.domain.errors import (
+    ProviderFailure,
+    connection_error,
+    timeout_error,
+)
+from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider
+
+log = logging.getLogger(__name__)
+K = error_pb2.ErrorKind
+
+_PASSTHROUGH_HEADER_PREFIXES = ("x-ratelimit-",)
+
+
+def _rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items() if k.lower().startswith(_PASSTHROUGH_HEADER_PREFIXES)}
+
+
+def _request_id(headers: Mapping[str, str]) -> str:
+    return headers.get("x-request-id") or headers.get("request-id") or headers.get("x-amzn-requestid") or ""
+
+
+class Executor:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Mapping[str, Provider],
+        credentials: CredentialStore,
+        http: HttpPool,
+        prices: PriceBook,
+    ) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._credentials = credentials
+        self._http = http
+        self._prices = prices
+        self._params_cache: dict[tuple[str, bytes, str], tuple[dict[str, Any], str]] = {}
+
+    # --- context ------------------------------------------------------------------------
+    def _context(
+        self, dep: deployment_pb2.Deployment, call_id: str, drop_params: bool | None
+    ) -> tuple[Provider, CallContext]:
+        provider = self._registry.get(dep.provider)
+        if provider is None:
+            raise ProviderFailure(
+                make_error(K.ERROR_KIND_BAD_REQUEST, f"provider '{dep.provider}' is not supported", param="model")
+            )
+        problem = self._credentials.problem(dep.id)
+        if problem:
+            raise ProviderFailure(
+                make_error(
+                    K.ERROR_KIND_AUTHENTICATION,
+                    f"credentials of deployment '{dep.id}' ({dep.model_group}) are not configured: {problem}",
+                    provider=dep.provider,
+                )
+            )
+        key = (dep.id, dep.params_json, dep.api_base)
+        cached = self._params_cache.get(key)
+        if cached is None:
+            try:
+                params = (
+                    {k: resolve_value(v) for k, v in orjson.loads(dep.params_json).items()} if dep.params_json else {}
+                )
+                api_base = str(resolve_value(dep.api_base)) if dep.api_base else ""
+            except ConfigError as exc:
+                raise ProviderFailure(make_error(K.ERROR_KIND_BAD_REQUEST, f"deployment '{dep.id}': {exc}")) from None
+            cached = (params, api_base)
+            if len(self._params_cache) > 10_000:
+                self._params_cache.clear()
+            self._params_cache[key] = cached
+        params, api_base = cached
+        if api_base != dep.api_base:
+            resolved = deployment_pb2.Deployment()
+            resolved.CopyFrom(dep)
+            resolved.api_base = api_base
+            dep = resolved
+        ctx = CallContext(
+            deployment=dep,
+            credentials=self._credentials.get(dep.id),
+            params=params,
+            call_id=call_id,
+            drop_params=dep.drop_params if drop_params is None else drop_params or dep.drop_params,
+        )
+        return provider, ctx
+
+    def _timeout(self, dep: deployment_pb2.Deployment, request_timeout: float | None) -> float:
+        if request_timeout:
+            return request_timeout
+        return dep.timeout_seconds if dep.HasField("timeout_seconds") else self._settings.default_timeout_seconds
+
+    def _stream_timeout(self, dep: deployment_pb2.Deployment, request_timeout: float | None) -> float:
+        t = (
+            dep.stream_timeout_seconds
+            if dep.HasField("stream_timeout_seconds")
+            else self._settings.default_stream_timeout_seconds
+        )
+        return min(t, request_timeout) if request_timeout else t
+
+    def _cost(self, dep: deployment_pb2.Deployment, usage: chat_pb2.Usage) -> str:
+        cost = self._prices.cost(dep, usage)
+        return "" if cost is None else format_usd(cost)
+
+    async def _send(self, call: HttpCall, timeout: float) -> tuple[int, Mapping[str, str], bytes]:
+        session = self._http.session(call.url)
+        async with asyncio.timeout(timeout):
+            async with session.request(call.method, call.url, data=call.body, headers=call.headers) as resp:
+                body = await resp.read()
+                return resp.status, resp.headers, body
+
+    # --- unary calls --------------------------------------------------------------------
+    async def chat(self, req: provider_pb2.ChatRequest) -> provider_pb2.ChatResponse:
+        dep = req.deployment
+        opts = req.request.options
+        timeout = self._timeout(dep, opts.timeout_seconds if opts.HasField("timeout_seconds") else None)
+        out = provider_pb2.ChatResponse()
+        started = time.perf_counter()
+        try:
+            provider, ctx = self._context(dep, req.call_id, opts.drop_params if opts.HasField("drop_params") else None)
+            call = await provider.chat_call(ctx, req.request, stream=False)
+            status, headers, body = await self._send(call, timeout)
+            out.stats.upstream_ms = (time.perf_counter() - started) * 1000
+            out.stats.rate_limit_headers.update(_rate_limit_headers(headers))
+            out.stats.provider_request_id = _request_id(headers)
+            if status >= 400:
+                out.error.CopyFrom(provider.error(ctx, status, headers, body))
+                return out
+            completion = provider.chat_response(ctx, req.request, body, headers)
+            out.completion.CopyFrom(completion)
+            out.stats.cost_usd = self._cost(ctx.deployment, completion.usage)
+        except ProviderFailure as exc:
+            out.error.CopyFrom(exc.error)
+        except TimeoutError:
+            out.error.CopyFrom(timeout_error(dep.provider, timeout))
+        except aiohttp.ClientError as exc:
+            out.error.CopyFrom(connection_error(dep.provider, exc, self._credentials.get(dep.id).values()))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("unreadable provider response", extra={"provider": dep.provider, "error": repr(exc)})
+            out.error.CopyFrom(
+                make_error(
+                    K.ERROR_KIND_BAD_GATEWAY,
+                    f"{dep.provider}: unreadable response from provider: {exc}",
+                    provider=dep.provider,
+                )
+            )
+        if not out.stats.upstream_ms:
+            out.stats.upstream_ms = (time.perf_counter() - started) * 1000
+        return out
+
+    async def _unary(
+        self, kind: str, dep: deployment_pb2.Deployment, call_id: str, request: Any, opts: chat_pb2.RequestOptions
+    ) -> tuple[Any, error_pb2.Error | None, provider_pb2.CallStats]:
+        stats = provider_pb2.CallStats()
+        timeout = self._timeout(dep, opts.timeout_seconds if opts.HasField("timeout_seconds") else None)
+        started = time.perf_counter()
+        try:
+            provider, ctx = self._context(dep, call_id, opts.drop_params if opts.HasField("drop_params") else None)
+            if not provider.supports(kind):
+                return (
+                    None,
+                    make_error(
+                        K.ERROR_KIND_BAD_REQUEST, f"provider '{dep.provider}' does not support {kind}", param="model"
+                    ),
+                    stats,
+                )
+            build = provider.embed_call if kind == "embeddings" else provider.image_call
+            parse = provider.embed_response if kind == "embeddings" else provider.image_response
+            call = await build(ctx, request)
+            status, headers, body = await self._send(call, timeout)
+            stats.upstream_ms = (time.perf_counter() - started) * 1000
+            stats.rate_limit_headers.update(_rate_limit_headers(headers))
+            stats.provider_request_id = _request_id(headers)
+            if status >= 400:
+                return None, provider.error(ctx, status, headers, body), stats
+            result = parse(ctx, request, body)
+            stats.cost_usd = self._cost(ctx.deployment, result.usage)
+            return result, None, stats
+        except ProviderFailure as exc:
+            return None, exc.error, stats
+        except TimeoutError:
+            return None, timeout_error(dep.provider, timeout), stats
+        except aiohttp.ClientError as exc:
+            return None, connection_error(dep.provider, exc, self._credentials.get(dep.id).values()), stats
+        except (ValueError, KeyError, TypeError) as exc:
+            return (
+                None,
+                make_error(
+                    K.ERROR_KIND_BAD_GATEWAY, f"{dep.provider}: unreadable response: {exc}", provider=dep.provider
+                ),
+                stats,
+            )
+
+    async def embed(self, req: provider_pb2.EmbedRequest) -> provider_pb2.EmbedResponse:
+        result, err, stats = await self._unary(
+            "embeddings", req.deployment, req.call_id, req.request, req.request.options
+        )
+        out = provider_pb2.EmbedResponse(stats=stats)
+        if err is not None:
+            out.error.CopyFrom(err)
+        else:
+            out.embeddings.CopyFrom(result)
+        return out
+
+    async def generate_image(self, req: provider_pb2.GenerateImageRequest) -> provider_pb2.GenerateImageResponse:
+        result, err, stats = await self._unary("images", req.deployment, req.call_id, req.request, req.request.options)
+        out = provider_pb2.GenerateImageResponse(stats=stats)
+        if err is not None:
+            out.error.CopyFrom(err)
+        else:
+            out.images.CopyFrom(result)
+        return out
+
+    # --- streaming ----------------------------------------------------------------------
+    async def chat_stream(self, req: provider_pb2.ChatStreamRequest) -> AsyncIterator[provider_pb2.ChatStreamResponse]:
+        dep = req.deployment
+        opts = req.request.options
+        request_timeout = opts.timeout_seconds if opts.HasField("timeout_seconds") else None
+        first_timeout = self._stream_timeout(dep, request_timeout)
+        idle_timeout = self._settings.stream_idle_timeout_seconds
+        started = time.perf_counter()
+        stats = provider_pb2.CallStats()
+        decoder = None
+        try:
+            provider, ctx = self._context(dep, req.call_id, opts.drop_params if opts.HasField("drop_params") else None)
+            call = await provider.chat_call(ctx, req.request, stream=True)
+            session = self._http.session(call.url)
+            # The time-to-first-token deadline runs from sending the request to the first chunk.
+            first_deadline = asyncio.get_running_loop().time() + first_timeout
+            async with asyncio.timeout_at(first_deadline):
+                resp = await session.request(call.method, call.url, data=call.body, headers=call.headers)
+            try:
+                stats.rate_limit_headers.update(_rate_limit_headers(resp.headers))
+                stats.provider_request_id = _request_id(resp.headers)
+                if resp.status >= 400:
+                    async with asyncio.timeout(first_timeout):
+                        body = await resp.read()
+                    stats.upstream_ms = (time.perf_counter() - started) * 1000
+                    yield provider_pb2.ChatStreamResponse(
+                        error=provider.error(ctx, resp.status, resp.headers, body), stats=stats
+                    )
+                    return
+                decoder = provider.stream_decoder(ctx, req.request)
+                frames = provider.frame_decoder()
+                got_first = False
+                while True:
+                    if got_first:
+                        async with asyncio.timeout(idle_timeout):
+                            data = await resp.content.readany()
+                    else:
+                        async with asyncio.timeout_at(first_deadline):
+                            data = await resp.content.readany()
+                    batch = frames.feed(data) if data else frames.close()
+                    for frame in batch:
+                        for chunk in decoder.feed(frame):
+                            if not got_first:
+                                got_first = True
+                                stats.ttft_ms = (time.perf_counter() - started) * 1000
+                            yield provider_pb2.ChatStreamResponse(chunk=chunk)
+                    if not data or decoder.finished:
+                        break
+            finally:
+                resp.release()
+            stats.upstream_ms = (time.perf_counter() - started) * 1000
+            usage = decoder.usage or chat_pb2.Usage()
+            stats.cost_usd = self._cost(ctx.deployment, usage)
+            yield provider_pb2.ChatStreamResponse(end=provider_pb2.StreamEnd(usage=usage, stats=stats))
+        except ProviderFailure as exc:
+            yield self._stream_error(exc.error, stats, started, decoder, dep)
+        except TimeoutError:
+            what = "stream (time to first token)" if not stats.ttft_ms else "stream (no data)"
+            limit = first_timeout if not stats.ttft_ms else idle_timeout
+            yield self._stream_error(timeout_error(dep.provider, limit, what), stats, started, decoder, dep)
+        except aiohttp.ClientError as exc:
+            yield self._stream_error(
+                connection_error(dep.provider, exc, self._credentials.get(dep.id).values()),
+                stats,
+                started,
+                decoder,
+                dep,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("unreadable provider stream", extra={"provider": dep.provider, "error": repr(exc)})
+            yield self._stream_error(
+                make_error(
+                    K.ERROR_KIND_BAD_GATEWAY,
+                    f"{dep.provider}: unreadable stream from provider: {exc}",
+                    provider=dep.provider,
+                ),
+                stats,
+                started,
+                decoder,
+                dep,
+            )
+
+    def _stream_error(
+        self,
+        err: error_pb2.Error,
+        stats: provider_pb2.CallStats,
+        started: float,
+        decoder: Any,
+        dep: deployment_pb2.Deployment,
+    ) -> provider_pb2.ChatStreamResponse:
+        stats.upstream_ms = (time.perf_counter() - started) * 1000
+        out = provider_pb2.ChatStreamResponse(error=err, stats=stats)
+        usage = decoder.usage if decoder is not None else None
+        if usage is not None:
+            out.usage.CopyFrom(usage)
+            out.stats.cost_usd = self._cost(dep, usage)
+        return out

@@ -1,0 +1,51 @@
+"""Wires the provider adapter: config, credentials, HTTP pool, gRPC server."""
+
+from __future__ import annotations
+
+import logging
+
+from switchyard.provider.v1 import provider_pb2, provider_pb2_grpc
+from switchyard_common.grpc_server import GrpcService, run_until_signalled
+from switchyard_common.model_config import load_config
+from switchyard_common.pricing import PriceBook
+
+from switchyard_provider_adapter.clients.credentials import CredentialStore
+from switchyard_provider_adapter.clients.http import HttpPool
+from switchyard_provider_adapter.config import Settings
+from switchyard_provider_adapter.domain.providers import build_registry
+from switchyard_provider_adapter.executor import Executor
+from switchyard_provider_adapter.handlers.provider import ProviderServicer
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = provider_pb2.DESCRIPTOR.services_by_name["ProviderService"].full_name
+
+
+def build(settings: Settings) -> tuple[GrpcService, HttpPool]:
+    config = load_config(settings.config_path)
+    for warning in config.warnings:
+        log.warning("config: %s", warning)
+    registry = build_registry()
+    unknown = sorted({d.provider for d in config.deployments if d.provider not in registry})
+    if unknown:
+        log.warning("config names providers this adapter does not support", extra={"providers": unknown})
+    http = HttpPool(
+        max_per_host=settings.upstream_max_connections_per_host,
+        keepalive=settings.upstream_keepalive_seconds,
+        connect_timeout=settings.upstream_connect_timeout_seconds,
+    )
+    executor = Executor(settings, registry, CredentialStore(config), http, PriceBook())
+    servicer = ProviderServicer(executor)
+    service = GrpcService(
+        host=settings.bind_host,
+        port=settings.grpc_port,
+        register=lambda server: provider_pb2_grpc.add_ProviderServiceServicer_to_server(servicer, server),
+        service_names=[SERVICE_NAME],
+        grace_seconds=settings.shutdown_grace_seconds,
+    )
+    return service, http
+
+
+async def serve(settings: Settings) -> None:
+    service, http = build(settings)
+    await run_until_signalled(service, on_stop=[http.close])

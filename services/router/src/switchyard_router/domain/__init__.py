@@ -1,0 +1,1 @@
+"""Pure routing logic: no gRPC, Redis or database imports here."""
