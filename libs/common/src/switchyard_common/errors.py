@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+
 from switchyard.llm.v1 import error_pb2
 
 Kind = error_pb2.ErrorKind
@@ -42,7 +43,7 @@ def grpc_status(kind: int) -> grpc.StatusCode:
 
 
 def make_error(
-    kind: int,
+    kind: error_pb2.ErrorKind,
     message: str,
     *,
     param: str = "",
@@ -60,7 +61,7 @@ def make_error(
         http_status=st,
         message=message,
         type=typ,
-        param=param,  # type: ignore[arg-type]
+        param=param,
         code=code or str(st),
         provider=provider,
         provider_details_json=details_json,

@@ -11,7 +11,7 @@ from switchyard_common.grpc_server import MAX_MESSAGE_BYTES
 def _client_interceptors() -> list[grpc.aio.ClientInterceptor]:
     from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
-    return list(aio_client_interceptors())
+    return list(aio_client_interceptors())  # type: ignore[no-untyped-call]
 
 
 def channel(address: str) -> grpc.aio.Channel:

@@ -21,7 +21,7 @@ Hook = Callable[[], Awaitable[None]]
 def _server_interceptors() -> list[grpc.aio.ServerInterceptor]:
     from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-    return [aio_server_interceptor()]
+    return [aio_server_interceptor()]  # type: ignore[no-untyped-call]
 
 
 class GrpcService:

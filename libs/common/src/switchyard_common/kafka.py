@@ -397,12 +397,14 @@ class EventConsumer:
         self,
         settings: KafkaSettings,
         *,
-        group_id: str,
+        group_id: str | None,
         topics: Sequence[str],
         handler: Handler,
         client_id: str,
         max_batch: int = 500,
     ) -> None:
+        """``group_id=None`` makes a broadcast reader: every instance reads every partition from
+        the latest offset and commits nothing (e.g. cache invalidation in each edge replica)."""
         self._settings = settings
         self._group = group_id
         self._topics = list(topics)

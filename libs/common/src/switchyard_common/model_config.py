@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import yaml
+
 from switchyard.llm.v1 import deployment_pb2
 
 # Providers recognised as the prefix of `litellm_params.model` ("anthropic/claude-...").

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2
 
 ChatCompletionRequest = chat_pb2.ChatCompletionRequest

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2
-
 from switchyard_common.model_config import ConfigError, split_model
 
 log = logging.getLogger(__name__)

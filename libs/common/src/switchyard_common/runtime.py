@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeVar
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, TypeVar
 
 from switchyard_common.aio import install_uvloop
 from switchyard_common.model_config import ConfigError
@@ -18,9 +18,9 @@ S = TypeVar("S", bound=CommonSettings)
 
 def run_service(
     settings_cls: type[S],
-    serve: Callable[[S], Awaitable[None]],
+    serve: Callable[[S], Coroutine[Any, Any, None]],
     *,
-    commands: Mapping[str, Callable[[S], Awaitable[None]]] | None = None,
+    commands: Mapping[str, Callable[[S], Coroutine[Any, Any, None]]] | None = None,
 ) -> None:
     """``python -m switchyard_<svc> [command]``: with no argument, run the server until SIGTERM."""
     args = sys.argv[1:]

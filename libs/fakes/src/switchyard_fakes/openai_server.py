@@ -126,7 +126,9 @@ class FakeOpenAI:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return _error(400, "invalid JSON body")
-        self.log.append({"path": request.path, "headers": dict(request.headers), "body": body})
+        self.log.append(
+            {"path": request.path, "headers": {str(k): v for k, v in request.headers.items()}, "body": body}
+        )
         model = str(body.get("model", ""))
         if not model or not isinstance(body.get("messages"), list):
             return _error(400, "model and messages are required")
@@ -231,7 +233,9 @@ class FakeOpenAI:
 
     async def embeddings(self, request: web.Request) -> web.Response:
         body = orjson.loads(await request.read())
-        self.log.append({"path": request.path, "headers": dict(request.headers), "body": body})
+        self.log.append(
+            {"path": request.path, "headers": {str(k): v for k, v in request.headers.items()}, "body": body}
+        )
         model = str(body.get("model", ""))
         failure = await self._planned_failure(model)
         if failure is not None:

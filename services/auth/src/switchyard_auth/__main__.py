@@ -1,9 +1,8 @@
 """``python -m switchyard_auth [migrate]``: the auth service's gRPC server, or its migrations."""
 
-from switchyard_common.runtime import run_service
-
 from switchyard_auth.config import Settings
 from switchyard_auth.server import run_migrations, serve
+from switchyard_common.runtime import run_service
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import SecretStr
+
 from switchyard_common.settings import CommonSettings, DatabaseEnv, KafkaEnv
 
 

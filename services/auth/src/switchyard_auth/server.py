@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from switchyard.auth.v1 import auth_pb2, auth_pb2_grpc
-from switchyard_common.db import create_pool, migrate
-from switchyard_common.grpc_server import GrpcService, run_until_signalled
-from switchyard_common.kafka import EventProducer
-
 from switchyard_auth.clients.repository import Repository
 from switchyard_auth.config import Settings
 from switchyard_auth.handlers.auth import AuthServicer
+from switchyard_common.db import create_pool, migrate
+from switchyard_common.grpc_server import GrpcService, run_until_signalled
+from switchyard_common.kafka import EventProducer
 
 SERVICE_NAME = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
 SCHEMA = "auth"

@@ -8,11 +8,11 @@ import logging
 from aiokafka.structs import ConsumerRecord
 from google.protobuf.message import DecodeError
 from redis.exceptions import RedisError
+
 from switchyard.events.v1 import identity_pb2, usage_pb2
 from switchyard_common.kafka import PoisonMessage
 from switchyard_common.money import parse_usd
 from switchyard_common.telemetry import current_trace_id
-
 from switchyard_copilot_budget.clients.ledger import Ledger, scopes_of
 from switchyard_copilot_budget.clients.reservations import Reservations
 

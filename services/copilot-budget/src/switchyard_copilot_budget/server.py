@@ -8,12 +8,12 @@ import logging
 from pathlib import Path
 
 from redis.exceptions import RedisError
+
 from switchyard.budget.v1 import budget_pb2, budget_pb2_grpc
 from switchyard_common.db import create_pool, migrate
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
 from switchyard_common.kafka import EventConsumer
 from switchyard_common.redis_client import create_redis
-
 from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.clients.reservations import Reservations
 from switchyard_copilot_budget.config import Settings

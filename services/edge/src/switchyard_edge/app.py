@@ -17,6 +17,7 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response, StreamingResponse
+
 from switchyard.auth.v1 import auth_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.errors import make_error, openai_error_body
@@ -29,7 +30,6 @@ from switchyard_common.openai_codec import (
     embedding_response_to_json,
     usage_to_json,
 )
-
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.gateway import Completed, Gateway, Streaming
 from switchyard_edge.handlers import management

@@ -4,6 +4,7 @@ gRPC status with the Error in trailing metadata (Gateway API)."""
 from __future__ import annotations
 
 import grpc
+
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.errors import make_error
 
@@ -18,7 +19,13 @@ class GatewayError(Exception):
 
     @classmethod
     def of(
-        cls, kind: int, message: str, *, param: str = "", status: int | None = None, retry_after: float | None = None
+        cls,
+        kind: error_pb2.ErrorKind,
+        message: str,
+        *,
+        param: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
     ) -> GatewayError:
         return cls(make_error(kind, message, param=param, status=status, retry_after=retry_after))
 

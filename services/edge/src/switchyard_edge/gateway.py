@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+
 from switchyard.auth.v1 import auth_pb2
 from switchyard.budget.v1 import budget_pb2
 from switchyard.guardrail.v1 import guardrail_pb2
@@ -21,7 +22,6 @@ from switchyard.provider.v1 import provider_pb2
 from switchyard.router.v1 import router_pb2
 from switchyard_common.aio import BackgroundTasks
 from switchyard_common.errors import make_error
-
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.clients.principals import Principals
@@ -61,7 +61,7 @@ class Call:
 
     principal: auth_pb2.Principal
     call_id: str
-    call_type: int
+    call_type: router_pb2.CallType
     model: str
     stream: bool
     options: chat_pb2.RequestOptions
@@ -156,7 +156,7 @@ class Gateway:
     def _new_call(
         self,
         principal: auth_pb2.Principal,
-        call_type: int,
+        call_type: router_pb2.CallType,
         model: str,
         stream: bool,
         options: chat_pb2.RequestOptions,
@@ -182,7 +182,7 @@ class Gateway:
         req = router_pb2.PlanRequest(
             model=call.model,
             call_type=call.call_type,
-            stream=call.stream,  # type: ignore[arg-type]
+            stream=call.stream,
             tags=o.tags,
             estimated_input_tokens=input_tokens,
             client_fallbacks=o.fallbacks,
@@ -207,7 +207,7 @@ class Gateway:
         p = call.principal
         scopes = [
             budget_pb2.Scope(kind=kind, id=value)
-            for kind, value in (  # type: ignore[arg-type]
+            for kind, value in (
                 (budget_pb2.SCOPE_KIND_KEY, p.key_hash),
                 (budget_pb2.SCOPE_KIND_USER, p.user_id),
                 (budget_pb2.SCOPE_KIND_TEAM, p.team_id),
@@ -363,9 +363,10 @@ class Gateway:
         ]
         specific = [c for c in candidates if wanted is not None and c[1].role == wanted]
         generic = [c for c in candidates if c[1].role == router_pb2.GROUP_ROLE_FALLBACK]
-        pick = (specific or generic or [None])[0]
-        if pick is None:
+        options = specific or generic
+        if not options:
             return None
+        pick = options[0]
         tried.add(pick[0])
         return pick[1]
 

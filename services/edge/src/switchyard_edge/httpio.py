@@ -7,10 +7,10 @@ from typing import Any
 import orjson
 from fastapi import Request
 from starlette.responses import Response
+
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.errors import make_error, openai_error_body
 from switchyard_common.openai_codec import RequestError
-
 from switchyard_edge.errors import GatewayError
 
 K = error_pb2.ErrorKind

@@ -8,11 +8,11 @@ import logging
 from pathlib import Path
 
 import uvicorn
+
 from switchyard.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from switchyard_common.aio import BackgroundTasks
 from switchyard_common.grpc_server import GrpcService
 from switchyard_common.kafka import EventConsumer, EventProducer
-
 from switchyard_edge.app import create_app
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
 from switchyard_edge.clients.peers import Peers

@@ -1,7 +1,6 @@
 """``python -m switchyard_guardrail``: the guardrail service's gRPC server."""
 
 from switchyard_common.runtime import run_service
-
 from switchyard_guardrail.config import Settings
 from switchyard_guardrail.server import serve
 

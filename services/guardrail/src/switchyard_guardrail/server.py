@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from switchyard.guardrail.v1 import guardrail_pb2, guardrail_pb2_grpc
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
-
 from switchyard_guardrail.config import Settings
 from switchyard_guardrail.handlers.guardrail import GuardrailServicer
 

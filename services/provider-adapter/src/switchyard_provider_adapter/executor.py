@@ -12,13 +12,13 @@ from typing import Any
 
 import aiohttp
 import orjson
+
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
 from switchyard_common.errors import make_error
 from switchyard_common.model_config import ConfigError, resolve_value
 from switchyard_common.money import format_usd
 from switchyard_common.pricing import PriceBook
-
 from switchyard_provider_adapter.clients.credentials import CredentialStore
 from switchyard_provider_adapter.clients.http import HttpPool
 from switchyard_provider_adapter.config import Settings

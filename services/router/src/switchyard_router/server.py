@@ -8,7 +8,6 @@ import time
 from switchyard.router.v1 import router_pb2, router_pb2_grpc
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
 from switchyard_common.model_config import load_config
-
 from switchyard_router.config import Settings
 from switchyard_router.domain.cooldown import Cooldowns
 from switchyard_router.domain.planner import Planner

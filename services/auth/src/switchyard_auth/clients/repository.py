@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+
 from switchyard.auth.v1 import auth_pb2
 from switchyard_common.money import parse_usd
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
 from switchyard.auth.v1 import auth_pb2
 from switchyard_common.money import format_usd, parse_usd
 

@@ -9,14 +9,14 @@ import uuid
 import asyncpg
 import grpc
 from google.protobuf import timestamp_pb2
+
 from switchyard.auth.v1 import auth_pb2, auth_pb2_grpc
 from switchyard.events.v1 import identity_pb2
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.kafka import EventProducer
-
 from switchyard_auth.clients.repository import Repository
 from switchyard_auth.domain import keys
+from switchyard_common.errors import make_error
+from switchyard_common.kafka import EventProducer
 
 log = logging.getLogger(__name__)
 K = error_pb2.ErrorKind
@@ -80,7 +80,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             return auth_pb2.AuthenticateResponse(
                 error=make_error(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key has expired.")
             )
-        return auth_pb2.AuthenticateResponse(principal=keys.principal_from_row(row, self._ttl))
+        return auth_pb2.AuthenticateResponse(principal=keys.principal_from_row(dict(row), self._ttl))
 
     def _account_of(self, caller: auth_pb2.Principal) -> str:
         return caller.account_id or self._default_account
@@ -90,7 +90,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             key_hash=row["key_hash"],
             key_name=row["key_name"],
             account_id=row["account_id"],
-            settings=keys.settings_from_row(row),
+            settings=keys.settings_from_row(dict(row)),
             created_at=int(row["created_at"].timestamp()),
         )
         if row["expires_at"] is not None:
@@ -99,13 +99,17 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         return info
 
     def _publish(
-        self, account_id: str, action: int, key_hash: str, settings: auth_pb2.KeySettings | None = None
+        self,
+        account_id: str,
+        action: identity_pb2.IdentityAction,
+        key_hash: str,
+        settings: auth_pb2.KeySettings | None = None,
     ) -> None:
         now = timestamp_pb2.Timestamp()
         now.GetCurrentTime()
         event = identity_pb2.IdentityEvent(
             event_id=str(uuid.uuid4()), occurred_at=now, account_id=account_id, action=action, key_hash=key_hash
-        )  # type: ignore[arg-type]
+        )
         if settings is not None:
             event.key_settings.CopyFrom(settings)
         from switchyard_common.telemetry import inject_headers

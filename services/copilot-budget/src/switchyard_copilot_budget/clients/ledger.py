@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+
 from switchyard.budget.v1 import budget_pb2
 from switchyard.events.v1 import usage_pb2
 from switchyard.llm.v1 import error_pb2
@@ -22,7 +23,7 @@ _LOG_COLUMNS = (
 
 def _ts(ts: Any) -> datetime:
     if ts.seconds or ts.nanos:
-        return ts.ToDatetime(tzinfo=UTC)  # type: ignore[no-any-return]
+        return ts.ToDatetime(tzinfo=UTC)
     return datetime.now(UTC)
 
 
@@ -155,7 +156,8 @@ class Ledger:
             return True
 
     async def spend_logs(self, req: budget_pb2.ListSpendLogsRequest) -> list[asyncpg.Record]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if not req.all_accounts:
             args.append(req.account_id)
             where.append(f"account_id = ${len(args)}")

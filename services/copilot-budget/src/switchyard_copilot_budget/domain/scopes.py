@@ -15,7 +15,7 @@ _KIND_NAMES = {
 }
 
 
-def kind_name(kind: int) -> str:
+def kind_name(kind: budget_pb2.ScopeKind) -> str:
     return _KIND_NAMES.get(kind, "unknown")
 
 

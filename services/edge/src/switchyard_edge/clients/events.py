@@ -8,13 +8,13 @@ import logging
 
 import grpc
 from google.protobuf import timestamp_pb2
+
 from switchyard.auth.v1 import auth_pb2
 from switchyard.events.v1 import usage_pb2
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
 from switchyard.router.v1 import router_pb2
 from switchyard_common.kafka import EventProducer
 from switchyard_common.telemetry import inject_headers
-
 from switchyard_edge.clients.peers import Peers
 
 log = logging.getLogger(__name__)

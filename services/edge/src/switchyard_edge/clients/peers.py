@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
+
 from switchyard.auth.v1 import auth_pb2_grpc
 from switchyard.budget.v1 import budget_pb2_grpc
 from switchyard.guardrail.v1 import guardrail_pb2_grpc
 from switchyard.provider.v1 import provider_pb2_grpc
 from switchyard.router.v1 import router_pb2_grpc
 from switchyard_common.grpc_client import channel
-
 from switchyard_edge.config import Settings
+
+if TYPE_CHECKING:
+    from switchyard.auth.v1.auth_pb2_grpc import AuthServiceAsyncStub
+    from switchyard.budget.v1.budget_pb2_grpc import BudgetServiceAsyncStub
+    from switchyard.guardrail.v1.guardrail_pb2_grpc import GuardrailServiceAsyncStub
+    from switchyard.provider.v1.provider_pb2_grpc import ProviderServiceAsyncStub
+    from switchyard.router.v1.router_pb2_grpc import RouterServiceAsyncStub
 
 
 @dataclass
 class Peers:
-    auth: auth_pb2_grpc.AuthServiceStub
-    budget: budget_pb2_grpc.BudgetServiceStub
-    guardrail: guardrail_pb2_grpc.GuardrailServiceStub
-    router: router_pb2_grpc.RouterServiceStub
-    provider: provider_pb2_grpc.ProviderServiceStub
+    auth: AuthServiceAsyncStub
+    budget: BudgetServiceAsyncStub
+    guardrail: GuardrailServiceAsyncStub
+    router: RouterServiceAsyncStub
+    provider: ProviderServiceAsyncStub
     channels: list[grpc.aio.Channel]
 
     @classmethod

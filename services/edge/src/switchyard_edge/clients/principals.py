@@ -10,10 +10,10 @@ import time
 import grpc
 from aiokafka.structs import ConsumerRecord
 from google.protobuf.message import DecodeError
+
 from switchyard.auth.v1 import auth_pb2
 from switchyard.events.v1 import identity_pb2
 from switchyard.llm.v1 import error_pb2
-
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.errors import GatewayError, peer_failure
 

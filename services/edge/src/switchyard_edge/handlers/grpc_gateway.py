@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from typing import NoReturn
 
 import grpc
+
 from switchyard.auth.v1 import auth_pb2
 from switchyard.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.errors import grpc_status, make_error
-
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.gateway import Call, Completed, Gateway
 

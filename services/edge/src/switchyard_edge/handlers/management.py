@@ -13,11 +13,11 @@ import orjson
 from fastapi import FastAPI, Request
 from google.protobuf import timestamp_pb2
 from starlette.responses import Response
+
 from switchyard.auth.v1 import auth_pb2
 from switchyard.budget.v1 import budget_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.openai_codec import usage_to_json
-
 from switchyard_edge.errors import GatewayError, peer_failure
 from switchyard_edge.gateway import Gateway
 from switchyard_edge.httpio import credential_of, read_json

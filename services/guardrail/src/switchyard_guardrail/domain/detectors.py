@@ -17,12 +17,12 @@ ALLOW, MASK, BLOCK = "allow", "mask", "block"
 @dataclass(frozen=True)
 class Rule:
     category: str
-    pattern: re2._Regexp  # type: ignore[name-defined]
+    pattern: re2._Regexp
     action: str
     check: str = ""  # extra validation of a match (e.g. "luhn")
 
 
-def _c(p: str) -> re2._Regexp:  # type: ignore[name-defined]
+def _c(p: str) -> re2._Regexp:
     return re2.compile(p)
 
 

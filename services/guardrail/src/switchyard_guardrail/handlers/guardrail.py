@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import grpc
+
 from switchyard.guardrail.v1 import guardrail_pb2, guardrail_pb2_grpc
 from switchyard.llm.v1 import chat_pb2
-
 from switchyard_guardrail.domain.detectors import BLOCK, MASK, Result, canonical, scan
 
 _DECISION = {
@@ -16,7 +16,8 @@ _DECISION = {
 
 
 def _names(requested: list[str]) -> tuple[list[str], list[str]]:
-    known, unknown = [], []
+    known: list[str] = []
+    unknown: list[str] = []
     for n in requested:
         c = canonical(n)
         (known if c else unknown).append(c or n)

@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import orjson
+
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.errors import make_error
 
@@ -98,7 +99,7 @@ def error_message_from_body(body: bytes) -> tuple[str, str, str, Any]:
     return str(message)[:4000], str(code) if code is not None else "", str(param or ""), details
 
 
-def classify(status: int, message: str) -> int:
+def classify(status: int, message: str) -> error_pb2.ErrorKind:
     """The error kind for an HTTP status and the provider's message."""
     if status in (400, 413, 422) or status == 0:
         if _CONTEXT_WINDOW.search(message):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import grpc
-from switchyard.provider.v1 import provider_pb2, provider_pb2_grpc
 
+from switchyard.provider.v1 import provider_pb2, provider_pb2_grpc
 from switchyard_provider_adapter.executor import Executor
 
 

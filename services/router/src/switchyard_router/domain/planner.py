@@ -10,7 +10,6 @@ from switchyard.llm.v1 import deployment_pb2, error_pb2
 from switchyard.router.v1 import router_pb2
 from switchyard_common.errors import make_error
 from switchyard_common.model_config import GatewayConfig
-
 from switchyard_router.domain.cooldown import Cooldowns
 from switchyard_router.domain.registry import Registry
 

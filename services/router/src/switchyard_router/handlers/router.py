@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import grpc
+
 from switchyard.llm.v1 import models_pb2
 from switchyard.router.v1 import router_pb2, router_pb2_grpc
-
 from switchyard_router.domain.cooldown import Cooldowns
 from switchyard_router.domain.planner import Planner
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2
 
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2
 from switchyard_provider_adapter.domain.errors import provider_error, unsupported_param
 from switchyard_provider_adapter.domain.framing import NdjsonDecoder, SseDecoder
 

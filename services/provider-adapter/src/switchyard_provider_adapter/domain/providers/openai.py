@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
+
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, images_pb2
 from switchyard_common.openai_codec import (
     chat_request_to_json,
@@ -19,7 +20,6 @@ from switchyard_common.openai_codec import (
     embedding_response_from_json,
     usage_from_json,
 )
-
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.framing import SseEvent
 from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider, join_url

@@ -1,0 +1,55 @@
+# Switchyard: the front door for every task. `make` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.cache/bin:$(PATH)
+export UV_LINK_MODE := copy
+CONFIG ?= config/default.yaml
+PYTEST_ARGS ?=
+
+.PHONY: help install proto proto-check lint format typecheck test test-unit test-e2e up down status bench soak chart-check clean
+
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+install: ## Install uv and the workspace (locked) into .venv
+	@scripts/tools.sh uv
+	@uv sync --frozen --quiet
+
+proto: install ## Regenerate Python stubs from protos/
+	@scripts/proto.sh
+
+proto-check: install ## Fail when committed stubs differ from protos/; buf lint
+	@scripts/tools.sh buf
+	@buf lint
+	@scripts/proto.sh --check
+
+lint: install ## ruff lint and format check
+	@uv run --frozen ruff check .
+	@uv run --frozen ruff format --check .
+
+format: install ## Apply ruff formatting and fixes
+	@uv run --frozen ruff format .
+	@uv run --frozen ruff check --fix .
+
+typecheck: install ## mypy (strict on libs/common and every domain/ package)
+	@uv run --frozen mypy
+
+test-unit: install ## Unit tests of every service and library
+	@uv run --frozen pytest libs services $(PYTEST_ARGS)
+
+test-e2e: install ## End-to-end tests: the whole stack on real PostgreSQL, Redis and Kafka
+	@uv run --frozen pytest tests/e2e $(PYTEST_ARGS)
+
+test: lint typecheck proto-check test-unit test-e2e ## Everything CI runs
+
+up: install ## Start the local stack (CONFIG=path/to/config.yaml to use yours)
+	@uv run --frozen python scripts/devstack/stack.py up --config $(CONFIG)
+
+down: ## Stop everything `make up` started
+	@if [ -x .venv/bin/python ]; then .venv/bin/python scripts/devstack/stack.py down; fi
+
+status: ## Show what is running
+	@.venv/bin/python scripts/devstack/stack.py status
+
+clean: down ## Stop the stack and delete its data (.stack)
+	@rm -rf .stack

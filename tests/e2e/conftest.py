@@ -1,0 +1,65 @@
+"""Brings the whole stack up once per session: real PostgreSQL, Redis and Kafka, the six services
+as separate processes, and the fake upstream, on ports apart from `make up`'s."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from devstack import stack
+from e2e.support import MASTER_KEY
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="session")
+def stack_cfg() -> Iterator[stack.StackConfig]:
+    cfg = stack.StackConfig(
+        state_dir=stack.REPO / ".stack" / "e2e",
+        config_path=HERE / "config.yaml",
+        http_port=14000,
+        grpc_base=51050,
+        metrics_base=19200,
+        fake_port=18180,
+        pg_port=55532,
+        redis_port=56479,
+        kafka_port=59192,
+        kafka_controller_port=59193,
+        master_key=MASTER_KEY,
+        log_level="INFO",
+    )
+    stack.down(cfg)
+    shutil.rmtree(cfg.state_dir, ignore_errors=True)
+    try:
+        stack.up(cfg)
+        yield cfg
+    finally:
+        stack.down(cfg)
+
+
+@pytest.fixture(scope="session")
+def base_url(stack_cfg: stack.StackConfig) -> str:
+    return f"http://127.0.0.1:{stack_cfg.http_port}"
+
+
+@pytest.fixture(scope="session")
+def client(base_url: str) -> openai.OpenAI:
+    # max_retries=0: the SDK must see the gateway's first answer, not retry it away.
+    return openai.OpenAI(base_url=f"{base_url}/v1", api_key=MASTER_KEY, max_retries=0, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def http(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def fake(stack_cfg: stack.StackConfig) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"http://127.0.0.1:{stack_cfg.fake_port}", timeout=10) as c:
+        yield c
