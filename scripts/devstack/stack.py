@@ -251,7 +251,7 @@ def start_service(cfg: StackConfig, name: str, *, wait: bool = True) -> None:
     if _pid(cfg, name) is not None:
         return
     if name == "fake-upstream":
-        argv = [_python(), "-m", "switchyard_fakes.openai_server", "--port", str(cfg.fake_port)]
+        argv = [_python(), "-m", "switchyard_fakes.serve", "--base-port", str(cfg.fake_port)]
         env: dict[str, str] = {}
     else:
         argv = [_python(), "-m", SERVICES[name][0]]

@@ -258,6 +258,10 @@ class FakeOpenAI:
         return web.Response(body=orjson.dumps(out), content_type="application/json")
 
 
+def create_app() -> web.Application:
+    return FakeOpenAI().app()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
