@@ -1,0 +1,217 @@
+"""OpenAI JSON ⇄ protobuf: what a client sends reaches a provider unchanged, and answers render
+exactly as OpenAI writes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from switchyard_common.openai_codec import (
+    RequestError,
+    chat_request_from_json,
+    chat_request_to_json,
+    chunk_from_json,
+    chunk_to_json,
+    completion_from_json,
+    completion_to_json,
+    embedding_request_from_json,
+    embedding_request_to_json,
+)
+
+FULL_REQUEST: dict[str, Any] = {
+    "model": "gpt-4o",
+    "messages": [
+        {"role": "developer", "content": "Be precise."},
+        {
+            "role": "system",
+            "content": [{"type": "text", "text": "Cached prefix", "cache_control": {"type": "ephemeral"}}],
+        },
+        {
+            "role": "user",
+            "name": "ann",
+            "content": [
+                {"type": "text", "text": "Look"},
+                {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "high"}},
+                {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
+                {"type": "file", "file": {"file_id": "file-1"}},
+                {"type": "video_url", "video_url": {"url": "https://example.com/v.mp4"}},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "42"},
+        {"role": "assistant", "content": "done", "reasoning_content": "thinking...", "refusal": None},
+    ],
+    "temperature": 0.7,
+    "top_p": 0.95,
+    "n": 2,
+    "stream": True,
+    "stream_options": {"include_usage": True, "include_obfuscation": False},
+    "stop": ["\n\n", "END"],
+    "max_tokens": 100,
+    "max_completion_tokens": 120,
+    "presence_penalty": 0.1,
+    "frequency_penalty": 0.2,
+    "logit_bias": {"50256": -100.0},
+    "logprobs": True,
+    "top_logprobs": 3,
+    "user": "u1",
+    "seed": 7,
+    "tools": [
+        {
+            "type": "function",
+            "function": {"name": "f", "description": "d", "parameters": {"type": "object"}, "strict": True},
+        },
+        {"type": "web_search_preview"},
+    ],
+    "tool_choice": "required",
+    "parallel_tool_calls": False,
+    "response_format": {
+        "type": "json_schema",
+        "json_schema": {"name": "x", "description": "y", "schema": {"type": "object"}, "strict": True},
+    },
+    "reasoning_effort": "low",
+    "service_tier": "flex",
+    "store": False,
+    "modalities": ["text"],
+    "top_k": 40,
+    "thinking": {"type": "enabled", "budget_tokens": 1024},
+    "prediction": {"type": "content", "content": "x"},
+}
+
+
+def test_full_request_round_trips_exactly() -> None:
+    req = chat_request_from_json(FULL_REQUEST)
+    out = chat_request_to_json(req)
+    assert out == FULL_REQUEST | {
+        "messages": [
+            {k: v for k, v in m.items() if not (k == "refusal" and v is None)} for m in FULL_REQUEST["messages"]
+        ]
+    }
+
+
+def test_gateway_controls_are_taken_out_of_the_body() -> None:
+    req = chat_request_from_json(
+        {
+            "model": "m",
+            "messages": [{"role": "user", "content": "x"}],
+            "fallbacks": ["a", {"model": "b"}],
+            "num_retries": 2,
+            "timeout": 5,
+            "metadata": {"tags": ["t1"], "run": 3},
+            "tags": ["t0"],
+            "guardrails": ["pii"],
+            "mock_testing_fallbacks": True,
+            "drop_params": True,
+        }
+    )
+    body = chat_request_to_json(req)
+    assert set(body) == {"model", "messages"}
+    o = req.options
+    assert list(o.fallbacks) == ["a", "b"] and o.num_retries == 2 and o.timeout_seconds == 5
+    assert list(o.tags) == ["t0", "t1"] and list(o.guardrails) == ["pii"]
+    assert o.mock_testing_fallbacks and o.drop_params
+    assert orjson.loads(o.metadata_json) == {"tags": ["t1"], "run": 3}
+
+
+@pytest.mark.parametrize(
+    "body, param",
+    [
+        ({}, "model"),
+        ({"model": "m"}, "messages"),
+        ({"model": "m", "messages": []}, "messages"),
+        ({"model": "m", "messages": ["hi"]}, "messages[0]"),
+        ({"model": "m", "messages": [{"role": "user", "content": 5}]}, "messages[0]"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "max_tokens": "10"}, "max_tokens"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}, "stream"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "tool_choice": "maybe"}, "tool_choice"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}, "tools[0]"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "timeout": -1}, "timeout"),
+    ],
+)
+def test_bad_requests_name_the_parameter(body: dict[str, Any], param: str) -> None:
+    with pytest.raises(RequestError) as exc:
+        chat_request_from_json(body)
+    assert exc.value.param == param
+
+
+def test_completion_renders_like_openai() -> None:
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-2024-08-06",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "hi", "refusal": None, "annotations": []},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": 3,
+            "completion_tokens": 1,
+            "total_tokens": 4,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        },
+        "service_tier": "default",
+        "system_fingerprint": "fp_1",
+    }
+    assert completion_to_json(completion_from_json(body)) == body
+
+
+def test_chunks_render_like_openai() -> None:
+    first = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "service_tier": "default",
+        "system_fingerprint": "fp",
+        "choices": [
+            {"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}
+        ],
+        "usage": None,
+    }
+    assert chunk_to_json(chunk_from_json(first), include_usage_key=True) == first
+    tool = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "delta": {
+                    "tool_calls": [
+                        {"index": 1, "id": "t", "type": "function", "function": {"name": "f", "arguments": ""}}
+                    ]
+                },
+                "logprobs": None,
+                "finish_reason": None,
+            }
+        ],
+    }
+    assert chunk_to_json(chunk_from_json(tool)) == tool
+
+
+def test_embedding_inputs() -> None:
+    for value in ("one", ["a", "b"], [1, 2, 3], [[1, 2], [3]]):
+        req = embedding_request_from_json({"model": "e", "input": value, "dimensions": 8})
+        out = embedding_request_to_json(req)
+        expected = [value] if isinstance(value, str) else ([value] if value and isinstance(value[0], int) else value)
+        assert out["input"] == expected and out["dimensions"] == 8
+    with pytest.raises(RequestError):
+        embedding_request_from_json({"model": "e", "input": [1, "a"]})

@@ -1,0 +1,111 @@
+"""Admission by atomic reservation (real Redis) against limits and spend in PostgreSQL, and the
+exactly-once ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+from google.protobuf import timestamp_pb2
+
+from switchyard.events.v1 import usage_pb2
+from switchyard_common.db import create_pool, migrate
+from switchyard_common.redis_client import create_redis
+from switchyard_copilot_budget.clients.ledger import Ledger
+from switchyard_copilot_budget.clients.reservations import Refused, Reservations
+from switchyard_copilot_budget.server import MIGRATIONS, SCHEMA
+
+
+@pytest.fixture
+async def parts(pg_dsn: str, redis_url: str) -> AsyncIterator[tuple[Ledger, Reservations]]:
+    await migrate(pg_dsn, schema=SCHEMA, migrations_dir=MIGRATIONS)
+    pool = await create_pool(pg_dsn, schema=SCHEMA)
+    redis = create_redis(redis_url)
+    ledger = Ledger(pool)
+    try:
+        yield ledger, Reservations(redis, ledger, scope_ttl=300)
+    finally:
+        await redis.aclose()
+        await pool.close()
+
+
+async def _limit(ledger: Ledger, key: str, budget: str, account: str = "acct") -> None:
+    assert await ledger.apply_limit(str(uuid.uuid4()), "identity", account, "key", key, Decimal(budget), None, False)
+
+
+async def test_concurrent_reservations_never_exceed_the_limit(parts: tuple[Ledger, Reservations]) -> None:
+    ledger, res = parts
+    key = uuid.uuid4().hex
+    await _limit(ledger, key, "1.00")
+    results = await asyncio.gather(
+        *[res.reserve("acct", f"r-{i}-{key}", [("key", key)], Decimal("0.15"), 60) for i in range(40)],
+        return_exceptions=True,
+    )
+    admitted = [r for r in results if r is None]
+    refused = [r for r in results if isinstance(r, Refused)]
+    assert len(admitted) == 6 and len(refused) == 34, "6 × 0.15 ≤ 1.00 < 7 × 0.15"
+
+
+async def test_settlement_frees_the_reservation_and_charges_actual_cost(parts: tuple[Ledger, Reservations]) -> None:
+    ledger, res = parts
+    key = uuid.uuid4().hex
+    await _limit(ledger, key, "1.00")
+    await res.reserve("acct", "a-" + key, [("key", key)], Decimal("0.90"), 60)
+    with pytest.raises(Refused):
+        await res.reserve("acct", "b-" + key, [("key", key)], Decimal("0.20"), 60)
+    await res.settle("a-" + key, "acct", [("key", key)], Decimal("0.10"))
+    await res.reserve("acct", "c-" + key, [("key", key)], Decimal("0.85"), 60)  # 0.10 spent + 0.85 fits
+    with pytest.raises(Refused) as exc:
+        await res.reserve("acct", "d-" + key, [("key", key)], Decimal("0.10"), 60)
+    assert exc.value.limit.startswith("1")
+
+
+async def test_expired_reservations_are_released(parts: tuple[Ledger, Reservations]) -> None:
+    ledger, res = parts
+    key = uuid.uuid4().hex
+    await _limit(ledger, key, "1.00")
+    await res.reserve("acct", "x-" + key, [("key", key)], Decimal("0.95"), 1)
+    with pytest.raises(Refused):
+        await res.reserve("acct", "y-" + key, [("key", key)], Decimal("0.10"), 60)
+    await asyncio.sleep(2.1)
+    assert await res.expire_due() >= 1
+    await res.reserve("acct", "z-" + key, [("key", key)], Decimal("0.10"), 60)
+
+
+async def test_scopes_without_limits_admit_and_same_request_is_idempotent(parts: tuple[Ledger, Reservations]) -> None:
+    _, res = parts
+    scope = [("team", uuid.uuid4().hex)]
+    await res.reserve("acct", "same", scope, Decimal("1000"), 60)
+    await res.reserve("acct", "same", scope, Decimal("1000"), 60)  # a retried Reserve is not charged twice
+
+
+def _event(event_id: str, key: str, cost: str) -> usage_pb2.UsageEvent:
+    now = timestamp_pb2.Timestamp()
+    now.GetCurrentTime()
+    return usage_pb2.UsageEvent(
+        event_id=event_id,
+        request_id=event_id.split(":", maxsplit=1)[0],
+        attempt=0,
+        account_id="acct",
+        key_hash=key,
+        success=True,
+        cost_usd=cost,
+        start_time=now,
+        end_time=now,
+    )
+
+
+async def test_ledger_applies_each_event_once(parts: tuple[Ledger, Reservations]) -> None:
+    ledger, _ = parts
+    key = uuid.uuid4().hex
+    await _limit(ledger, key, "5")
+    e = _event(f"{uuid.uuid4()}:0", key, "0.25")
+    assert await ledger.record_usage(e, Decimal("0.25"), "trace") is True
+    assert await ledger.record_usage(e, Decimal("0.25"), "trace") is False
+    limit, spend = await ledger.scope_limit("key", key, "acct")
+    assert (limit, spend) == (Decimal("5"), Decimal("0.25"))
+    # Another account cannot read this scope.
+    assert await ledger.scope_limit("key", key, "other") == (None, Decimal(0))
