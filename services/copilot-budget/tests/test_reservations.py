@@ -46,7 +46,7 @@ async def test_concurrent_reservations_never_exceed_the_limit(parts: tuple[Ledge
     )
     admitted = [r for r in results if r is None]
     refused = [r for r in results if isinstance(r, Refused)]
-    assert len(admitted) == 6 and len(refused) == 34, "6 × 0.15 ≤ 1.00 < 7 × 0.15"
+    assert len(admitted) == 6 and len(refused) == 34, "6 * 0.15 <= 1.00 < 7 * 0.15"
 
 
 async def test_settlement_frees_the_reservation_and_charges_actual_cost(parts: tuple[Ledger, Reservations]) -> None:
