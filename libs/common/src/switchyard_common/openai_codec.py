@@ -767,6 +767,8 @@ def chunk_to_json(c: chat_pb2.ChatCompletionChunk, *, include_usage_key: bool = 
             delta["role"] = d.role
         if d.HasField("content"):
             delta["content"] = d.content
+        if d.HasField("role") and not d.HasField("refusal"):
+            delta["refusal"] = None  # OpenAI's first chunk carries "refusal": null
         if d.HasField("reasoning_content"):
             delta["reasoning_content"] = d.reasoning_content
         if d.HasField("refusal"):

@@ -106,7 +106,12 @@ def sse(*events: Any, event_names: list[str] | None = None, done: bool = False) 
     """SSE frames for JSON payloads (optionally with ``event:`` names) and an optional ``[DONE]``."""
     frames = []
     for i, e in enumerate(events):
-        data = e if isinstance(e, bytes | str) else orjson.dumps(e).decode()
+        if isinstance(e, bytes):
+            data = e.decode()
+        elif isinstance(e, str):
+            data = e
+        else:
+            data = orjson.dumps(e).decode()
         prefix = f"event: {event_names[i]}\n" if event_names else ""
         frames.append(f"{prefix}data: {data}\n\n".encode())
     if done:
@@ -141,8 +146,9 @@ class Running:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        sockets = getattr(server, "sockets", None)
+        assert sockets
+        self.port = sockets[0].getsockname()[1]
         return self
 
     async def __aexit__(self, *exc: object) -> None:

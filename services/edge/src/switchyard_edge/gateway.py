@@ -76,6 +76,8 @@ class Call:
     upstream_ms: float = 0.0
     deployment: deployment_pb2.Deployment | None = None
     model_group: str = ""
+    # Prompt size estimate, used when a stream ends without the provider's usage.
+    input_tokens: int = 0
 
     def remaining(self) -> float:
         return self.deadline - asyncio.get_running_loop().time()
@@ -469,7 +471,7 @@ class Gateway:
 
     async def chat(self, principal: auth_pb2.Principal, request: chat_pb2.ChatCompletionRequest) -> Completed:
         call = self._new_call(principal, router_pb2.CALL_TYPE_CHAT, request.model, False, request.options, request.user)
-        input_tokens = estimate.prompt_tokens(request.messages, request.tools)
+        input_tokens = call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
         plan = await self._plan(call, input_tokens)
         await self._admit(call, plan, input_tokens, request)
         try:
@@ -507,7 +509,7 @@ class Gateway:
         """Start a stream: returns once the first chunk is in hand, so a failure before any byte
         reaches the client can still be retried or reported with its HTTP status."""
         call = self._new_call(principal, router_pb2.CALL_TYPE_CHAT, request.model, True, request.options, request.user)
-        input_tokens = estimate.prompt_tokens(request.messages, request.tools)
+        input_tokens = call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
         plan = await self._plan(call, input_tokens)
         await self._admit(call, plan, input_tokens, request)
         try:
@@ -594,12 +596,20 @@ class Gateway:
                 # The client went away mid-stream: charge what was generated so far (estimated),
                 # so disconnecting is never a way around a budget.
                 stream.cancel()
-                usage = chat_pb2.Usage(completion_tokens=completion_chars // 3 + 1)
-                usage.total_tokens = usage.completion_tokens
+                usage = chat_pb2.Usage(prompt_tokens=call.input_tokens, completion_tokens=completion_chars // 3 + 1)
+                usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
+                cost = (
+                    usage.prompt_tokens * dep.pricing.admission_input_cost_per_token
+                    + usage.completion_tokens * dep.pricing.admission_output_cost_per_token
+                )
                 self._record(
                     call,
                     dep,
-                    Attempt(error=make_error(K.ERROR_KIND_BAD_REQUEST, "client disconnected", status=499), usage=usage),
+                    Attempt(
+                        error=make_error(K.ERROR_KIND_BAD_REQUEST, "client disconnected", status=499),
+                        usage=usage,
+                        stats=provider_pb2.CallStats(cost_usd=f"{cost:.10f}" if cost else ""),
+                    ),
                     final=True,
                     started=started,
                 )
