@@ -1,0 +1,685 @@
+"""Anthropic Messages API (https://docs.anthropic.com/en/api/messages).
+
+OpenAI chat requests become ``POST /v1/messages`` bodies: system messages move to the top-level
+``system``, tool results become ``tool_result`` blocks of a user turn, assistant tool calls become
+``tool_use`` blocks, images become ``image`` blocks. Answers and the SSE event stream
+(https://docs.anthropic.com/en/docs/build-with-claude/streaming) come back as OpenAI completions
+and chunks; thinking blocks become ``reasoning_content`` and are also returned as
+``thinking_blocks`` (with their signatures) so a client can send them back on the next turn."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+
+from switchyard.llm.v1 import chat_pb2, error_pb2
+from switchyard_common.errors import make_error
+from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error, unsupported_param
+from switchyard_provider_adapter.domain.framing import SseEvent
+from switchyard_provider_adapter.domain.providers.base import (
+    CallContext,
+    HttpCall,
+    Provider,
+    check_supported,
+    extra_body,
+    now,
+)
+
+K = error_pb2.ErrorKind
+
+DEFAULT_API_BASE = "https://api.anthropic.com"
+ANTHROPIC_VERSION = "2023-06-01"
+# The tool a json_schema response format is forced through on models without native structured
+# output; its input is unwrapped back into the message content (LiteLLM's RESPONSE_FORMAT_TOOL_NAME).
+JSON_TOOL_NAME = "json_tool_call"
+
+# reasoning_effort → thinking budget, LiteLLM's defaults (1024 is Anthropic's minimum budget).
+THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 2048, "high": 4096}
+
+SUPPORTED_PARAMS = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "stop",
+        "user",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "reasoning_effort",
+        "stream_options",
+        "n",
+    }
+)
+
+_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+# Streamed ``error`` events carry an error type but no HTTP status; the status the same error
+# has as an HTTP response (https://docs.anthropic.com/en/api/errors).
+_ERROR_TYPE_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+
+_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^,;]*)*?);base64,(?P<data>.*)$", re.DOTALL)
+_CLAUDE_VERSION = re.compile(r"claude-(?:opus|sonnet|haiku|mythos)-(\d+)(?:-(\d{1,2}))?(?!\d)")
+
+
+def supports_native_json_schema(model: str) -> bool:
+    """Structured outputs (``output_config.format``) are generally available on Claude 4.5 and
+    newer (https://docs.anthropic.com/en/docs/build-with-claude/structured-outputs); older models
+    get LiteLLM's forced-tool fallback."""
+    if "mythos" in model:
+        return True
+    m = _CLAUDE_VERSION.search(model)
+    if not m:
+        return False
+    major = int(m.group(1))
+    minor = int(m.group(2) or 0)
+    return (major, minor) >= (4, 5)
+
+
+def default_max_tokens(model: str) -> int:
+    """``max_tokens`` is required by the Messages API. Claude 3 (not 3.5/3.7) models cap output
+    at 4096 tokens; later models accept more, 8192 keeps non-streaming calls short."""
+    if re.search(r"claude-3-(opus|sonnet|haiku)", model) or model.startswith("claude-instant"):
+        return 4096
+    return 8192
+
+
+def _bad_request(message: str, param: str = "") -> ProviderFailure:
+    return ProviderFailure(make_error(K.ERROR_KIND_BAD_REQUEST, f"anthropic: {message}", param=param))
+
+
+def _loads_object(raw: str, where: str) -> dict[str, Any]:
+    """Tool-call arguments as Anthropic's ``input`` object."""
+    if not raw.strip():
+        return {}
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise _bad_request(f"{where} is not valid JSON; Anthropic needs tool input as an object", "messages") from None
+    if not isinstance(value, dict):
+        raise _bad_request(f"{where} must be a JSON object", "messages")
+    return value
+
+
+def _extra(raw: bytes) -> dict[str, Any]:
+    return dict(orjson.loads(raw)) if raw else {}
+
+
+def _image_block(url: str) -> dict[str, Any]:
+    m = _DATA_URL.match(url)
+    if m:
+        return {
+            "type": "image",
+            "source": {"type": "base64", "media_type": m.group("mime") or "image/png", "data": m.group("data")},
+        }
+    if url.startswith(("http://", "https://")):
+        return {"type": "image", "source": {"type": "url", "url": url}}
+    raise _bad_request("image_url must be an http(s) URL or a base64 data URL", "messages")
+
+
+def _file_block(f: chat_pb2.FileContent) -> dict[str, Any]:
+    if f.HasField("file_data"):
+        m = _DATA_URL.match(f.file_data)
+        if not m:
+            raise _bad_request("file.file_data must be a base64 data URL", "messages")
+        mime = m.group("mime") or "application/pdf"
+        block: dict[str, Any] = {
+            "type": "document",
+            "source": {"type": "base64", "media_type": mime, "data": m.group("data")},
+        }
+        if mime.startswith("image/"):
+            block["type"] = "image"
+        return block
+    if f.HasField("file_id"):
+        # Files uploaded with Anthropic's Files API are referenced by id.
+        return {"type": "document", "source": {"type": "file", "file_id": f.file_id}}
+    raise _bad_request("a file part needs file_data or file_id", "messages")
+
+
+class AnthropicStreamDecoder:
+    """Messages API SSE events → OpenAI chunks, one chunk per event that carries content."""
+
+    __slots__ = (
+        "_blocks",
+        "_created",
+        "_finished",
+        "_id",
+        "_json_tool",
+        "_model",
+        "_tool_count",
+        "_usage",
+    )
+
+    def __init__(self, json_tool: bool) -> None:
+        self._json_tool = json_tool
+        self._id = ""
+        self._model = ""
+        self._created = now()
+        self._usage: chat_pb2.Usage | None = None
+        self._finished = False
+        # content block index → ("text"|"tool"|"json"|"thinking"|"other", tool index)
+        self._blocks: dict[int, tuple[str, int]] = {}
+        self._tool_count = 0
+
+    @property
+    def usage(self) -> chat_pb2.Usage | None:
+        return self._usage
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def _chunk(self) -> tuple[chat_pb2.ChatCompletionChunk, chat_pb2.ChunkChoice]:
+        c = chat_pb2.ChatCompletionChunk(id=self._id, created=self._created, model=self._model)
+        return c, c.choices.add(index=0)
+
+    def feed(self, frame: SseEvent) -> Iterable[chat_pb2.ChatCompletionChunk]:
+        if not frame.data:
+            return ()
+        ev = orjson.loads(frame.data)
+        etype = ev.get("type") or frame.event
+        if etype == "content_block_delta":
+            return self._delta(ev)
+        if etype == "message_start":
+            msg = ev.get("message") or {}
+            self._id = str(msg.get("id") or "")
+            self._model = str(msg.get("model") or "")
+            self._usage = usage_from_anthropic(msg.get("usage") or {}, None)
+            c, ch = self._chunk()
+            ch.delta.role = "assistant"
+            ch.delta.content = ""
+            return (c,)
+        if etype == "content_block_start":
+            return self._block_start(ev)
+        if etype == "message_delta":
+            delta = ev.get("delta") or {}
+            if ev.get("usage"):
+                self._usage = usage_from_anthropic(ev["usage"], self._usage)
+            reason = delta.get("stop_reason")
+            if not reason:
+                return ()
+            c, ch = self._chunk()
+            ch.finish_reason = finish_reason(reason, self._json_tool and self._tool_count == 0)
+            return (c,)
+        if etype == "message_stop":
+            self._finished = True
+            return ()
+        if etype == "error":
+            err = ev.get("error") or {}
+            status = _ERROR_TYPE_STATUS.get(str(err.get("type") or ""), 500)
+            raise ProviderFailure(provider_error("anthropic", status, {}, orjson.dumps(ev)))
+        return ()  # ping, content_block_stop and event types added later
+
+    def _block_start(self, ev: Mapping[str, Any]) -> Iterable[chat_pb2.ChatCompletionChunk]:
+        index = int(ev.get("index", 0))
+        block = ev.get("content_block") or {}
+        btype = block.get("type")
+        if btype == "text":
+            self._blocks[index] = ("text", -1)
+            if block.get("text"):
+                c, ch = self._chunk()
+                ch.delta.content = str(block["text"])
+                return (c,)
+            return ()
+        if btype == "tool_use":
+            if self._json_tool and block.get("name") == JSON_TOOL_NAME:
+                self._blocks[index] = ("json", -1)
+                return ()
+            tool_index = self._tool_count
+            self._tool_count += 1
+            self._blocks[index] = ("tool", tool_index)
+            c, ch = self._chunk()
+            t = ch.delta.tool_calls.add(index=tool_index, id=str(block.get("id") or ""), type="function")
+            t.name = str(block.get("name") or "")
+            t.arguments = ""
+            return (c,)
+        if btype == "thinking":
+            self._blocks[index] = ("thinking", -1)
+            if block.get("thinking"):
+                c, ch = self._chunk()
+                ch.delta.reasoning_content = str(block["thinking"])
+                return (c,)
+            return ()
+        if btype == "redacted_thinking":
+            self._blocks[index] = ("other", -1)
+            c, ch = self._chunk()
+            ch.delta.extra_json = orjson.dumps(
+                {"thinking_blocks": [{"type": "redacted_thinking", "data": block.get("data", "")}]}
+            )
+            return (c,)
+        self._blocks[index] = ("other", -1)
+        return ()
+
+    def _delta(self, ev: Mapping[str, Any]) -> Iterable[chat_pb2.ChatCompletionChunk]:
+        kind, tool_index = self._blocks.get(int(ev.get("index", 0)), ("text", -1))
+        delta = ev.get("delta") or {}
+        dtype = delta.get("type")
+        c, ch = self._chunk()
+        if dtype == "text_delta":
+            ch.delta.content = str(delta.get("text", ""))
+        elif dtype == "input_json_delta":
+            piece = str(delta.get("partial_json", ""))
+            if not piece:
+                return ()
+            if kind == "json":
+                ch.delta.content = piece
+            else:
+                ch.delta.tool_calls.add(index=max(tool_index, 0)).arguments = piece
+        elif dtype == "thinking_delta":
+            ch.delta.reasoning_content = str(delta.get("thinking", ""))
+        elif dtype == "signature_delta":
+            ch.delta.extra_json = orjson.dumps(
+                {"thinking_blocks": [{"type": "thinking", "thinking": "", "signature": delta.get("signature", "")}]}
+            )
+        elif dtype == "citations_delta":
+            ch.delta.extra_json = orjson.dumps({"provider_specific_fields": {"citation": delta.get("citation")}})
+        else:
+            return ()
+        return (c,)
+
+
+def finish_reason(stop_reason: str | None, json_tool_unwrapped: bool = False) -> str:
+    reason = _FINISH.get(str(stop_reason or ""), "stop")
+    if reason == "tool_calls" and json_tool_unwrapped:
+        return "stop"
+    return reason
+
+
+def usage_from_anthropic(u: Mapping[str, Any], previous: chat_pb2.Usage | None) -> chat_pb2.Usage:
+    """Anthropic usage → OpenAI usage. ``input_tokens`` excludes cache reads and writes, so they
+    are added to ``prompt_tokens``; a later (message_delta) report overrides earlier counts."""
+    prev = previous or chat_pb2.Usage()
+    prev_plain = prev.prompt_tokens - prev.prompt_tokens_details.cached_tokens
+    prev_plain -= prev.prompt_tokens_details.cache_creation_tokens
+
+    def pick(key: str, old: int) -> int:
+        v = u.get(key)
+        return int(v) if v is not None else old
+
+    plain = pick("input_tokens", prev_plain)
+    read = pick("cache_read_input_tokens", prev.prompt_tokens_details.cached_tokens)
+    write = pick("cache_creation_input_tokens", prev.prompt_tokens_details.cache_creation_tokens)
+    out_tokens = pick("output_tokens", prev.completion_tokens)
+    usage = chat_pb2.Usage(
+        prompt_tokens=plain + read + write, completion_tokens=out_tokens, total_tokens=plain + read + write + out_tokens
+    )
+    usage.prompt_tokens_details.cached_tokens = read
+    usage.prompt_tokens_details.cache_creation_tokens = write
+    return usage
+
+
+class AnthropicProvider(Provider):
+    name = "anthropic"
+    supported_params = SUPPORTED_PARAMS
+
+    def url(self, ctx: CallContext) -> str:
+        base = (ctx.deployment.api_base or DEFAULT_API_BASE).rstrip("/")
+        if base.endswith("/v1/messages"):
+            return base
+        if base.endswith("/v1"):
+            return base + "/messages"
+        return base + "/v1/messages"
+
+    def headers(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, stream: bool) -> dict[str, str]:
+        h = {
+            "content-type": "application/json",
+            "accept": "text/event-stream" if stream else "application/json",
+            "anthropic-version": str(ctx.params.get("anthropic_version") or ANTHROPIC_VERSION),
+        }
+        key = ctx.credentials.get("api_key")
+        if key:
+            h["x-api-key"] = key
+        # Operator-set headers of the deployment, then a client's anthropic-beta (features such
+        # as new tool types are opted into per request); nothing else a client sends is a header.
+        dep_headers = ctx.params.get("extra_headers")
+        if isinstance(dep_headers, Mapping):
+            h.update({str(k).lower(): str(v) for k, v in dep_headers.items()})
+        client_headers = extra_body(req).get("extra_headers")
+        if isinstance(client_headers, Mapping):
+            beta = {str(k).lower(): v for k, v in client_headers.items()}.get("anthropic-beta")
+            if beta:
+                h["anthropic-beta"] = str(beta)
+        h.update(ctx.extra_headers)
+        return h
+
+    # --- request ------------------------------------------------------------------------
+    def chat_body(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, stream: bool) -> dict[str, Any]:
+        check_supported(ctx, req, self.supported_params)
+        # One choice per call: n=1 is accepted, more needs drop_params (then one is returned).
+        if req.HasField("n") and req.n != 1 and not ctx.drop_params:
+            raise unsupported_param("n", "anthropic")
+        body: dict[str, Any] = {"model": ctx.model}
+        system, messages = self.messages(ctx, req)
+        body["messages"] = messages
+        if system:
+            body["system"] = system
+        if req.HasField("max_completion_tokens"):
+            body["max_tokens"] = req.max_completion_tokens
+        elif req.HasField("max_tokens"):
+            body["max_tokens"] = req.max_tokens
+        else:
+            configured = ctx.params.get("max_tokens") or ctx.deployment.max_output_tokens
+            body["max_tokens"] = int(configured) if configured else default_max_tokens(ctx.model)
+        if req.HasField("temperature"):
+            body["temperature"] = req.temperature
+        if req.HasField("top_p"):
+            body["top_p"] = req.top_p
+        if req.stop:
+            # Anthropic rejects whitespace-only stop sequences; LiteLLM drops them under drop_params.
+            stops = [s for s in req.stop if s.strip() or not ctx.drop_params]
+            if stops:
+                body["stop_sequences"] = stops
+        if req.HasField("user"):
+            body["metadata"] = {"user_id": req.user}
+        json_tool = self._response_format(ctx, req, body)
+        self._tools(ctx, req, body, json_tool)
+        if req.HasField("reasoning_effort") and req.reasoning_effort != "none":
+            budget = THINKING_BUDGETS.get(req.reasoning_effort)
+            if budget is None:
+                raise _bad_request(
+                    f"reasoning_effort must be one of {', '.join(THINKING_BUDGETS)} or none", "reasoning_effort"
+                )
+            body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+            if not (req.HasField("max_tokens") or req.HasField("max_completion_tokens")):
+                body["max_tokens"] = max(body["max_tokens"], budget + 1024)
+        if stream:
+            body["stream"] = True
+        # Provider-specific keys (top_k, thinking, metadata, service_tier, ...) pass through.
+        for k, v in extra_body(req).items():
+            if k != "extra_headers":
+                body.setdefault(k, v)
+        return body
+
+    def _response_format(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, body: dict[str, Any]) -> bool:
+        """Sets the native structured output or the forced JSON tool; True for the latter."""
+        if not req.HasField("response_format") or req.response_format.type in ("", "text"):
+            return False
+        rf = req.response_format
+        if rf.type == "json_schema":
+            schema = orjson.loads(rf.json_schema.schema_json) if rf.json_schema.schema_json else {"type": "object"}
+        elif rf.type == "json_object":
+            schema = {"type": "object", "additionalProperties": True}
+        else:
+            raise _bad_request(f"response_format type {rf.type!r} is not supported", "response_format")
+        if rf.type == "json_schema" and supports_native_json_schema(ctx.model):
+            body["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+            return False
+        tool: dict[str, Any] = {
+            "name": JSON_TOOL_NAME,
+            "description": "Respond with a JSON object that matches this schema.",
+            "input_schema": schema,
+        }
+        body.setdefault("tools", []).append(tool)
+        body["tool_choice"] = {"type": "tool", "name": JSON_TOOL_NAME}
+        return True
+
+    def _tools(
+        self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, body: dict[str, Any], json_tool: bool
+    ) -> None:
+        native_strict = supports_native_json_schema(ctx.model)
+        tools: list[dict[str, Any]] = []
+        for t in req.tools:
+            if t.type != "function":
+                # Hosted tools (bash, text_editor, web_search, code_execution, MCP) are already
+                # in Anthropic's shape.
+                tools.append(_extra(t.extra_json))
+                continue
+            fn = t.function
+            tool: dict[str, Any] = {"name": fn.name}
+            if fn.HasField("description"):
+                tool["description"] = fn.description
+            tool["input_schema"] = orjson.loads(fn.parameters_json) if fn.parameters_json else {"type": "object"}
+            if fn.HasField("strict") and fn.strict and native_strict:
+                tool["strict"] = True
+            rest = _extra(t.extra_json)
+            fn_extra = rest.pop("__function_extra__", {})
+            for source in (fn_extra, rest):
+                if "cache_control" in source:
+                    tool["cache_control"] = source["cache_control"]
+            tools.append(tool)
+        if tools:
+            body["tools"] = tools + body.get("tools", [])
+        if json_tool:
+            return  # the forced JSON tool decides tool_choice
+        choice: dict[str, Any] | None = None
+        if req.HasField("tool_choice"):
+            which = req.tool_choice.WhichOneof("choice")
+            if which == "mode":
+                mode = req.tool_choice.mode
+                choice = {"type": {"auto": "auto", "required": "any", "none": "none"}.get(mode, "auto")}
+            elif which == "function_name":
+                choice = {"type": "tool", "name": req.tool_choice.function_name}
+            elif which == "other_json":
+                other = orjson.loads(req.tool_choice.other_json)
+                # Already in Anthropic's shape ({"type": "any"} / {"type": "tool", "name": ...}).
+                choice = dict(other) if isinstance(other, dict) else None
+        if req.HasField("parallel_tool_calls") and not req.parallel_tool_calls and body.get("tools"):
+            choice = choice or {"type": "auto"}
+            if choice.get("type") != "none":
+                choice["disable_parallel_tool_use"] = True
+        if choice is not None and (body.get("tools") or choice.get("type") == "none"):
+            body["tool_choice"] = choice
+
+    def messages(
+        self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest
+    ) -> tuple[str | list[dict[str, Any]], list[dict[str, Any]]]:
+        system: list[dict[str, Any]] = []
+        out: list[dict[str, Any]] = []
+
+        def add(role: str, blocks: list[dict[str, Any]]) -> None:
+            # Consecutive turns of one role are merged (tool results and a following user
+            # message form one user turn, as the API expects after tool_use).
+            if not blocks:
+                return
+            if out and out[-1]["role"] == role:
+                out[-1]["content"].extend(blocks)
+            else:
+                out.append({"role": role, "content": blocks})
+
+        for i, m in enumerate(req.messages):
+            where = f"messages[{i}]"
+            extra = _extra(m.extra_json)
+            if m.role in ("system", "developer"):
+                system.extend(self._content_blocks(ctx, m, extra, where, text_only=True))
+            elif m.role == "user":
+                add("user", self._content_blocks(ctx, m, extra, where))
+            elif m.role == "assistant":
+                add("assistant", self._assistant_blocks(ctx, m, extra, where))
+            elif m.role in ("tool", "function"):
+                add("user", [self._tool_result(ctx, m, extra, where)])
+        if not out:
+            raise _bad_request("at least one user or assistant message is required", "messages")
+        # The system prompt is a plain string unless a block carries cache_control.
+        if system and all(set(b) == {"type", "text"} for b in system):
+            return "\n\n".join(b["text"] for b in system), out
+        return system, out
+
+    def _content_blocks(
+        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str, text_only: bool = False
+    ) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = []
+        which = m.WhichOneof("content")
+        if which == "text":
+            if m.text or not text_only:
+                blocks.append({"type": "text", "text": m.text})
+        elif which == "parts":
+            for j, p in enumerate(m.parts.parts):
+                block = self._part(ctx, p, f"{where}.content[{j}]", text_only)
+                if block is not None:
+                    blocks.append(block)
+        # A message-level cache_control (LiteLLM's form) marks the message's last block.
+        if "cache_control" in extra and blocks:
+            blocks[-1]["cache_control"] = extra["cache_control"]
+        return [b for b in blocks if b.get("type") != "text" or b.get("text") or "cache_control" in b]
+
+    def _part(self, ctx: CallContext, p: chat_pb2.ContentPart, where: str, text_only: bool) -> dict[str, Any] | None:
+        which = p.WhichOneof("part")
+        block: dict[str, Any]
+        if which == "text":
+            block = {"type": "text", "text": p.text}
+        elif which == "other_json":
+            # Parts in Anthropic's own shape (document, search_result, ...) pass through.
+            return _extra(p.other_json)
+        elif text_only:
+            raise _bad_request(f"{where}: system messages can only hold text", "messages")
+        elif which == "image_url":
+            block = _image_block(p.image_url.url)
+        elif which == "file":
+            block = _file_block(p.file)
+        elif which == "input_audio":
+            if ctx.drop_params:
+                return None
+            raise ProviderFailure(
+                make_error(
+                    K.ERROR_KIND_UNSUPPORTED_PARAMS,
+                    "anthropic does not support audio input parts",
+                    param="messages",
+                    provider="anthropic",
+                )
+            )
+        else:
+            return None
+        pextra = _extra(p.extra_json)
+        if "cache_control" in pextra:
+            block["cache_control"] = pextra["cache_control"]
+        return block
+
+    def _assistant_blocks(
+        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
+    ) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = []
+        # Thinking blocks come first and must be sent back unchanged (with their signatures)
+        # when the turn continues with tool results.
+        for tb in extra.get("thinking_blocks") or ():
+            if isinstance(tb, Mapping) and tb.get("type") in ("thinking", "redacted_thinking"):
+                blocks.append({k: v for k, v in tb.items() if k != "cache_control" or v})
+        blocks.extend(self._content_blocks(ctx, m, {k: v for k, v in extra.items() if k == "cache_control"}, where))
+        for j, tc in enumerate(m.tool_calls):
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": tc.id,
+                    "name": tc.function.name,
+                    "input": _loads_object(tc.function.arguments, f"{where}.tool_calls[{j}].function.arguments"),
+                }
+            )
+        if m.HasField("function_call"):
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": f"call_{m.function_call.name}",
+                    "name": m.function_call.name,
+                    "input": _loads_object(m.function_call.arguments, f"{where}.function_call.arguments"),
+                }
+            )
+        return blocks
+
+    def _tool_result(
+        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
+    ) -> dict[str, Any]:
+        tool_use_id = m.tool_call_id if m.role == "tool" else f"call_{m.name}"
+        if not tool_use_id:
+            raise _bad_request(f"{where}.tool_call_id is required", "messages")
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id}
+        which = m.WhichOneof("content")
+        if which == "text":
+            block["content"] = m.text
+        elif which == "parts":
+            block["content"] = [
+                b for j, p in enumerate(m.parts.parts) if (b := self._part(ctx, p, f"{where}.content[{j}]", False))
+            ]
+        else:
+            block["content"] = ""
+        if extra.get("is_error"):
+            block["is_error"] = True
+        if "cache_control" in extra:
+            block["cache_control"] = extra["cache_control"]
+        return block
+
+    # --- calls --------------------------------------------------------------------------
+    async def chat_call(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, stream: bool) -> HttpCall:
+        body = self.chat_body(ctx, req, stream)
+        return HttpCall("POST", self.url(ctx), self.headers(ctx, req, stream), orjson.dumps(body))
+
+    def _json_tool(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest) -> bool:
+        rf = req.response_format
+        if not req.HasField("response_format") or rf.type not in ("json_schema", "json_object"):
+            return False
+        return rf.type == "json_object" or not supports_native_json_schema(ctx.model)
+
+    def chat_response(
+        self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, body: bytes, headers: Mapping[str, str]
+    ) -> chat_pb2.ChatCompletion:
+        d = orjson.loads(body)
+        json_tool = self._json_tool(ctx, req)
+        out = chat_pb2.ChatCompletion(id=str(d.get("id") or ""), created=now(), model=str(d.get("model") or ctx.model))
+        choice = out.choices.add(index=0)
+        msg = choice.message
+        msg.role = "assistant"
+        texts: list[str] = []
+        reasoning: list[str] = []
+        thinking_blocks: list[dict[str, Any]] = []
+        citations: list[Any] = []
+        unwrapped = False
+        for block in d.get("content") or ():
+            btype = block.get("type")
+            if btype == "text":
+                texts.append(str(block.get("text", "")))
+                if block.get("citations"):
+                    citations.extend(block["citations"])
+            elif btype == "tool_use":
+                if json_tool and block.get("name") == JSON_TOOL_NAME:
+                    texts.append(orjson.dumps(block.get("input") or {}).decode())
+                    unwrapped = True
+                    continue
+                tc = msg.tool_calls.add(id=str(block.get("id") or ""), type="function")
+                tc.function.name = str(block.get("name") or "")
+                tc.function.arguments = orjson.dumps(block.get("input") or {}).decode()
+            elif btype == "thinking":
+                reasoning.append(str(block.get("thinking", "")))
+                thinking_blocks.append(
+                    {"type": "thinking", "thinking": block.get("thinking", ""), "signature": block.get("signature")}
+                )
+            elif btype == "redacted_thinking":
+                thinking_blocks.append({"type": "redacted_thinking", "data": block.get("data", "")})
+        if texts or not msg.tool_calls:
+            msg.text = "".join(texts)
+        if reasoning:
+            msg.reasoning_content = "".join(reasoning)
+        extra: dict[str, Any] = {}
+        if thinking_blocks:
+            extra["thinking_blocks"] = thinking_blocks
+        if citations:
+            extra["provider_specific_fields"] = {"citations": citations}
+        if extra:
+            msg.extra_json = orjson.dumps(extra)
+        choice.finish_reason = finish_reason(d.get("stop_reason"), unwrapped and not msg.tool_calls)
+        out.usage.CopyFrom(usage_from_anthropic(d.get("usage") or {}, None))
+        return out
+
+    def stream_decoder(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest) -> AnthropicStreamDecoder:
+        return AnthropicStreamDecoder(self._json_tool(ctx, req))
