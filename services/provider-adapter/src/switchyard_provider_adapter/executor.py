@@ -103,6 +103,7 @@ class Executor:
             params=params,
             call_id=call_id,
             drop_params=dep.drop_params if drop_params is None else drop_params or dep.drop_params,
+            send=self._send,
         )
         return provider, ctx
 
@@ -189,6 +190,7 @@ class Executor:
             parse = provider.embed_response if kind == "embeddings" else provider.image_response
             call = await build(ctx, request)
             status, headers, body = await self._send(call, timeout)
+            ctx.response_headers = headers
             stats.upstream_ms = (time.perf_counter() - started) * 1000
             stats.rate_limit_headers.update(_rate_limit_headers(headers))
             stats.provider_request_id = _request_id(headers)

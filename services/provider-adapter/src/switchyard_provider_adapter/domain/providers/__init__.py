@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from switchyard_provider_adapter.domain.providers.anthropic import AnthropicProvider
+from switchyard_provider_adapter.domain.providers.azure import AzureProvider
 from switchyard_provider_adapter.domain.providers.base import Provider
 from switchyard_provider_adapter.domain.providers.openai import DEFAULT_API_BASES, OpenAIProvider
 
@@ -24,4 +25,5 @@ def build_registry() -> dict[str, Provider]:
     for name in _OPENAI_COMPATIBLE:
         registry[name] = OpenAIProvider(name)
     registry["anthropic"] = AnthropicProvider()
+    registry["azure"] = AzureProvider()
     return registry

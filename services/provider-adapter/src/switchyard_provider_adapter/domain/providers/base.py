@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -48,6 +48,13 @@ class CallContext:
     # Effective drop_params (deployment setting or request option).
     drop_params: bool = False
     extra_headers: dict[str, str] = field(default_factory=dict)
+    # Sends an auxiliary call (an OAuth token request) over the adapter's pooled HTTP client:
+    # (call, timeout seconds) → (status, headers, body). Set by the executor; the credential
+    # hooks of provider modules use it so translation code itself stays free of I/O.
+    send: Callable[[HttpCall, float], Awaitable[tuple[int, Mapping[str, str], bytes]]] | None = None
+    # Headers of the provider's answer, for parsers of answers whose usage travels in headers
+    # (Bedrock InvokeModel's x-amzn-bedrock-input-token-count). Set by the executor.
+    response_headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def provider(self) -> str:

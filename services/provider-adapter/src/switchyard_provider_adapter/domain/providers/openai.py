@@ -2,10 +2,15 @@
 
 Requests are the client's own body with the deployment's model name; responses and streamed
 chunks are parsed field by field (unknown keys kept). Usage is always requested for streams so
-the cost of a streamed answer equals that of the same answer unstreamed."""
+the cost of a streamed answer equals that of the same answer unstreamed.
+
+The few OpenAI-compatible servers that differ from OpenAI get the quirks LiteLLM applies for
+them (each documented where it is applied): Mistral's tool_choice/seed/message fields, Groq's
+JSON schema handling and non-streamable response_format, OpenAI's o-series/gpt-5 parameters."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,9 +25,9 @@ from switchyard_common.openai_codec import (
     embedding_response_from_json,
     usage_from_json,
 )
-from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
-from switchyard_provider_adapter.domain.framing import SseEvent
-from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider, join_url
+from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error, unsupported_param
+from switchyard_provider_adapter.domain.framing import SseDecoder, SseEvent
+from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider, join_url, now
 
 # Default API bases of OpenAI-compatible providers (used when the deployment sets no api_base).
 DEFAULT_API_BASES = {
@@ -52,12 +57,90 @@ DEFAULT_API_BASES = {
 }
 
 
-class OpenAIStreamDecoder:
-    __slots__ = ("_finished", "_usage")
+# The tool a json_schema response format is forced through where the server has no native
+# structured output (LiteLLM's RESPONSE_FORMAT_TOOL_NAME); unwrapped back into the content.
+JSON_TOOL_NAME = "json_tool_call"
+
+# Groq models with native `response_format: json_schema`
+# (https://console.groq.com/docs/structured-outputs#supported-models); others get the forced
+# tool, as LiteLLM does (https://docs.litellm.ai/docs/providers/groq).
+_GROQ_NATIVE_JSON_SCHEMA = ("openai/gpt-oss", "moonshotai/kimi-k2", "meta-llama/llama-4")
+
+# Message keys Mistral accepts; anything else is rejected with "extra_forbidden"
+# (https://docs.mistral.ai/api/#tag/chat).
+_MISTRAL_MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "tool_call_id", "prefix", "name"})
+
+_REASONING_MODEL = re.compile(r"^(o\d+(-|$)|gpt-5(?!-chat))")
+
+
+def is_reasoning_model(model: str) -> bool:
+    """OpenAI's o-series and gpt-5 reasoning models: they take `max_completion_tokens` instead of
+    `max_tokens` and only the default temperature
+    (https://platform.openai.com/docs/guides/reasoning#limitations)."""
+    return bool(_REASONING_MODEL.match(model.rsplit("/", 1)[-1]))
+
+
+def completion_chunks(completion: chat_pb2.ChatCompletion) -> list[chat_pb2.ChatCompletionChunk]:
+    """A whole completion as the chunks of a stream (used where a stream is faked)."""
+    content = chat_pb2.ChatCompletionChunk(id=completion.id, created=completion.created, model=completion.model)
+    finish = chat_pb2.ChatCompletionChunk(id=completion.id, created=completion.created, model=completion.model)
+    for choice in completion.choices:
+        m = choice.message
+        ch = content.choices.add(index=choice.index)
+        ch.delta.role = "assistant"
+        if m.WhichOneof("content") == "text":
+            ch.delta.content = m.text
+        if m.HasField("reasoning_content"):
+            ch.delta.reasoning_content = m.reasoning_content
+        for i, tc in enumerate(m.tool_calls):
+            t = ch.delta.tool_calls.add(index=i, id=tc.id, type=tc.type or "function")
+            t.name = tc.function.name
+            t.arguments = tc.function.arguments
+        finish.choices.add(index=choice.index, finish_reason=choice.finish_reason or "stop")
+    return [content, finish]
+
+
+class BodyOrSseDecoder:
+    """Frames of a streamed answer, or the whole body when the upstream answered a faked stream
+    with one JSON document (its first byte tells which)."""
+
+    __slots__ = ("_buf", "_mode", "_sse")
 
     def __init__(self) -> None:
+        self._mode = ""
+        self._buf = b""
+        self._sse = SseDecoder()
+
+    def feed(self, chunk: bytes) -> list[Any]:
+        if not self._mode:
+            head = chunk.lstrip()
+            if not head:
+                self._buf += chunk
+                return []
+            self._mode = "body" if head[:1] in (b"{", b"[") else "sse"
+            chunk, self._buf = self._buf + chunk, b""
+        if self._mode == "body":
+            self._buf += chunk
+            return []
+        return list(self._sse.feed(chunk))
+
+    def close(self) -> list[Any]:
+        if self._mode == "body":
+            body, self._buf = self._buf, b""
+            return [body] if body.strip() else []
+        return list(self._sse.close())
+
+
+class OpenAIStreamDecoder:
+    __slots__ = ("_finished", "_pending_extra", "_unwrap_json_tool", "_usage")
+
+    def __init__(self, unwrap_json_tool: bool = False) -> None:
         self._usage: chat_pb2.Usage | None = None
         self._finished = False
+        self._unwrap_json_tool = unwrap_json_tool
+        # Keys of a choice-less, id-less chunk (Azure's prompt_filter_results) carried over to
+        # the next chunk so every chunk of the stream has the stream's id.
+        self._pending_extra: dict[str, Any] = {}
 
     @property
     def usage(self) -> chat_pb2.Usage | None:
@@ -67,7 +150,18 @@ class OpenAIStreamDecoder:
     def finished(self) -> bool:
         return self._finished
 
-    def feed(self, frame: SseEvent) -> Iterable[chat_pb2.ChatCompletionChunk]:
+    def feed(self, frame: SseEvent | bytes) -> Iterable[chat_pb2.ChatCompletionChunk]:
+        if isinstance(frame, bytes):
+            # A faked stream: the whole completion arrived as one document.
+            obj = orjson.loads(frame)
+            if "error" in obj and "choices" not in obj:
+                raise ProviderFailure(provider_error("openai", 500, {}, frame))
+            completion = completion_from_json(obj)
+            if self._unwrap_json_tool:
+                unwrap_json_tool(completion)
+            self._usage = completion.usage if completion.HasField("usage") else None
+            self._finished = True
+            return completion_chunks(completion)
         data = frame.data
         if data == "[DONE]":
             self._finished = True
@@ -83,7 +177,26 @@ class OpenAIStreamDecoder:
             if not obj.get("choices"):
                 return ()  # the usage-only chunk; the edge sends its own when the client asked
             obj = {k: v for k, v in obj.items() if k != "usage"}
+        if not obj.get("choices") and not obj.get("id"):
+            self._pending_extra.update(
+                {k: v for k, v in obj.items() if k not in ("id", "object", "created", "model", "choices")}
+            )
+            return ()
+        if self._pending_extra:
+            obj = {**self._pending_extra, **obj}
+            self._pending_extra = {}
         return (chunk_from_json(obj),)
+
+
+def unwrap_json_tool(completion: chat_pb2.ChatCompletion) -> None:
+    """The forced JSON tool's arguments become the message content."""
+    for choice in completion.choices:
+        calls = choice.message.tool_calls
+        if len(calls) == 1 and calls[0].function.name == JSON_TOOL_NAME:
+            choice.message.text = calls[0].function.arguments
+            del calls[:]
+            if choice.finish_reason == "tool_calls":
+                choice.finish_reason = "stop"
 
 
 class OpenAIProvider(Provider):
@@ -105,6 +218,10 @@ class OpenAIProvider(Provider):
             )
         return base
 
+    def endpoint(self, ctx: CallContext, operation: str) -> str:
+        """The URL of an operation (``chat/completions``, ``embeddings``, ``images/generations``)."""
+        return join_url(self.api_base(ctx), operation)
+
     def headers(self, ctx: CallContext) -> dict[str, str]:
         h = {"content-type": "application/json", "accept": "application/json"}
         key = ctx.credentials.get("api_key")
@@ -116,9 +233,85 @@ class OpenAIProvider(Provider):
         h.update(ctx.extra_headers)
         return h
 
+    async def request_headers(self, ctx: CallContext) -> dict[str, str]:
+        """Headers of a call; async so a provider can fetch a token first (Azure Entra ID)."""
+        return self.headers(ctx)
+
+    def price_model(self, ctx: CallContext) -> str:
+        """The model name that tells which quirks apply (Azure deployments name their base model
+        in ``model_info.base_model``)."""
+        return ctx.deployment.pricing.base_model or ctx.model
+
+    # --- quirks -------------------------------------------------------------------------
+    def fakes_stream(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest) -> bool:
+        # Groq cannot stream with response_format; LiteLLM calls it unstreamed and replays the
+        # answer as chunks (https://docs.litellm.ai/docs/providers/groq).
+        return self.name == "groq" and req.HasField("response_format") and req.response_format.type != "text"
+
+    def forces_json_tool(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest) -> bool:
+        return (
+            self.name == "groq"
+            and req.HasField("response_format")
+            and req.response_format.type == "json_schema"
+            and not ctx.model.startswith(_GROQ_NATIVE_JSON_SCHEMA)
+        )
+
+    def _apply_quirks(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, body: dict[str, Any]) -> None:
+        if self.name in ("openai", "azure") and is_reasoning_model(self.price_model(ctx)):
+            if "max_tokens" in body:
+                tokens = body.pop("max_tokens")
+                body.setdefault("max_completion_tokens", tokens)
+            if "temperature" in body and body["temperature"] != 1:
+                if not ctx.drop_params:
+                    raise unsupported_param("temperature", ctx.provider)
+                del body["temperature"]
+        if self.name in ("mistral", "codestral"):
+            self._mistral(body)
+        if self.name == "groq":
+            self._groq(ctx, req, body)
+
+    @staticmethod
+    def _mistral(body: dict[str, Any]) -> None:
+        # LiteLLM's Mistral transformation (https://docs.litellm.ai/docs/providers/mistral):
+        # tool_choice "required" and the object form become "any" (the object form is not
+        # supported), seed is `random_seed`, None values, `name` on non-tool messages and empty
+        # assistant messages are dropped because Mistral rejects them.
+        tc = body.get("tool_choice")
+        if tc == "required" or isinstance(tc, dict):
+            body["tool_choice"] = "any"
+        if "seed" in body:
+            body["random_seed"] = body.pop("seed")
+        messages = []
+        for m in body["messages"]:
+            cleaned = {
+                k: v
+                for k, v in m.items()
+                if v is not None and k in _MISTRAL_MESSAGE_KEYS and (k != "name" or m.get("role") == "tool")
+            }
+            if cleaned.get("role") == "assistant" and not cleaned.get("content") and not cleaned.get("tool_calls"):
+                continue
+            messages.append(cleaned)
+        body["messages"] = messages
+
+    def _groq(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, body: dict[str, Any]) -> None:
+        # Groq rejects `function_call: null` on assistant messages (LiteLLM strips it).
+        for m in body["messages"]:
+            if m.get("role") == "assistant" and "function_call" in m and m["function_call"] is None:
+                del m["function_call"]
+        if self.forces_json_tool(ctx, req):
+            rf = body.pop("response_format")
+            js = rf.get("json_schema") or {}
+            tool = {
+                "type": "function",
+                "function": {"name": JSON_TOOL_NAME, "parameters": js.get("schema") or {"type": "object"}},
+            }
+            body["tools"] = [*body.get("tools", []), tool]
+            body["tool_choice"] = {"type": "function", "function": {"name": JSON_TOOL_NAME}}
+
     def chat_body(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, stream: bool) -> dict[str, Any]:
         body = chat_request_to_json(req, model=ctx.model)
-        if stream:
+        self._apply_quirks(ctx, req, body)
+        if stream and not self.fakes_stream(ctx, req):
             body["stream"] = True
             so = body.get("stream_options") or {}
             so["include_usage"] = True
@@ -130,22 +323,30 @@ class OpenAIProvider(Provider):
 
     async def chat_call(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, stream: bool) -> HttpCall:
         body = self.chat_body(ctx, req, stream)
-        headers = self.headers(ctx)
-        if stream:
+        headers = await self.request_headers(ctx)
+        if stream and not self.fakes_stream(ctx, req):
             headers["accept"] = "text/event-stream"
-        return HttpCall("POST", join_url(self.api_base(ctx), "chat/completions"), headers, orjson.dumps(body))
+        return HttpCall("POST", self.endpoint(ctx, "chat/completions"), headers, orjson.dumps(body))
 
     def chat_response(
         self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, body: bytes, headers: Mapping[str, str]
     ) -> chat_pb2.ChatCompletion:
-        return completion_from_json(orjson.loads(body))
+        completion = completion_from_json(orjson.loads(body))
+        if self.forces_json_tool(ctx, req):
+            unwrap_json_tool(completion)
+        if not completion.created:
+            completion.created = now()
+        return completion
+
+    def frame_decoder(self) -> Any:
+        return BodyOrSseDecoder() if self.name == "groq" else SseDecoder()
 
     def stream_decoder(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest) -> OpenAIStreamDecoder:
-        return OpenAIStreamDecoder()
+        return OpenAIStreamDecoder(unwrap_json_tool=self.forces_json_tool(ctx, req))
 
     async def embed_call(self, ctx: CallContext, req: embeddings_pb2.EmbeddingRequest) -> HttpCall:
         body = embedding_request_to_json(req, model=ctx.model)
-        return HttpCall("POST", join_url(self.api_base(ctx), "embeddings"), self.headers(ctx), orjson.dumps(body))
+        return HttpCall("POST", self.endpoint(ctx, "embeddings"), await self.request_headers(ctx), orjson.dumps(body))
 
     def embed_response(
         self, ctx: CallContext, req: embeddings_pb2.EmbeddingRequest, body: bytes
@@ -161,7 +362,7 @@ class OpenAIProvider(Provider):
             for k, v in orjson.loads(req.extra_json).items():
                 body.setdefault(k, v)
         return HttpCall(
-            "POST", join_url(self.api_base(ctx), "images/generations"), self.headers(ctx), orjson.dumps(body)
+            "POST", self.endpoint(ctx, "images/generations"), await self.request_headers(ctx), orjson.dumps(body)
         )
 
     def image_response(
