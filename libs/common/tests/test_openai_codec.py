@@ -181,7 +181,12 @@ def test_chunks_render_like_openai() -> None:
         "service_tier": "default",
         "system_fingerprint": "fp",
         "choices": [
-            {"index": 0, "delta": {"role": "assistant", "content": "", "refusal": None}, "logprobs": None, "finish_reason": None}
+            {
+                "index": 0,
+                "delta": {"role": "assistant", "content": "", "refusal": None},
+                "logprobs": None,
+                "finish_reason": None,
+            }
         ],
         "usage": None,
     }
