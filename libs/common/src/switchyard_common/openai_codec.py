@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from switchyard.llm.v1 import chat_pb2, embeddings_pb2
+from switchyard.llm.v1 import chat_pb2, embeddings_pb2, images_pb2
 
 ChatCompletionRequest = chat_pb2.ChatCompletionRequest
 ChatCompletion = chat_pb2.ChatCompletion
@@ -886,4 +886,56 @@ def embedding_response_to_json(r: embeddings_pb2.EmbeddingResponse) -> dict[str,
         data.append({"object": "embedding", "index": e.index, "embedding": vec})
     out: dict[str, Any] = {"object": "list", "data": data, "model": r.model}
     out["usage"] = {"prompt_tokens": r.usage.prompt_tokens, "total_tokens": r.usage.total_tokens}
+    return out
+
+
+# --- images -------------------------------------------------------------------------------
+
+_IMAGE_KEYS = frozenset({"model", "prompt", "n", "size", "quality", "response_format", "style", "user"})
+
+
+def image_request_from_json(body: Any) -> images_pb2.ImageGenerationRequest:
+    """Parse and check a client's ``POST /v1/images/generations`` body."""
+    if not isinstance(body, Mapping):
+        raise RequestError("the request body must be a JSON object")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise RequestError("'model' is required", "model")
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt:
+        raise RequestError("'prompt' must be a non-empty string", "prompt")
+    req = images_pb2.ImageGenerationRequest(model=model, prompt=prompt)
+    if (i := _int(body, "n")) is not None:
+        if i < 1:
+            raise RequestError("'n' must be at least 1", "n")
+        req.n = i
+    for key in ("size", "quality", "style", "user"):
+        if (s := _str(body, key)) is not None:
+            setattr(req, key, s)
+    if (s := _str(body, "response_format")) is not None:
+        if s not in ("url", "b64_json"):
+            raise RequestError("'response_format' must be url or b64_json", "response_format")
+        req.response_format = s
+    options_from_json(body, req.options)
+    req.extra_json = _extra(body, _IMAGE_KEYS | GATEWAY_KEYS)
+    return req
+
+
+def image_response_to_json(r: images_pb2.ImageGenerationResponse) -> dict[str, Any]:
+    data = []
+    for img in r.data:
+        item: dict[str, Any] = {}
+        for key in ("url", "b64_json", "revised_prompt"):
+            if img.HasField(key):
+                item[key] = getattr(img, key)
+        data.append(item)
+    out: dict[str, Any] = {"created": r.created, "data": data}
+    if r.usage.total_tokens or r.usage.prompt_tokens or r.usage.completion_tokens:
+        # The shape of OpenAI's image usage (gpt-image-1).
+        out["usage"] = {
+            "input_tokens": r.usage.prompt_tokens,
+            "output_tokens": r.usage.completion_tokens,
+            "total_tokens": r.usage.total_tokens or r.usage.prompt_tokens + r.usage.completion_tokens,
+        }
+    _merge_extra(out, r.extra_json)
     return out

@@ -200,11 +200,8 @@ def _default(operation: str, body: dict[str, Any]) -> Reply:
                 ],
             }
         )
-    prompt = " ".join(
-        m.get("content") if isinstance(m.get("content"), str) else ""
-        for m in body.get("messages") or []
-        if isinstance(m, dict)
-    )
+    contents = [m.get("content") for m in body.get("messages") or [] if isinstance(m, dict)]
+    prompt = " ".join(c for c in contents if isinstance(c, str))
     p = max(1, len(prompt.split()))
     words = REPLY.split(" ")
     if body.get("stream"):

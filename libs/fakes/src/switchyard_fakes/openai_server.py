@@ -1,4 +1,5 @@
-"""An OpenAI-compatible server (``/v1/chat/completions``, ``/v1/embeddings``, ``/v1/models``)
+"""An OpenAI-compatible server (``/v1/chat/completions``, ``/v1/embeddings``,
+``/v1/images/generations``, ``/v1/models``)
 that answers instantly and deterministically, streams SSE exactly like OpenAI (role chunk,
 content chunks, finish chunk, optional usage chunk, ``[DONE]``) and fails on command:
 
@@ -25,6 +26,8 @@ import orjson
 from aiohttp import web
 
 REPLY = "Hello from the Switchyard fake upstream. This answer went through the whole gateway."
+# A 1x1 PNG, the image a b64_json image generation returns.
+_PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
 def _count_tokens(text: str) -> int:
@@ -65,6 +68,7 @@ class FakeOpenAI:
         for prefix in ("/v1", ""):
             app.router.add_post(f"{prefix}/chat/completions", self.chat)
             app.router.add_post(f"{prefix}/embeddings", self.embeddings)
+            app.router.add_post(f"{prefix}/images/generations", self.images)
             app.router.add_get(f"{prefix}/models", self.models)
         app.router.add_get("/health", self.health)
         app.router.add_post("/__script", self.script)
@@ -255,6 +259,39 @@ class FakeOpenAI:
             "model": model,
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
+        return web.Response(body=orjson.dumps(out), content_type="application/json")
+
+    async def images(self, request: web.Request) -> web.Response:
+        body = orjson.loads(await request.read())
+        self.log.append(
+            {"path": request.path, "headers": {str(k): v for k, v in request.headers.items()}, "body": body}
+        )
+        model = str(body.get("model", ""))
+        failure = await self._planned_failure(model)
+        if failure is not None:
+            return failure
+        if not isinstance(body.get("prompt"), str) or not body["prompt"]:
+            return _error(400, "prompt is required")
+        n = int(body.get("n") or 1)
+        if body.get("response_format") == "b64_json":
+            item: dict[str, Any] = {"b64_json": _PNG_B64}
+        else:
+            item = {
+                "url": f"https://fake-images.invalid/{hashlib.sha256(body['prompt'].encode()).hexdigest()[:16]}.png"
+            }
+        out: dict[str, Any] = {
+            "created": int(time.time()),
+            "data": [{**item, "revised_prompt": body["prompt"]} for _ in range(n)],
+        }
+        if model.startswith("gpt-image"):
+            # gpt-image models report token usage; dall-e models do not.
+            tokens = _count_tokens(body["prompt"])
+            out["usage"] = {
+                "input_tokens": tokens,
+                "output_tokens": 1056 * n,
+                "total_tokens": tokens + 1056 * n,
+                "input_tokens_details": {"text_tokens": tokens, "image_tokens": 0},
+            }
         return web.Response(body=orjson.dumps(out), content_type="application/json")
 
 

@@ -28,6 +28,8 @@ from switchyard_common.openai_codec import (
     completion_to_json,
     embedding_request_from_json,
     embedding_response_to_json,
+    image_request_from_json,
+    image_response_to_json,
     usage_to_json,
 )
 from switchyard_edge.errors import GatewayError
@@ -121,6 +123,25 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
     for path in ("/v1/embeddings", "/embeddings"):
         app.add_api_route(path, embeddings, methods=["POST"], include_in_schema=path.startswith("/v1"))
 
+    # --- images ---------------------------------------------------------------------
+    async def images(request: Request) -> Response:
+        with server_span(request, "POST /v1/images/generations"):
+            try:
+                req = image_request_from_json(await read_json(request, limit))
+                who = await principal(request)
+                done = await gateway.images(who, req)
+            except GatewayError as exc:
+                REQUESTS.labels("images", str(exc.error.http_status)).inc()
+                return openai_error(exc.error, exc.headers)
+            except RequestError as exc:
+                REQUESTS.labels("images", "400").inc()
+                return openai_error(make_error(K.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
+            REQUESTS.labels("images", "200").inc()
+            return json_response(image_response_to_json(done.result), headers=_completed_headers(done))
+
+    for path in ("/v1/images/generations", "/images/generations"):
+        app.add_api_route(path, images, methods=["POST"], include_in_schema=path.startswith("/v1"))
+
     # --- models ---------------------------------------------------------------------
     async def list_models(request: Request) -> Response:
         try:
@@ -161,7 +182,7 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
     # --- errors ---------------------------------------------------------------------
     def _is_model_route(request: Request) -> bool:
         p = request.url.path
-        return p.startswith(("/v1/", "/chat/", "/embeddings", "/models", "/openai/", "/engines/"))
+        return p.startswith(("/v1/", "/chat/", "/embeddings", "/images/", "/models", "/openai/", "/engines/"))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

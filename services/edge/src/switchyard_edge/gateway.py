@@ -17,7 +17,7 @@ import grpc
 from switchyard.auth.v1 import auth_pb2
 from switchyard.budget.v1 import budget_pb2
 from switchyard.guardrail.v1 import guardrail_pb2
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2
 from switchyard.provider.v1 import provider_pb2
 from switchyard.router.v1 import router_pb2
 from switchyard_common.aio import BackgroundTasks
@@ -52,7 +52,11 @@ FALLBACK_ON = RETRYABLE | {
     K.ERROR_KIND_CONTENT_POLICY_VIOLATION,
 }
 
-CALL_TYPES = {router_pb2.CALL_TYPE_CHAT: "chat.completions", router_pb2.CALL_TYPE_EMBEDDING: "embeddings"}
+CALL_TYPES = {
+    router_pb2.CALL_TYPE_CHAT: "chat.completions",
+    router_pb2.CALL_TYPE_EMBEDDING: "embeddings",
+    router_pb2.CALL_TYPE_IMAGE_GENERATION: "image_generation",
+}
 
 
 @dataclass
@@ -637,6 +641,33 @@ class Gateway:
             if resp.WhichOneof("result") == "error":
                 return Attempt(error=resp.error, stats=resp.stats)
             return Attempt(result=resp.embeddings, stats=resp.stats, usage=resp.embeddings.usage)
+
+        started = time.time()
+        dep, attempt = await self._execute(call, plan, invoke)
+        self._record(call, dep, attempt, final=True, started=started)
+        assert attempt.stats is not None
+        return Completed(call, attempt.result, attempt.stats)
+
+    # --- images -------------------------------------------------------------------------
+    async def images(self, principal: auth_pb2.Principal, request: images_pb2.ImageGenerationRequest) -> Completed:
+        call = self._new_call(
+            principal, router_pb2.CALL_TYPE_IMAGE_GENERATION, request.model, False, request.options, request.user
+        )
+        input_tokens = len(request.prompt) // 3 + 1
+        plan = await self._plan(call, input_tokens)
+        await self._admit(call, plan, input_tokens, None)
+
+        async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
+            try:
+                resp = await self.peers.provider.GenerateImage(
+                    provider_pb2.GenerateImageRequest(deployment=dep, request=request, call_id=call.call_id),
+                    timeout=remaining + 1.0,
+                )
+            except grpc.aio.AioRpcError as exc:
+                return Attempt(error=_adapter_error(exc, remaining))
+            if resp.WhichOneof("result") == "error":
+                return Attempt(error=resp.error, stats=resp.stats)
+            return Attempt(result=resp.images, stats=resp.stats, usage=resp.images.usage)
 
         started = time.time()
         dep, attempt = await self._execute(call, plan, invoke)

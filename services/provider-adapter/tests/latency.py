@@ -1,0 +1,109 @@
+"""Added latency of the provider adapter against a provider fake, per provider family.
+
+For each family: N sequential Chat calls through the real adapter gRPC server (in-process,
+loopback) to the family's fake, and N sequential calls with the same native request straight to
+the fake with aiohttp (one keep-alive session, like the adapter's pool). The added latency is the
+difference of the medians (gRPC hop + translation both ways + pricing).
+
+    uv run python services/provider-adapter/tests/latency.py [--n 2000] [anthropic azure openai]"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from harness import adapter  # noqa: E402
+
+from switchyard_fakes import anthropic_server, azure_server, openai_server  # noqa: E402
+from switchyard_fakes.base import Running  # noqa: E402
+
+BODY = {"messages": [{"role": "user", "content": "Say hello in five words."}], "max_tokens": 64}
+
+FAMILIES: dict[str, dict[str, Any]] = {
+    "anthropic": {
+        "app": lambda: anthropic_server.create_app(),
+        "params": lambda url: {
+            "model": "anthropic/claude-sonnet-4-5-20250929",
+            "api_base": url,
+            "api_key": anthropic_server.DEFAULT_API_KEY,
+        },
+    },
+    "azure": {
+        "app": lambda: azure_server.create_app(),
+        "params": lambda url: {
+            "model": "azure/gpt4o",
+            "api_base": url,
+            "api_key": azure_server.DEFAULT_API_KEY,
+            "api_version": "2024-10-21",
+        },
+    },
+    "openai": {
+        "app": lambda: openai_server.create_app(),
+        "params": lambda url: {"model": "openai/gpt-4o-mini", "api_base": f"{url}/v1", "api_key": "sk-fake"},
+    },
+}
+
+
+async def _measure(family: str, n: int) -> tuple[float, float]:
+    spec = FAMILIES[family]
+    async with Running(spec["app"]()) as fake:
+        model_list = [
+            {
+                "model_name": "m",
+                "litellm_params": spec["params"](fake.url),
+                "model_info": {"id": "m-1", "input_cost_per_token": 0.000001, "output_cost_per_token": 0.000002},
+            }
+        ]
+        with tempfile.TemporaryDirectory() as tmp:
+            async with adapter(Path(tmp), model_list) as ad:
+                # The native request the adapter sends, replayed directly.
+                await ad.chat("m", BODY)
+                rec = fake.state.last
+                url = f"{fake.url}{rec.path}" + (f"?{'&'.join(f'{k}={v}' for k, v in rec.query.items())}" if rec.query else "")
+                headers = {k: v for k, v in rec.headers.items() if k.lower() not in ("host", "content-length")}
+                via_adapter: list[float] = []
+                for _ in range(200):  # warm-up
+                    await ad.chat("m", BODY)
+                for _ in range(n):
+                    t = time.perf_counter()
+                    resp = await ad.chat("m", BODY)
+                    via_adapter.append(time.perf_counter() - t)
+                    assert resp.WhichOneof("result") == "completion", resp.error
+                direct: list[float] = []
+                async with aiohttp.ClientSession() as session:
+                    for i in range(n + 200):
+                        t = time.perf_counter()
+                        async with session.post(url, data=rec.body, headers=headers) as r:
+                            await r.read()
+                            assert r.status == 200
+                        if i >= 200:
+                            direct.append(time.perf_counter() - t)
+                fake.state.requests.clear()
+    return statistics.median(via_adapter) * 1000, statistics.median(direct) * 1000
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("families", nargs="*", default=list(FAMILIES))
+    args = parser.parse_args()
+    for family in args.families:
+        adapter_ms, direct_ms = await _measure(family, args.n)
+        print(
+            f"{family:10s} n={args.n}  via adapter p50 {adapter_ms:.3f} ms  direct p50 {direct_ms:.3f} ms  "
+            f"added {adapter_ms - direct_ms:.3f} ms"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
