@@ -22,16 +22,17 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import adapter  # noqa: E402
+from harness import adapter
+from test_openai import TestOpenAI
 
-from switchyard_fakes import anthropic_server, azure_server, openai_server  # noqa: E402
-from switchyard_fakes.base import Running  # noqa: E402
+from switchyard_fakes import anthropic_server, azure_server
+from switchyard_fakes.base import Running
 
 BODY = {"messages": [{"role": "user", "content": "Say hello in five words."}], "max_tokens": 64}
 
 FAMILIES: dict[str, dict[str, Any]] = {
     "anthropic": {
-        "app": lambda: anthropic_server.create_app(),
+        "app": anthropic_server.create_app,
         "params": lambda url: {
             "model": "anthropic/claude-sonnet-4-5-20250929",
             "api_base": url,
@@ -39,7 +40,7 @@ FAMILIES: dict[str, dict[str, Any]] = {
         },
     },
     "azure": {
-        "app": lambda: azure_server.create_app(),
+        "app": azure_server.create_app,
         "params": lambda url: {
             "model": "azure/gpt4o",
             "api_base": url,
@@ -48,7 +49,8 @@ FAMILIES: dict[str, dict[str, Any]] = {
         },
     },
     "openai": {
-        "app": lambda: openai_server.create_app(),
+        # The recording fake of the OpenAI scenario tests (same wire format as openai_server).
+        "app": lambda: TestOpenAI().fake_app(),
         "params": lambda url: {"model": "openai/gpt-4o-mini", "api_base": f"{url}/v1", "api_key": "sk-fake"},
     },
 }
@@ -69,7 +71,9 @@ async def _measure(family: str, n: int) -> tuple[float, float]:
                 # The native request the adapter sends, replayed directly.
                 await ad.chat("m", BODY)
                 rec = fake.state.last
-                url = f"{fake.url}{rec.path}" + (f"?{'&'.join(f'{k}={v}' for k, v in rec.query.items())}" if rec.query else "")
+                url = f"{fake.url}{rec.path}" + (
+                    f"?{'&'.join(f'{k}={v}' for k, v in rec.query.items())}" if rec.query else ""
+                )
                 headers = {k: v for k, v in rec.headers.items() if k.lower() not in ("host", "content-length")}
                 via_adapter: list[float] = []
                 for _ in range(200):  # warm-up

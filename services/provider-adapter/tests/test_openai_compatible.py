@@ -150,7 +150,8 @@ async def test_groq_streams_without_response_format_are_real_streams(ad: Adapter
     assert assemble(chunks_of(msgs))["message"]["content"] == "hey"
 
 
-async def test_groq_strips_null_function_call(ad: Adapter, fake: Running) -> None:
+async def test_groq_never_gets_a_null_function_call(ad: Adapter, fake: Running) -> None:
+    """Groq rejects `function_call: null`, which OpenAI SDKs send on assistant messages."""
     messages = [
         *HI,
         {"role": "assistant", "content": "hello", "function_call": None},

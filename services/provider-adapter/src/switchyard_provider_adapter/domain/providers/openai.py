@@ -294,10 +294,8 @@ class OpenAIProvider(Provider):
         body["messages"] = messages
 
     def _groq(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, body: dict[str, Any]) -> None:
-        # Groq rejects `function_call: null` on assistant messages (LiteLLM strips it).
-        for m in body["messages"]:
-            if m.get("role") == "assistant" and "function_call" in m and m["function_call"] is None:
-                del m["function_call"]
+        # Groq rejects `function_call: null` on assistant messages (LiteLLM strips it); the codec
+        # never writes a null function_call, so there is nothing to strip here.
         if self.forces_json_tool(ctx, req):
             rf = body.pop("response_format")
             js = rf.get("json_schema") or {}
