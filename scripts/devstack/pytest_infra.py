@@ -21,10 +21,10 @@ def infra_cfg() -> Iterator[infra.InfraConfig]:
     cfg = infra.InfraConfig(
         state_dir=infra.REPO_ROOT / ".stack" / "unit",
         cache_dir=infra.DEFAULT_CACHE_DIR,
-        pg_port=55632,
-        redis_port=56579,
-        kafka_port=59292,
-        kafka_controller_port=59293,
+        pg_port=25632,
+        redis_port=26579,
+        kafka_port=29292,
+        kafka_controller_port=29293,
     )
     yield cfg
     if _started:

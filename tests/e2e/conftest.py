@@ -13,8 +13,16 @@ import pytest
 
 from devstack import stack
 from e2e.support import MASTER_KEY
+from switchyard_fakes import bedrock_server
 
 HERE = Path(__file__).parent
+
+# Credentials the provider fakes accept, given to the provider adapter as environment variables
+# that config.yaml names with os.environ/ references.
+PROVIDER_ADAPTER_ENV = {
+    "E2E_AWS_ACCESS_KEY_ID": bedrock_server.ACCESS_KEY_ID,
+    "E2E_AWS_SECRET_ACCESS_KEY": bedrock_server.SECRET_ACCESS_KEY,
+}
 
 
 @pytest.fixture(scope="session")
@@ -23,15 +31,16 @@ def stack_cfg() -> Iterator[stack.StackConfig]:
         state_dir=stack.REPO / ".stack" / "e2e",
         config_path=HERE / "config.yaml",
         http_port=14000,
-        grpc_base=51050,
-        metrics_base=19200,
+        grpc_base=24050,
+        metrics_base=24200,
         fake_port=18180,
-        pg_port=55532,
-        redis_port=56479,
-        kafka_port=59192,
-        kafka_controller_port=59193,
+        pg_port=25532,
+        redis_port=26479,
+        kafka_port=29192,
+        kafka_controller_port=29193,
         master_key=MASTER_KEY,
         log_level="INFO",
+        extra_env={"provider-adapter": PROVIDER_ADAPTER_ENV},
     )
     stack.down(cfg)
     shutil.rmtree(cfg.state_dir, ignore_errors=True)
