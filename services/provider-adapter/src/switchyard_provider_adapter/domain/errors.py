@@ -19,7 +19,10 @@ _CONTEXT_WINDOW = re.compile(
     r"maximum context length|context[_ ]length[_ ]exceeded|prompt is too long|"
     r"exceeds the maximum number of tokens|input is too long|too many input tokens|"
     r"exceeds the available context size|context window|input tokens exceed|"
-    r"reduce the length of the messages|current length is \d+ while limit is \d+",
+    r"reduce the length of the messages|current length is \d+ while limit is \d+|"
+    # Cohere ("too many tokens: total number of tokens in the prompt cannot exceed ...") and
+    # Ollama ("the input length exceeds the context length").
+    r"too many tokens: (?:total number of tokens|size limit exceeded)|exceeds the context length",
     re.IGNORECASE,
 )
 _CONTENT_POLICY = re.compile(

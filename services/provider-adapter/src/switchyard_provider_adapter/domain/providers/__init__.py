@@ -5,6 +5,9 @@ from __future__ import annotations
 from switchyard_provider_adapter.domain.providers.anthropic import AnthropicProvider
 from switchyard_provider_adapter.domain.providers.azure import AzureProvider
 from switchyard_provider_adapter.domain.providers.base import Provider
+from switchyard_provider_adapter.domain.providers.cohere import CohereProvider
+from switchyard_provider_adapter.domain.providers.gemini import GeminiProvider, VertexProvider
+from switchyard_provider_adapter.domain.providers.ollama import OllamaProvider
 from switchyard_provider_adapter.domain.providers.openai import DEFAULT_API_BASES, OpenAIProvider
 
 _OPENAI_COMPATIBLE = {
@@ -26,4 +29,16 @@ def build_registry() -> dict[str, Provider]:
         registry[name] = OpenAIProvider(name)
     registry["anthropic"] = AnthropicProvider()
     registry["azure"] = AzureProvider()
+    # Vertex's OAuth2 tokens are fetched by the adapter itself (one cache per registry).
+    from switchyard_provider_adapter.clients.google_auth import GoogleTokenSource
+
+    google_tokens = GoogleTokenSource()
+    registry["gemini"] = GeminiProvider("gemini")
+    for name in ("vertex_ai", "vertex_ai_beta"):
+        registry[name] = VertexProvider(google_tokens, name)
+    for name in ("cohere", "cohere_chat"):
+        registry[name] = CohereProvider(name)
+    # Both names speak the native /api/chat (LiteLLM's `ollama/` used the older /api/generate).
+    for name in ("ollama", "ollama_chat"):
+        registry[name] = OllamaProvider(name)
     return registry
