@@ -31,10 +31,15 @@ def infra_cfg() -> Iterator[infra.InfraConfig]:
         infra.stop(cfg, [c for c in ("kafka", "redis", "postgres") if c in _started])
 
 
+_seen: set[str] = set()
+
+
 def _need(cfg: infra.InfraConfig, component: str) -> None:
-    if component not in _started:
-        infra.start(cfg, [component])
-        _started.add(component)
+    if component not in _seen:
+        _seen.add(component)
+        if not infra.status(cfg).get(component):
+            infra.start(cfg, [component])
+            _started.add(component)  # stopped at the end of the session; others' instances are left alone
 
 
 @pytest.fixture(scope="module")

@@ -12,3 +12,8 @@ class Settings(CommonSettings, DatabaseEnv, RedisEnv, KafkaEnv):
     max_reservation_ttl_seconds: int = 3600
     # Seconds a scope's limit and spend stay cached in Redis before being re-read from PostgreSQL.
     scope_cache_seconds: int = 300
+    # A lease gets at most this share of the headroom left under the tightest limit, so several
+    # edge replicas can hold leases on one key and grants shrink as the limit nears.
+    lease_fraction: float = 0.5
+    # How long a returned lease keeps holding spend whose usage events have not arrived yet.
+    lease_return_grace_seconds: int = 900

@@ -37,10 +37,8 @@ class UsageHandler:
             return
         scopes = scopes_of(event)
         try:
-            if event.final or cost:
-                await self._reservations.settle(
-                    event.reservation_id if event.final else "", event.account_id, scopes, cost
-                )
+            if event.reservation_id or cost:
+                await self._reservations.settle(event.reservation_id, event.account_id, scopes, cost, final=event.final)
         except (RedisError, OSError, TimeoutError):
             # PostgreSQL already holds the truth; make admission re-read it instead of trusting Redis.
             log.warning("settling in Redis failed; scopes will be reloaded", exc_info=True)

@@ -52,7 +52,13 @@ async def serve(settings: Settings) -> None:
         max_connections=settings.redis_max_connections,
     )
     ledger = Ledger(pool)
-    reservations = Reservations(redis, ledger, scope_ttl=settings.scope_cache_seconds)
+    reservations = Reservations(
+        redis,
+        ledger,
+        scope_ttl=settings.scope_cache_seconds,
+        lease_fraction=settings.lease_fraction,
+        return_grace=settings.lease_return_grace_seconds,
+    )
     kafka = settings.kafka()
     usage = EventConsumer(
         kafka,

@@ -1,4 +1,4 @@
-"""Atomic reservations in Redis (Lua), backed by the limits and spend in PostgreSQL."""
+"""Atomic reservations and leases in Redis (Lua), backed by the limits and spend in PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ from redis.asyncio import Redis
 
 from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.domain.scopes import (
+    EXPIRE_LUA,
     EXPIRY_ZSET,
     RESERVE_LUA,
+    RETURN_LUA,
     SETTLE_LUA,
     reservation_key,
     scope_key,
 )
+
+Scopes = Sequence[tuple[str, str]]
 
 
 class Refused(Exception):
@@ -25,64 +29,83 @@ class Refused(Exception):
 
 
 class Reservations:
-    def __init__(self, redis: Redis, ledger: Ledger, *, scope_ttl: int) -> None:
+    def __init__(
+        self, redis: Redis, ledger: Ledger, *, scope_ttl: int, lease_fraction: float = 0.5, return_grace: int = 900
+    ) -> None:
         self._redis = redis
         self._ledger = ledger
         self._scope_ttl = scope_ttl
+        self._fraction = lease_fraction
+        self._grace = return_grace
         self._reserve = redis.register_script(RESERVE_LUA)
         self._settle = redis.register_script(SETTLE_LUA)
+        self._return = redis.register_script(RETURN_LUA)
+        self._expire = redis.register_script(EXPIRE_LUA)
 
     async def _load_scope(self, key: str, account_id: str, kind: str, scope_id: str) -> None:
         limit, spend = await self._ledger.scope_limit(kind, scope_id, account_id)
-        # Keep 'reserved' (in-flight reservations) when refreshing an expired limit/spend.
+        # Keep 'reserved' (holds in flight) when refreshing an expired limit/spend.
         await self._redis.hset(
             key, mapping={"loaded": "1", "limit": "" if limit is None else str(limit), "spent": str(spend)}
         )
         await self._redis.expire(key, self._scope_ttl)
 
     async def reserve(
-        self, account_id: str, reservation_id: str, scopes: Sequence[tuple[str, str]], amount: Decimal, ttl: int
-    ) -> None:
-        """Admit or raise Refused. Scopes not cached yet are loaded from PostgreSQL first."""
+        self, account_id: str, reservation_id: str, scopes: Scopes, need: Decimal, ttl: int, want: Decimal | None = None
+    ) -> Decimal:
+        """Hold between ``need`` and ``want`` (default: exactly ``need``) on every scope, or raise
+        Refused. Returns the amount held. Scopes not cached yet are loaded from PostgreSQL first."""
         keys = [scope_key(account_id, kind, sid) for kind, sid in scopes]
         expiry = int(time.time()) + ttl
         for _ in range(len(keys) + 1):
             res = await self._reserve(
                 keys=[*keys, reservation_key(reservation_id), EXPIRY_ZSET],
-                args=[str(amount), reservation_id, expiry, len(keys), self._scope_ttl],
+                args=[
+                    str(need),
+                    str(want if want is not None else need),
+                    reservation_id,
+                    expiry,
+                    len(keys),
+                    self._scope_ttl,
+                    self._fraction,
+                ],
             )
             status = int(res[0])
             if status == 1:
-                return
+                return Decimal(_decode(res[1]))
             if status == 0:
-                missing = _decode(res[1])
-                raise Refused(missing, _decode(res[2]), _decode(res[3]))
+                raise Refused(_decode(res[1]), _decode(res[2]), _decode(res[3]))
             missing = _decode(res[1])
-            idx = keys.index(missing)
-            kind, sid = scopes[idx]
+            kind, sid = scopes[keys.index(missing)]
             await self._load_scope(missing, account_id, kind, sid)
         raise RuntimeError("scopes kept disappearing while reserving")
 
-    async def settle(
-        self, reservation_id: str, account_id: str, scopes: Sequence[tuple[str, str]], cost: Decimal
-    ) -> None:
+    async def settle(self, reservation_id: str, account_id: str, scopes: Scopes, cost: Decimal, *, final: bool) -> None:
+        """Move ``cost`` from the reservation's hold to spent; ``final`` gives the rest back."""
         keys = [scope_key(account_id, kind, sid) for kind, sid in scopes]
+        rid = reservation_id or "-"
         await self._settle(
-            keys=[reservation_key(reservation_id) if reservation_id else "{sy:budget}:res:-", EXPIRY_ZSET, *keys],
-            args=[reservation_id or "-", str(cost)],
+            keys=[reservation_key(rid), EXPIRY_ZSET, *keys], args=[rid, str(cost), "1" if final else "0"]
         )
 
-    async def forget_scopes(self, account_id: str, scopes: Sequence[tuple[str, str]]) -> None:
+    async def return_lease(self, lease_id: str, spent: Decimal) -> None:
+        await self._return(
+            keys=[reservation_key(lease_id), EXPIRY_ZSET], args=[lease_id, str(spent), int(time.time()) + self._grace]
+        )
+
+    async def release(self, reservation_id: str) -> None:
+        await self._expire(keys=[reservation_key(reservation_id), EXPIRY_ZSET], args=[reservation_id])
+
+    async def forget_scopes(self, account_id: str, scopes: Scopes) -> None:
         """Drop cached scopes so the next admission re-reads limit and spend from PostgreSQL."""
         if scopes:
             await self._redis.delete(*[scope_key(account_id, kind, sid) for kind, sid in scopes])
 
     async def expire_due(self, limit: int = 500) -> int:
-        """Release reservations whose settlement never came."""
+        """Release reservations and leases whose settlement or return never came."""
         due = await self._redis.zrangebyscore(EXPIRY_ZSET, "-inf", int(time.time()), start=0, num=limit)
         for rid in due:
-            rid_s = _decode(rid)
-            await self._settle(keys=[reservation_key(rid_s), EXPIRY_ZSET], args=[rid_s, "0"])
+            await self.release(_decode(rid))
         return len(due)
 
 

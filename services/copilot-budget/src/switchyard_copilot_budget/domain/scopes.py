@@ -31,50 +31,83 @@ def reservation_key(reservation_id: str) -> str:
 
 EXPIRY_ZSET = "{sy:budget}:res-expiry"
 
+# Every reservation (one request) and lease (many requests of one edge replica) is a hash
+# {granted, settled, scopes, closed}: `granted` is held in each scope's `reserved`; usage events
+# move their cost from `reserved` to `spent` (at most what is still held); what is left is given
+# back when the reservation is final, the lease is returned, or either expires.
+
 # KEYS: scope hashes (n), reservation key, expiry zset.
-# ARGV: amount, reservation id, expiry (unix seconds), n, scope cache ttl.
-# Returns {1, "ok"|"dup"} admitted, {0, scope, spent, limit} refused, {-1, scope} scope not loaded.
+# ARGV: need, want, reservation id, expiry (unix seconds), n, scope cache ttl, lease fraction.
+# Returns {1, granted} admitted (also for a repeated id), {0, scope, spent, limit} refused,
+# {-1, scope} a scope is not loaded (the caller loads it from PostgreSQL and retries).
 RESERVE_LUA = """
-local n = tonumber(ARGV[4])
-local amount = tonumber(ARGV[1])
-if redis.call('EXISTS', KEYS[n + 1]) == 1 then return {1, 'dup'} end
+local n = tonumber(ARGV[5])
+local need = tonumber(ARGV[1])
+local want = tonumber(ARGV[2])
+local existing = redis.call('HGET', KEYS[n + 1], 'granted')
+if existing then return {1, existing} end
+local headroom = nil
 for i = 1, n do
   local h = redis.call('HMGET', KEYS[i], 'loaded', 'limit', 'spent', 'reserved')
   if not h[1] then return {-1, KEYS[i]} end
   if h[2] and h[2] ~= '' then
     local spent = tonumber(h[3] or '0') or 0
     local reserved = tonumber(h[4] or '0') or 0
-    if spent + reserved + amount > tonumber(h[2]) then
-      return {0, KEYS[i], tostring(spent), h[2]}
+    local room = tonumber(h[2]) - spent - reserved
+    if room < need then return {0, KEYS[i], tostring(spent), h[2]} end
+    if headroom == nil or room < headroom then headroom = room end
+  end
+end
+local grant = want
+if headroom ~= nil then
+  grant = math.min(want, math.max(need, headroom * tonumber(ARGV[7])))
+end
+local g = string.format('%.12f', grant)
+for i = 1, n do
+  redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', g)
+  redis.call('EXPIRE', KEYS[i], tonumber(ARGV[6]))
+end
+redis.call('HSET', KEYS[n + 1], 'granted', g, 'settled', '0', 'scopes', table.concat(KEYS, '|', 1, n))
+redis.call('EXPIREAT', KEYS[n + 1], tonumber(ARGV[4]) + 3600)
+redis.call('ZADD', KEYS[n + 2], ARGV[4], ARGV[3])
+return {1, g}
+"""
+
+# Gives back `amount` of a reservation's hold on its scopes (scopes evicted from the cache are
+# skipped: they reload from PostgreSQL, which has no holds).
+_RELEASE_FN = """
+local function release(scopes, amount)
+  if amount <= 0 then return end
+  for scope in string.gmatch(scopes, '[^|]+') do
+    if redis.call('EXISTS', scope) == 1 then
+      redis.call('HINCRBYFLOAT', scope, 'reserved', string.format('%.12f', -amount))
     end
   end
 end
-for i = 1, n do
-  redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', ARGV[1])
-  redis.call('EXPIRE', KEYS[i], tonumber(ARGV[5]))
-end
-redis.call('HSET', KEYS[n + 1], 'amount', ARGV[1], 'scopes', table.concat(KEYS, '|', 1, n))
-redis.call('EXPIREAT', KEYS[n + 1], tonumber(ARGV[3]) + 60)
-redis.call('ZADD', KEYS[n + 2], ARGV[3], ARGV[2])
-return {1, 'ok'}
 """
 
 # KEYS: reservation key, expiry zset, then scope hashes to charge.
-# ARGV: reservation id, actual cost.
-# Gives the reservation back and charges the actual cost to the scopes that are loaded.
-SETTLE_LUA = """
-local r = redis.call('HMGET', KEYS[1], 'amount', 'scopes')
+# ARGV: reservation id, actual cost, final (1 = close the reservation).
+SETTLE_LUA = (
+    _RELEASE_FN
+    + """
+local cost = tonumber(ARGV[2]) or 0
+local r = redis.call('HMGET', KEYS[1], 'granted', 'settled', 'scopes')
 if r[1] then
-  for scope in string.gmatch(r[2], '[^|]+') do
-    if redis.call('EXISTS', scope) == 1 then
-      redis.call('HINCRBYFLOAT', scope, 'reserved', -tonumber(r[1]))
-    end
+  local granted = tonumber(r[1])
+  local settled = tonumber(r[2])
+  local held = math.max(0, granted - settled)
+  release(r[3], math.min(cost, held))
+  settled = settled + cost
+  if ARGV[3] == '1' then
+    release(r[3], math.max(0, granted - settled))
+    redis.call('DEL', KEYS[1])
+    redis.call('ZREM', KEYS[2], ARGV[1])
+  else
+    redis.call('HSET', KEYS[1], 'settled', string.format('%.12f', settled))
   end
-  redis.call('DEL', KEYS[1])
 end
-redis.call('ZREM', KEYS[2], ARGV[1])
-local cost = tonumber(ARGV[2])
-if cost and cost ~= 0 then
+if cost ~= 0 then
   for i = 3, #KEYS do
     if redis.call('HEXISTS', KEYS[i], 'loaded') == 1 then
       redis.call('HINCRBYFLOAT', KEYS[i], 'spent', ARGV[2])
@@ -83,3 +116,39 @@ if cost and cost ~= 0 then
 end
 return 1
 """
+)
+
+# KEYS: reservation key, expiry zset. ARGV: id, spent by the holder in total, grace expiry.
+# Keeps holding what was spent but not settled yet (its usage events are on their way); gives
+# the rest back; the remainder expires at the grace time if its events never come.
+RETURN_LUA = (
+    _RELEASE_FN
+    + """
+local r = redis.call('HMGET', KEYS[1], 'granted', 'settled', 'scopes')
+if not r[1] then return 0 end
+local granted = tonumber(r[1])
+local settled = tonumber(r[2])
+local unsettled = math.max(0, tonumber(ARGV[2]) - settled)
+local held = math.max(0, granted - settled)
+local keep = math.min(unsettled, held)
+release(r[3], held - keep)
+redis.call('HSET', KEYS[1], 'granted', string.format('%.12f', settled + keep), 'closed', '1')
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[3]) + 3600)
+return 1
+"""
+)
+
+# KEYS: reservation key, expiry zset. ARGV: id. Releases whatever is still held.
+EXPIRE_LUA = (
+    _RELEASE_FN
+    + """
+local r = redis.call('HMGET', KEYS[1], 'granted', 'settled', 'scopes')
+if r[1] then
+  release(r[3], math.max(0, tonumber(r[1]) - tonumber(r[2])))
+  redis.call('DEL', KEYS[1])
+end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"""
+)

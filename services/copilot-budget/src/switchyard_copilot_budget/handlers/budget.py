@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 import asyncpg
 import grpc
@@ -21,6 +22,8 @@ from switchyard_copilot_budget.domain.scopes import kind_name
 log = logging.getLogger(__name__)
 K = error_pb2.ErrorKind
 
+_STORE_ERRORS = (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
 
 class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
     def __init__(self, ledger: Ledger, reservations: Reservations, *, max_ttl: int) -> None:
@@ -28,47 +31,88 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         self._reservations = reservations
         self._max_ttl = max_ttl
 
+    def _scopes(self, scopes: object) -> list[tuple[str, str]]:
+        return [(kind_name(sc.kind), sc.id) for sc in scopes if sc.id]  # type: ignore[attr-defined]
+
+    async def _hold(
+        self,
+        account_id: str,
+        hold_id: str,
+        scopes: list[tuple[str, str]],
+        need_s: str,
+        want_s: str | None,
+        ttl_seconds: int,
+    ) -> tuple[Decimal | None, error_pb2.Error | None]:
+        try:
+            need = parse_usd(need_s)
+            want = parse_usd(want_s) if want_s else None
+        except ValueError:
+            return None, make_error(K.ERROR_KIND_BAD_REQUEST, "amounts must be decimal numbers")
+        if need < 0 or (want is not None and want < need):
+            return None, make_error(K.ERROR_KIND_BAD_REQUEST, "amounts must be non-negative and want >= need")
+        if not account_id or not hold_id:
+            return None, make_error(K.ERROR_KIND_BAD_REQUEST, "account_id and an id are required")
+        ttl = min(max(ttl_seconds or 600, 1), self._max_ttl)
+        try:
+            return await self._reservations.reserve(account_id, hold_id, scopes, need, ttl, want), None
+        except Refused as r:
+            scope = r.scope.split(":", 3)[-1]
+            return None, make_error(
+                K.ERROR_KIND_BUDGET_EXCEEDED,
+                f"Budget has been exceeded! {scope} spend: {r.spent} max_budget: {r.limit}",
+            )
+        except _STORE_ERRORS:
+            log.warning("budget store unavailable; admission refused", exc_info=True)
+            return None, make_error(K.ERROR_KIND_SERVICE_UNAVAILABLE, "budget store unavailable; try again shortly")
+
     async def Reserve(
         self, request: budget_pb2.ReserveRequest, context: grpc.aio.ServicerContext
     ) -> budget_pb2.ReserveResponse:
+        _held, err = await self._hold(
+            request.account_id,
+            request.request_id,
+            self._scopes(request.scopes),
+            request.amount_usd,
+            None,
+            request.ttl_seconds,
+        )
+        if err is not None:
+            return budget_pb2.ReserveResponse(admitted=False, error=err)
+        return budget_pb2.ReserveResponse(admitted=True, reservation_id=request.request_id)
+
+    async def Lease(
+        self, request: budget_pb2.LeaseRequest, context: grpc.aio.ServicerContext
+    ) -> budget_pb2.LeaseResponse:
+        held, err = await self._hold(
+            request.account_id,
+            request.lease_id,
+            self._scopes(request.scopes),
+            request.need_usd,
+            request.want_usd or request.need_usd,
+            request.ttl_seconds,
+        )
+        if err is not None or held is None:
+            return budget_pb2.LeaseResponse(admitted=False, error=err)
+        return budget_pb2.LeaseResponse(admitted=True, granted_usd=format_usd(held))
+
+    async def ReturnLease(
+        self, request: budget_pb2.ReturnLeaseRequest, context: grpc.aio.ServicerContext
+    ) -> budget_pb2.ReturnLeaseResponse:
         try:
-            amount = parse_usd(request.amount_usd)
+            spent = parse_usd(request.spent_usd)
+            await self._reservations.return_lease(request.lease_id, spent)
         except ValueError:
-            return budget_pb2.ReserveResponse(error=make_error(K.ERROR_KIND_BAD_REQUEST, "amount_usd is not a number"))
-        if amount < 0:
-            return budget_pb2.ReserveResponse(error=make_error(K.ERROR_KIND_BAD_REQUEST, "amount_usd is negative"))
-        if not request.account_id or not request.request_id:
-            return budget_pb2.ReserveResponse(
-                error=make_error(K.ERROR_KIND_BAD_REQUEST, "account_id and request_id are required")
-            )
-        scopes = [(kind_name(s.kind), s.id) for s in request.scopes if s.id]
-        ttl = min(max(request.ttl_seconds or 600, 1), self._max_ttl)
-        reservation_id = request.request_id
-        try:
-            await self._reservations.reserve(request.account_id, reservation_id, scopes, amount, ttl)
-        except Refused as r:
-            scope = r.scope.split(":", 3)[-1]
-            return budget_pb2.ReserveResponse(
-                admitted=False,
-                error=make_error(
-                    K.ERROR_KIND_BUDGET_EXCEEDED,
-                    f"Budget has been exceeded! {scope} spend: {r.spent} max_budget: {r.limit}",
-                ),
-            )
-        except (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
-            log.warning("budget store unavailable; admission refused", exc_info=True)
-            return budget_pb2.ReserveResponse(
-                admitted=False,
-                error=make_error(K.ERROR_KIND_SERVICE_UNAVAILABLE, "budget store unavailable; try again shortly"),
-            )
-        return budget_pb2.ReserveResponse(admitted=True, reservation_id=reservation_id)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "spent_usd must be a decimal number")
+        except _STORE_ERRORS:
+            log.warning("lease return failed; the lease expires on its own", exc_info=True)
+        return budget_pb2.ReturnLeaseResponse()
 
     async def Release(
         self, request: budget_pb2.ReleaseRequest, context: grpc.aio.ServicerContext
     ) -> budget_pb2.ReleaseResponse:
         try:
-            await self._reservations.settle(request.reservation_id, request.account_id, [], parse_usd(0))
-        except (RedisError, OSError, TimeoutError):
+            await self._reservations.release(request.reservation_id)
+        except _STORE_ERRORS:
             log.warning("release failed; the reservation will expire on its own", exc_info=True)
         return budget_pb2.ReleaseResponse()
 

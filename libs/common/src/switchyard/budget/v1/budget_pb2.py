@@ -27,15 +27,15 @@ from switchyard.llm.v1 import chat_pb2 as switchyard_dot_llm_dot_v1_dot_chat__pb
 from switchyard.llm.v1 import error_pb2 as switchyard_dot_llm_dot_v1_dot_error__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!switchyard/budget/v1/budget.proto\x12\x14switchyard.budget.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cswitchyard/llm/v1/chat.proto\x1a\x1dswitchyard/llm/v1/error.proto\"B\n\x05Scope\x12-\n\x04kind\x18\x01 \x01(\x0e\x32\x1f.switchyard.budget.v1.ScopeKind\x12\n\n\x02id\x18\x02 \x01(\t\"\x8e\x01\n\x0eReserveRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12+\n\x06scopes\x18\x03 \x03(\x0b\x32\x1b.switchyard.budget.v1.Scope\x12\x12\n\namount_usd\x18\x04 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x05 \x01(\x05\"d\n\x0fReserveResponse\x12\x10\n\x08\x61\x64mitted\x18\x01 \x01(\x08\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"<\n\x0eReleaseRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\"\x11\n\x0fReleaseResponse\"\xf5\x01\n\x14ListSpendLogsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61ll_accounts\x18\x02 \x01(\x08\x12\x10\n\x08key_hash\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x0f\n\x07user_id\x18\x05 \x01(\t\x12\x0f\n\x07team_id\x18\x06 \x01(\t\x12.\n\nstart_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\t \x01(\x05\"\xfd\x03\n\x08SpendLog\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x11\n\tcall_type\x18\x05 \x01(\t\x12\x10\n\x08key_hash\x18\x06 \x01(\t\x12\x0f\n\x07team_id\x18\x07 \x01(\t\x12\x0f\n\x07user_id\x18\x08 \x01(\t\x12\x10\n\x08\x65nd_user\x18\t \x01(\t\x12\r\n\x05model\x18\n \x01(\t\x12\x13\n\x0bmodel_group\x18\x0b \x01(\t\x12\x15\n\rdeployment_id\x18\x0c \x01(\t\x12\x10\n\x08provider\x18\r \x01(\t\x12\x0e\n\x06status\x18\x0e \x01(\t\x12\r\n\x05spend\x18\x0f \x01(\t\x12\'\n\x05usage\x18\x10 \x01(\x0b\x32\x18.switchyard.llm.v1.Usage\x12.\n\nstart_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04tags\x18\x13 \x03(\t\x12\x10\n\x08trace_id\x18\x14 \x01(\t\x12\x0e\n\x06stream\x18\x15 \x01(\x08\x12\x13\n\x0bhttp_status\x18\x16 \x01(\x05\x12\x15\n\rmetadata_json\x18\x17 \x01(\x0c\"E\n\x15ListSpendLogsResponse\x12,\n\x04logs\x18\x01 \x03(\x0b\x32\x1e.switchyard.budget.v1.SpendLog*\xbe\x01\n\tScopeKind\x12\x1a\n\x16SCOPE_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0eSCOPE_KIND_KEY\x10\x01\x12\x13\n\x0fSCOPE_KIND_USER\x10\x02\x12\x13\n\x0fSCOPE_KIND_TEAM\x10\x03\x12\x12\n\x0eSCOPE_KIND_ORG\x10\x04\x12\x17\n\x13SCOPE_KIND_END_USER\x10\x05\x12\x12\n\x0eSCOPE_KIND_TAG\x10\x06\x12\x16\n\x12SCOPE_KIND_ACCOUNT\x10\x07\x32\xa9\x02\n\rBudgetService\x12V\n\x07Reserve\x12$.switchyard.budget.v1.ReserveRequest\x1a%.switchyard.budget.v1.ReserveResponse\x12V\n\x07Release\x12$.switchyard.budget.v1.ReleaseRequest\x1a%.switchyard.budget.v1.ReleaseResponse\x12h\n\rListSpendLogs\x12*.switchyard.budget.v1.ListSpendLogsRequest\x1a+.switchyard.budget.v1.ListSpendLogsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!switchyard/budget/v1/budget.proto\x12\x14switchyard.budget.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cswitchyard/llm/v1/chat.proto\x1a\x1dswitchyard/llm/v1/error.proto\"B\n\x05Scope\x12-\n\x04kind\x18\x01 \x01(\x0e\x32\x1f.switchyard.budget.v1.ScopeKind\x12\n\n\x02id\x18\x02 \x01(\t\"\x8e\x01\n\x0eReserveRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12+\n\x06scopes\x18\x03 \x03(\x0b\x32\x1b.switchyard.budget.v1.Scope\x12\x12\n\namount_usd\x18\x04 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x05 \x01(\x05\"d\n\x0fReserveResponse\x12\x10\n\x08\x61\x64mitted\x18\x01 \x01(\x08\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"<\n\x0eReleaseRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\"\x11\n\x0fReleaseResponse\"\x9a\x01\n\x0cLeaseRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08lease_id\x18\x02 \x01(\t\x12+\n\x06scopes\x18\x03 \x03(\x0b\x32\x1b.switchyard.budget.v1.Scope\x12\x10\n\x08want_usd\x18\x04 \x01(\t\x12\x10\n\x08need_usd\x18\x05 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x06 \x01(\x05\"_\n\rLeaseResponse\x12\x10\n\x08\x61\x64mitted\x18\x01 \x01(\x08\x12\x13\n\x0bgranted_usd\x18\x02 \x01(\t\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"M\n\x12ReturnLeaseRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08lease_id\x18\x02 \x01(\t\x12\x11\n\tspent_usd\x18\x03 \x01(\t\"\x15\n\x13ReturnLeaseResponse\"\xf5\x01\n\x14ListSpendLogsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61ll_accounts\x18\x02 \x01(\x08\x12\x10\n\x08key_hash\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x0f\n\x07user_id\x18\x05 \x01(\t\x12\x0f\n\x07team_id\x18\x06 \x01(\t\x12.\n\nstart_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\t \x01(\x05\"\xfd\x03\n\x08SpendLog\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x11\n\tcall_type\x18\x05 \x01(\t\x12\x10\n\x08key_hash\x18\x06 \x01(\t\x12\x0f\n\x07team_id\x18\x07 \x01(\t\x12\x0f\n\x07user_id\x18\x08 \x01(\t\x12\x10\n\x08\x65nd_user\x18\t \x01(\t\x12\r\n\x05model\x18\n \x01(\t\x12\x13\n\x0bmodel_group\x18\x0b \x01(\t\x12\x15\n\rdeployment_id\x18\x0c \x01(\t\x12\x10\n\x08provider\x18\r \x01(\t\x12\x0e\n\x06status\x18\x0e \x01(\t\x12\r\n\x05spend\x18\x0f \x01(\t\x12\'\n\x05usage\x18\x10 \x01(\x0b\x32\x18.switchyard.llm.v1.Usage\x12.\n\nstart_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04tags\x18\x13 \x03(\t\x12\x10\n\x08trace_id\x18\x14 \x01(\t\x12\x0e\n\x06stream\x18\x15 \x01(\x08\x12\x13\n\x0bhttp_status\x18\x16 \x01(\x05\x12\x15\n\rmetadata_json\x18\x17 \x01(\x0c\"E\n\x15ListSpendLogsResponse\x12,\n\x04logs\x18\x01 \x03(\x0b\x32\x1e.switchyard.budget.v1.SpendLog*\xbe\x01\n\tScopeKind\x12\x1a\n\x16SCOPE_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0eSCOPE_KIND_KEY\x10\x01\x12\x13\n\x0fSCOPE_KIND_USER\x10\x02\x12\x13\n\x0fSCOPE_KIND_TEAM\x10\x03\x12\x12\n\x0eSCOPE_KIND_ORG\x10\x04\x12\x17\n\x13SCOPE_KIND_END_USER\x10\x05\x12\x12\n\x0eSCOPE_KIND_TAG\x10\x06\x12\x16\n\x12SCOPE_KIND_ACCOUNT\x10\x07\x32\xdf\x03\n\rBudgetService\x12V\n\x07Reserve\x12$.switchyard.budget.v1.ReserveRequest\x1a%.switchyard.budget.v1.ReserveResponse\x12V\n\x07Release\x12$.switchyard.budget.v1.ReleaseRequest\x1a%.switchyard.budget.v1.ReleaseResponse\x12P\n\x05Lease\x12\".switchyard.budget.v1.LeaseRequest\x1a#.switchyard.budget.v1.LeaseResponse\x12\x62\n\x0bReturnLease\x12(.switchyard.budget.v1.ReturnLeaseRequest\x1a).switchyard.budget.v1.ReturnLeaseResponse\x12h\n\rListSpendLogs\x12*.switchyard.budget.v1.ListSpendLogsRequest\x1a+.switchyard.budget.v1.ListSpendLogsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchyard.budget.v1.budget_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SCOPEKIND']._serialized_start=1381
-  _globals['_SCOPEKIND']._serialized_end=1571
+  _globals['_SCOPEKIND']._serialized_start=1737
+  _globals['_SCOPEKIND']._serialized_end=1927
   _globals['_SCOPE']._serialized_start=153
   _globals['_SCOPE']._serialized_end=219
   _globals['_RESERVEREQUEST']._serialized_start=222
@@ -46,12 +46,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RELEASEREQUEST']._serialized_end=528
   _globals['_RELEASERESPONSE']._serialized_start=530
   _globals['_RELEASERESPONSE']._serialized_end=547
-  _globals['_LISTSPENDLOGSREQUEST']._serialized_start=550
-  _globals['_LISTSPENDLOGSREQUEST']._serialized_end=795
-  _globals['_SPENDLOG']._serialized_start=798
-  _globals['_SPENDLOG']._serialized_end=1307
-  _globals['_LISTSPENDLOGSRESPONSE']._serialized_start=1309
-  _globals['_LISTSPENDLOGSRESPONSE']._serialized_end=1378
-  _globals['_BUDGETSERVICE']._serialized_start=1574
-  _globals['_BUDGETSERVICE']._serialized_end=1871
+  _globals['_LEASEREQUEST']._serialized_start=550
+  _globals['_LEASEREQUEST']._serialized_end=704
+  _globals['_LEASERESPONSE']._serialized_start=706
+  _globals['_LEASERESPONSE']._serialized_end=801
+  _globals['_RETURNLEASEREQUEST']._serialized_start=803
+  _globals['_RETURNLEASEREQUEST']._serialized_end=880
+  _globals['_RETURNLEASERESPONSE']._serialized_start=882
+  _globals['_RETURNLEASERESPONSE']._serialized_end=903
+  _globals['_LISTSPENDLOGSREQUEST']._serialized_start=906
+  _globals['_LISTSPENDLOGSREQUEST']._serialized_end=1151
+  _globals['_SPENDLOG']._serialized_start=1154
+  _globals['_SPENDLOG']._serialized_end=1663
+  _globals['_LISTSPENDLOGSRESPONSE']._serialized_start=1665
+  _globals['_LISTSPENDLOGSRESPONSE']._serialized_end=1734
+  _globals['_BUDGETSERVICE']._serialized_start=1930
+  _globals['_BUDGETSERVICE']._serialized_end=2409
 # @@protoc_insertion_point(module_scope)

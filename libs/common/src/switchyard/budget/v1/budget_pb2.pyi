@@ -75,6 +75,46 @@ class ReleaseResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class LeaseRequest(_message.Message):
+    __slots__ = ("account_id", "lease_id", "scopes", "want_usd", "need_usd", "ttl_seconds")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    WANT_USD_FIELD_NUMBER: _ClassVar[int]
+    NEED_USD_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    lease_id: str
+    scopes: _containers.RepeatedCompositeFieldContainer[Scope]
+    want_usd: str
+    need_usd: str
+    ttl_seconds: int
+    def __init__(self, account_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., scopes: _Optional[_Iterable[_Union[Scope, _Mapping]]] = ..., want_usd: _Optional[str] = ..., need_usd: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class LeaseResponse(_message.Message):
+    __slots__ = ("admitted", "granted_usd", "error")
+    ADMITTED_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_USD_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    admitted: bool
+    granted_usd: str
+    error: _error_pb2.Error
+    def __init__(self, admitted: _Optional[bool] = ..., granted_usd: _Optional[str] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
+
+class ReturnLeaseRequest(_message.Message):
+    __slots__ = ("account_id", "lease_id", "spent_usd")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    SPENT_USD_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    lease_id: str
+    spent_usd: str
+    def __init__(self, account_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., spent_usd: _Optional[str] = ...) -> None: ...
+
+class ReturnLeaseResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class ListSpendLogsRequest(_message.Message):
     __slots__ = ("account_id", "all_accounts", "key_hash", "request_id", "user_id", "team_id", "start_time", "end_time", "limit")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]

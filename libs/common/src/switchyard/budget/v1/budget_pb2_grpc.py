@@ -28,6 +28,12 @@ if _version_not_supported:
 class BudgetServiceStub:
     """Money. Admits requests by reserving their worst-case cost atomically against every
     applicable spend limit, settles reservations from usage events, and serves the spend ledger.
+
+    A reservation (Reserve) covers one request. A lease (Lease) reserves a larger amount that one
+    edge replica spends down locally across many requests, so admission does not cost a call per
+    request; the service never grants more than the headroom left, and grants less as a limit
+    nears, so leases never allow spending past a limit. Usage events name the reservation or lease
+    they settle.
     """
 
     def __init__(self, channel):
@@ -46,6 +52,16 @@ class BudgetServiceStub:
                 request_serializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ReleaseRequest.SerializeToString,
                 response_deserializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ReleaseResponse.FromString,
                 _registered_method=True)
+        self.Lease = channel.unary_unary(
+                '/switchyard.budget.v1.BudgetService/Lease',
+                request_serializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.LeaseRequest.SerializeToString,
+                response_deserializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.LeaseResponse.FromString,
+                _registered_method=True)
+        self.ReturnLease = channel.unary_unary(
+                '/switchyard.budget.v1.BudgetService/ReturnLease',
+                request_serializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ReturnLeaseRequest.SerializeToString,
+                response_deserializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ReturnLeaseResponse.FromString,
+                _registered_method=True)
         self.ListSpendLogs = channel.unary_unary(
                 '/switchyard.budget.v1.BudgetService/ListSpendLogs',
                 request_serializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ListSpendLogsRequest.SerializeToString,
@@ -56,6 +72,12 @@ class BudgetServiceStub:
 class BudgetServiceServicer:
     """Money. Admits requests by reserving their worst-case cost atomically against every
     applicable spend limit, settles reservations from usage events, and serves the spend ledger.
+
+    A reservation (Reserve) covers one request. A lease (Lease) reserves a larger amount that one
+    edge replica spends down locally across many requests, so admission does not cost a call per
+    request; the service never grants more than the headroom left, and grants less as a limit
+    nears, so leases never allow spending past a limit. Usage events name the reservation or lease
+    they settle.
     """
 
     def Reserve(self, request, context):
@@ -67,6 +89,20 @@ class BudgetServiceServicer:
 
     def Release(self, request, context):
         """Give a reservation back without spend (the request failed before any provider call).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Lease(self, request, context):
+        """Reserve an amount an edge replica spends locally across requests.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReturnLease(self, request, context):
+        """Close a lease: what its holder did not spend goes back to the budget.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -92,6 +128,16 @@ def add_BudgetServiceServicer_to_server(servicer, server):
                     request_deserializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ReleaseRequest.FromString,
                     response_serializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ReleaseResponse.SerializeToString,
             ),
+            'Lease': grpc.unary_unary_rpc_method_handler(
+                    servicer.Lease,
+                    request_deserializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.LeaseRequest.FromString,
+                    response_serializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.LeaseResponse.SerializeToString,
+            ),
+            'ReturnLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnLease,
+                    request_deserializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ReturnLeaseRequest.FromString,
+                    response_serializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ReturnLeaseResponse.SerializeToString,
+            ),
             'ListSpendLogs': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSpendLogs,
                     request_deserializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ListSpendLogsRequest.FromString,
@@ -108,6 +154,12 @@ def add_BudgetServiceServicer_to_server(servicer, server):
 class BudgetService:
     """Money. Admits requests by reserving their worst-case cost atomically against every
     applicable spend limit, settles reservations from usage events, and serves the spend ledger.
+
+    A reservation (Reserve) covers one request. A lease (Lease) reserves a larger amount that one
+    edge replica spends down locally across many requests, so admission does not cost a call per
+    request; the service never grants more than the headroom left, and grants less as a limit
+    nears, so leases never allow spending past a limit. Usage events name the reservation or lease
+    they settle.
     """
 
     @staticmethod
@@ -154,6 +206,60 @@ class BudgetService:
             '/switchyard.budget.v1.BudgetService/Release',
             switchyard_dot_budget_dot_v1_dot_budget__pb2.ReleaseRequest.SerializeToString,
             switchyard_dot_budget_dot_v1_dot_budget__pb2.ReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Lease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.budget.v1.BudgetService/Lease',
+            switchyard_dot_budget_dot_v1_dot_budget__pb2.LeaseRequest.SerializeToString,
+            switchyard_dot_budget_dot_v1_dot_budget__pb2.LeaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.budget.v1.BudgetService/ReturnLease',
+            switchyard_dot_budget_dot_v1_dot_budget__pb2.ReturnLeaseRequest.SerializeToString,
+            switchyard_dot_budget_dot_v1_dot_budget__pb2.ReturnLeaseResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -29,6 +29,12 @@ GRPC_VERSION: str
 class BudgetServiceStub:
     """Money. Admits requests by reserving their worst-case cost atomically against every
     applicable spend limit, settles reservations from usage events, and serves the spend ledger.
+
+    A reservation (Reserve) covers one request. A lease (Lease) reserves a larger amount that one
+    edge replica spends down locally across many requests, so admission does not cost a call per
+    request; the service never grants more than the headroom left, and grants less as a limit
+    nears, so leases never allow spending past a limit. Usage events name the reservation or lease
+    they settle.
     """
 
     @_typing.overload
@@ -39,6 +45,10 @@ class BudgetServiceStub:
     """Reserve the worst-case cost of one request."""
     Release: _grpc.UnaryUnaryMultiCallable[_budget_pb2.ReleaseRequest, _budget_pb2.ReleaseResponse]
     """Give a reservation back without spend (the request failed before any provider call)."""
+    Lease: _grpc.UnaryUnaryMultiCallable[_budget_pb2.LeaseRequest, _budget_pb2.LeaseResponse]
+    """Reserve an amount an edge replica spends locally across requests."""
+    ReturnLease: _grpc.UnaryUnaryMultiCallable[_budget_pb2.ReturnLeaseRequest, _budget_pb2.ReturnLeaseResponse]
+    """Close a lease: what its holder did not spend goes back to the budget."""
     ListSpendLogs: _grpc.UnaryUnaryMultiCallable[_budget_pb2.ListSpendLogsRequest, _budget_pb2.ListSpendLogsResponse]
     """Read the spend ledger of the caller's account."""
 
@@ -46,6 +56,12 @@ class BudgetServiceStub:
 class BudgetServiceAsyncStub(BudgetServiceStub):
     """Money. Admits requests by reserving their worst-case cost atomically against every
     applicable spend limit, settles reservations from usage events, and serves the spend ledger.
+
+    A reservation (Reserve) covers one request. A lease (Lease) reserves a larger amount that one
+    edge replica spends down locally across many requests, so admission does not cost a call per
+    request; the service never grants more than the headroom left, and grants less as a limit
+    nears, so leases never allow spending past a limit. Usage events name the reservation or lease
+    they settle.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -53,12 +69,22 @@ class BudgetServiceAsyncStub(BudgetServiceStub):
     """Reserve the worst-case cost of one request."""
     Release: _aio.UnaryUnaryMultiCallable[_budget_pb2.ReleaseRequest, _budget_pb2.ReleaseResponse]  # type: ignore[assignment]
     """Give a reservation back without spend (the request failed before any provider call)."""
+    Lease: _aio.UnaryUnaryMultiCallable[_budget_pb2.LeaseRequest, _budget_pb2.LeaseResponse]  # type: ignore[assignment]
+    """Reserve an amount an edge replica spends locally across requests."""
+    ReturnLease: _aio.UnaryUnaryMultiCallable[_budget_pb2.ReturnLeaseRequest, _budget_pb2.ReturnLeaseResponse]  # type: ignore[assignment]
+    """Close a lease: what its holder did not spend goes back to the budget."""
     ListSpendLogs: _aio.UnaryUnaryMultiCallable[_budget_pb2.ListSpendLogsRequest, _budget_pb2.ListSpendLogsResponse]  # type: ignore[assignment]
     """Read the spend ledger of the caller's account."""
 
 class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Money. Admits requests by reserving their worst-case cost atomically against every
     applicable spend limit, settles reservations from usage events, and serves the spend ledger.
+
+    A reservation (Reserve) covers one request. A lease (Lease) reserves a larger amount that one
+    edge replica spends down locally across many requests, so admission does not cost a call per
+    request; the service never grants more than the headroom left, and grants less as a limit
+    nears, so leases never allow spending past a limit. Usage events name the reservation or lease
+    they settle.
     """
 
     @_abc_1.abstractmethod
@@ -76,6 +102,22 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_budget_pb2.ReleaseResponse, _abc.Awaitable[_budget_pb2.ReleaseResponse]]:
         """Give a reservation back without spend (the request failed before any provider call)."""
+
+    @_abc_1.abstractmethod
+    def Lease(
+        self,
+        request: _budget_pb2.LeaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_budget_pb2.LeaseResponse, _abc.Awaitable[_budget_pb2.LeaseResponse]]:
+        """Reserve an amount an edge replica spends locally across requests."""
+
+    @_abc_1.abstractmethod
+    def ReturnLease(
+        self,
+        request: _budget_pb2.ReturnLeaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_budget_pb2.ReturnLeaseResponse, _abc.Awaitable[_budget_pb2.ReturnLeaseResponse]]:
+        """Close a lease: what its holder did not spend goes back to the budget."""
 
     @_abc_1.abstractmethod
     def ListSpendLogs(
