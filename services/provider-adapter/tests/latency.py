@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import adapter
 from test_openai import TestOpenAI
 
-from switchyard_fakes import anthropic_server, azure_server
+from switchyard_fakes import anthropic_server, azure_server, bedrock_server
 from switchyard_fakes.base import Running
 
 BODY = {"messages": [{"role": "user", "content": "Say hello in five words."}], "max_tokens": 64}
@@ -46,6 +46,17 @@ FAMILIES: dict[str, dict[str, Any]] = {
             "api_base": url,
             "api_key": azure_server.DEFAULT_API_KEY,
             "api_version": "2024-10-21",
+        },
+    },
+    "bedrock": {
+        # SigV4 signing is part of the adapter's cost; the direct replay reuses the signed request.
+        "app": bedrock_server.create_app,
+        "params": lambda url: {
+            "model": "bedrock/us.anthropic.claude-3-5-sonnet-20241022-v2:0",
+            "api_base": url,
+            "aws_access_key_id": bedrock_server.ACCESS_KEY_ID,
+            "aws_secret_access_key": bedrock_server.SECRET_ACCESS_KEY,
+            "aws_region_name": bedrock_server.REGION,
         },
     },
     "openai": {

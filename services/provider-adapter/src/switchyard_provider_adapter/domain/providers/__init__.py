@@ -5,6 +5,7 @@ from __future__ import annotations
 from switchyard_provider_adapter.domain.providers.anthropic import AnthropicProvider
 from switchyard_provider_adapter.domain.providers.azure import AzureProvider
 from switchyard_provider_adapter.domain.providers.base import Provider
+from switchyard_provider_adapter.domain.providers.bedrock import BedrockProvider
 from switchyard_provider_adapter.domain.providers.cohere import CohereProvider
 from switchyard_provider_adapter.domain.providers.gemini import GeminiProvider, VertexProvider
 from switchyard_provider_adapter.domain.providers.ollama import OllamaProvider
@@ -29,6 +30,9 @@ def build_registry() -> dict[str, Provider]:
         registry[name] = OpenAIProvider(name)
     registry["anthropic"] = AnthropicProvider()
     registry["azure"] = AzureProvider()
+    # One instance for both names so assumed-role credentials are cached once.
+    bedrock = BedrockProvider()
+    registry["bedrock"] = registry["bedrock_converse"] = bedrock
     # Vertex's OAuth2 tokens are fetched by the adapter itself (one cache per registry).
     from switchyard_provider_adapter.clients.google_auth import GoogleTokenSource
 
