@@ -12,6 +12,7 @@ import openai
 import pytest
 
 from devstack import stack
+from e2e import gcp
 from e2e.support import MASTER_KEY
 from switchyard_fakes import bedrock_server
 
@@ -22,6 +23,7 @@ HERE = Path(__file__).parent
 PROVIDER_ADAPTER_ENV = {
     "E2E_AWS_ACCESS_KEY_ID": bedrock_server.ACCESS_KEY_ID,
     "E2E_AWS_SECRET_ACCESS_KEY": bedrock_server.SECRET_ACCESS_KEY,
+    "E2E_VERTEX_CREDENTIALS": gcp.service_account(18180)[0],
 }
 
 
