@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import statistics
 import sys
 import tempfile
@@ -19,14 +20,28 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import adapter
 from test_openai import TestOpenAI
 
-from switchyard_fakes import anthropic_server, azure_server, bedrock_server
+from switchyard_fakes import anthropic_server, azure_server, bedrock_server, cohere_server, gemini_server, ollama_server
 from switchyard_fakes.base import Running
+
+
+@functools.cache
+def _vertex_key() -> tuple[dict[str, str], str]:
+    return gemini_server.make_service_account("http://placeholder/token")
+
+
+def _vertex_app() -> Any:
+    app = gemini_server.create_app()
+    info, public = _vertex_key()
+    app[gemini_server.AUTH].register_service_account(info["client_email"], public)
+    return app
+
 
 BODY = {"messages": [{"role": "user", "content": "Say hello in five words."}], "max_tokens": 64}
 
@@ -58,6 +73,28 @@ FAMILIES: dict[str, dict[str, Any]] = {
             "aws_secret_access_key": bedrock_server.SECRET_ACCESS_KEY,
             "aws_region_name": bedrock_server.REGION,
         },
+    },
+    "gemini": {
+        "app": gemini_server.create_app,
+        "params": lambda url: {"model": "gemini/gemini-2.5-flash", "api_base": url, "api_key": "fake-gemini-key"},
+    },
+    "vertex": {
+        # The access token is fetched once and cached, so the exchange is not in the steady state.
+        "app": _vertex_app,
+        "params": lambda url: {
+            "model": "vertex_ai/gemini-2.5-flash",
+            "vertex_project": "p",
+            "api_base": url,
+            "vertex_credentials": orjson.dumps({**_vertex_key()[0], "token_uri": f"{url}/token"}).decode(),
+        },
+    },
+    "cohere": {
+        "app": cohere_server.create_app,
+        "params": lambda url: {"model": "cohere/command-a-03-2025", "api_base": url, "api_key": "fake-cohere-key"},
+    },
+    "ollama": {
+        "app": ollama_server.create_app,
+        "params": lambda url: {"model": "ollama_chat/llama3.2", "api_base": url},
     },
     "openai": {
         # The recording fake of the OpenAI scenario tests (same wire format as openai_server).
