@@ -179,6 +179,18 @@ class TestVertex(ChatScenarios):
         assert resp.WhichOneof("result") == "completion", resp.error
         assert fake.state.last.path.startswith("/v1/projects/fake-project/locations/us-central1/")
 
+    async def test_credentials_written_as_a_yaml_mapping(self, fake: Running, tmp_path: Path) -> None:
+        creds = json.loads(credentials_json(fake.url))
+        async with adapter(tmp_path, self._model(fake, vertex_credentials=creds)) as ad:
+            resp = await ad.chat("m", {"messages": [{"role": "user", "content": "hi"}]})
+        assert resp.WhichOneof("result") == "completion", resp.error
+
+    async def test_partner_models_are_refused_clearly(self, fake: Running, tmp_path: Path) -> None:
+        async with adapter(tmp_path, self._model(fake, model="vertex_ai/claude-sonnet-4@20250514")) as ad:
+            resp = await ad.chat("m", {"messages": [{"role": "user", "content": "hi"}]})
+        assert resp.error.kind == K.ERROR_KIND_BAD_REQUEST and "partner model" in resp.error.message
+        assert fake.state.requests == []
+
     async def test_authorized_user_credentials(self, fake: Running, tmp_path: Path) -> None:
         fake.app[AUTH].refresh_tokens["1//refresh-token-of-a-user"] = "client-1.apps.googleusercontent.com"
         creds = json.dumps(

@@ -9,6 +9,7 @@ key and signs the assertion, so no key handling is written here."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import hashlib
 import time
@@ -104,7 +105,9 @@ class GoogleTokenSource:
         try:
             info = orjson.loads(text)
         except orjson.JSONDecodeError:
-            raise _auth(provider, "vertex_credentials is not valid JSON") from None
+            info = _python_literal(text)
+            if info is None:
+                raise _auth(provider, "vertex_credentials is not valid JSON") from None
         if not isinstance(info, dict):
             raise _auth(provider, "vertex_credentials must be a JSON object")
         kind = str(info.get("type") or "")
@@ -185,6 +188,17 @@ class GoogleTokenSource:
             )
         lifetime = float(data.get("expires_in") or 3600)
         return AccessToken(str(data["access_token"]), started + lifetime, creds.project_id)
+
+
+def _python_literal(text: str) -> Any:
+    """A credential written in config.yaml as a YAML mapping reaches the credential store as the
+    mapping's Python repr; literal_eval reads it back (it evaluates literals only)."""
+    if not text.startswith("{"):
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
 
 
 def _auth(provider: str, message: str) -> ProviderFailure:

@@ -883,6 +883,9 @@ class TokenSource(Protocol):
     def invalidate(self, credentials: str) -> None: ...
 
 
+_PARTNER_MODELS = ("claude", "meta/", "llama", "mistral", "codestral", "jamba")
+
+
 class VertexProvider(GeminiProvider):
     """Gemini on Vertex AI: publisher-model URLs in a project and location, OAuth2 bearer tokens
     from the deployment's service-account credentials (`vertex_credentials`)."""
@@ -921,6 +924,9 @@ class VertexProvider(GeminiProvider):
             )
         loc = self._location(ctx)
         model = ctx.model.removeprefix("models/")
+        if model.startswith(_PARTNER_MODELS):
+            # Partner models on Vertex speak their own vendor's API (rawPredict), not Gemini's.
+            raise bad_request(self.name, f"'{model}' is a Vertex partner model; only Gemini models are supported")
         # A numeric model id is a deployed endpoint (e.g. a tuned model), not a publisher model.
         path = f"endpoints/{model}" if model.isdigit() else f"publishers/google/models/{model}"
         return f"{self._base(ctx)}/projects/{project}/locations/{loc}/{path}:{action}"
