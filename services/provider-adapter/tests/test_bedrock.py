@@ -435,6 +435,32 @@ async def test_web_identity_role_needs_no_keys(fake: Running, tmp_path: Path) ->
     assert b"Action=AssumeRoleWithWebIdentity" in sts.body
 
 
+async def test_web_identity_token_file_as_on_eks(fake: Running, tmp_path: Path) -> None:
+    """IRSA: the role and a projected token file come from the pod's environment; the file is
+    read when credentials are fetched (Kubernetes rotates it in place)."""
+    token_file = tmp_path / "token"
+    token_file.write_text(fake_bedrock.WEB_IDENTITY_TOKEN + "\n")
+    env = {"SY_TEST_AWS_ROLE_ARN": fake_bedrock.ROLE_ARN, "SY_TEST_AWS_TOKEN_FILE": str(token_file)}
+    params = {
+        "model": f"bedrock/{MODEL}",
+        "api_base": fake.url,
+        "aws_region_name": REGION,
+        "aws_role_name": "os.environ/SY_TEST_AWS_ROLE_ARN",
+        "aws_web_identity_token_file": "os.environ/SY_TEST_AWS_TOKEN_FILE",
+        "aws_sts_endpoint": fake.url,
+    }
+    async with adapter(tmp_path, [_deployment("m", params)], env=env) as ad:
+        resp = await ad.chat("m", HI)
+        assert resp.WhichOneof("result") == "completion", resp.error
+        sts_form = fake.state.requests[0].body.decode()
+        assert f"WebIdentityToken={fake_bedrock.WEB_IDENTITY_TOKEN}" in sts_form
+    missing = {**params, "aws_web_identity_token_file": str(tmp_path / "absent")}
+    async with adapter(tmp_path, [_deployment("m", missing)], env=env) as ad:
+        resp = await ad.chat("m", HI)
+    assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION
+    assert "aws_web_identity_token_file" in resp.error.message
+
+
 async def test_role_the_identity_may_not_assume(fake: Running, tmp_path: Path) -> None:
     params = _params(fake.url, aws_role_name="arn:aws:iam::123456789012:role/other", aws_sts_endpoint=fake.url)
     async with adapter(tmp_path, [_deployment("m", params)]) as ad:
@@ -696,6 +722,18 @@ async def test_streamed_reasoning(ad: Adapter, fake: Running) -> None:
     ]
     assert signatures == ["sig-2"]
     assert fake.state.last.json()["additionalModelRequestFields"]["thinking"]["budget_tokens"] == 2048
+
+
+async def test_thinking_from_the_body_keeps_the_json_tool_unforced(ad: Adapter, fake: Running) -> None:
+    # Claude rejects a forced tool while thinking; the JSON tool is then offered with auto.
+    fake.state.script("*", fake_bedrock.reply_tool_uses([("tooluse_j", "json_tool_call", {"answer": "42"})]))
+    thinking = {"type": "enabled", "budget_tokens": 2000}
+    resp = await ad.chat("claude", {**HI, "thinking": thinking, "response_format": JSON_SCHEMA})
+    assert resp.WhichOneof("result") == "completion", resp.error
+    assert json.loads(resp.completion.choices[0].message.text) == {"answer": "42"}
+    sent = fake.state.last.json()
+    assert sent["additionalModelRequestFields"] == {"thinking": thinking}
+    assert sent["toolConfig"]["toolChoice"] == {"auto": {}}
 
 
 async def test_reasoning_effort_on_a_model_without_thinking(ad: Adapter, fake: Running) -> None:

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
 from botocore.auth import SigV4Auth
@@ -171,7 +172,6 @@ class RoleCredentials:
         self._clock = clock
         self._cache: dict[str, AwsCredentials] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self.fetches = 0
 
     async def get(
         self,
@@ -184,8 +184,15 @@ class RoleCredentials:
         duration_s: int,
         base: AwsCredentials | None,
         web_identity_token: str | None,
+        web_identity_token_file: str | None = None,
     ) -> AwsCredentials:
-        identity = web_identity_token or (f"{base.access_key_id}:{base.secret_access_key}" if base else "")
+        """``web_identity_token_file`` is read at each fetch: Kubernetes (EKS IRSA) rotates the
+        projected service-account token in place."""
+        identity = (
+            web_identity_token
+            or (f"file:{web_identity_token_file}" if web_identity_token_file else "")
+            or (f"{base.access_key_id}:{base.secret_access_key}" if base else "")
+        )
         key = "\0".join((endpoint, role_arn, session_name, hashlib.sha256(identity.encode()).hexdigest()))
         cached = self._cache.get(key)
         if cached is not None and self._fresh(cached):
@@ -195,6 +202,11 @@ class RoleCredentials:
             cached = self._cache.get(key)
             if cached is not None and self._fresh(cached):
                 return cached
+            if web_identity_token_file and not web_identity_token:
+                try:
+                    web_identity_token = (await asyncio.to_thread(Path(web_identity_token_file).read_text)).strip()
+                except OSError as exc:
+                    raise _auth_failure(f"cannot read aws_web_identity_token_file: {exc.strerror}") from None
             call = assume_role_call(
                 endpoint=endpoint,
                 region=region,
@@ -204,7 +216,6 @@ class RoleCredentials:
                 base=base,
                 web_identity_token=web_identity_token,
             )
-            self.fetches += 1
             status, _, body = await send(call, STS_TIMEOUT_S)
             secrets = [s for s in (web_identity_token, base.secret_access_key if base else None) if s]
             if status >= 400:

@@ -7,7 +7,18 @@
   split with botocore's ``EventStreamBuffer``; each message's ``:event-type`` names a
   ConverseStreamOutput member and its payload is that member's JSON.
 - Every request is signed with SigV4 (``aws_auth.sign``) or carries a Bedrock API key.
-- Embeddings: Amazon Titan text embeddings and Cohere embed models through InvokeModel."""
+- Embeddings: Amazon Titan text embeddings and Cohere embed models through InvokeModel.
+
+Deployment ``litellm_params``: ``model: bedrock/<model id | inference profile | ARN>``
+(``bedrock/converse/...`` too; ``model_id`` overrides the id sent, e.g. provisioned throughput),
+``aws_region_name``, ``api_base`` or ``aws_bedrock_runtime_endpoint``; credentials
+``aws_access_key_id`` + ``aws_secret_access_key`` (+ ``aws_session_token``), or
+``aws_bearer_token_bedrock``, or ``aws_role_name`` (+ ``aws_session_name``,
+``aws_session_duration_seconds``, ``aws_sts_endpoint``) assumed with those keys or with
+``aws_web_identity_token`` / ``aws_web_identity_token_file`` (EKS IRSA:
+``os.environ/AWS_ROLE_ARN`` and ``os.environ/AWS_WEB_IDENTITY_TOKEN_FILE``); Converse settings
+applied to every call: ``guardrailConfig``, ``performanceConfig``, ``requestMetadata``,
+``serviceTier``, ``additionalModelRequestFields``, and a default ``max_tokens``."""
 
 from __future__ import annotations
 
@@ -577,6 +588,7 @@ class BedrockProvider(Provider):
                 duration_s=int(ctx.params.get("aws_session_duration_seconds") or 3600),
                 base=base,
                 web_identity_token=c.get("aws_web_identity_token") or None,
+                web_identity_token_file=str(ctx.params.get("aws_web_identity_token_file") or "") or None,
             )
         if base is None:
             raise ProviderFailure(
@@ -685,6 +697,30 @@ class BedrockProvider(Provider):
             if rf.HasField("description"):
                 js["description"] = rf.description
             body["outputConfig"] = {"textFormat": {"type": "json_schema", "structure": {"jsonSchema": js}}}
+        # Model-specific parameters of the deployment and the request go where Converse takes
+        # them (LiteLLM does the same); Converse's own top-level members pass through.
+        configured_fields = ctx.params.get("additionalModelRequestFields")
+        if isinstance(configured_fields, Mapping):
+            fields = {**dict(configured_fields), **fields}
+        passthrough: dict[str, Any] = {}
+        for k, v in extra_body(req).items():
+            if k in _NOT_MODEL_FIELDS:
+                continue
+            if k in _CONVERSE_PASSTHROUGH:
+                passthrough[k] = v
+            elif k == "additionalModelRequestFields" and isinstance(v, Mapping):
+                fields.update(v)
+            elif k == "top_k":
+                # Nova takes top-k inside its own inferenceConfig; Anthropic and others as top_k.
+                if "amazon.nova" in family:
+                    fields.setdefault("inferenceConfig", {})["topK"] = v
+                else:
+                    fields["top_k"] = v
+            else:
+                fields[k] = v
+        thinking = thinking or (
+            isinstance(fields.get("thinking"), Mapping) and fields["thinking"].get("type") == "enabled"
+        )
         self._tools(ctx, req, body, json_mode == "tool", thinking, history_tools)
         # Deployment-level Converse settings (e.g. a guardrail every call of the deployment uses);
         # what the request itself sets wins.
@@ -705,25 +741,7 @@ class BedrockProvider(Provider):
                 body["serviceTier"] = {"type": req.service_tier}
             elif not ctx.drop_params:
                 raise unsupported_param("service_tier", ctx.provider)
-        configured_fields = ctx.params.get("additionalModelRequestFields")
-        if isinstance(configured_fields, Mapping):
-            fields = {**dict(configured_fields), **fields}
-        for k, v in extra_body(req).items():
-            if k in _NOT_MODEL_FIELDS:
-                continue
-            if k in _CONVERSE_PASSTHROUGH:
-                body[k] = v
-            elif k == "additionalModelRequestFields" and isinstance(v, Mapping):
-                fields.update(v)
-            elif k == "top_k":
-                # Nova takes top-k inside its own inferenceConfig; Anthropic and others as top_k.
-                if "amazon.nova" in family:
-                    fields.setdefault("inferenceConfig", {})["topK"] = v
-                else:
-                    fields["top_k"] = v
-            else:
-                # Model-specific parameters go where Converse takes them (LiteLLM does the same).
-                fields[k] = v
+        body.update(passthrough)
         if inference:
             body["inferenceConfig"] = inference
         if fields:
