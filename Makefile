@@ -40,7 +40,11 @@ test-unit: install ## Unit tests of every service and library
 test-e2e: install ## End-to-end tests: the whole stack on real PostgreSQL, Redis and Kafka
 	@uv run --frozen pytest tests/e2e $(PYTEST_ARGS)
 
-test: lint typecheck proto-check test-unit test-e2e ## Everything CI runs
+test: lint typecheck proto-check chart-check test-unit test-e2e ## Everything CI runs
+
+chart-check: install ## Helm chart: lint, render, schema-validate (2 Kubernetes versions), policy, boot on its env
+	@scripts/tools.sh helm
+	@uv run --frozen pytest tests/chart $(PYTEST_ARGS)
 
 up: install ## Start the local stack (CONFIG=path/to/config.yaml to use yours)
 	@uv run --frozen python scripts/devstack/stack.py up --config $(CONFIG)

@@ -25,9 +25,16 @@ for tool in "$@"; do
         GOBIN="$BIN" GOFLAGS=-mod=mod go install "github.com/bufbuild/buf/cmd/buf@$BUF_VERSION"
       fi ;;
     helm)
-      if [ ! -x "$BIN/helm" ]; then
+      # The link flags of helm's own release build: without them helm reports no version and
+      # assumes Kubernetes 1.20 for `template` defaults and lint's deprecation checks.
+      if [ ! -x "$BIN/helm" ] || [ "$("$BIN/helm" version --template '{{.Version}}' 2>/dev/null)" != "$HELM_VERSION" ]; then
         echo "building helm $HELM_VERSION from the Go module proxy (once)" >&2
-        GOBIN="$BIN" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+        K8S_MINOR=37
+        GOBIN="$BIN" GOFLAGS=-mod=mod go install -ldflags "-s -w \
+          -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
+          -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$K8S_MINOR \
+          -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$K8S_MINOR" \
+          "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
       fi ;;
     *) echo "unknown tool $tool" >&2; exit 2 ;;
   esac

@@ -261,6 +261,29 @@ def start_service(cfg: StackConfig, name: str, *, wait: bool = True) -> None:
         _wait_ready(cfg, [name])
 
 
+def start_service_with_env(cfg: StackConfig, name: str, env: Mapping[str, str], *, args: Iterable[str] = ()) -> int:
+    """Start one service with exactly ``env``: nothing is inherited from this process but PATH,
+    so a variable the caller did not set is missing, as in a container. The Helm chart's boot
+    test starts the stack this way, with the environment the chart renders. Returns the pid;
+    ``ready``/``stop_service``/``down`` work on it as on any other service."""
+    log = log_file(cfg, name)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    _pid_file(cfg, name).parent.mkdir(parents=True, exist_ok=True)
+    exact = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env, "PYTHONUNBUFFERED": "1"}
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [_python(), "-m", SERVICES[name][0], *args],
+            cwd=REPO,
+            env=exact,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    _pid_file(cfg, name).write_text(str(proc.pid))
+    return proc.pid
+
+
 def stop_service(cfg: StackConfig, name: str, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
     pid = _pid(cfg, name)
     if pid is not None:
