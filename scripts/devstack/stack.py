@@ -60,6 +60,10 @@ class StackConfig:
     log_level: str = "INFO"
     # Extra environment per service (e.g. provider keys for the adapter).
     extra_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # An extra replica set (see ``replica``): suffix of its processes' pid and log files, and
+    # the addresses of the peers it shares with the main stack.
+    instance: str = ""
+    peer_addrs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def infra(self) -> infra.InfraConfig:
@@ -77,6 +81,9 @@ class StackConfig:
 
     def addr(self, service: str) -> str:
         return f"127.0.0.1:{self.grpc_port(service)}"
+
+    def peer_addr(self, service: str) -> str:
+        return self.peer_addrs.get(service) or self.addr(service)
 
 
 def _say(msg: str) -> None:
@@ -100,6 +107,39 @@ def master_key(cfg: StackConfig) -> str:
     return key
 
 
+def credentials_keypair(cfg: StackConfig) -> tuple[str, str]:
+    """(private, public) X25519 key pair that seals provider credentials stored at runtime
+    (/model/new): generated once and kept in the state dir, like the master key."""
+    path = cfg.state_dir / "credentials_key.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        return data["private"], data["public"]
+    from switchyard_common.sealing import generate_keypair
+
+    private, public = generate_keypair()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps({"private": private, "public": public}))
+    return private, public
+
+
+def replica(cfg: StackConfig, index: int, runs: Iterable[str], *, config_path: Path | None = None) -> StackConfig:
+    """An extra replica set of the stack (e.g. a second router and edge) on ports of its own:
+    gRPC and metrics ports shifted by 100 per index, the HTTP port by the index. The services
+    it ``runs`` talk to each other; for the others they use the main stack's."""
+    shift = 100 * index
+    own = set(runs)
+    return replace(
+        cfg,
+        instance=f"-r{index}",
+        http_port=cfg.http_port + index,
+        grpc_base=cfg.grpc_base + shift,
+        metrics_base=cfg.metrics_base + shift,
+        config_path=config_path or cfg.config_path,
+        peer_addrs={svc: cfg.addr(svc) for svc in SERVICES if svc not in own},
+    )
+
+
 def service_env(cfg: StackConfig, name: str) -> dict[str, str]:
     """The environment of one service: the same variable names as the Helm chart."""
     urls = infra.urls(cfg.infra)
@@ -116,22 +156,24 @@ def service_env(cfg: StackConfig, name: str) -> dict[str, str]:
         "KAFKA_BOOTSTRAP_SERVERS": urls["KAFKA_BOOTSTRAP_SERVERS"],
         "KAFKA_TOPIC_PARTITIONS": "3",
         "KAFKA_REPLICATION_FACTOR": "1",
-        "EVENT_SPOOL_DIR": str(cfg.state_dir / "spool"),
+        "EVENT_SPOOL_DIR": str(cfg.state_dir / f"spool{cfg.instance}"),
     }
     db = {"DATABASE_URL": urls["DATABASE_URL"]}
     redis = {"REDIS_URL": urls["REDIS_URL"]}
     config = {"CONFIG_PATH": str(cfg.config_path)}
+    private_key, public_key = credentials_keypair(cfg)
     per: dict[str, dict[str, str]] = {
         "auth": {**db, **kafka, "MASTER_KEY": master_key(cfg)},
         "copilot-budget": {**db, **redis, **kafka},
         "guardrail": {},
-        "router": {**config},
-        "provider-adapter": {**config},
+        "router": {**config, **db, **redis, "PROVIDER_ADAPTER_ADDR": cfg.peer_addr("provider-adapter")},
+        "provider-adapter": {**config, "PROVIDER_CREDENTIALS_PRIVATE_KEY": private_key},
         "edge": {
             **kafka,
             "HTTP_PORT": str(cfg.http_port),
+            "PROVIDER_CREDENTIALS_PUBLIC_KEY": public_key,
             **{
-                f"{peer.upper().replace('-', '_')}_ADDR": cfg.addr(peer)
+                f"{peer.upper().replace('-', '_')}_ADDR": cfg.peer_addr(peer)
                 for peer in ("auth", "copilot-budget", "guardrail", "router", "provider-adapter")
             },
         },
@@ -145,11 +187,11 @@ def _python() -> str:
 
 
 def _pid_file(cfg: StackConfig, name: str) -> Path:
-    return cfg.state_dir / "pids" / f"{name}.pid"
+    return cfg.state_dir / "pids" / f"{name}{cfg.instance}.pid"
 
 
 def log_file(cfg: StackConfig, name: str) -> Path:
-    return cfg.state_dir / "logs" / f"{name}.log"
+    return cfg.state_dir / "logs" / f"{name}{cfg.instance}.log"
 
 
 def _alive(pid: int) -> bool:
@@ -321,6 +363,11 @@ def up(cfg: StackConfig, *, fake_upstream: bool = True) -> dict[str, str]:
 
 
 def down(cfg: StackConfig, *, infrastructure: bool = True) -> None:
+    # Extra replica sets first (their pid files carry an instance suffix, e.g. router-r1.pid).
+    for path in sorted((cfg.state_dir / "pids").glob("*-r[0-9]*.pid")):
+        stem, _, index = path.stem.rpartition("-r")
+        if stem in SERVICES and index.isdigit():
+            stop_service(replace(cfg, instance=f"-r{index}"), stem)
     for name in [*reversed(START_ORDER), "fake-upstream"]:
         stop_service(cfg, name)
     if infrastructure:

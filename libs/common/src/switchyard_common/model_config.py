@@ -117,6 +117,7 @@ ROUTING_PARAMS = frozenset(
         "region_name",
         "num_retries",
         "max_retries",
+        "cooldown_time",
     }
 )
 
@@ -132,6 +133,83 @@ KNOWN_TOP_LEVEL = frozenset(
     }
 )
 
+# Keys of each `model_list` entry.
+_ENTRY_KEYS = frozenset({"model_name", "litellm_params", "model_info"})
+
+# router_settings keys the router applies.
+ROUTER_SETTINGS_USED = frozenset(
+    {
+        "routing_strategy",
+        "routing_strategy_args",
+        "num_retries",
+        "retry_policy",
+        "model_group_retry_policy",
+        "retry_after",
+        "timeout",
+        "stream_timeout",
+        "allowed_fails",
+        "allowed_fails_policy",
+        "cooldown_time",
+        "disable_cooldowns",
+        "fallbacks",
+        "context_window_fallbacks",
+        "content_policy_fallbacks",
+        "default_fallbacks",
+        "max_fallbacks",
+        "model_group_alias",
+        "enable_pre_call_checks",
+        "enable_pre_call_check",
+        "enable_tag_filtering",
+        "tag_filtering_match_any",
+        "default_max_parallel_requests",
+        "enable_health_check_routing",
+        "optional_pre_call_checks",
+    }
+)
+# LiteLLM router_settings that have no effect here, with the reason shown to the operator.
+ROUTER_SETTINGS_NOT_APPLIED = {
+    "redis_host": "the router uses REDIS_URL",
+    "redis_port": "the router uses REDIS_URL",
+    "redis_password": "the router uses REDIS_URL",
+    "redis_db": "the router uses REDIS_URL",
+    "redis_url": "the router uses REDIS_URL",
+    "cache_kwargs": "the router uses REDIS_URL",
+    "client_ttl": "connections are pooled by the provider adapter",
+    "debug_level": "use LOG_LEVEL",
+    "set_verbose": "use LOG_LEVEL",
+}
+# litellm_settings keys some Switchyard service applies.
+LITELLM_SETTINGS_USED = frozenset(
+    {
+        "num_retries",
+        "request_timeout",
+        "fallbacks",
+        "context_window_fallbacks",
+        "content_policy_fallbacks",
+        "default_fallbacks",
+        "max_fallbacks",
+        "allowed_fails",
+        "cooldown_time",
+        "retry_policy",
+        "drop_params",
+    }
+)
+# general_settings keys some Switchyard service applies.
+GENERAL_SETTINGS_USED = frozenset(
+    {
+        "background_health_checks",
+        "health_check_interval",
+        "health_check_timeout",
+        "health_check_concurrency",
+        "max_parallel_requests",
+        "store_model_in_db",
+    }
+)
+GENERAL_SETTINGS_NOT_APPLIED = {
+    "master_key": "set MASTER_KEY in the environment of the auth service",
+    "database_url": "each service reads DATABASE_URL from its environment",
+}
+
 _PRICE_KEYS = (
     "input_cost_per_token",
     "output_cost_per_token",
@@ -141,6 +219,10 @@ _PRICE_KEYS = (
     "input_cost_per_second",
     "output_cost_per_second",
 )
+
+
+# Provider of a `model: "*"` deployment until a request names the model.
+WILDCARD_PROVIDER = "*"
 
 
 class ConfigError(ValueError):
@@ -187,6 +269,9 @@ def split_model(model: str, *, custom_llm_provider: str | None = None, api_base:
     head, sep, rest = model.partition("/")
     if sep and head in KNOWN_PROVIDERS:
         return head, rest
+    if model == "*":
+        # `model: "*"` passes any model through; the provider comes from the requested name.
+        return WILDCARD_PROVIDER, model
     return _infer_provider(model, api_base), model
 
 
@@ -219,6 +304,61 @@ class DeploymentConfig:
     @property
     def api_base(self) -> str:
         return str(self.litellm_params.get("api_base") or self.litellm_params.get("base_url") or "")
+
+    def _int_param(self, key: str) -> int | None:
+        value = self.litellm_params.get(key, self.model_info.get(key))
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"deployment {self.id!r} ({self.model_name}): {key} must be an integer") from None
+
+    @property
+    def rpm(self) -> int | None:
+        """Requests per minute this deployment accepts (`litellm_params.rpm`)."""
+        return self._int_param("rpm")
+
+    @property
+    def tpm(self) -> int | None:
+        """Tokens per minute this deployment accepts (`litellm_params.tpm`)."""
+        return self._int_param("tpm")
+
+    @property
+    def max_parallel_requests(self) -> int | None:
+        return self._int_param("max_parallel_requests")
+
+    @property
+    def weight(self) -> float | None:
+        return _float(self.litellm_params.get("weight"))
+
+    @property
+    def order(self) -> int | None:
+        """Priority tier: lower orders are tried first."""
+        return self._int_param("order")
+
+    @property
+    def cooldown_time(self) -> float | None:
+        return _float(self.litellm_params.get("cooldown_time"))
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        raw = self.litellm_params.get("tags") or ()
+        return tuple(str(t) for t in (raw if isinstance(raw, list | tuple) else [raw]))
+
+    @property
+    def access_groups(self) -> tuple[str, ...]:
+        raw = self.model_info.get("access_groups") or ()
+        return tuple(str(t) for t in (raw if isinstance(raw, list | tuple) else [raw]))
+
+    @property
+    def mode(self) -> str:
+        """chat, embedding, image_generation, ... (`model_info.mode`; chat when unset)."""
+        return str(self.model_info.get("mode") or "chat")
+
+    def secret_params(self) -> dict[str, Any]:
+        """The credential params (only the provider adapter may resolve or use them)."""
+        return {k: v for k, v in self.litellm_params.items() if k in SECRET_PARAMS}
 
     def public_params(self) -> dict[str, Any]:
         """Provider params that are neither credentials nor routing controls."""
@@ -270,6 +410,61 @@ class GatewayConfig:
         return list(seen)
 
 
+def _check_section_keys(cfg: GatewayConfig) -> None:
+    for key in cfg.router_settings:
+        if key in ROUTER_SETTINGS_NOT_APPLIED:
+            cfg.warnings.append(f"router_settings.{key} has no effect: {ROUTER_SETTINGS_NOT_APPLIED[key]}")
+        elif key not in ROUTER_SETTINGS_USED:
+            cfg.warnings.append(f"router_settings.{key} is not a setting Switchyard knows; ignored")
+    for key in cfg.litellm_settings:
+        if key not in LITELLM_SETTINGS_USED and key not in ROUTER_SETTINGS_USED:
+            cfg.warnings.append(f"litellm_settings.{key} is not used by Switchyard; ignored")
+    for key in cfg.general_settings:
+        if key in GENERAL_SETTINGS_NOT_APPLIED:
+            cfg.warnings.append(f"general_settings.{key} has no effect: {GENERAL_SETTINGS_NOT_APPLIED[key]}")
+        elif key not in GENERAL_SETTINGS_USED:
+            cfg.warnings.append(f"general_settings.{key} is not used by Switchyard; ignored")
+
+
+def parse_deployment(entry: Any, where: str, warnings: list[str] | None = None) -> DeploymentConfig:
+    """One ``model_list`` entry (also the body of ``/model/new``) → a deployment."""
+    if not isinstance(entry, Mapping):
+        raise ConfigError(f"{where} must be a mapping")
+    name = entry.get("model_name")
+    params = entry.get("litellm_params")
+    if not name or not isinstance(name, str):
+        raise ConfigError(f"{where}: model_name is required")
+    if not isinstance(params, Mapping) or not params.get("model"):
+        raise ConfigError(f"{where} ({name}): litellm_params.model is required")
+    info = entry.get("model_info") or {}
+    if not isinstance(info, Mapping):
+        raise ConfigError(f"{where} ({name}): model_info must be a mapping")
+    if warnings is not None:
+        for key in entry:
+            if key not in _ENTRY_KEYS:
+                warnings.append(f"{where} ({name}): unknown key {key!r} ignored")
+    try:
+        provider, model = split_model(
+            str(params["model"]),
+            custom_llm_provider=params.get("custom_llm_provider"),
+            api_base=params.get("api_base") or params.get("base_url"),
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{where} ({name}): {exc}") from None
+    dep_id = str(info.get("id") or deployment_id(name, params))
+    dep = DeploymentConfig(dep_id, name, provider, model, dict(params), dict(info))
+    # Numbers are checked now so a bad value fails at start, not on a request.
+    for prop in ("rpm", "tpm", "max_parallel_requests", "order"):
+        getattr(dep, prop)
+    try:
+        _ = (dep.weight, dep.cooldown_time)
+        for key in _PRICE_KEYS:
+            _float(info.get(key, params.get(key)))
+    except ConfigError as exc:
+        raise ConfigError(f"{where} ({name}): {exc}") from None
+    return dep
+
+
 def parse_config(data: Mapping[str, Any] | None) -> GatewayConfig:
     data = data or {}
     if not isinstance(data, Mapping):
@@ -283,39 +478,18 @@ def parse_config(data: Mapping[str, Any] | None) -> GatewayConfig:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{section} must be a mapping")
         setattr(cfg, section, dict(value))
+    _check_section_keys(cfg)
     model_list = data.get("model_list") or []
     if not isinstance(model_list, list):
         raise ConfigError("model_list must be a list")
     ids: set[str] = set()
     for i, entry in enumerate(model_list):
         where = f"model_list[{i}]"
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"{where} must be a mapping")
-        name = entry.get("model_name")
-        params = entry.get("litellm_params")
-        if not name or not isinstance(name, str):
-            raise ConfigError(f"{where}: model_name is required")
-        if not isinstance(params, Mapping) or not params.get("model"):
-            raise ConfigError(f"{where} ({name}): litellm_params.model is required")
-        info = entry.get("model_info") or {}
-        if not isinstance(info, Mapping):
-            raise ConfigError(f"{where} ({name}): model_info must be a mapping")
-        for key in entry:
-            if key not in ("model_name", "litellm_params", "model_info"):
-                cfg.warnings.append(f"{where} ({name}): unknown key {key!r} ignored")
-        try:
-            provider, model = split_model(
-                str(params["model"]),
-                custom_llm_provider=params.get("custom_llm_provider"),
-                api_base=params.get("api_base") or params.get("base_url"),
-            )
-        except ConfigError as exc:
-            raise ConfigError(f"{where} ({name}): {exc}") from None
-        dep_id = str(info.get("id") or deployment_id(name, params))
-        if dep_id in ids:
-            raise ConfigError(f"{where} ({name}): duplicate deployment id {dep_id!r}")
-        ids.add(dep_id)
-        cfg.deployments.append(DeploymentConfig(dep_id, name, provider, model, dict(params), dict(info)))
+        dep = parse_deployment(entry, where, cfg.warnings)
+        if dep.id in ids:
+            raise ConfigError(f"{where} ({dep.model_name}): duplicate deployment id {dep.id!r}")
+        ids.add(dep.id)
+        cfg.deployments.append(dep)
     return cfg
 
 

@@ -34,7 +34,7 @@ from switchyard_common.openai_codec import (
 )
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.gateway import Completed, Gateway, Streaming
-from switchyard_edge.handlers import management
+from switchyard_edge.handlers import management, models
 from switchyard_edge.httpio import credential_of, json_response, openai_error, read_json
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,7 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
     app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
 
     management.register(app, gateway)
+    models.register(app, gateway)
 
     # --- errors ---------------------------------------------------------------------
     def _is_model_route(request: Request) -> bool:

@@ -29,5 +29,9 @@ class Settings(CommonSettings, KafkaEnv):
     default_max_output_tokens: int = 4096
     # Reservations of requests whose settlement never arrives are released after this.
     reservation_ttl_seconds: int = 900
+    # The provider adapter's X25519 public key (base64 of the raw 32 bytes): credentials given to
+    # /model/new are sealed to it at once, so only the adapter can read them. Empty: /model/new
+    # refuses credentials (os.environ/ references in config.yaml still work).
+    provider_credentials_public_key: str = ""
     # Largest accepted request body.
     max_request_body_bytes: int = 32 * 1024 * 1024

@@ -80,6 +80,9 @@ class Call:
     upstream_ms: float = 0.0
     deployment: deployment_pb2.Deployment | None = None
     model_group: str = ""
+    # The router's admission of the current attempt (released by its outcome report).
+    lease_id: str = ""
+    lease_tokens: int = 0
     # Prompt size estimate, used when a stream ends without the provider's usage.
     input_tokens: int = 0
 
@@ -195,7 +198,9 @@ class Gateway:
             disable_fallbacks=o.disable_fallbacks,
             allowed_models=call.principal.models,
             mock_testing_fallbacks=o.mock_testing_fallbacks,
+            timeout_seconds=max(0.0, call.remaining()),
         )
+        call.input_tokens = input_tokens
         if o.HasField("num_retries"):
             req.num_retries = o.num_retries
         try:
@@ -312,6 +317,7 @@ class Gateway:
         final: bool,
         started: float,
         ttft_ms: float = 0.0,
+        report: bool = True,
     ) -> None:
         stats = attempt.stats
         usage = attempt.usage
@@ -338,24 +344,37 @@ class Gateway:
             options=call.options,
             end_user=call.end_user,
         )
-        if dep is not None and (
-            attempt.error is None or attempt.error.kind != K.ERROR_KIND_SERVICE_UNAVAILABLE or attempt.error.provider
-        ):
-            self._outcomes.report(
-                dep,
-                success=attempt.error is None,
-                error=attempt.error,
-                latency_ms=stats.upstream_ms if stats else 0.0,
-                ttft_ms=stats.ttft_ms if stats else 0.0,
-                total_tokens=usage.total_tokens if usage else 0,
-                stream=call.stream,
+        lease_id, lease_tokens = call.lease_id, call.lease_tokens
+        call.lease_id, call.lease_tokens = "", 0
+        if dep is not None:
+            # An attempt that never reached the provider (our own adapter down, or failed on
+            # purpose by mock_testing_fallbacks) says nothing about the deployment: it only
+            # gives its admission back.
+            skipped = not report or (
+                attempt.error is not None
+                and attempt.error.kind == K.ERROR_KIND_SERVICE_UNAVAILABLE
+                and not attempt.error.provider
             )
+            if not skipped or lease_id:
+                self._outcomes.report(
+                    dep,
+                    success=attempt.error is None,
+                    error=attempt.error,
+                    latency_ms=stats.upstream_ms if stats else 0.0,
+                    ttft_ms=stats.ttft_ms if stats else 0.0,
+                    total_tokens=usage.total_tokens if usage else 0,
+                    stream=call.stream,
+                    lease_id=lease_id,
+                    reserved_tokens=lease_tokens,
+                    skipped=skipped,
+                )
         call.attempt += 1
 
     def _groups(
         self, plan: router_pb2.PlanResponse, last: error_pb2.Error | None, tried: set[int]
     ) -> router_pb2.CandidateGroup | None:
-        """The next group to try after ``last`` failed the previous one."""
+        """The next group to try after ``last`` failed the previous one: the fallback groups
+        for that kind of error (context window, content policy) first, then the generic ones."""
         if last is None:
             return plan.groups[0] if plan.groups else None
         if last.kind not in FALLBACK_ON:
@@ -377,85 +396,171 @@ class Gateway:
         return pick[1]
 
     def _retries_for(self, plan: router_pb2.PlanResponse, kind: int) -> int:
-        return plan.retry_policy.retries_by_kind.get(kind, plan.retry_policy.num_retries)
+        """``retry_policy`` per error kind wins (it may retry kinds that are not retried by
+        default, e.g. AuthenticationErrorRetries); otherwise ``num_retries`` for retryable kinds."""
+        by_kind = plan.retry_policy.retries_by_kind
+        if kind in by_kind:
+            return by_kind[kind]
+        return plan.retry_policy.num_retries if kind in RETRYABLE else 0
+
+    async def _acquire(
+        self, call: Call, group: router_pb2.CandidateGroup, dep: deployment_pb2.Deployment, remaining: float
+    ) -> error_pb2.Error | None:
+        """Ask the router to admit an attempt the plan did not admit up front (retries and
+        fallbacks of limited deployments); an error when the deployment has no room."""
+        req = router_pb2.AcquireRequest(
+            deployment_id=dep.id,
+            model_group=group.model_group,
+            estimated_input_tokens=call.input_tokens,
+            timeout_seconds=remaining,
+        )
+        try:
+            resp = await self.peers.router.Acquire(req, timeout=min(self.settings.router_timeout_seconds, remaining))
+        except grpc.aio.AioRpcError:
+            # The plan was admitted; a router that stopped answering since must not fail the
+            # retry that could save the request.
+            log.debug("router Acquire failed; attempting without admission", exc_info=True)
+            return None
+        if resp.admitted:
+            call.lease_id, call.lease_tokens = resp.lease.lease_id, resp.lease.reserved_tokens
+            return None
+        wait = resp.retry_after_seconds if resp.HasField("retry_after_seconds") else 1.0
+        return make_error(
+            K.ERROR_KIND_NO_DEPLOYMENTS,
+            f"No deployments available for model group {group.model_group}, Try again in {max(1, round(wait))} "
+            f"seconds ({resp.reason or 'at its limits'}).",
+            retry_after=wait,
+        )
+
+    def _release_lease(self, call: Call, lease: router_pb2.Lease) -> None:
+        dep = deployment_pb2.Deployment(id=lease.deployment_id, model_group=call.model_group)
+        self._outcomes.report(
+            dep,
+            success=False,
+            error=None,
+            latency_ms=0.0,
+            ttft_ms=0.0,
+            total_tokens=0,
+            stream=call.stream,
+            lease_id=lease.lease_id,
+            reserved_tokens=lease.reserved_tokens,
+            skipped=True,
+        )
 
     async def _execute(
         self, call: Call, plan: router_pb2.PlanResponse, invoke: Invoke
     ) -> tuple[deployment_pb2.Deployment, Attempt]:
-        """Try deployments per the plan until one answers. Every attempt's outcome is recorded;
-        the last error is raised when all fail."""
+        """Try deployments per the plan until one answers. Per group: the first attempt, then
+        up to the retry policy's count of retries, cycling through the group's deployments; then
+        the fallback group for the error. Every attempt's outcome is recorded; the last error is
+        raised when all fail. Streams come back here only before their first chunk, so nothing
+        is ever retried after the client got a byte."""
         tried: set[int] = {0}
         group = self._groups(plan, None, tried)
         last: error_pb2.Error | None = None
-        while group is not None:
-            if group.role != router_pb2.GROUP_ROLE_PRIMARY:
-                if call.fallbacks >= plan.max_fallbacks:
-                    break
-                call.fallbacks += 1
-                call.model_group = group.model_group
-            deployments = list(group.deployments)
-            tries = 0
-            while deployments:
-                dep = deployments[tries % len(deployments)]
-                call.deployment = dep
-                started = time.time()
-                remaining = call.remaining()
-                if remaining <= 0:
-                    last = make_error(
-                        K.ERROR_KIND_TIMEOUT,
-                        f"Request timed out after {call.options.timeout_seconds or self.settings.request_timeout_seconds:g}s",
-                    )
-                    break
-                if call.options.mock_testing_fallbacks and group.role == router_pb2.GROUP_ROLE_PRIMARY:
-                    attempt = Attempt(
-                        error=make_error(
-                            K.ERROR_KIND_INTERNAL_SERVER, "mock_testing_fallbacks=True: this attempt fails on purpose"
+        lease: router_pb2.Lease | None = plan.lease if plan.lease.lease_id else None
+        try:
+            while group is not None:
+                if group.role != router_pb2.GROUP_ROLE_PRIMARY:
+                    if call.fallbacks >= plan.max_fallbacks:
+                        break
+                    call.fallbacks += 1
+                    call.model_group = group.model_group
+                deployments = list(group.deployments)
+                if not deployments:
+                    last = (
+                        group.empty_reason
+                        if group.HasField("empty_reason")
+                        else make_error(
+                            K.ERROR_KIND_NO_DEPLOYMENTS,
+                            f"No deployments available for model group {group.model_group}.",
+                            retry_after=1.0,
                         )
                     )
-                else:
-                    attempt = await invoke(dep, remaining)
-                if attempt.error is None:
-                    return dep, attempt
-                last = attempt.error
-                if attempt.error.kind == K.ERROR_KIND_SERVICE_UNAVAILABLE and not attempt.error.provider:
-                    # Our own provider-adapter is unreachable: other deployments go through it too.
-                    self._record(call, dep, attempt, final=True, started=started)
-                    raise GatewayError(attempt.error, call.headers())
-                self._record(call, dep, attempt, final=False, started=started)
-                if not (
-                    attempt.error.kind in RETRYABLE
-                    and tries < self._retries_for(plan, attempt.error.kind)
-                    and call.remaining() > 0
-                ):
+                mock = call.options.mock_testing_fallbacks and group.role == router_pb2.GROUP_ROLE_PRIMARY
+                tries = 0
+                pos = 0
+                refused = 0
+                while deployments:
+                    dep = deployments[pos % len(deployments)]
+                    remaining = call.remaining()
+                    if remaining <= 0:
+                        last = make_error(
+                            K.ERROR_KIND_TIMEOUT,
+                            f"Request timed out after {call.options.timeout_seconds or self.settings.request_timeout_seconds:g}s",
+                        )
+                        break
+                    if not mock:
+                        if lease is not None and lease.deployment_id == dep.id:
+                            call.lease_id, call.lease_tokens = lease.lease_id, lease.reserved_tokens
+                            lease = None
+                        elif group.admission_required:
+                            refusal = await self._acquire(call, group, dep, remaining)
+                            if refusal is not None:
+                                last = refusal
+                                refused += 1
+                                if refused >= len(deployments):
+                                    break
+                                pos += 1
+                                continue
+                    refused = 0
+                    call.deployment = dep
+                    started = time.time()
+                    if mock:
+                        attempt = Attempt(
+                            error=make_error(
+                                K.ERROR_KIND_INTERNAL_SERVER,
+                                "mock_testing_fallbacks=True: this attempt fails on purpose",
+                            )
+                        )
+                    else:
+                        attempt = await invoke(dep, remaining)
+                    if attempt.error is None:
+                        return dep, attempt
+                    last = attempt.error
+                    if attempt.error.kind == K.ERROR_KIND_SERVICE_UNAVAILABLE and not attempt.error.provider:
+                        # Our own provider-adapter is unreachable: other deployments go through it too.
+                        self._record(call, dep, attempt, final=True, started=started)
+                        raise GatewayError(attempt.error, call.headers())
+                    self._record(call, dep, attempt, final=False, started=started, report=not mock)
+                    if not (tries < self._retries_for(plan, attempt.error.kind) and call.remaining() > 0):
+                        break
+                    tries += 1
+                    call.retries += 1
+                    pos += 1
+                    same = deployments[pos % len(deployments)].id == dep.id
+                    await self._backoff(call, plan, attempt.error, tries, same_deployment=same)
+                if last is not None and last.kind == K.ERROR_KIND_TIMEOUT and call.remaining() <= 0:
                     break
-                tries += 1
-                call.retries += 1
-                await self._backoff(call, plan, attempt.error, tries)
-            if last is not None and last.kind == K.ERROR_KIND_TIMEOUT and call.remaining() <= 0:
-                break
-            if not deployments:
-                last = make_error(
-                    K.ERROR_KIND_NO_DEPLOYMENTS,
-                    f"No deployments available for model group {group.model_group}.",
-                    retry_after=1.0,
-                )
-            group = self._groups(plan, last, tried)
+                group = self._groups(plan, last, tried)
+        finally:
+            if lease is not None:
+                # Admitted by the plan but never used (deadline, or an error before any attempt).
+                self._release_lease(call, lease)
         # Every attempt failed: give the reservation back (partial costs were charged per attempt).
         self._release(call)
         assert last is not None
         raise GatewayError(last, call.headers())
 
-    async def _backoff(self, call: Call, plan: router_pb2.PlanResponse, err: error_pb2.Error, tries: int) -> None:
-        wait = 0.0
-        if err.kind == K.ERROR_KIND_RATE_LIMIT:
-            wait = max(
-                err.retry_after_seconds if err.HasField("retry_after_seconds") else 0.0,
-                plan.retry_policy.retry_after_seconds,
-                min(0.1 * 2 ** (tries - 1), 2.0),
-            )
-        elif plan.retry_policy.retry_after_seconds:
-            wait = plan.retry_policy.retry_after_seconds
-        wait = min(wait, max(0.0, call.remaining() - 0.05), 10.0)
+    async def _backoff(
+        self,
+        call: Call,
+        plan: router_pb2.PlanResponse,
+        err: error_pb2.Error,
+        tries: int,
+        *,
+        same_deployment: bool = True,
+    ) -> None:
+        """Wait before a retry. Moving to another deployment waits only the configured
+        ``retry_after``; retrying the same one honours its ``retry-after`` and backs off
+        exponentially on rate limits. Never past the request's deadline."""
+        wait = plan.retry_policy.retry_after_seconds
+        if same_deployment:
+            if err.HasField("retry_after_seconds"):
+                wait = max(wait, err.retry_after_seconds)
+            elif err.kind == K.ERROR_KIND_RATE_LIMIT:
+                wait = max(wait, min(0.25 * 2 ** (tries - 1), 8.0))
+        wait = min(wait, max(0.0, call.remaining() - 0.05), 60.0)
         if wait > 0:
             await asyncio.sleep(wait)
 

@@ -68,7 +68,7 @@ class Executor:
             raise ProviderFailure(
                 make_error(K.ERROR_KIND_BAD_REQUEST, f"provider '{dep.provider}' is not supported", param="model")
             )
-        problem = self._credentials.problem(dep.id)
+        problem = self._credentials.problem_for(dep)
         if problem:
             raise ProviderFailure(
                 make_error(

@@ -10,6 +10,7 @@ from switchyard_common.model_config import load_config
 from switchyard_common.pricing import PriceBook
 from switchyard_provider_adapter.clients.credentials import CredentialStore
 from switchyard_provider_adapter.clients.http import HttpPool
+from switchyard_provider_adapter.clients.sealed import SealedCredentials
 from switchyard_provider_adapter.config import Settings
 from switchyard_provider_adapter.domain.providers import build_registry
 from switchyard_provider_adapter.executor import Executor
@@ -18,6 +19,11 @@ from switchyard_provider_adapter.handlers.provider import ProviderServicer
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = provider_pb2.DESCRIPTOR.services_by_name["ProviderService"].full_name
+
+
+def sealed_credentials(settings: Settings) -> SealedCredentials:
+    key = settings.provider_credentials_private_key
+    return SealedCredentials(key.get_secret_value() if key else None)
 
 
 def build(settings: Settings) -> tuple[GrpcService, HttpPool]:
@@ -33,7 +39,7 @@ def build(settings: Settings) -> tuple[GrpcService, HttpPool]:
         keepalive=settings.upstream_keepalive_seconds,
         connect_timeout=settings.upstream_connect_timeout_seconds,
     )
-    executor = Executor(settings, registry, CredentialStore(config), http, PriceBook())
+    executor = Executor(settings, registry, CredentialStore(config, sealed_credentials(settings)), http, PriceBook())
     servicer = ProviderServicer(executor)
     service = GrpcService(
         host=settings.bind_host,

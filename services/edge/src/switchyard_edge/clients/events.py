@@ -112,6 +112,9 @@ class OutcomeReporter:
         ttft_ms: float,
         total_tokens: int,
         stream: bool,
+        lease_id: str = "",
+        reserved_tokens: int = 0,
+        skipped: bool = False,
     ) -> None:
         r = router_pb2.Outcome(
             deployment_id=deployment.id,
@@ -121,6 +124,9 @@ class OutcomeReporter:
             ttft_ms=ttft_ms,
             total_tokens=total_tokens,
             stream=stream,
+            lease_id=lease_id,
+            reserved_tokens=reserved_tokens,
+            skipped=skipped,
         )
         if error is not None:
             r.error_kind = error.kind

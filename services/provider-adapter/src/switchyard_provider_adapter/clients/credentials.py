@@ -1,5 +1,6 @@
 """Credentials of each deployment, resolved from config.yaml (literal values or LiteLLM's
-``os.environ/NAME`` references). This is the only place in Switchyard that holds them."""
+``os.environ/NAME`` references), or opened from the sealed values a runtime deployment carries
+(clients/sealed.py). This is the only place in Switchyard that holds them."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from switchyard.llm.v1 import deployment_pb2
 from switchyard_common.model_config import SECRET_PARAMS, ConfigError, GatewayConfig, resolve_value
+from switchyard_provider_adapter.clients.sealed import SealedCredentials
 
 log = logging.getLogger(__name__)
 
 
 class CredentialStore:
-    def __init__(self, config: GatewayConfig) -> None:
+    def __init__(self, config: GatewayConfig, sealed: SealedCredentials | None = None) -> None:
+        self._sealed = sealed or SealedCredentials(None)
+        self._runtime: dict[str, Mapping[str, str]] = {}
         self._by_id: dict[str, dict[str, str]] = {}
         self._problems: dict[str, str] = {}
         for dep in config.deployments:
@@ -34,7 +39,19 @@ class CredentialStore:
             self._by_id[dep.id] = creds
 
     def get(self, deployment_id: str) -> Mapping[str, str]:
-        return self._by_id.get(deployment_id, {})
+        found = self._by_id.get(deployment_id)
+        if found is not None:
+            return found
+        return self._runtime.get(deployment_id, {})
 
     def problem(self, deployment_id: str) -> str | None:
         return self._problems.get(deployment_id)
+
+    def problem_for(self, dep: deployment_pb2.Deployment) -> str | None:
+        """Like ``problem``, and first opens the sealed credentials a runtime deployment carries
+        (after which ``get(dep.id)`` returns them)."""
+        if dep.sealed_credentials and dep.id not in self._by_id:
+            creds, problem = self._sealed.open(dep)
+            self._runtime[dep.id] = creds
+            return problem
+        return self._problems.get(dep.id)

@@ -1,64 +1,131 @@
-"""Deployment cooldowns (this process's view)."""
+"""Deployment cooldowns: when an outcome cools a deployment down (the policy, shared by the
+Redis scripts and the local fallback) and this process's view of who is cooling down."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import IntEnum
 
-from switchyard.llm.v1 import error_pb2
+from switchyard_router.domain.policy import IMMEDIATE_COOLDOWN, NOT_A_DEPLOYMENT_FAILURE, RouterPolicy
 
-K = error_pb2.ErrorKind
+# The failure-rate rule (used when the config sets no allowed_fails): more than half of this
+# minute's requests failed, over at least this many requests.
+RATE_RULE_MIN_REQUESTS = 10
+WINDOW_SECONDS = 60.0
 
-# Errors that cool a deployment down at once (LiteLLM: 429, and 401/404/408 are not retryable).
-_IMMEDIATE = frozenset(
-    {K.ERROR_KIND_RATE_LIMIT, K.ERROR_KIND_AUTHENTICATION, K.ERROR_KIND_NOT_FOUND, K.ERROR_KIND_TIMEOUT}
-)
-# Errors that say nothing about the deployment's health.
-_IGNORED = frozenset(
-    {
-        K.ERROR_KIND_BAD_REQUEST,
-        K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
-        K.ERROR_KIND_CONTENT_POLICY_VIOLATION,
-        K.ERROR_KIND_UNSUPPORTED_PARAMS,
-        K.ERROR_KIND_UNPROCESSABLE,
-        K.ERROR_KIND_GUARDRAIL_BLOCKED,
-    }
-)
+
+class Action(IntEnum):
+    """What an outcome does to a deployment's failure accounting (numbers are also used by the
+    Redis script)."""
+
+    IGNORE = 0
+    SUCCESS = 1
+    # Cool down now.
+    IMMEDIATE = 2
+    # Count the failure; cool down once this minute's failures exceed ``allowed``.
+    COUNT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    allowed: int = 0
+    seconds: float = 0.0
+    # Also apply the failure-rate rule.
+    rate_rule: bool = False
+
+
+def decide(
+    policy: RouterPolicy,
+    *,
+    success: bool,
+    kind: int,
+    retry_after: float | None = None,
+    deployment_cooldown: float | None = None,
+) -> Decision:
+    if policy.disable_cooldowns:
+        return Decision(Action.IGNORE)
+    if success:
+        return Decision(Action.SUCCESS)
+    seconds = deployment_cooldown if deployment_cooldown is not None else policy.cooldown_time
+    if kind in policy.allowed_fails_policy:
+        return Decision(Action.COUNT, allowed=policy.allowed_fails_policy[kind], seconds=seconds)
+    if kind in IMMEDIATE_COOLDOWN:
+        # The provider's retry-after says how long it will refuse: no point trying sooner.
+        return Decision(Action.IMMEDIATE, seconds=max(seconds, retry_after or 0.0))
+    if kind in NOT_A_DEPLOYMENT_FAILURE:
+        return Decision(Action.IGNORE)
+    return Decision(Action.COUNT, allowed=policy.allowed_fails, seconds=seconds, rate_rule=not policy.allowed_fails_set)
+
+
+@dataclass(slots=True)
+class _Window:
+    start: float
+    fails: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Cooling:
+    until: float
+    reason: str
 
 
 class Cooldowns:
-    def __init__(
-        self, *, cooldown_seconds: float = 5.0, allowed_fails: int = 3, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.cooldown_seconds = cooldown_seconds
-        self.allowed_fails = allowed_fails
-        self._clock = clock
-        self._until: dict[str, float] = {}
-        self._fails: dict[str, list[float]] = {}
+    """Who is cooling down, as this process knows it: mirrored from Redis while it is reachable,
+    decided locally (same rules) while it is not. Times are Unix seconds."""
 
-    def cooling(self, deployment_id: str) -> bool:
-        until = self._until.get(deployment_id)
-        if until is None:
+    def __init__(self) -> None:
+        self._until: dict[str, Cooling] = {}
+        self._windows: dict[str, _Window] = {}
+
+    def cooling(self, deployment_id: str, now: float) -> bool:
+        c = self._until.get(deployment_id)
+        if c is None:
             return False
-        if until <= self._clock():
+        if c.until <= now:
             del self._until[deployment_id]
             return False
         return True
 
-    def min_remaining(self, ids: Iterable[str]) -> float | None:
-        now = self._clock()
-        left = [self._until[i] - now for i in ids if i in self._until and self._until[i] > now]
+    def get(self, deployment_id: str, now: float) -> Cooling | None:
+        return self._until.get(deployment_id) if self.cooling(deployment_id, now) else None
+
+    def min_remaining(self, ids: Iterable[str], now: float) -> float | None:
+        left = [c.until - now for i in ids if (c := self._until.get(i)) is not None and c.until > now]
         return min(left) if left else None
 
-    def record(self, deployment_id: str, *, success: bool, kind: int, retry_after: float | None = None) -> None:
-        if success or kind in _IGNORED:
-            return
-        now = self._clock()
-        if kind in _IMMEDIATE:
-            self._until[deployment_id] = now + max(self.cooldown_seconds, retry_after or 0)
-            return
-        fails = [t for t in self._fails.get(deployment_id, []) if t > now - 60] + [now]
-        self._fails[deployment_id] = fails
-        if len(fails) > self.allowed_fails:
-            self._until[deployment_id] = now + self.cooldown_seconds
-            self._fails[deployment_id] = []
+    def set(self, deployment_id: str, until: float, reason: str = "") -> None:
+        current = self._until.get(deployment_id)
+        if current is None or until > current.until:
+            self._until[deployment_id] = Cooling(until, reason or (current.reason if current else ""))
+
+    def replace(self, snapshot: Mapping[str, Cooling], now: float) -> None:
+        """Adopt the shared view (cooldowns set elsewhere appear, expired ones go)."""
+        self._until = {k: v for k, v in snapshot.items() if v.until > now}
+
+    def snapshot(self, now: float) -> dict[str, Cooling]:
+        return {k: v for k, v in self._until.items() if v.until > now}
+
+    def record(self, deployment_id: str, decision: Decision, now: float, reason: str = "") -> float | None:
+        """Apply one outcome locally; returns the cooldown's end when it starts one."""
+        if decision.action == Action.IGNORE:
+            return None
+        w = self._windows.get(deployment_id)
+        if w is None or now - w.start >= WINDOW_SECONDS:
+            w = self._windows[deployment_id] = _Window(start=now)
+        w.total += 1
+        if decision.action == Action.SUCCESS:
+            return None
+        w.fails += 1
+        trip = decision.action == Action.IMMEDIATE or w.fails > decision.allowed
+        if not trip and decision.rate_rule and w.total >= RATE_RULE_MIN_REQUESTS and w.fails * 2 > w.total:
+            trip = True
+        if not trip:
+            return None
+        until = now + decision.seconds
+        self.set(deployment_id, until, reason)
+        if decision.action == Action.COUNT:
+            self._windows[deployment_id] = _Window(start=now)
+        return until

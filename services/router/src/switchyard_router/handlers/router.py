@@ -1,34 +1,130 @@
-"""gRPC RouterService → planner."""
+"""gRPC RouterService → planner, shared state, catalog and health checker."""
 
 from __future__ import annotations
 
+import time
+
 import grpc
 
-from switchyard.llm.v1 import models_pb2
+from switchyard.llm.v1 import error_pb2, models_pb2
 from switchyard.router.v1 import router_pb2, router_pb2_grpc
-from switchyard_router.domain.cooldown import Cooldowns
-from switchyard_router.domain.planner import Planner
+from switchyard_router.catalog import Catalog, CatalogError
+from switchyard_router.clients.health_check import HealthChecker, checkable
+from switchyard_router.clients.state import OutcomeUpdate, SharedState
+from switchyard_router.domain.cooldown import Action, Decision, decide
+from switchyard_router.domain.limits import MODE_FIRST
+from switchyard_router.domain.planner import Planner, limit_spec
+from switchyard_router.domain.registry import Candidate, Registry, permits
+
+K = error_pb2.ErrorKind
 
 
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
-    def __init__(self, planner: Planner, cooldowns: Cooldowns, created: int) -> None:
+    def __init__(
+        self,
+        planner: Planner,
+        catalog: Catalog,
+        state: SharedState,
+        checker: HealthChecker | None,
+        *,
+        created: int,
+        default_lease_seconds: float = 600.0,
+    ) -> None:
         self._planner = planner
-        self._cooldowns = cooldowns
+        self._catalog = catalog
+        self._state = state
+        self._checker = checker
         self._created = created
+        self._default_lease = default_lease_seconds
+        self._by_id: dict[str, Candidate] = {}
+        self._indexed: Registry | None = None
+
+    # --- routing --------------------------------------------------------------------------
+    def _lease_seconds(self, timeout: float) -> float:
+        # A margin past the request's own deadline, so a slow outcome report still finds its lease.
+        return (timeout if timeout > 0 else self._default_lease) + 5.0
 
     async def Plan(self, request: router_pb2.PlanRequest, context: grpc.aio.ServicerContext) -> router_pb2.PlanResponse:
-        return self._planner.plan(request)
+        resp, need = self._planner.plan(request, time.time())
+        if need is None or resp.HasField("error"):
+            return resp
+        tokens = max(0, request.estimated_input_tokens)
+        admission, lease_id = await self._state.admit(
+            need.specs(),
+            mode=need.mode,
+            estimated_tokens=tokens,
+            lease_seconds=self._lease_seconds(request.timeout_seconds),
+        )
+        lease = None
+        if admission.index >= 0:
+            lease = router_pb2.Lease(
+                deployment_id=need.candidates[admission.index].id, lease_id=lease_id, reserved_tokens=tokens
+            )
+        self._planner.admit(resp, need, admission, lease)
+        return resp
+
+    def _candidate(self, deployment_id: str, model_group: str) -> Candidate | None:
+        registry = self._planner.registry
+        if self._indexed is not registry:
+            self._by_id = {c.id: c for c in registry.all_candidates()}
+            self._indexed = registry
+        return self._by_id.get(deployment_id) or registry.find(deployment_id, model_group)
+
+    async def Acquire(
+        self, request: router_pb2.AcquireRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.AcquireResponse:
+        cand = self._candidate(request.deployment_id, request.model_group)
+        if cand is None or not self._planner.needs_admission([cand]):
+            # Unknown (the registry changed under the request) or unlimited: nothing to count.
+            return router_pb2.AcquireResponse(admitted=True)
+        tokens = max(0, request.estimated_input_tokens)
+        admission, lease_id = await self._state.admit(
+            [limit_spec(cand)],
+            mode=MODE_FIRST,
+            estimated_tokens=tokens,
+            lease_seconds=self._lease_seconds(request.timeout_seconds),
+        )
+        if admission.index < 0:
+            out = router_pb2.AcquireResponse(admitted=False, reason=admission.reason)
+            out.retry_after_seconds = admission.wait
+            return out
+        return router_pb2.AcquireResponse(
+            admitted=True, lease=router_pb2.Lease(deployment_id=cand.id, lease_id=lease_id, reserved_tokens=tokens)
+        )
 
     async def ReportOutcome(
         self, request: router_pb2.ReportOutcomeRequest, context: grpc.aio.ServicerContext
     ) -> router_pb2.ReportOutcomeResponse:
+        policy = self._planner.policy
+        updates = []
         for o in request.outcomes:
-            self._cooldowns.record(
-                o.deployment_id,
+            cand = self._candidate(o.deployment_id, o.model_group)
+            if o.skipped:
+                decision = Decision(Action.IGNORE)
+                updates.append(OutcomeUpdate(o.deployment_id, o.lease_id, -o.reserved_tokens, 0, 0, decision, ""))
+                continue
+            decision = decide(
+                policy,
                 success=o.success,
                 kind=o.error_kind,
                 retry_after=o.retry_after_seconds if o.HasField("retry_after_seconds") else None,
+                deployment_cooldown=cand.cooldown_time if cand is not None else None,
             )
+            tracked = bool(o.lease_id) or policy.tracks_usage or (cand is not None and cand.tpm > 0)
+            delta = o.total_tokens - o.reserved_tokens if tracked else 0
+            reason = "" if o.success else f"{o.http_status} {K.Name(o.error_kind).removeprefix('ERROR_KIND_')}"
+            updates.append(
+                OutcomeUpdate(
+                    o.deployment_id,
+                    o.lease_id,
+                    delta,
+                    o.latency_ms if o.success else 0.0,
+                    o.ttft_ms if o.success and o.stream else 0.0,
+                    decision,
+                    reason,
+                )
+            )
+        await self._state.report(updates)
         return router_pb2.ReportOutcomeResponse()
 
     async def ListModels(
@@ -38,3 +134,129 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         return router_pb2.ListModelsResponse(
             models=[models_pb2.Model(id=n, created=self._created, owned_by="openai") for n in names]
         )
+
+    # --- management -----------------------------------------------------------------------
+    async def AddModel(
+        self, request: router_pb2.AddModelRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.AddModelResponse:
+        try:
+            stored = await self._catalog.add(request.model, request.caller)
+        except CatalogError as exc:
+            return router_pb2.AddModelResponse(error=exc.error)
+        return router_pb2.AddModelResponse(model=self._catalog.entry(stored))
+
+    async def UpdateModel(
+        self, request: router_pb2.UpdateModelRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.UpdateModelResponse:
+        try:
+            stored = await self._catalog.update(request)
+        except CatalogError as exc:
+            return router_pb2.UpdateModelResponse(error=exc.error)
+        return router_pb2.UpdateModelResponse(model=self._catalog.entry(stored))
+
+    async def DeleteModel(
+        self, request: router_pb2.DeleteModelRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.DeleteModelResponse:
+        try:
+            stored = await self._catalog.delete(request.id)
+        except CatalogError as exc:
+            return router_pb2.DeleteModelResponse(error=exc.error)
+        return router_pb2.DeleteModelResponse(model=self._catalog.entry(stored))
+
+    async def GetModelInfo(
+        self, request: router_pb2.GetModelInfoRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.GetModelInfoResponse:
+        registry = self._planner.registry
+        out = router_pb2.GetModelInfoResponse()
+        for model_id, model in registry.by_id.items():
+            if request.id and model_id != request.id:
+                continue
+            if not permits(request.allowed_models, [model.config.model_name], model.config.access_groups):
+                continue
+            out.models.append(self._catalog.entry(model, self._candidate(model_id, model.config.model_name)))
+        return out
+
+    async def GetModelGroupInfo(
+        self, request: router_pb2.GetModelGroupInfoRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.GetModelGroupInfoResponse:
+        registry = self._planner.registry
+        now = time.time()
+        out = router_pb2.GetModelGroupInfoResponse()
+        for name, group in registry.groups.items():
+            if request.model_group and name != request.model_group:
+                continue
+            if not permits(request.allowed_models, [name], group.access_groups):
+                continue
+            cands = group.candidates
+            info = out.groups.add(
+                model_group=name,
+                providers=sorted({c.proto.provider for c in cands}),
+                mode=cands[0].model.config.mode if cands else "chat",
+                access_groups=sorted(group.access_groups),
+                deployments=len(cands),
+                healthy_deployments=sum(
+                    1
+                    for c in cands
+                    if not self._planner.health.unhealthy(c.id) and not self._planner.cooldowns.cooling(c.id, now)
+                ),
+            )
+            windows = [c.max_input_tokens for c in cands if c.max_input_tokens]
+            if windows:
+                info.max_input_tokens = max(windows)
+            outs = [c.proto.max_output_tokens for c in cands if c.proto.max_output_tokens]
+            if outs:
+                info.max_output_tokens = max(outs)
+            priced = [c for c in cands if c.cost is not None]
+            if priced:
+                cheapest = min(priced, key=lambda c: c.cost or 0.0)
+                info.input_cost_per_token = cheapest.proto.pricing.admission_input_cost_per_token
+                info.output_cost_per_token = cheapest.proto.pricing.admission_output_cost_per_token
+            if cands and all(c.tpm for c in cands):
+                info.tpm = sum(c.tpm for c in cands)
+            if cands and all(c.rpm for c in cands):
+                info.rpm = sum(c.rpm for c in cands)
+            flags = [c.model.config.model_info for c in cands]
+            info.supports_function_calling = any(bool(f.get("supports_function_calling")) for f in flags)
+            info.supports_parallel_function_calling = any(
+                bool(f.get("supports_parallel_function_calling")) for f in flags
+            )
+            info.supports_vision = any(bool(f.get("supports_vision")) for f in flags)
+        return out
+
+    # --- health ---------------------------------------------------------------------------
+    async def GetHealth(
+        self, request: router_pb2.GetHealthRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.GetHealthResponse:
+        registry = self._planner.registry
+        cands = [
+            c
+            for c in registry.all_candidates()
+            if checkable(c) and (not request.model or request.model in (c.proto.model_group, c.id))
+        ]
+        health = self._planner.health
+        if self._checker is not None and (
+            request.check_now or not self._planner.policy.background_health_checks or not health.any_checked()
+        ):
+            await self._checker.check_now(cands)
+        now = time.time()
+        out = router_pb2.GetHealthResponse(checked=health.any_checked())
+        for c in cands:
+            r = health.get(c.id)
+            cooling = self._planner.cooldowns.get(c.id, now)
+            d = out.deployments.add(
+                deployment_id=c.id,
+                model_group=c.proto.model_group,
+                provider=c.proto.provider,
+                model=c.proto.model,
+                api_base=c.proto.api_base,
+                healthy=(r is None or r.healthy) and cooling is None,
+                cooling_down=cooling is not None,
+            )
+            if r is not None:
+                d.checked_at = r.checked_at
+                d.latency_ms = r.latency_ms
+                d.error = r.error
+            if cooling is not None:
+                d.cooldown_remaining_seconds = cooling.until - now
+                d.error = (d.error + "; " if d.error else "") + f"cooling down after {cooling.reason or 'failures'}"
+        return out

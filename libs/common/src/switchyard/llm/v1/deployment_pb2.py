@@ -24,15 +24,19 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"switchyard/llm/v1/deployment.proto\x12\x11switchyard.llm.v1\"\xde\x02\n\nDeployment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0bmodel_group\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x10\n\x08\x61pi_base\x18\x05 \x01(\t\x12\x1c\n\x0ftimeout_seconds\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12#\n\x16stream_timeout_seconds\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\x13\n\x0b\x64rop_params\x18\x08 \x01(\x08\x12\x13\n\x0bparams_json\x18\t \x01(\x0c\x12+\n\x07pricing\x18\n \x01(\x0b\x32\x1a.switchyard.llm.v1.Pricing\x12\x18\n\x10max_input_tokens\x18\x0b \x01(\x03\x12\x19\n\x11max_output_tokens\x18\x0c \x01(\x03\x42\x12\n\x10_timeout_secondsB\x19\n\x17_stream_timeout_seconds\"\xd4\x04\n\x07Pricing\x12\x12\n\nbase_model\x18\x01 \x01(\t\x12!\n\x14input_cost_per_token\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\"\n\x15output_cost_per_token\x18\x03 \x01(\x01H\x01\x88\x01\x01\x12(\n\x1b\x63\x61\x63he_read_input_token_cost\x18\x04 \x01(\x01H\x02\x88\x01\x01\x12,\n\x1f\x63\x61\x63he_creation_input_token_cost\x18\x05 \x01(\x01H\x03\x88\x01\x01\x12,\n\x1foutput_cost_per_reasoning_token\x18\x06 \x01(\x01H\x04\x88\x01\x01\x12\"\n\x15input_cost_per_second\x18\x07 \x01(\x01H\x05\x88\x01\x01\x12#\n\x16output_cost_per_second\x18\x08 \x01(\x01H\x06\x88\x01\x01\x12&\n\x1e\x61\x64mission_input_cost_per_token\x18\t \x01(\x01\x12\'\n\x1f\x61\x64mission_output_cost_per_token\x18\n \x01(\x01\x42\x17\n\x15_input_cost_per_tokenB\x18\n\x16_output_cost_per_tokenB\x1e\n\x1c_cache_read_input_token_costB\"\n _cache_creation_input_token_costB\"\n _output_cost_per_reasoning_tokenB\x18\n\x16_input_cost_per_secondB\x19\n\x17_output_cost_per_secondb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"switchyard/llm/v1/deployment.proto\x12\x11switchyard.llm.v1\"\xea\x03\n\nDeployment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0bmodel_group\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x10\n\x08\x61pi_base\x18\x05 \x01(\t\x12\x1c\n\x0ftimeout_seconds\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12#\n\x16stream_timeout_seconds\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\x13\n\x0b\x64rop_params\x18\x08 \x01(\x08\x12\x13\n\x0bparams_json\x18\t \x01(\x0c\x12+\n\x07pricing\x18\n \x01(\x0b\x32\x1a.switchyard.llm.v1.Pricing\x12\x18\n\x10max_input_tokens\x18\x0b \x01(\x03\x12\x19\n\x11max_output_tokens\x18\x0c \x01(\x03\x12P\n\x12sealed_credentials\x18\r \x03(\x0b\x32\x34.switchyard.llm.v1.Deployment.SealedCredentialsEntry\x1a\x38\n\x16SealedCredentialsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x0c:\x02\x38\x01\x42\x12\n\x10_timeout_secondsB\x19\n\x17_stream_timeout_seconds\"\xd4\x04\n\x07Pricing\x12\x12\n\nbase_model\x18\x01 \x01(\t\x12!\n\x14input_cost_per_token\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\"\n\x15output_cost_per_token\x18\x03 \x01(\x01H\x01\x88\x01\x01\x12(\n\x1b\x63\x61\x63he_read_input_token_cost\x18\x04 \x01(\x01H\x02\x88\x01\x01\x12,\n\x1f\x63\x61\x63he_creation_input_token_cost\x18\x05 \x01(\x01H\x03\x88\x01\x01\x12,\n\x1foutput_cost_per_reasoning_token\x18\x06 \x01(\x01H\x04\x88\x01\x01\x12\"\n\x15input_cost_per_second\x18\x07 \x01(\x01H\x05\x88\x01\x01\x12#\n\x16output_cost_per_second\x18\x08 \x01(\x01H\x06\x88\x01\x01\x12&\n\x1e\x61\x64mission_input_cost_per_token\x18\t \x01(\x01\x12\'\n\x1f\x61\x64mission_output_cost_per_token\x18\n \x01(\x01\x42\x17\n\x15_input_cost_per_tokenB\x18\n\x16_output_cost_per_tokenB\x1e\n\x1c_cache_read_input_token_costB\"\n _cache_creation_input_token_costB\"\n _output_cost_per_reasoning_tokenB\x18\n\x16_input_cost_per_secondB\x19\n\x17_output_cost_per_secondb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchyard.llm.v1.deployment_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_DEPLOYMENT_SEALEDCREDENTIALSENTRY']._loaded_options = None
+  _globals['_DEPLOYMENT_SEALEDCREDENTIALSENTRY']._serialized_options = b'8\001'
   _globals['_DEPLOYMENT']._serialized_start=58
-  _globals['_DEPLOYMENT']._serialized_end=408
-  _globals['_PRICING']._serialized_start=411
-  _globals['_PRICING']._serialized_end=1007
+  _globals['_DEPLOYMENT']._serialized_end=548
+  _globals['_DEPLOYMENT_SEALEDCREDENTIALSENTRY']._serialized_start=445
+  _globals['_DEPLOYMENT_SEALEDCREDENTIALSENTRY']._serialized_end=501
+  _globals['_PRICING']._serialized_start=551
+  _globals['_PRICING']._serialized_end=1147
 # @@protoc_insertion_point(module_scope)

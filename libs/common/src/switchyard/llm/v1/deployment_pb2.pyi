@@ -1,3 +1,4 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -6,7 +7,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Deployment(_message.Message):
-    __slots__ = ("id", "model_group", "provider", "model", "api_base", "timeout_seconds", "stream_timeout_seconds", "drop_params", "params_json", "pricing", "max_input_tokens", "max_output_tokens")
+    __slots__ = ("id", "model_group", "provider", "model", "api_base", "timeout_seconds", "stream_timeout_seconds", "drop_params", "params_json", "pricing", "max_input_tokens", "max_output_tokens", "sealed_credentials")
+    class SealedCredentialsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: bytes
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[bytes] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_GROUP_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
@@ -19,6 +27,7 @@ class Deployment(_message.Message):
     PRICING_FIELD_NUMBER: _ClassVar[int]
     MAX_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    SEALED_CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
     id: str
     model_group: str
     provider: str
@@ -31,7 +40,8 @@ class Deployment(_message.Message):
     pricing: Pricing
     max_input_tokens: int
     max_output_tokens: int
-    def __init__(self, id: _Optional[str] = ..., model_group: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., api_base: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., stream_timeout_seconds: _Optional[float] = ..., drop_params: _Optional[bool] = ..., params_json: _Optional[bytes] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., max_input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ...) -> None: ...
+    sealed_credentials: _containers.ScalarMap[str, bytes]
+    def __init__(self, id: _Optional[str] = ..., model_group: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., api_base: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., stream_timeout_seconds: _Optional[float] = ..., drop_params: _Optional[bool] = ..., params_json: _Optional[bytes] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., max_input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., sealed_credentials: _Optional[_Mapping[str, bytes]] = ...) -> None: ...
 
 class Pricing(_message.Message):
     __slots__ = ("base_model", "input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost", "output_cost_per_reasoning_token", "input_cost_per_second", "output_cost_per_second", "admission_input_cost_per_token", "admission_output_cost_per_token")

@@ -29,6 +29,7 @@ class RouterServiceStub:
     """Decides where a request goes. Given the requested model and the caller's context it returns
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
+    It also owns the deployment registry: models added at runtime, their health and limits.
     """
 
     def __init__(self, channel):
@@ -52,12 +53,48 @@ class RouterServiceStub:
                 request_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.ListModelsRequest.SerializeToString,
                 response_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.ListModelsResponse.FromString,
                 _registered_method=True)
+        self.Acquire = channel.unary_unary(
+                '/switchyard.router.v1.RouterService/Acquire',
+                request_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.AcquireRequest.SerializeToString,
+                response_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.AcquireResponse.FromString,
+                _registered_method=True)
+        self.AddModel = channel.unary_unary(
+                '/switchyard.router.v1.RouterService/AddModel',
+                request_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.AddModelRequest.SerializeToString,
+                response_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.AddModelResponse.FromString,
+                _registered_method=True)
+        self.UpdateModel = channel.unary_unary(
+                '/switchyard.router.v1.RouterService/UpdateModel',
+                request_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.UpdateModelRequest.SerializeToString,
+                response_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.UpdateModelResponse.FromString,
+                _registered_method=True)
+        self.DeleteModel = channel.unary_unary(
+                '/switchyard.router.v1.RouterService/DeleteModel',
+                request_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.DeleteModelRequest.SerializeToString,
+                response_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.DeleteModelResponse.FromString,
+                _registered_method=True)
+        self.GetModelInfo = channel.unary_unary(
+                '/switchyard.router.v1.RouterService/GetModelInfo',
+                request_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetModelInfoRequest.SerializeToString,
+                response_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetModelInfoResponse.FromString,
+                _registered_method=True)
+        self.GetModelGroupInfo = channel.unary_unary(
+                '/switchyard.router.v1.RouterService/GetModelGroupInfo',
+                request_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetModelGroupInfoRequest.SerializeToString,
+                response_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetModelGroupInfoResponse.FromString,
+                _registered_method=True)
+        self.GetHealth = channel.unary_unary(
+                '/switchyard.router.v1.RouterService/GetHealth',
+                request_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthRequest.SerializeToString,
+                response_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
     """Decides where a request goes. Given the requested model and the caller's context it returns
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
+    It also owns the deployment registry: models added at runtime, their health and limits.
     """
 
     def Plan(self, request, context):
@@ -81,6 +118,57 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Acquire(self, request, context):
+        """Admit one more attempt on a deployment whose group needs admission (rpm/tpm/parallel
+        limits or a usage-aware strategy): called by the edge for retries and fallbacks, whose
+        deployments the plan did not admit up front.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddModel(self, request, context):
+        """Add a deployment at runtime (`/model/new`); every router replica serves it within a second.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateModel(self, request, context):
+        """Change a runtime deployment (`/model/update`): params and model_info are merged key by key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteModel(self, request, context):
+        """Remove a runtime deployment (`/model/delete`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetModelInfo(self, request, context):
+        """Every deployment with its non-secret params and model info (`/model/info`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetModelGroupInfo(self, request, context):
+        """One summary per model group (`/model_group/info`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetHealth(self, request, context):
+        """Health of every deployment (`/health`): the background checks' results, or a check now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -99,6 +187,41 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     request_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.ListModelsRequest.FromString,
                     response_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.ListModelsResponse.SerializeToString,
             ),
+            'Acquire': grpc.unary_unary_rpc_method_handler(
+                    servicer.Acquire,
+                    request_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.AcquireRequest.FromString,
+                    response_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.AcquireResponse.SerializeToString,
+            ),
+            'AddModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddModel,
+                    request_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.AddModelRequest.FromString,
+                    response_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.AddModelResponse.SerializeToString,
+            ),
+            'UpdateModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateModel,
+                    request_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.UpdateModelRequest.FromString,
+                    response_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.UpdateModelResponse.SerializeToString,
+            ),
+            'DeleteModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteModel,
+                    request_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.DeleteModelRequest.FromString,
+                    response_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.DeleteModelResponse.SerializeToString,
+            ),
+            'GetModelInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetModelInfo,
+                    request_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetModelInfoRequest.FromString,
+                    response_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetModelInfoResponse.SerializeToString,
+            ),
+            'GetModelGroupInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetModelGroupInfo,
+                    request_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetModelGroupInfoRequest.FromString,
+                    response_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetModelGroupInfoResponse.SerializeToString,
+            ),
+            'GetHealth': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetHealth,
+                    request_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthRequest.FromString,
+                    response_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'switchyard.router.v1.RouterService', rpc_method_handlers)
@@ -111,6 +234,7 @@ class RouterService:
     """Decides where a request goes. Given the requested model and the caller's context it returns
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
+    It also owns the deployment registry: models added at runtime, their health and limits.
     """
 
     @staticmethod
@@ -184,6 +308,195 @@ class RouterService:
             '/switchyard.router.v1.RouterService/ListModels',
             switchyard_dot_router_dot_v1_dot_router__pb2.ListModelsRequest.SerializeToString,
             switchyard_dot_router_dot_v1_dot_router__pb2.ListModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Acquire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.router.v1.RouterService/Acquire',
+            switchyard_dot_router_dot_v1_dot_router__pb2.AcquireRequest.SerializeToString,
+            switchyard_dot_router_dot_v1_dot_router__pb2.AcquireResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.router.v1.RouterService/AddModel',
+            switchyard_dot_router_dot_v1_dot_router__pb2.AddModelRequest.SerializeToString,
+            switchyard_dot_router_dot_v1_dot_router__pb2.AddModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.router.v1.RouterService/UpdateModel',
+            switchyard_dot_router_dot_v1_dot_router__pb2.UpdateModelRequest.SerializeToString,
+            switchyard_dot_router_dot_v1_dot_router__pb2.UpdateModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.router.v1.RouterService/DeleteModel',
+            switchyard_dot_router_dot_v1_dot_router__pb2.DeleteModelRequest.SerializeToString,
+            switchyard_dot_router_dot_v1_dot_router__pb2.DeleteModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetModelInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.router.v1.RouterService/GetModelInfo',
+            switchyard_dot_router_dot_v1_dot_router__pb2.GetModelInfoRequest.SerializeToString,
+            switchyard_dot_router_dot_v1_dot_router__pb2.GetModelInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetModelGroupInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.router.v1.RouterService/GetModelGroupInfo',
+            switchyard_dot_router_dot_v1_dot_router__pb2.GetModelGroupInfoRequest.SerializeToString,
+            switchyard_dot_router_dot_v1_dot_router__pb2.GetModelGroupInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetHealth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.router.v1.RouterService/GetHealth',
+            switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthRequest.SerializeToString,
+            switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -30,6 +30,7 @@ class RouterServiceStub:
     """Decides where a request goes. Given the requested model and the caller's context it returns
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
+    It also owns the deployment registry: models added at runtime, their health and limits.
     """
 
     @_typing.overload
@@ -42,12 +43,30 @@ class RouterServiceStub:
     """Report the outcomes of attempts (batched by each edge replica)."""
     ListModels: _grpc.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]
     """The public model names this gateway serves."""
+    Acquire: _grpc.UnaryUnaryMultiCallable[_router_pb2.AcquireRequest, _router_pb2.AcquireResponse]
+    """Admit one more attempt on a deployment whose group needs admission (rpm/tpm/parallel
+    limits or a usage-aware strategy): called by the edge for retries and fallbacks, whose
+    deployments the plan did not admit up front.
+    """
+    AddModel: _grpc.UnaryUnaryMultiCallable[_router_pb2.AddModelRequest, _router_pb2.AddModelResponse]
+    """Add a deployment at runtime (`/model/new`); every router replica serves it within a second."""
+    UpdateModel: _grpc.UnaryUnaryMultiCallable[_router_pb2.UpdateModelRequest, _router_pb2.UpdateModelResponse]
+    """Change a runtime deployment (`/model/update`): params and model_info are merged key by key."""
+    DeleteModel: _grpc.UnaryUnaryMultiCallable[_router_pb2.DeleteModelRequest, _router_pb2.DeleteModelResponse]
+    """Remove a runtime deployment (`/model/delete`)."""
+    GetModelInfo: _grpc.UnaryUnaryMultiCallable[_router_pb2.GetModelInfoRequest, _router_pb2.GetModelInfoResponse]
+    """Every deployment with its non-secret params and model info (`/model/info`)."""
+    GetModelGroupInfo: _grpc.UnaryUnaryMultiCallable[_router_pb2.GetModelGroupInfoRequest, _router_pb2.GetModelGroupInfoResponse]
+    """One summary per model group (`/model_group/info`)."""
+    GetHealth: _grpc.UnaryUnaryMultiCallable[_router_pb2.GetHealthRequest, _router_pb2.GetHealthResponse]
+    """Health of every deployment (`/health`): the background checks' results, or a check now."""
 
 @_typing.type_check_only
 class RouterServiceAsyncStub(RouterServiceStub):
     """Decides where a request goes. Given the requested model and the caller's context it returns
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
+    It also owns the deployment registry: models added at runtime, their health and limits.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -57,11 +76,29 @@ class RouterServiceAsyncStub(RouterServiceStub):
     """Report the outcomes of attempts (batched by each edge replica)."""
     ListModels: _aio.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]  # type: ignore[assignment]
     """The public model names this gateway serves."""
+    Acquire: _aio.UnaryUnaryMultiCallable[_router_pb2.AcquireRequest, _router_pb2.AcquireResponse]  # type: ignore[assignment]
+    """Admit one more attempt on a deployment whose group needs admission (rpm/tpm/parallel
+    limits or a usage-aware strategy): called by the edge for retries and fallbacks, whose
+    deployments the plan did not admit up front.
+    """
+    AddModel: _aio.UnaryUnaryMultiCallable[_router_pb2.AddModelRequest, _router_pb2.AddModelResponse]  # type: ignore[assignment]
+    """Add a deployment at runtime (`/model/new`); every router replica serves it within a second."""
+    UpdateModel: _aio.UnaryUnaryMultiCallable[_router_pb2.UpdateModelRequest, _router_pb2.UpdateModelResponse]  # type: ignore[assignment]
+    """Change a runtime deployment (`/model/update`): params and model_info are merged key by key."""
+    DeleteModel: _aio.UnaryUnaryMultiCallable[_router_pb2.DeleteModelRequest, _router_pb2.DeleteModelResponse]  # type: ignore[assignment]
+    """Remove a runtime deployment (`/model/delete`)."""
+    GetModelInfo: _aio.UnaryUnaryMultiCallable[_router_pb2.GetModelInfoRequest, _router_pb2.GetModelInfoResponse]  # type: ignore[assignment]
+    """Every deployment with its non-secret params and model info (`/model/info`)."""
+    GetModelGroupInfo: _aio.UnaryUnaryMultiCallable[_router_pb2.GetModelGroupInfoRequest, _router_pb2.GetModelGroupInfoResponse]  # type: ignore[assignment]
+    """One summary per model group (`/model_group/info`)."""
+    GetHealth: _aio.UnaryUnaryMultiCallable[_router_pb2.GetHealthRequest, _router_pb2.GetHealthResponse]  # type: ignore[assignment]
+    """Health of every deployment (`/health`): the background checks' results, or a check now."""
 
 class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
     """Decides where a request goes. Given the requested model and the caller's context it returns
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
+    It also owns the deployment registry: models added at runtime, their health and limits.
     """
 
     @_abc_1.abstractmethod
@@ -87,5 +124,64 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_router_pb2.ListModelsResponse, _abc.Awaitable[_router_pb2.ListModelsResponse]]:
         """The public model names this gateway serves."""
+
+    @_abc_1.abstractmethod
+    def Acquire(
+        self,
+        request: _router_pb2.AcquireRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.AcquireResponse, _abc.Awaitable[_router_pb2.AcquireResponse]]:
+        """Admit one more attempt on a deployment whose group needs admission (rpm/tpm/parallel
+        limits or a usage-aware strategy): called by the edge for retries and fallbacks, whose
+        deployments the plan did not admit up front.
+        """
+
+    @_abc_1.abstractmethod
+    def AddModel(
+        self,
+        request: _router_pb2.AddModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.AddModelResponse, _abc.Awaitable[_router_pb2.AddModelResponse]]:
+        """Add a deployment at runtime (`/model/new`); every router replica serves it within a second."""
+
+    @_abc_1.abstractmethod
+    def UpdateModel(
+        self,
+        request: _router_pb2.UpdateModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.UpdateModelResponse, _abc.Awaitable[_router_pb2.UpdateModelResponse]]:
+        """Change a runtime deployment (`/model/update`): params and model_info are merged key by key."""
+
+    @_abc_1.abstractmethod
+    def DeleteModel(
+        self,
+        request: _router_pb2.DeleteModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.DeleteModelResponse, _abc.Awaitable[_router_pb2.DeleteModelResponse]]:
+        """Remove a runtime deployment (`/model/delete`)."""
+
+    @_abc_1.abstractmethod
+    def GetModelInfo(
+        self,
+        request: _router_pb2.GetModelInfoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.GetModelInfoResponse, _abc.Awaitable[_router_pb2.GetModelInfoResponse]]:
+        """Every deployment with its non-secret params and model info (`/model/info`)."""
+
+    @_abc_1.abstractmethod
+    def GetModelGroupInfo(
+        self,
+        request: _router_pb2.GetModelGroupInfoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.GetModelGroupInfoResponse, _abc.Awaitable[_router_pb2.GetModelGroupInfoResponse]]:
+        """One summary per model group (`/model_group/info`)."""
+
+    @_abc_1.abstractmethod
+    def GetHealth(
+        self,
+        request: _router_pb2.GetHealthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.GetHealthResponse, _abc.Awaitable[_router_pb2.GetHealthResponse]]:
+        """Health of every deployment (`/health`): the background checks' results, or a check now."""
 
 def add_RouterServiceServicer_to_server(servicer: RouterServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,303 @@
+"""LiteLLM-compatible model management and health routes, served by the router: ``/model/new``,
+``/model/update`` (and ``PATCH /model/{id}/update``), ``/model/delete``, ``/model/info``,
+``/v1/model/info``, ``/model_group/info`` and ``/health``. Admin only; errors are ``{"detail"}``.
+
+Credentials in ``litellm_params`` (``api_key``, ...) are sealed here, the moment they arrive,
+to the provider adapter's public key: the router and its database only ever see ciphertext,
+and no route returns them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+import orjson
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from switchyard.auth.v1 import auth_pb2
+from switchyard.llm.v1 import error_pb2
+from switchyard.router.v1 import router_pb2
+from switchyard_common.model_config import SECRET_PARAMS
+from switchyard_common.openai_codec import RequestError
+from switchyard_common.sealing import SealingError, load_public_key, seal
+from switchyard_edge.errors import GatewayError, peer_failure
+from switchyard_edge.gateway import Gateway
+from switchyard_edge.httpio import credential_of, read_json
+
+K = error_pb2.ErrorKind
+_JSON = "application/json"
+Handler = Callable[[Request, auth_pb2.Principal], Awaitable[Response]]
+
+
+class BadInput(ValueError):
+    pass
+
+
+class Refused(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=_JSON)
+
+
+def _detail(status: int, message: str) -> Response:
+    return _json({"detail": message}, status)
+
+
+def _obj(body: dict[str, Any], key: str) -> dict[str, Any]:
+    v = body.get(key)
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise BadInput(f"'{key}' must be an object")
+    return v
+
+
+def _entry_json(e: router_pb2.ModelEntry) -> dict[str, Any]:
+    """A deployment as LiteLLM's /model/info lists it (never with credentials)."""
+    return {
+        "model_name": e.model_name,
+        "litellm_params": orjson.loads(e.litellm_params_json) if e.litellm_params_json else {},
+        "model_info": orjson.loads(e.model_info_json) if e.model_info_json else {"id": e.id},
+    }
+
+
+def _row_json(e: router_pb2.ModelEntry) -> dict[str, Any]:
+    """A stored deployment as LiteLLM's /model/new and /model/update return it."""
+    out = _entry_json(e)
+    return {
+        "model_id": e.id,
+        "model_name": e.model_name,
+        "litellm_params": out["litellm_params"],
+        "model_info": out["model_info"],
+        "credential_params": list(e.credential_params),
+        "created_at": e.created_at or None,
+        "updated_at": e.updated_at or None,
+        "created_by": e.created_by or None,
+        "updated_by": e.updated_by or None,
+    }
+
+
+def _group_json(g: router_pb2.ModelGroupInfo) -> dict[str, Any]:
+    return {
+        "model_group": g.model_group,
+        "providers": list(g.providers),
+        "max_input_tokens": g.max_input_tokens if g.HasField("max_input_tokens") else None,
+        "max_output_tokens": g.max_output_tokens if g.HasField("max_output_tokens") else None,
+        "input_cost_per_token": g.input_cost_per_token if g.HasField("input_cost_per_token") else None,
+        "output_cost_per_token": g.output_cost_per_token if g.HasField("output_cost_per_token") else None,
+        "mode": g.mode or "chat",
+        "tpm": g.tpm if g.HasField("tpm") else None,
+        "rpm": g.rpm if g.HasField("rpm") else None,
+        "supports_parallel_function_calling": g.supports_parallel_function_calling,
+        "supports_vision": g.supports_vision,
+        "supports_function_calling": g.supports_function_calling,
+        "access_groups": list(g.access_groups),
+        "deployments": g.deployments,
+        "healthy_deployments": g.healthy_deployments,
+    }
+
+
+def _health_json(d: router_pb2.DeploymentHealth) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "model": f"{d.provider}/{d.model}",
+        "model_group": d.model_group,
+        "model_id": d.deployment_id,
+        "api_base": d.api_base or None,
+        "checked_at": d.checked_at or None,
+        "latency_ms": round(d.latency_ms, 3) if d.latency_ms else None,
+    }
+    if not d.healthy:
+        out["error"] = d.error or "unhealthy"
+        out["cooling_down"] = d.cooling_down
+        if d.cooling_down:
+            out["cooldown_remaining_seconds"] = round(d.cooldown_remaining_seconds, 3)
+    return out
+
+
+class ModelRoutes:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self._public_key = None
+        key = gateway.settings.provider_credentials_public_key
+        if key:
+            self._public_key = load_public_key(key)
+
+    async def _body(self, request: Request) -> dict[str, Any]:
+        body = await read_json(request, self.gateway.settings.max_request_body_bytes)
+        if not isinstance(body, dict):
+            raise BadInput("the request body must be a JSON object")
+        return body
+
+    def _seal(self, model_id: str, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes], list[str]]:
+        """Split ``litellm_params`` into plain params, sealed credentials and removed ones."""
+        plain: dict[str, Any] = {}
+        sealed: dict[str, bytes] = {}
+        removed: list[str] = []
+        for k, v in params.items():
+            if k not in SECRET_PARAMS:
+                plain[k] = v
+                continue
+            if v is None:
+                removed.append(k)
+                continue
+            if self._public_key is None:
+                raise Refused(
+                    503,
+                    "this gateway cannot store credentials: PROVIDER_CREDENTIALS_PUBLIC_KEY is not configured "
+                    "(use os.environ/ references in config.yaml instead)",
+                )
+            text = v if isinstance(v, str) else orjson.dumps(v).decode()
+            sealed[k] = seal(self._public_key, model_id, k, text)
+        return plain, sealed, removed
+
+    async def _router(self, call: Awaitable[Any]) -> Any:
+        try:
+            return await call
+        except grpc.aio.AioRpcError as exc:
+            raise GatewayError(peer_failure("router", exc).error) from None
+
+    # --- routes ---------------------------------------------------------------------------
+    async def new(self, request: Request, who: auth_pb2.Principal) -> Response:
+        body = await self._body(request)
+        name = body.get("model_name")
+        if not isinstance(name, str) or not name:
+            raise BadInput("'model_name' is required")
+        params = _obj(body, "litellm_params")
+        if not params.get("model"):
+            raise BadInput("'litellm_params.model' is required")
+        info = _obj(body, "model_info")
+        model_id = str(info.get("id") or uuid.uuid4())
+        info["id"] = model_id
+        plain, sealed, _ = self._seal(model_id, params)
+        entry = router_pb2.ModelEntry(
+            id=model_id,
+            model_name=name,
+            litellm_params_json=orjson.dumps(plain),
+            model_info_json=orjson.dumps(info),
+            sealed_credentials=sealed,
+        )
+        resp = await self._router(
+            self.gateway.peers.router.AddModel(
+                router_pb2.AddModelRequest(model=entry, caller=_caller(who)), timeout=10.0
+            )
+        )
+        if resp.HasField("error"):
+            raise GatewayError(resp.error)
+        return _json(_row_json(resp.model))
+
+    async def _update(self, body: dict[str, Any], model_id: str, who: auth_pb2.Principal) -> Response:
+        if not model_id:
+            raise BadInput("'model_info.id' is required")
+        name = body.get("model_name")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise BadInput("'model_name' must be a non-empty string")
+        params = _obj(body, "litellm_params")
+        info = _obj(body, "model_info")
+        info.pop("id", None)
+        plain, sealed, removed = self._seal(model_id, params)
+        entry = router_pb2.ModelEntry(
+            id=model_id,
+            model_name=name or "",
+            litellm_params_json=orjson.dumps(plain),
+            model_info_json=orjson.dumps(info),
+            sealed_credentials=sealed,
+        )
+        req = router_pb2.UpdateModelRequest(model=entry, remove_credentials=removed, caller=_caller(who))
+        resp = await self._router(self.gateway.peers.router.UpdateModel(req, timeout=10.0))
+        if resp.HasField("error"):
+            raise GatewayError(resp.error)
+        return _json(_row_json(resp.model))
+
+    async def update(self, request: Request, who: auth_pb2.Principal) -> Response:
+        body = await self._body(request)
+        info = _obj(body, "model_info")
+        model_id = info.get("id") or body.get("id") or ""
+        if not isinstance(model_id, str):
+            raise BadInput("'model_info.id' must be a string")
+        return await self._update(body, model_id, who)
+
+    async def patch(self, request: Request, who: auth_pb2.Principal) -> Response:
+        return await self._update(await self._body(request), request.path_params["model_id"], who)
+
+    async def delete(self, request: Request, who: auth_pb2.Principal) -> Response:
+        body = await self._body(request)
+        model_id = body.get("id")
+        if not isinstance(model_id, str) or not model_id:
+            raise BadInput("'id' is required")
+        resp = await self._router(
+            self.gateway.peers.router.DeleteModel(router_pb2.DeleteModelRequest(id=model_id), timeout=10.0)
+        )
+        if resp.HasField("error"):
+            raise GatewayError(resp.error)
+        return _json({"message": f"Model: {model_id} deleted successfully"})
+
+    async def info(self, request: Request, who: auth_pb2.Principal) -> Response:
+        q = request.query_params
+        req = router_pb2.GetModelInfoRequest(id=q.get("litellm_model_id") or q.get("model_id") or "")
+        resp = await self._router(self.gateway.peers.router.GetModelInfo(req, timeout=5.0))
+        return _json({"data": [_entry_json(e) for e in resp.models]})
+
+    async def group_info(self, request: Request, who: auth_pb2.Principal) -> Response:
+        req = router_pb2.GetModelGroupInfoRequest(model_group=request.query_params.get("model_group") or "")
+        resp = await self._router(self.gateway.peers.router.GetModelGroupInfo(req, timeout=5.0))
+        return _json({"data": [_group_json(g) for g in resp.groups]})
+
+    async def health(self, request: Request, who: auth_pb2.Principal) -> Response:
+        q = request.query_params
+        req = router_pb2.GetHealthRequest(
+            model=q.get("model") or "", check_now=(q.get("check") or "").lower() in ("1", "true", "yes")
+        )
+        resp = await self._router(self.gateway.peers.router.GetHealth(req, timeout=120.0))
+        healthy = [_health_json(d) for d in resp.deployments if d.healthy]
+        unhealthy = [_health_json(d) for d in resp.deployments if not d.healthy]
+        return _json(
+            {
+                "healthy_endpoints": healthy,
+                "unhealthy_endpoints": unhealthy,
+                "healthy_count": len(healthy),
+                "unhealthy_count": len(unhealthy),
+            }
+        )
+
+
+def _caller(who: auth_pb2.Principal) -> str:
+    return who.user_id or who.key_alias or (who.key_hash[:12] if who.key_hash else "master_key")
+
+
+def register(app: FastAPI, gateway: Gateway) -> None:
+    routes = ModelRoutes(gateway)
+
+    def admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                who = await gateway.authenticate(credential_of(request))
+                if not who.is_admin:
+                    return _detail(403, "only proxy admins may use the model management routes")
+                return await handler(request, who)
+            except GatewayError as exc:
+                return _detail(exc.error.http_status or 500, exc.error.message)
+            except (BadInput, RequestError) as exc:
+                return _detail(400, str(exc))
+            except Refused as exc:
+                return _detail(exc.status, exc.detail)
+            except SealingError as exc:
+                return _detail(500, str(exc))
+
+        return endpoint
+
+    app.add_api_route("/model/new", admin(routes.new), methods=["POST"])
+    app.add_api_route("/model/update", admin(routes.update), methods=["POST"])
+    app.add_api_route("/model/{model_id}/update", admin(routes.patch), methods=["PATCH"])
+    app.add_api_route("/model/delete", admin(routes.delete), methods=["POST"])
+    for path in ("/model/info", "/v1/model/info"):
+        app.add_api_route(path, admin(routes.info), methods=["GET"])
+    app.add_api_route("/model_group/info", admin(routes.group_info), methods=["GET"])
+    app.add_api_route("/health", admin(routes.health), methods=["GET"])

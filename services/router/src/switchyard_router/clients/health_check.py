@@ -1,0 +1,115 @@
+"""Health checks: a real minimal call (one token of chat, or one short embedding) to each
+deployment through the provider adapter, which alone holds the credentials. In the background
+every ``health_check_interval`` when ``general_settings.background_health_checks`` is on (one
+replica per deployment and interval, claimed in Redis), and on demand for ``/health``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import grpc
+
+from switchyard.llm.v1 import chat_pb2, embeddings_pb2
+from switchyard.provider.v1 import provider_pb2, provider_pb2_grpc
+from switchyard_router.clients.state import SharedState
+from switchyard_router.domain.health import HealthResult
+from switchyard_router.domain.registry import Candidate
+
+if TYPE_CHECKING:
+    from switchyard.provider.v1.provider_pb2_grpc import ProviderServiceAsyncStub
+
+log = logging.getLogger(__name__)
+
+
+def checkable(c: Candidate) -> bool:
+    info = c.model.config.model_info
+    return (
+        "*" not in c.proto.model
+        and c.proto.provider != "*"
+        and not info.get("disable_background_health_check")
+        and c.model.config.mode in ("chat", "completion", "embedding")
+    )
+
+
+class HealthChecker:
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        state: SharedState,
+        candidates: Callable[[], Sequence[Candidate]],
+        *,
+        timeout: float = 30.0,
+        interval: float = 300.0,
+        concurrency: int = 8,
+    ) -> None:
+        self._stub: ProviderServiceAsyncStub = provider_pb2_grpc.ProviderServiceStub(channel)
+        self._state = state
+        self._candidates = candidates
+        self.timeout = timeout
+        self.interval = interval
+        self._sem = asyncio.Semaphore(concurrency)
+
+    async def check(self, c: Candidate) -> HealthResult:
+        dep = c.proto
+        started = time.perf_counter()
+        timeout = float(c.model.config.model_info.get("health_check_timeout") or self.timeout)
+        max_tokens = int(c.model.config.model_info.get("health_check_max_tokens") or 1)
+        try:
+            async with self._sem:
+                if c.model.config.mode == "embedding":
+                    req = embeddings_pb2.EmbeddingRequest(
+                        model=dep.model, texts=embeddings_pb2.StringList(values=["health check"])
+                    )
+                    emb = await self._stub.Embed(
+                        provider_pb2.EmbedRequest(deployment=dep, request=req, call_id="health-check"),
+                        timeout=timeout,
+                    )
+                    error = emb.error if emb.WhichOneof("result") == "error" else None
+                else:
+                    chat = chat_pb2.ChatCompletionRequest(model=dep.model, max_tokens=max_tokens)
+                    chat.messages.add(role="user", text="ping")
+                    resp = await self._stub.Chat(
+                        provider_pb2.ChatRequest(deployment=dep, request=chat, call_id="health-check"),
+                        timeout=timeout,
+                    )
+                    error = resp.error if resp.WhichOneof("result") == "error" else None
+        except grpc.aio.AioRpcError as exc:
+            return HealthResult(False, f"provider adapter: {exc.code().name}", time.time())
+        latency = (time.perf_counter() - started) * 1000
+        if error is not None:
+            return HealthResult(False, f"{error.http_status} {error.message}"[:500], time.time(), latency)
+        return HealthResult(True, "", time.time(), latency)
+
+    async def check_now(self, cands: Sequence[Candidate]) -> dict[str, HealthResult]:
+        todo = [c for c in cands if checkable(c)]
+        results = await asyncio.gather(*(self.check(c) for c in todo))
+        out = {}
+        for c, r in zip(todo, results, strict=True):
+            await self._state.put_health(c.id, r)
+            out[c.id] = r
+        return out
+
+    async def _one(self, c: Candidate) -> None:
+        if not await self._state.claim_health_check(c.id, self.interval * 0.9):
+            return
+        result = await self.check(c)
+        if not result.healthy:
+            log.warning(
+                "deployment failed its health check",
+                extra={"deployment": c.id, "model_group": c.proto.model_group, "error": result.error},
+            )
+        await self._state.put_health(c.id, result)
+
+    async def run(self) -> None:
+        """Background checks until cancelled."""
+        while True:
+            cands = [c for c in self._candidates() if checkable(c)]
+            try:
+                await asyncio.gather(*(self._one(c) for c in cands))
+            except Exception:
+                log.exception("health check round failed")
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,44 @@
+"""Results of the background health checks (a real minimal call per deployment)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class HealthResult:
+    healthy: bool
+    error: str = ""
+    checked_at: float = 0.0
+    latency_ms: float = 0.0
+
+
+class HealthBook:
+    """The latest result per deployment id (this replica's checks and those shared by others)."""
+
+    def __init__(self) -> None:
+        self._results: dict[str, HealthResult] = {}
+
+    def get(self, deployment_id: str) -> HealthResult | None:
+        return self._results.get(deployment_id)
+
+    def put(self, deployment_id: str, result: HealthResult) -> None:
+        current = self._results.get(deployment_id)
+        if current is None or result.checked_at >= current.checked_at:
+            self._results[deployment_id] = result
+
+    def merge(self, results: Mapping[str, HealthResult]) -> None:
+        for k, v in results.items():
+            self.put(k, v)
+
+    def unhealthy(self, deployment_id: str) -> bool:
+        r = self._results.get(deployment_id)
+        return r is not None and not r.healthy
+
+    def any_checked(self) -> bool:
+        return bool(self._results)
+
+    def forget_except(self, ids: Iterable[str]) -> None:
+        keep = set(ids)
+        self._results = {k: v for k, v in self._results.items() if k in keep}

@@ -1,0 +1,151 @@
+"""Runtime models in a real PostgreSQL: validation, storage, and every replica seeing changes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import orjson
+import pytest
+
+from switchyard.llm.v1 import error_pb2
+from switchyard.router.v1 import router_pb2
+from switchyard_common.db import migrate
+from switchyard_common.model_config import parse_config
+from switchyard_common.sealing import generate_keypair, load_private_key, load_public_key, open_sealed, seal
+from switchyard_router.catalog import Catalog, CatalogError
+from switchyard_router.clients.store import SCHEMA, ModelStore
+from switchyard_router.domain.policy import load_policy
+from switchyard_router.server import MIGRATIONS
+
+K = error_pb2.ErrorKind
+CONFIG = parse_config(
+    {
+        "model_list": [
+            {
+                "model_name": "cfg",
+                "litellm_params": {"model": "openai/cfg", "api_key": "sk-in-config"},
+                "model_info": {"id": "cfg-1"},
+            }
+        ]
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def dsn(pg_dsn: str) -> str:
+    asyncio.run(migrate(pg_dsn, schema=SCHEMA, migrations_dir=MIGRATIONS))
+    return pg_dsn
+
+
+@pytest.fixture
+async def catalogs(dsn: str) -> AsyncIterator[tuple[Catalog, Catalog]]:
+    stores = [await ModelStore.connect(dsn) for _ in range(2)]
+    policy = load_policy(CONFIG)
+    cats = [Catalog(CONFIG, policy, s) for s in stores]
+    tasks = []
+    for s, c in zip(stores, cats, strict=True):
+        await c.reload(force=True)
+        tasks += [asyncio.create_task(c.follow(1.0)), asyncio.create_task(s.listen(c.notify))]
+    await asyncio.sleep(0.2)
+    yield cats[0], cats[1]
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for s in stores:
+        await s.close()
+
+
+def entry(model_id: str, name: str = "rt", **params: object) -> router_pb2.ModelEntry:
+    return router_pb2.ModelEntry(
+        id=model_id,
+        model_name=name,
+        litellm_params_json=orjson.dumps({"model": "openai/rt", "api_base": "http://x/v1", **params}),
+        model_info_json=orjson.dumps({"description": "runtime"}),
+    )
+
+
+async def wait_for(cond, timeout: float = 1.0) -> float:  # type: ignore[no-untyped-def]
+    t0 = time.monotonic()
+    while not cond():
+        assert time.monotonic() - t0 < timeout, "not visible in time"
+        await asyncio.sleep(0.01)
+    return time.monotonic() - t0
+
+
+async def test_add_is_visible_on_the_other_replica_within_a_second(catalogs: tuple[Catalog, Catalog]) -> None:
+    a, b = catalogs
+    private, public = generate_keypair()
+    e = entry("m-1", rpm=5)
+    e.sealed_credentials["api_key"] = seal(load_public_key(public), "m-1", "api_key", "sk-upstream")
+    stored = await a.add(e, "admin")
+    assert stored.db_model and stored.config.rpm == 5 and "m-1" in a.registry.by_id
+    took = await wait_for(lambda: "m-1" in b.registry.by_id)
+    assert took < 1.0
+    cand = b.registry.groups["rt"].candidates[0]
+    # The plan carries the sealed key; only the private key opens it.
+    sealed = cand.proto.sealed_credentials["api_key"]
+    assert open_sealed(load_private_key(private), "m-1", "api_key", sealed) == "sk-upstream"
+    info = orjson.loads(a.entry(stored, cand).model_info_json)
+    assert info["id"] == "m-1" and info["db_model"] is True and info["description"] == "runtime"
+    assert b"sk-upstream" not in a.entry(stored, cand).SerializeToString()
+
+
+async def test_update_merges_and_delete_removes_everywhere(catalogs: tuple[Catalog, Catalog]) -> None:
+    a, b = catalogs
+    await a.add(entry("m-2", temperature=0.1), "admin")
+    patch = router_pb2.ModelEntry(id="m-2", litellm_params_json=orjson.dumps({"rpm": 7, "temperature": None}))
+    updated = await b.update(router_pb2.UpdateModelRequest(model=patch, caller="ops"))
+    assert updated.config.rpm == 7 and "temperature" not in updated.config.litellm_params
+    assert updated.updated_by == "ops" and updated.created_by == "admin"
+    await wait_for(lambda: a.registry.by_id.get("m-2") is not None and a.registry.by_id["m-2"].config.rpm == 7)
+    await a.delete("m-2")
+    await wait_for(lambda: "m-2" not in b.registry.by_id)
+
+
+@pytest.mark.parametrize(
+    ("make", "kind", "fragment"),
+    [
+        (lambda: entry("cfg-1"), K.ERROR_KIND_BAD_REQUEST, "config.yaml"),
+        (lambda: entry("m-3", api_key="plain"), K.ERROR_KIND_BAD_REQUEST, "sealed"),
+        (lambda: entry("m-4", rpm="lots"), K.ERROR_KIND_BAD_REQUEST, "rpm"),
+        (
+            lambda: router_pb2.ModelEntry(id="m-5", model_name="x", litellm_params_json=b"[1]"),
+            K.ERROR_KIND_BAD_REQUEST,
+            "object",
+        ),
+        (
+            lambda: router_pb2.ModelEntry(id="m-6", model_name="x", litellm_params_json=b'{"model": "mystery"}'),
+            K.ERROR_KIND_BAD_REQUEST,
+            "provider",
+        ),
+    ],
+)
+async def test_bad_models_are_refused_with_a_reason(catalogs: tuple[Catalog, Catalog], make, kind, fragment) -> None:  # type: ignore[no-untyped-def]
+    a, _ = catalogs
+    with pytest.raises(CatalogError) as exc:
+        await a.add(make(), "admin")
+    assert exc.value.error.kind == kind and fragment in exc.value.error.message
+
+
+async def test_duplicates_config_models_and_unknown_ids(catalogs: tuple[Catalog, Catalog]) -> None:
+    a, _ = catalogs
+    await a.add(entry("dup"), "admin")
+    with pytest.raises(CatalogError, match="already exists"):
+        await a.add(entry("dup"), "admin")
+    with pytest.raises(CatalogError, match=r"config\.yaml"):
+        await a.delete("cfg-1")
+    with pytest.raises(CatalogError) as exc:
+        await a.delete("never-was")
+    assert exc.value.error.kind == K.ERROR_KIND_NOT_FOUND
+    with pytest.raises(CatalogError) as exc:
+        await a.update(router_pb2.UpdateModelRequest(model=router_pb2.ModelEntry(id="never-was")))
+    assert exc.value.error.kind == K.ERROR_KIND_NOT_FOUND
+
+
+async def test_config_model_info_never_shows_credentials(catalogs: tuple[Catalog, Catalog]) -> None:
+    a, _ = catalogs
+    model = a.registry.by_id["cfg-1"]
+    e = a.entry(model, a.registry.groups["cfg"].candidates[0])
+    assert b"sk-in-config" not in e.SerializeToString() and list(e.credential_params) == ["api_key"]
