@@ -6,7 +6,7 @@ export UV_LINK_MODE := copy
 CONFIG ?= config/default.yaml
 PYTEST_ARGS ?=
 
-.PHONY: help install proto proto-check lint format typecheck test test-unit test-e2e up down status bench soak chart-check clean
+.PHONY: help install proto proto-check lint format typecheck test test-unit test-e2e up down status bench soak profile chart-check clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,18 @@ down: ## Stop everything `make up` started
 
 status: ## Show what is running
 	@.venv/bin/python scripts/devstack/stack.py status
+
+bench: install ## Switchyard vs LiteLLM's proxy on a mock upstream (QUICK=1: under 3 minutes)
+	@bench/setup.sh go wrk litellm litellm-db
+	@uv run --frozen python bench/run.py $(if $(filter 1 yes true,$(QUICK)),--quick) $(BENCH_ARGS)
+
+soak: install ## Memory soak at half the knee (SOAK_MINUTES=20); is RSS flat?
+	@bench/setup.sh go wrk
+	@uv run --frozen python bench/soak.py --minutes $(or $(SOAK_MINUTES),20) $(SOAK_ARGS)
+
+profile: install ## py-spy profiles of the services under load (PROFILE_SECONDS=20)
+	@bench/setup.sh go wrk pyspy
+	@uv run --frozen python bench/profile.py --seconds $(or $(PROFILE_SECONDS),20) $(PROFILE_ARGS)
 
 clean: down ## Stop the stack and delete its data (.stack)
 	@rm -rf .stack

@@ -1,0 +1,3 @@
+module switchyard/bench/mock
+
+go 1.22
