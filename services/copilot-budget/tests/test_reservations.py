@@ -159,3 +159,37 @@ async def test_lease_settlement_return_and_late_events(parts: tuple[Ledger, Rese
     await asyncio.sleep(2.1)
     await res.expire_due()
     assert await _headroom(res, key) == Decimal("0.75")
+
+
+async def test_settle_many_in_one_round_trip(parts: tuple[Ledger, Reservations]) -> None:
+    ledger, res = parts
+    key = uuid.uuid4().hex
+    await _limit(ledger, key, "1.00")
+    scope = [("key", key)]
+    for i in range(3):
+        await res.reserve("acct", f"m{i}-{key}", scope, Decimal("0.2"), 60)
+    await res.settle_many([(f"m{i}-{key}", "acct", scope, Decimal("0.05"), True) for i in range(3)])
+    assert await _headroom(res, key) == Decimal("0.85"), "holds released, 0.15 spent"
+
+
+async def test_usage_batch_handler_applies_once(parts: tuple[Ledger, Reservations]) -> None:
+    from aiokafka.structs import ConsumerRecord
+
+    from switchyard_copilot_budget.consumers import UsageHandler
+
+    ledger, res = parts
+    key = uuid.uuid4().hex
+    await _limit(ledger, key, "1.00")
+    await res.reserve("acct", "req-" + key, [("key", key)], Decimal("0.5"), 60)
+    e = _event(f"req-{key}:0", key, "0.10")
+    e.reservation_id, e.final = "req-" + key, True
+    trace = f"00-{'a' * 32}-{'b' * 16}-01".encode()
+
+    def rec(value: bytes, offset: int) -> ConsumerRecord[bytes, bytes]:
+        return ConsumerRecord("usage", 0, offset, 0, 0, b"acct", value, None, len(value), 0, [("traceparent", trace)])
+
+    handler = UsageHandler(ledger, res)
+    await handler([rec(e.SerializeToString(), 0), rec(b"\xff not protobuf", 1), rec(e.SerializeToString(), 2)])
+    await handler([rec(e.SerializeToString(), 3)])  # a replay
+    assert await ledger.scope_limit("key", key, "acct") == (Decimal("1.00"), Decimal("0.10"))
+    assert await _headroom(res, key) == Decimal("0.90")

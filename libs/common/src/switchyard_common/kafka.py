@@ -25,7 +25,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Link, SpanKind
 from prometheus_client import Counter, Gauge
 from pydantic import BaseModel
 
@@ -388,6 +388,7 @@ class EventProducer:
 
 
 Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
+BatchHandler = Callable[[list[ConsumerRecord[bytes, bytes]]], Awaitable[None]]
 
 
 class EventConsumer:
@@ -399,16 +400,22 @@ class EventConsumer:
         *,
         group_id: str | None,
         topics: Sequence[str],
-        handler: Handler,
+        handler: Handler | None = None,
+        batch_handler: BatchHandler | None = None,
         client_id: str,
         max_batch: int = 500,
     ) -> None:
         """``group_id=None`` makes a broadcast reader: every instance reads every partition from
-        the latest offset and commits nothing (e.g. cache invalidation in each edge replica)."""
+        the latest offset and commits nothing (e.g. cache invalidation in each edge replica).
+        ``batch_handler`` receives each partition's fetched records at once (one transaction for
+        many events); it skips records it cannot decode itself, and any exception retries the batch."""
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("give exactly one of handler and batch_handler")
         self._settings = settings
         self._group = group_id
         self._topics = list(topics)
         self._handler = handler
+        self._batch_handler = batch_handler
         self._client_id = client_id
         self._max_batch = max_batch
         self._task: asyncio.Task[None] | None = None
@@ -480,12 +487,47 @@ class EventConsumer:
         while not self._stopping:
             batches = await consumer.getmany(timeout_ms=500, max_records=self._max_batch)
             for tp, records in batches.items():
-                for record in records:
-                    await self._apply(record)
+                if self._batch_handler is not None:
+                    await self._apply_batch(records)
+                else:
+                    for record in records:
+                        await self._apply(record)
                 if self._group is not None:
                     await consumer.commit({tp: records[-1].offset + 1})
 
+    async def _apply_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        assert self._batch_handler is not None
+        backoff = 0.2
+        links = [
+            Link(c)
+            for c in (trace.get_current_span(extract_headers(r.headers)).get_span_context() for r in records[:128])
+            if c.is_valid
+        ]
+        topic = records[0].topic
+        while True:
+            with _tracer.start_as_current_span(f"{topic} process", kind=SpanKind.CONSUMER, links=links) as span:
+                span.set_attribute("messaging.system", "kafka")
+                span.set_attribute("messaging.destination.name", topic)
+                span.set_attribute("messaging.batch.message_count", len(records))
+                try:
+                    await self._batch_handler(records)
+                    EVENTS_CONSUMED.labels(topic).inc(len(records))
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    HANDLER_FAILURES.labels(topic).inc()
+                    log.warning(
+                        "batch handler failed; retrying the batch",
+                        extra={"topic": topic, "first_offset": records[0].offset, "error": repr(exc)},
+                    )
+            if self._stopping:
+                raise asyncio.CancelledError
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
     async def _apply(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        assert self._handler is not None
         backoff = 0.2
         ctx = extract_headers(record.headers)
         while True:

@@ -105,6 +105,12 @@ def extract_headers(headers: Iterable[tuple[str, bytes]] | None) -> Context:
     return propagate.extract(list(headers or []), getter=_GETTER)  # type: ignore[arg-type]
 
 
+def trace_id_of(headers: Iterable[tuple[str, bytes]] | None) -> str:
+    """The trace id carried by Kafka headers, or ""."""
+    ctx = trace.get_current_span(extract_headers(headers)).get_span_context()
+    return f"{ctx.trace_id:032x}" if ctx.is_valid else ""
+
+
 def current_trace_id() -> str:
     ctx = trace.get_current_span().get_span_context()
     return f"{ctx.trace_id:032x}" if ctx.is_valid else ""

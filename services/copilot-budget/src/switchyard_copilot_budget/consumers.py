@@ -4,6 +4,7 @@ the spend limits of keys current."""
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from aiokafka.structs import ConsumerRecord
 from google.protobuf.message import DecodeError
@@ -12,7 +13,7 @@ from redis.exceptions import RedisError
 from switchyard.events.v1 import identity_pb2, usage_pb2
 from switchyard_common.kafka import PoisonMessage
 from switchyard_common.money import parse_usd
-from switchyard_common.telemetry import current_trace_id
+from switchyard_common.telemetry import trace_id_of
 from switchyard_copilot_budget.clients.ledger import Ledger, scopes_of
 from switchyard_copilot_budget.clients.reservations import Reservations
 
@@ -20,30 +21,40 @@ log = logging.getLogger(__name__)
 
 
 class UsageHandler:
+    """Applies a partition's fetched usage events at once: one PostgreSQL transaction for the
+    ledger rows and scope spend, then one Redis round trip to settle their holds."""
+
     def __init__(self, ledger: Ledger, reservations: Reservations) -> None:
         self._ledger = ledger
         self._reservations = reservations
 
-    async def __call__(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            event = usage_pb2.UsageEvent.FromString(record.value or b"")
-            cost = parse_usd(event.cost_usd)
-        except (DecodeError, ValueError) as exc:
-            raise PoisonMessage(f"undecodable usage event: {exc}") from None
-        if not event.event_id or not event.account_id:
-            raise PoisonMessage("usage event without event_id or account_id")
-        applied = await self._ledger.record_usage(event, cost, current_trace_id())
-        if not applied:
+    async def __call__(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        events: list[tuple[usage_pb2.UsageEvent, Decimal, str]] = []
+        for record in records:
+            try:
+                event = usage_pb2.UsageEvent.FromString(record.value or b"")
+                cost = parse_usd(event.cost_usd)
+            except (DecodeError, ValueError) as exc:
+                log.error("undecodable usage event skipped", extra={"offset": record.offset, "error": str(exc)})
+                continue
+            if not event.event_id or not event.account_id:
+                log.error("usage event without event_id or account_id skipped", extra={"offset": record.offset})
+                continue
+            events.append((event, cost, trace_id_of(record.headers)))
+        applied = await self._ledger.record_usage_batch(events)
+        settle = [(e, cost) for e, cost in applied if e.reservation_id or cost]
+        if not settle:
             return
-        scopes = scopes_of(event)
         try:
-            if event.reservation_id or cost:
-                await self._reservations.settle(event.reservation_id, event.account_id, scopes, cost, final=event.final)
+            await self._reservations.settle_many(
+                [(e.reservation_id, e.account_id, scopes_of(e), cost, e.final) for e, cost in settle]
+            )
         except (RedisError, OSError, TimeoutError):
             # PostgreSQL already holds the truth; make admission re-read it instead of trusting Redis.
             log.warning("settling in Redis failed; scopes will be reloaded", exc_info=True)
             try:
-                await self._reservations.forget_scopes(event.account_id, scopes)
+                for e, _ in settle:
+                    await self._reservations.forget_scopes(e.account_id, scopes_of(e))
             except (RedisError, OSError, TimeoutError):
                 log.warning("Redis unreachable; cached scopes expire on their own")
 

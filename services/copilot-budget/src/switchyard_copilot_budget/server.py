@@ -64,7 +64,7 @@ async def serve(settings: Settings) -> None:
         kafka,
         group_id="copilot-budget.usage",
         topics=[kafka.topic("usage")],
-        handler=UsageHandler(ledger, reservations),
+        batch_handler=UsageHandler(ledger, reservations),
         client_id="copilot-budget",
     )
     identity_topic = kafka.topic("identity")

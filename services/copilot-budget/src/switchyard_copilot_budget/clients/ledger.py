@@ -7,18 +7,48 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-import orjson
 
 from switchyard.budget.v1 import budget_pb2
 from switchyard.events.v1 import usage_pb2
 from switchyard.llm.v1 import error_pb2
 
-_LOG_COLUMNS = (
-    "event_id, request_id, attempt, account_id, call_type, key_hash, key_alias, team_id, user_id, org_id, "
-    "end_user, model, model_group, deployment_id, provider, status, http_status, error_kind, error_message, "
-    "spend, prompt_tokens, completion_tokens, total_tokens, cached_tokens, cache_creation_tokens, "
-    "reasoning_tokens, stream, start_time, end_time, ttft_ms, tags, metadata, trace_id, reservation_id"
-)
+_LOG_COLUMN_LIST = [
+    "event_id",
+    "request_id",
+    "attempt",
+    "account_id",
+    "call_type",
+    "key_hash",
+    "key_alias",
+    "team_id",
+    "user_id",
+    "org_id",
+    "end_user",
+    "model",
+    "model_group",
+    "deployment_id",
+    "provider",
+    "status",
+    "http_status",
+    "error_kind",
+    "error_message",
+    "spend",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "cache_creation_tokens",
+    "reasoning_tokens",
+    "stream",
+    "start_time",
+    "end_time",
+    "ttft_ms",
+    "tags",
+    "metadata",
+    "trace_id",
+    "reservation_id",
+]
+_LOG_COLUMNS = ", ".join(_LOG_COLUMN_LIST)
 
 
 def _ts(ts: Any) -> datetime:
@@ -46,63 +76,94 @@ class Ledger:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def record_usage(self, e: usage_pb2.UsageEvent, cost: Decimal, trace_id: str) -> bool:
-        """Insert the attempt's row and charge its scopes, in one transaction; False when the event
-        was already applied (a replay changes nothing)."""
+    @staticmethod
+    def _row(e: usage_pb2.UsageEvent, cost: Decimal, trace_id: str) -> tuple[Any, ...]:
         u = e.usage
-        metadata = orjson.loads(e.metadata_json) if e.metadata_json else {}
+        return (
+            e.event_id,
+            e.request_id,
+            e.attempt,
+            e.account_id,
+            e.call_type,
+            e.key_hash,
+            e.key_alias,
+            e.team_id,
+            e.user_id,
+            e.org_id,
+            e.end_user,
+            e.model,
+            e.model_group,
+            e.deployment_id,
+            e.provider,
+            "success" if e.success else "failure",
+            e.http_status,
+            error_pb2.ErrorKind.Name(e.error_kind) if e.error_kind else "",
+            e.error_message[:2000],
+            cost,
+            u.prompt_tokens,
+            u.completion_tokens,
+            u.total_tokens,
+            u.prompt_tokens_details.cached_tokens,
+            u.prompt_tokens_details.cache_creation_tokens,
+            u.completion_tokens_details.reasoning_tokens,
+            e.stream,
+            _ts(e.start_time),
+            _ts(e.end_time),
+            e.ttft_ms,
+            list(e.tags),
+            (e.metadata_json or b"{}").decode(),
+            trace_id,
+            e.reservation_id,
+        )
+
+    async def record_usage_batch(
+        self, events: list[tuple[usage_pb2.UsageEvent, Decimal, str]]
+    ) -> list[tuple[usage_pb2.UsageEvent, Decimal]]:
+        """Insert attempts' rows and charge their scopes in one transaction; returns the events
+        applied now (replayed ones are left out: a replay changes nothing)."""
+        if not events:
+            return []
+        rows = [self._row(e, cost, trace) for e, cost, trace in events]
         async with self._pool.acquire() as conn, conn.transaction():
-            inserted = await conn.fetchval(
-                f"INSERT INTO spend_logs ({_LOG_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,"
-                "$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34) "
-                "ON CONFLICT (event_id) DO NOTHING RETURNING true",
-                e.event_id,
-                e.request_id,
-                e.attempt,
-                e.account_id,
-                e.call_type,
-                e.key_hash,
-                e.key_alias,
-                e.team_id,
-                e.user_id,
-                e.org_id,
-                e.end_user,
-                e.model,
-                e.model_group,
-                e.deployment_id,
-                e.provider,
-                "success" if e.success else "failure",
-                e.http_status,
-                error_pb2.ErrorKind.Name(e.error_kind) if e.error_kind else "",
-                e.error_message[:2000],
-                cost,
-                u.prompt_tokens,
-                u.completion_tokens,
-                u.total_tokens,
-                u.prompt_tokens_details.cached_tokens,
-                u.prompt_tokens_details.cache_creation_tokens,
-                u.completion_tokens_details.reasoning_tokens,
-                e.stream,
-                _ts(e.start_time),
-                _ts(e.end_time),
-                e.ttft_ms,
-                list(e.tags),
-                metadata,
-                trace_id,
-                e.reservation_id,
+            # COPY is binary; metadata travels as text and is cast to jsonb on the way in.
+            await conn.execute(
+                "CREATE TEMP TABLE incoming (LIKE spend_logs INCLUDING DEFAULTS) ON COMMIT DROP;"
+                "ALTER TABLE incoming ALTER COLUMN metadata TYPE text"
             )
-            if not inserted:
-                return False
-            if cost:
-                for kind, scope_id in scopes_of(e):
-                    await conn.execute(
-                        "UPDATE spend_limits SET spend = spend + $3, updated_at = now() "
-                        "WHERE scope_kind = $1 AND scope_id = $2",
-                        kind,
-                        scope_id,
-                        cost,
-                    )
-            return True
+            await conn.copy_records_to_table("incoming", records=rows, columns=_LOG_COLUMN_LIST)
+            inserted = {
+                r["event_id"]
+                for r in await conn.fetch(
+                    f"INSERT INTO spend_logs ({_LOG_COLUMNS}) SELECT DISTINCT ON (event_id) "
+                    f"{_LOG_COLUMNS.replace('metadata', 'metadata::jsonb')} "
+                    "FROM incoming ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+                )
+            }
+            applied: list[tuple[usage_pb2.UsageEvent, Decimal]] = []
+            for e, cost, _ in events:
+                if e.event_id in inserted:
+                    inserted.discard(e.event_id)  # a duplicate within the batch applies once
+                    applied.append((e, cost))
+            totals: dict[tuple[str, str], Decimal] = {}
+            for e, cost in applied:
+                if cost:
+                    for scope in scopes_of(e):
+                        totals[scope] = totals.get(scope, Decimal(0)) + cost
+            if totals:
+                kinds, ids, amounts = zip(*((k, i, a) for (k, i), a in totals.items()), strict=True)
+                await conn.execute(
+                    "UPDATE spend_limits AS l SET spend = l.spend + v.amount, updated_at = now() "
+                    "FROM unnest($1::text[], $2::text[], $3::numeric[]) AS v(kind, id, amount) "
+                    "WHERE l.scope_kind = v.kind AND l.scope_id = v.id",
+                    list(kinds),
+                    list(ids),
+                    list(amounts),
+                )
+        return applied
+
+    async def record_usage(self, e: usage_pb2.UsageEvent, cost: Decimal, trace_id: str) -> bool:
+        """One event (see ``record_usage_batch``); False when it was already applied."""
+        return bool(await self.record_usage_batch([(e, cost, trace_id)]))
 
     async def scope_limit(self, kind: str, scope_id: str, account_id: str) -> tuple[Decimal | None, Decimal]:
         """(max_budget or None, spend) of a scope; (None, 0) when it has no limit."""

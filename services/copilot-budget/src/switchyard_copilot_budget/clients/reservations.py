@@ -88,6 +88,19 @@ class Reservations:
             keys=[reservation_key(rid), EXPIRY_ZSET, *keys], args=[rid, str(cost), "1" if final else "0"]
         )
 
+    async def settle_many(self, items: Sequence[tuple[str, str, Scopes, Decimal, bool]]) -> None:
+        """``settle`` for many events in one pipelined round trip: (id, account, scopes, cost, final)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for rid, account_id, scopes, cost, final in items:
+                keys = [scope_key(account_id, kind, sid) for kind, sid in scopes]
+                rid = rid or "-"
+                await self._settle(
+                    keys=[reservation_key(rid), EXPIRY_ZSET, *keys],
+                    args=[rid, str(cost), "1" if final else "0"],
+                    client=pipe,
+                )
+            await pipe.execute()
+
     async def return_lease(self, lease_id: str, spent: Decimal) -> None:
         await self._return(
             keys=[reservation_key(lease_id), EXPIRY_ZSET], args=[lease_id, str(spent), int(time.time()) + self._grace]
