@@ -991,6 +991,31 @@ async def test_embedding_errors_are_typed(ad: Adapter, fake: Running) -> None:
 # --- the fake's own checks (so a translation mistake cannot pass unnoticed) --------------------------------
 
 
+@pytest.mark.parametrize("body", [b"", b'{"messages": []}', "é".encode() * 5000])
+@pytest.mark.parametrize("token", [None, "session-token"])
+def test_signer_shortcuts_match_botocore(body: bytes, token: str | None) -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from switchyard_provider_adapter.domain.providers.aws_auth import _SigV4
+
+    creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
+    for day in ("20260101T000000Z", "20260102T235959Z", "20260101T120000Z"):
+        signatures = []
+        for signer_class in (SigV4Auth, _SigV4):
+            req = AWSRequest(
+                method="POST",
+                url="https://bedrock-runtime.us-east-1.amazonaws.com/model/a%2Fb:0/converse",
+                data=body,
+                headers={"content-type": "application/json", "X-Amz-Date": day},
+            )
+            req.context["timestamp"] = day
+            signer = signer_class(creds, "bedrock", "us-east-1")
+            signatures.append(signer.signature(signer.string_to_sign(req, signer.canonical_request(req)), req))
+        assert signatures[0] == signatures[1]
+
+
 def test_fake_rejects_what_bedrock_rejects() -> None:
     ok = {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}
     assert fake_bedrock.validate_converse(ok) is None
