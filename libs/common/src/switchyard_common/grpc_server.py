@@ -52,6 +52,10 @@ class GrpcService:
                 ("grpc.keepalive_permit_without_calls", 1),
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
                 ("grpc.so_reuseport", 0),
+                # Clients reconnect (and re-resolve DNS) every few minutes, so replicas added by
+                # scaling receive calls without waiting for a peer to restart.
+                ("grpc.max_connection_age_ms", 300_000),
+                ("grpc.max_connection_age_grace_ms", 30_000),
             ],
             maximum_concurrent_rpcs=max_concurrent_rpcs,
         )
