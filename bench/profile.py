@@ -13,6 +13,7 @@ and by inclusive time, and own time per package.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import time
@@ -24,6 +25,12 @@ from loadtools import WRK_SCRIPT, Target, targets_file
 
 PYSPY = gw.CACHE / "tools" / "bin" / "py-spy"
 DEFAULT_SERVICES = "edge,provider-adapter,router,copilot-budget,auth"
+
+
+_ROOTS = re.compile(
+    r"\((<frozen runpy>|asyncio/runners\.py|asyncio/base_events\.py|threading\.py|[a-z_]+/__main__\.py"
+    r"|switchyard_common/runtime\.py)"
+)
 
 
 def _parse(path: Path) -> tuple[int, list[tuple[list[str], int]]]:
@@ -67,10 +74,13 @@ def summarize(path: Path, top: int = 15, max_samples: int = 0) -> str:
     lines = [f"{path.name}: {total} samples{busy}"]
     lines.append(f"  top {top} by own time:")
     lines += [f"    {100 * n / total:5.1f}%  {f}" for f, n in own.most_common(top)]
-    # The event loop and thread roots are in (almost) every stack and say nothing.
-    inner = [(f, n) for f, n in incl.most_common() if n < 0.9 * total]
-    lines.append(f"  top {top} by inclusive time (frames in over 90% of samples left out):")
+    # Process and thread roots are in (almost) every stack and say nothing.
+    inner = [(f, n) for f, n in incl.most_common() if not _ROOTS.search(f)]
+    lines.append(f"  top {top} by inclusive time (process and thread roots left out):")
     lines += [f"    {100 * n / total:5.1f}%  {f}" for f, n in inner[:top]]
+    ours = [(f, n) for f, n in inner if "(switchyard_" in f]
+    lines.append(f"  top {top} Switchyard functions by inclusive time:")
+    lines += [f"    {100 * n / total:5.1f}%  {f}" for f, n in ours[:top]]
     lines.append("  own time by package: " + ", ".join(f"{p} {100 * n / total:.0f}%" for p, n in pkg.most_common(12)))
     return "\n".join(lines)
 

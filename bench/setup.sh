@@ -63,7 +63,7 @@ for step in $want; do
         uv pip install --quiet --python "$CACHE/litellm/bin/python" "prisma==$PRISMA_VERSION"
         work="$CACHE/prisma"
         mkdir -p "$work"
-        schema="$("$CACHE/litellm/bin/python" -c 'import litellm.proxy, pathlib; print(pathlib.Path(litellm.proxy.__file__).parent / "schema.prisma")')"
+        schema="$(LITELLM_LOCAL_MODEL_COST_MAP=True "$CACHE/litellm/bin/python" -c 'import litellm.proxy, pathlib; print(pathlib.Path(litellm.proxy.__file__).parent / "schema.prisma")')"
         cp "$schema" "$work/schema.prisma"
         set +e
         (cd "$work" && PATH="$CACHE/litellm/bin:$PATH" PRISMA_HOME_DIR="$work/home" PRISMA_BINARY_CACHE_DIR="$work/engines" \
