@@ -123,17 +123,25 @@ def credentials_keypair(cfg: StackConfig) -> tuple[str, str]:
     return private, public
 
 
-def replica(cfg: StackConfig, index: int, runs: Iterable[str], *, config_path: Path | None = None) -> StackConfig:
+def replica(
+    cfg: StackConfig,
+    index: int,
+    runs: Iterable[str],
+    *,
+    config_path: Path | None = None,
+    grpc_base: int | None = None,
+) -> StackConfig:
     """An extra replica set of the stack (e.g. a second router and edge) on ports of its own:
-    gRPC and metrics ports shifted by 100 per index, the HTTP port by the index. The services
-    it ``runs`` talk to each other; for the others they use the main stack's."""
+    gRPC (unless ``grpc_base`` is given) and metrics ports shifted by 100 per index, the HTTP
+    port by the index. The services it ``runs`` talk to each other; for the others they use the
+    main stack's."""
     shift = 100 * index
     own = set(runs)
     return replace(
         cfg,
         instance=f"-r{index}",
         http_port=cfg.http_port + index,
-        grpc_base=cfg.grpc_base + shift,
+        grpc_base=grpc_base if grpc_base is not None else cfg.grpc_base + shift,
         metrics_base=cfg.metrics_base + shift,
         config_path=config_path or cfg.config_path,
         peer_addrs={svc: cfg.addr(svc) for svc in SERVICES if svc not in own},

@@ -4,6 +4,7 @@ guardrail, optionally with a config of their own."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,10 +37,25 @@ def write_config(path: Path, model_list: list[dict[str, Any]], **sections: Any) 
 
 @contextmanager
 def replica_sets(
-    main: stack.StackConfig, sets: Sequence[tuple[int, Iterable[str]]], config_path: Path | None = None
+    main: stack.StackConfig,
+    sets: Sequence[tuple[int, Iterable[str]]],
+    config_path: Path | None = None,
+    *,
+    redis_prefix: str = "",
 ) -> Iterator[list[stack.StackConfig]]:
-    """Start replica sets (index, services it runs); stopped on exit whatever happens."""
-    cfgs = [stack.replica(main, index, list(runs), config_path=config_path) for index, runs in sets]
+    """Start replica sets (index, services it runs); stopped on exit whatever happens. Routers
+    given a ``redis_prefix`` share routing state only with each other (not with the session's
+    router, nor with earlier runs)."""
+    env = {"router": {"REDIS_KEY_PREFIX": redis_prefix}} if redis_prefix else {}
+    # gRPC ports below Linux's ephemeral range (32768+), where an outgoing connection's local
+    # port can never take them first.
+    cfgs = [
+        dataclasses.replace(
+            stack.replica(main, index, list(runs), config_path=config_path, grpc_base=2 * main.http_port + 100 * index),
+            extra_env=env,
+        )
+        for index, runs in sets
+    ]
     started: list[tuple[stack.StackConfig, str]] = []
     try:
         for cfg, (_, runs) in zip(cfgs, sets, strict=True):

@@ -5,6 +5,7 @@ upstream failing on command."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -39,7 +40,14 @@ def routed(stack_cfg: stack.StackConfig, tmp_path_factory: pytest.TempPathFactor
             deployment("rt-mock", "rt-mock-1", fake),
             deployment("rt-policy", "rt-policy-1", fake),
             deployment("rt-fail", "rt-fail-1", fake, model="openai/status-503"),
-            deployment("rt-broken", "rt-broken-1", f"http://127.0.0.1:{broken.port}/v1"),
+            deployment(
+                "rt-broken",
+                "rt-broken-1",
+                f"http://127.0.0.1:{broken.port}/v1",
+                model_info={"disable_background_health_check": True},
+            ),
+            deployment("rt-health", "rt-health-ok", fake),
+            deployment("rt-health", "rt-health-bad", fake, model="openai/status-401"),
         ]
         path = write_config(
             tmp_path_factory.mktemp("router") / "config.yaml",
@@ -52,10 +60,18 @@ def routed(stack_cfg: stack.StackConfig, tmp_path_factory: pytest.TempPathFactor
                 "context_window_fallbacks": [{"rt-small": ["rt-large"]}, {"rt-tiny": ["rt-large"]}],
                 "content_policy_fallbacks": [{"rt-policy": ["rt-large"]}],
                 "fallbacks": [{"rt-mock": ["rt-large"]}, {"rt-broken": ["rt-large"]}],
+                "enable_health_check_routing": True,
             },
+            # One round of checks at start (the tests script failures only later).
+            general_settings={"background_health_checks": True, "health_check_interval": 3600},
         )
         with (
-            replica_sets(stack_cfg, [(1, ["router", "provider-adapter", "edge"])], config_path=path) as (r1,),
+            replica_sets(
+                stack_cfg,
+                [(1, ["router", "provider-adapter", "edge"])],
+                config_path=path,
+                redis_prefix=f"e2e-{uuid.uuid4().hex[:8]}:",
+            ) as (r1,),
             client(r1) as http,
         ):
             http.broken = broken  # type: ignore[attr-defined]
@@ -82,6 +98,7 @@ def test_500_then_success_is_retried(routed: httpx.Client, fake: httpx.Client) -
     assert resp.headers["x-litellm-attempted-fallbacks"] == "0"
     assert resp.headers["x-litellm-model-id"] == "rt-retry-1"
     assert resp.headers["x-litellm-model-group"] == "rt-retry"
+    assert resp.headers["x-litellm-max-fallbacks"] == "5"
     assert upstream_calls(fake, "rt-retry-1") == before + 2
 
 
@@ -201,3 +218,23 @@ def test_every_deployment_cooling_down_is_429_with_retry_after(routed: httpx.Cli
     assert err["code"] == "429" and err["message"].startswith("No deployments available")
     assert 20 <= int(resp.headers["retry-after"]) <= 30  # the deployment's cooldown_time is 30 s
     assert upstream_calls(fake, "status-429") == calls
+
+
+def test_background_health_checks_and_health_aware_routing(routed: httpx.Client, fake: httpx.Client) -> None:
+    def result(model_id: str) -> dict[str, object] | None:
+        health = routed.get("/health").json()
+        for e in health["healthy_endpoints"] + health["unhealthy_endpoints"]:
+            if e["model_id"] == model_id and e["checked_at"]:
+                return dict(e)
+        return None
+
+    wait_until(lambda: result("rt-health-bad") is not None, timeout=10.0, what="the first round of health checks")
+    bad, ok = result("rt-health-bad"), result("rt-health-ok")
+    assert bad is not None and "401" in str(bad["error"]) and not bad["cooling_down"]
+    assert ok is not None and "error" not in ok
+    before = upstream_calls(fake, "status-401")
+    for _ in range(10):
+        r = chat(routed, "rt-health")
+        assert r.status_code == 200 and r.headers["x-litellm-model-id"] == "rt-health-ok"
+        assert r.headers["x-litellm-attempted-retries"] == "0"
+    assert upstream_calls(fake, "status-401") == before, "an unhealthy deployment gets no traffic"

@@ -85,11 +85,18 @@ def test_disable_cooldowns() -> None:
     assert decide(p, success=False, kind=K.ERROR_KIND_RATE_LIMIT).action == Action.IGNORE
 
 
-def test_shared_snapshot_replaces_local_view() -> None:
+def test_shared_snapshot_merges_with_the_local_view() -> None:
     from switchyard_router.domain.cooldown import Cooling
 
     c = Cooldowns()
     c.set("old", 50.0, "x")
-    c.replace({"new": Cooling(200.0, "429 RATE_LIMIT"), "gone": Cooling(10.0, "")}, now=100.0)
+    c.set("local-only", 150.0, "decided while Redis was away")
+    c.set("both", 120.0, "500")
+    c.merge(
+        {"new": Cooling(200.0, "429 RATE_LIMIT"), "gone": Cooling(10.0, ""), "both": Cooling(130.0, "429")}, now=100.0
+    )
     assert not c.cooling("old", 100.0) and c.cooling("new", 100.0) and not c.cooling("gone", 100.0)
+    assert c.cooling("local-only", 100.0)  # kept until written back (or expired)
+    both = c.get("both", 100.0)
+    assert both is not None and both.until == 130.0
     assert c.min_remaining(["new", "old"], 100.0) == 100.0

@@ -202,5 +202,17 @@ def test_usage_strategies_need_admission_everywhere_and_mock_needs_none() -> Non
 def test_global_drop_params_reaches_the_deployments() -> None:
     from switchyard_common.model_config import parse_config
     from switchyard_router.domain.policy import load_policy
+    from switchyard_router.domain.registry import Registry, StoredModel
 
-    assert load_policy(parse_config({"litellm_settings": {"drop_params": True}})).drop_params
+    cfg = parse_config({"model_list": [dep("g", "a")], "litellm_settings": {"drop_params": True}})
+    registry = Registry([StoredModel(config=d) for d in cfg.deployments], policy=load_policy(cfg))
+    assert registry.groups["g"].candidates[0].proto.drop_params
+
+
+def test_router_timeouts_are_defaults_for_deployments_without_their_own() -> None:
+    from router_testing import dep as d
+
+    p = planner([d("g", "a"), d("g", "b", timeout=5, stream_timeout=2)], timeout=30, stream_timeout=10)
+    by_id = {c.id: c.proto for c in p.registry.groups["g"].candidates}
+    assert (by_id["a"].timeout_seconds, by_id["a"].stream_timeout_seconds) == (30, 10)
+    assert (by_id["b"].timeout_seconds, by_id["b"].stream_timeout_seconds) == (5, 2)

@@ -24,13 +24,13 @@ K = error_pb2.ErrorKind
 
 def make_state(url: str, prefix: str, **kw: float) -> SharedState:
     return SharedState(
-        create_redis(url, socket_timeout=0.25, connect_timeout=0.25, max_connections=16),
+        create_redis(url, socket_timeout=0.4, connect_timeout=0.4, max_connections=16),
         prefix=prefix,
         cooldowns=Cooldowns(),
         limiter=LocalLimiter(),
         health=HealthBook(),
         latency={},
-        call_timeout=0.3,
+        call_timeout=0.45,
         open_seconds=kw.get("open_seconds", 0.5),
         sync_seconds=kw.get("sync_seconds", 0.2),
     )
@@ -44,8 +44,9 @@ def prefix() -> str:
 @pytest.fixture
 async def replicas(redis_url: str, prefix: str) -> AsyncIterator[tuple[SharedState, SharedState]]:
     a, b = make_state(redis_url, prefix), make_state(redis_url, prefix)
-    a.start()
-    b.start()
+    for s in (a, b):
+        await s.warm_up(15)
+        s.start()
     await asyncio.sleep(0.1)  # subscribed
     yield a, b
     for s in (a, b):
@@ -211,24 +212,33 @@ async def test_catch_up_when_redis_returns(redis_url: str, prefix: str) -> None:
     try:
         spec = [LimitSpec("d", rpm=100)]
         assert (await state.admit(spec, mode=MODE_FIRST, estimated_tokens=0, lease_seconds=5))[0].index == 0
-        assert not state.degraded
+        one = [LimitSpec("solo", max_parallel=1)]
+        held, lease = await state.admit(one, mode=MODE_FIRST, estimated_tokens=0, lease_seconds=60)
+        assert held.index == 0 and not state.degraded
         await proxy.cut()
         d = decide(RouterPolicy(cooldown_time=20), success=False, kind=K.ERROR_KIND_RATE_LIMIT)
         t0 = time.monotonic()
+        # Released while Redis is away: the release waits for Redis instead of being lost.
+        await state.report([outcome("solo", Decision(Action.SUCCESS), lease)])
         await state.report([outcome("down-dep", d)])
         assert time.monotonic() - t0 < 0.5 and state.degraded
         assert state.cooldowns.cooling("down-dep", time.time())  # decided locally
         assert await real.zscore(f"{prefix}cd", "down-dep") is None
         await proxy.start()
         await asyncio.sleep(0.35)  # the breaker lets a call through again
-        await state.admit(spec, mode=MODE_FIRST, estimated_tokens=0, lease_seconds=5)
-        assert not state.degraded
+        # The periodic sync is the first to reach Redis: it must not forget the local cooldown
+        # before the catch-up writes it back.
+        await state.sync()
+        assert not state.degraded and state.cooldowns.cooling("down-dep", time.time())
         for _ in range(50):
             if await real.zscore(f"{prefix}cd", "down-dep") is not None:
                 break
             await asyncio.sleep(0.02)
         score = await real.zscore(f"{prefix}cd", "down-dep")
         assert score is not None and 19 < score / 1000 - time.time() <= 20
+        assert await real.zcard(f"{prefix}inf:solo") == 0
+        again, lease2 = await state.admit(one, mode=MODE_FIRST, estimated_tokens=0, lease_seconds=60)
+        assert again.index == 0 and not lease2.startswith("L:")
     finally:
         await state.stop()
         await real.aclose()

@@ -83,6 +83,9 @@ class Call:
     # The router's admission of the current attempt (released by its outcome report).
     lease_id: str = ""
     lease_tokens: int = 0
+    max_fallbacks: int | None = None
+    # The plan's admission of its first deployment, until an attempt uses it.
+    plan_lease: router_pb2.Lease | None = None
     # Prompt size estimate, used when a stream ends without the provider's usage.
     input_tokens: int = 0
 
@@ -95,6 +98,8 @@ class Call:
             "x-litellm-attempted-retries": str(self.retries),
             "x-litellm-attempted-fallbacks": str(self.fallbacks),
         }
+        if self.max_fallbacks is not None:
+            h["x-litellm-max-fallbacks"] = str(self.max_fallbacks)
         if self.model_group:
             h["x-litellm-model-group"] = self.model_group
         if self.deployment is not None:
@@ -212,6 +217,9 @@ class Gateway:
         if plan.HasField("error"):
             raise GatewayError(plan.error, call.headers())
         call.model_group = plan.model_group
+        call.max_fallbacks = plan.max_fallbacks
+        if plan.lease.lease_id:
+            call.plan_lease = plan.lease
         return plan
 
     async def _reserve(self, call: Call, amount: float) -> None:
@@ -238,12 +246,15 @@ class Gateway:
                 req, timeout=min(self.settings.budget_timeout_seconds, call.remaining())
             )
         except grpc.aio.AioRpcError as exc:
+            self._drop_plan_lease(call)
             raise peer_failure("copilot-budget", exc) from None
         if not resp.admitted:
+            self._drop_plan_lease(call)
             raise GatewayError(resp.error, call.headers())
         call.reservation_id = resp.reservation_id
 
     def _release(self, call: Call) -> None:
+        self._drop_plan_lease(call)
         if call.reservation_id:
             rid, call.reservation_id = call.reservation_id, ""
             req = budget_pb2.ReleaseRequest(account_id=call.principal.account_id, reservation_id=rid)
@@ -432,6 +443,13 @@ class Gateway:
             retry_after=wait,
         )
 
+    def _drop_plan_lease(self, call: Call) -> None:
+        """Give back the plan's admission when the request ends before any attempt used it
+        (budget refusal, input guardrail, deadline)."""
+        if call.plan_lease is not None:
+            lease, call.plan_lease = call.plan_lease, None
+            self._release_lease(call, lease)
+
     def _release_lease(self, call: Call, lease: router_pb2.Lease) -> None:
         dep = deployment_pb2.Deployment(id=lease.deployment_id, model_group=call.model_group)
         self._outcomes.report(
@@ -458,7 +476,7 @@ class Gateway:
         tried: set[int] = {0}
         group = self._groups(plan, None, tried)
         last: error_pb2.Error | None = None
-        lease: router_pb2.Lease | None = plan.lease if plan.lease.lease_id else None
+        lease, call.plan_lease = call.plan_lease, None
         try:
             while group is not None:
                 if group.role != router_pb2.GROUP_ROLE_PRIMARY:

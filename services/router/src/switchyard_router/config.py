@@ -17,6 +17,9 @@ class Settings(CommonSettings, DatabaseEnv, RedisEnv):
     redis_key_prefix: str = "switchyard:router:"
     # A small pool answers bursts faster than many fresh connections (commands are short).
     redis_max_connections: int = 16
+    # Deadline of one Redis call (the edge gives a whole plan 1 s); three timeouts in a row, or a
+    # refused connection, switch to local state.
+    redis_socket_timeout_seconds: float = 0.4
     # Seconds without Redis answers before the router tries it again (it routes from local
     # state meanwhile).
     redis_retry_seconds: float = 2.0

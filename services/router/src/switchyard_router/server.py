@@ -104,6 +104,8 @@ async def build(settings: Settings) -> Router:
     tasks: list[asyncio.Task[None]] = []
 
     async def start() -> None:
+        # One pool connection stays with the pub/sub listener.
+        await state.warm_up(settings.redis_max_connections - 1)
         await state.sync()
         state.start()
         loop = asyncio.get_running_loop()

@@ -53,7 +53,9 @@ class HealthChecker:
         self.interval = interval
         self._sem = asyncio.Semaphore(concurrency)
 
-    async def check(self, c: Candidate) -> HealthResult:
+    async def check(self, c: Candidate) -> HealthResult | None:
+        """The deployment's health; None when the provider adapter itself could not be asked
+        (that says nothing about the deployment)."""
         dep = c.proto
         started = time.perf_counter()
         timeout = float(c.model.config.model_info.get("health_check_timeout") or self.timeout)
@@ -78,7 +80,10 @@ class HealthChecker:
                     )
                     error = resp.error if resp.WhichOneof("result") == "error" else None
         except grpc.aio.AioRpcError as exc:
-            return HealthResult(False, f"provider adapter: {exc.code().name}", time.time())
+            if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                return HealthResult(False, f"no answer within {timeout:g}s", time.time(), timeout * 1000)
+            log.info("health check inconclusive: provider adapter unreachable", extra={"code": exc.code().name})
+            return None
         latency = (time.perf_counter() - started) * 1000
         if error is not None:
             return HealthResult(False, f"{error.http_status} {error.message}"[:500], time.time(), latency)
@@ -89,27 +94,38 @@ class HealthChecker:
         results = await asyncio.gather(*(self.check(c) for c in todo))
         out = {}
         for c, r in zip(todo, results, strict=True):
+            if r is None:
+                # Shown, not kept: routing must not avoid a deployment for our own outage.
+                out[c.id] = HealthResult(False, "provider adapter unreachable; not checked", time.time())
+                continue
             await self._state.put_health(c.id, r)
             out[c.id] = r
         return out
 
-    async def _one(self, c: Candidate) -> None:
+    async def _one(self, c: Candidate) -> bool:
+        """Check one deployment unless another replica does; False when inconclusive."""
         if not await self._state.claim_health_check(c.id, self.interval * 0.9):
-            return
+            return True
         result = await self.check(c)
+        if result is None:
+            await self._state.release_health_check(c.id)
+            return False
         if not result.healthy:
             log.warning(
                 "deployment failed its health check",
                 extra={"deployment": c.id, "model_group": c.proto.model_group, "error": result.error},
             )
         await self._state.put_health(c.id, result)
+        return True
 
-    async def run(self) -> None:
-        """Background checks until cancelled."""
+    async def run(self, retry_seconds: float = 5.0) -> None:
+        """Background checks until cancelled; a round the adapter could not answer is retried
+        after ``retry_seconds`` instead of a whole interval."""
         while True:
             cands = [c for c in self._candidates() if checkable(c)]
+            conclusive = True
             try:
-                await asyncio.gather(*(self._one(c) for c in cands))
+                conclusive = all(await asyncio.gather(*(self._one(c) for c in cands)))
             except Exception:
                 log.exception("health check round failed")
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.interval if conclusive else min(retry_seconds, self.interval))

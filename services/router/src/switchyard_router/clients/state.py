@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -283,6 +284,9 @@ class SharedState:
         self._tasks: list[asyncio.Task[None]] = []
         self._last_cleanup = 0.0
         self.events = 0
+        # Lease releases and token corrections that could not reach Redis: replayed when it is
+        # back, so in-flight counts do not stay inflated until the leases expire.
+        self._backlog: deque[OutcomeUpdate] = deque(maxlen=50_000)
 
     @property
     def degraded(self) -> bool:
@@ -393,9 +397,12 @@ class SharedState:
             assert script is not None
             cooled = await self._call(lambda: script(args=argv))
         except RedisDown:
+            ignore = Decision(Action.IGNORE)
+            for u in shared:
+                self.limiter.add_tokens(u.deployment_id, u.token_delta, now)
+                if u.lease_id or u.token_delta:
+                    self._backlog.append(OutcomeUpdate(u.deployment_id, u.lease_id, u.token_delta, 0, 0, ignore, ""))
             for u in updates:
-                if not u.lease_id.startswith(LOCAL_LEASE_PREFIX):
-                    self.limiter.add_tokens(u.deployment_id, u.token_delta, now)
                 self.cooldowns.record(u.deployment_id, u.decision, now, u.reason)
             return
         for u in local:
@@ -416,6 +423,14 @@ class SharedState:
         except RedisDown:
             return True
         return bool(got)
+
+    async def release_health_check(self, deployment_id: str) -> None:
+        redis = self._redis
+        try:
+            assert redis is not None
+            await self._call(lambda: redis.delete(f"{self.prefix}hlock:{deployment_id}"))
+        except RedisDown:
+            pass
 
     async def put_health(self, deployment_id: str, result: HealthResult) -> None:
         self.health.put(deployment_id, result)
@@ -451,7 +466,7 @@ class SharedState:
         for member, score in cds:
             dep = _s(member)
             snapshot[dep] = Cooling(float(score) / 1000, _s(reasons.get(member, b"")))
-        self.cooldowns.replace(snapshot, now)
+        self.cooldowns.merge(snapshot, now)
         for k, v in lat.items():
             parts = _s(v).split("|")
             try:
@@ -495,6 +510,11 @@ class SharedState:
                 await self._call(push)
             except RedisDown:
                 return
+        while self._backlog:
+            batch = [self._backlog.popleft() for _ in range(min(500, len(self._backlog)))]
+            await self.report(batch)
+            if self.breaker.is_open:
+                return
         await self.sync()
 
     async def _listen(self) -> None:
@@ -529,6 +549,17 @@ class SharedState:
                 await self.sync()
             except Exception:
                 log.exception("routing state sync failed")
+
+    async def warm_up(self, connections: int) -> None:
+        """Open the pool's connections now: a burst of plans then waits for Redis, not for
+        connection set-ups (which can take longer than a call's deadline on a busy host)."""
+        redis = self._redis
+        if redis is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.gather(*(redis.ping() for _ in range(max(1, connections)))), 5.0)
+        except (RedisError, OSError, TimeoutError):
+            log.warning("Redis unreachable at start: routing from local state until it answers")
 
     def start(self) -> None:
         if self._redis is None:

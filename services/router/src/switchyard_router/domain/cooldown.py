@@ -101,9 +101,15 @@ class Cooldowns:
         if current is None or until > current.until:
             self._until[deployment_id] = Cooling(until, reason or (current.reason if current else ""))
 
-    def replace(self, snapshot: Mapping[str, Cooling], now: float) -> None:
-        """Adopt the shared view (cooldowns set elsewhere appear, expired ones go)."""
-        self._until = {k: v for k, v in snapshot.items() if v.until > now}
+    def merge(self, snapshot: Mapping[str, Cooling], now: float) -> None:
+        """Adopt the shared view: cooldowns set elsewhere appear, expired ones go. A cooldown
+        only ends by expiring, so local ones the shared view lacks (decided while Redis was
+        away, not yet written back) are kept."""
+        merged = {k: v for k, v in self._until.items() if v.until > now}
+        for k, v in snapshot.items():
+            if v.until > now and (k not in merged or v.until > merged[k].until):
+                merged[k] = v
+        self._until = merged
 
     def snapshot(self, now: float) -> dict[str, Cooling]:
         return {k: v for k, v in self._until.items() if v.until > now}

@@ -108,6 +108,10 @@ def _num(value: Any, where: str, default: float) -> float:
         raise ConfigError(f"{where} must be a number") from None
 
 
+def _opt_num(value: Any, where: str) -> float | None:
+    return None if value is None else _num(value, where, 0.0)
+
+
 def _flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
@@ -145,6 +149,10 @@ class RouterPolicy:
     health_check_interval: float = 300.0
     health_check_timeout: float = 30.0
     drop_params: bool = False
+    # Default per-call timeouts of deployments that set none (`timeout` / `request_timeout`,
+    # `stream_timeout`), seconds.
+    timeout: float | None = None
+    stream_timeout: float | None = None
 
     @property
     def tracks_usage(self) -> bool:
@@ -208,4 +216,6 @@ def load_policy(config: GatewayConfig) -> RouterPolicy:
         health_check_interval=_num(gs.get("health_check_interval"), "health_check_interval", 300.0),
         health_check_timeout=_num(gs.get("health_check_timeout"), "health_check_timeout", 30.0),
         drop_params=_flag(ls.get("drop_params", False)),
+        timeout=_opt_num(rs.get("timeout", ls.get("request_timeout")), "timeout"),
+        stream_timeout=_opt_num(get("stream_timeout"), "stream_timeout"),
     )

@@ -132,6 +132,10 @@ class Registry:
             for name, value in model.sealed.items():
                 dep.sealed_credentials[name] = value
         dep.drop_params = dep.drop_params or self._policy.drop_params
+        if not dep.HasField("timeout_seconds") and self._policy.timeout is not None:
+            dep.timeout_seconds = self._policy.timeout
+        if not dep.HasField("stream_timeout_seconds") and self._policy.stream_timeout is not None:
+            dep.stream_timeout_seconds = self._policy.stream_timeout
         cost: float | None = None
         max_input = dep.max_input_tokens
         if "*" not in dep.model and dep.provider != WILDCARD_PROVIDER:

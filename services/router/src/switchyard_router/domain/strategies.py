@@ -43,8 +43,15 @@ def _weights(cands: Sequence[Candidate]) -> list[float]:
 def weighted_shuffle(cands: Sequence[Candidate], rng: random.Random) -> list[Candidate]:
     """A random order where each position is drawn in proportion to weight (Efraimidis-Spirakis
     keys); zero-weight deployments go last."""
+    if len(cands) < 2:
+        return list(cands)
+    weights = _weights(cands)
+    if all(w == weights[0] for w in weights) and weights[0] > 0:
+        out = list(cands)
+        rng.shuffle(out)
+        return out
     keyed = []
-    for c, w in zip(cands, _weights(cands), strict=True):
+    for c, w in zip(cands, weights, strict=True):
         key = math.log(rng.random() or 1e-300) / w if w > 0 else -math.inf
         keyed.append((key, rng.random(), c))
     keyed.sort(key=lambda t: (t[0], t[1]), reverse=True)
@@ -52,6 +59,8 @@ def weighted_shuffle(cands: Sequence[Candidate], rng: random.Random) -> list[Can
 
 
 def _by_tier(cands: Sequence[Candidate], rank: Callable[[Sequence[Candidate]], list[Candidate]]) -> list[Candidate]:
+    if all(c.order == cands[0].order for c in cands):
+        return rank(cands)
     tiers: dict[int, list[Candidate]] = {}
     for c in cands:
         tiers.setdefault(c.order, []).append(c)

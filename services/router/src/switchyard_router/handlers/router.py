@@ -234,14 +234,15 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             if checkable(c) and (not request.model or request.model in (c.proto.model_group, c.id))
         ]
         health = self._planner.health
+        fresh = {}
         if self._checker is not None and (
             request.check_now or not self._planner.policy.background_health_checks or not health.any_checked()
         ):
-            await self._checker.check_now(cands)
+            fresh = await self._checker.check_now(cands)
         now = time.time()
-        out = router_pb2.GetHealthResponse(checked=health.any_checked())
+        out = router_pb2.GetHealthResponse(checked=health.any_checked() or bool(fresh))
         for c in cands:
-            r = health.get(c.id)
+            r = fresh.get(c.id) or health.get(c.id)
             cooling = self._planner.cooldowns.get(c.id, now)
             d = out.deployments.add(
                 deployment_id=c.id,
