@@ -176,7 +176,7 @@ class Bench:
                     closed[f"c{c}"]["trials"][n].append(self.measured_wrk(self.target(n, keys[n]), c, p.closed_seconds))
         for block in closed.values():
             for n, trials in block["trials"].items():
-                block[n] = _median_trial(trials)
+                block[n] = _pick_trial(trials)
         res["closed"] = closed
 
         sc = p.stream_concurrency
@@ -317,12 +317,11 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def _median_trial(trials: list[dict[str, Any]]) -> dict[str, Any]:
-    """The trial with the median throughput (the whole trial, so its figures belong together)."""
+def _pick_trial(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """The least disturbed trial (see report.quietest), whole, so its figures belong together."""
     if len(trials) == 1:
         return trials[0]
-    ranked = sorted(trials, key=lambda t: t["rps"])
-    out = dict(ranked[(len(ranked) - 1) // 2])
+    out = dict(report.quietest(trials))
     out["rps_trials"] = [t["rps"] for t in trials]
     out["rps_mean"] = round(statistics.fmean(t["rps"] for t in trials), 3)
     return out
