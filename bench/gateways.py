@@ -234,9 +234,15 @@ class Switchyard:
         """Start the infrastructure and the six services for ``profile`` (restarting the services
         when another profile is running; PostgreSQL, Redis and Kafka stay up)."""
         self.cfg = switchyard_cfg(profile)
-        running = [n for n in stack.START_ORDER if stack._pid(self.cfg, n) is not None]
-        if running:
-            for name in reversed(stack.START_ORDER):
+        running = {n: pid for n in stack.START_ORDER if (pid := stack._pid(self.cfg, n)) is not None}
+        # Signal all of them first so that their graceful shutdowns overlap.
+        for pid in running.values():
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for name in reversed(stack.START_ORDER):
+            if name in running:
                 stack.stop_service(self.cfg, name)
         stack.up(self.cfg, fake_upstream=False)
         self.profile = profile
