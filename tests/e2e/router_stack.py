@@ -46,7 +46,9 @@ def replica_sets(
     """Start replica sets (index, services it runs); stopped on exit whatever happens. Routers
     given a ``redis_prefix`` share routing state only with each other (not with the session's
     router, nor with earlier runs)."""
-    env = {"router": {"REDIS_KEY_PREFIX": redis_prefix}} if redis_prefix else {}
+    env = {name: dict(values) for name, values in main.extra_env.items()}
+    if redis_prefix:
+        env["router"] = {**env.get("router", {}), "REDIS_KEY_PREFIX": redis_prefix}
     # gRPC ports below Linux's ephemeral range (32768+), where an outgoing connection's local
     # port can never take them first.
     cfgs = [

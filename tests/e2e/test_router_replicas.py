@@ -178,7 +178,8 @@ def test_cooldown_on_one_router_is_seen_by_the_other(
     a, b = pair
     name = f"rt-cd-{uuid.uuid4().hex[:6]}"
     upstream = f"cd-{uuid.uuid4().hex[:6]}"
-    new_model(a, name, upstream, stack_cfg.fake_port)
+    # Its own cooldown_time: the session config's (1 s) could end before the other router looks.
+    new_model(a, name, upstream, stack_cfg.fake_port, cooldown_time=60)
     wait_until(lambda: serves(b, name), timeout=2.0, what="served")
     fake.post("/__script", json={"model": upstream, "responses": [{"status": 429}]}).raise_for_status()
     assert chat(a, name, num_retries=0).status_code == 429
@@ -201,7 +202,8 @@ def test_redis_outage_keeps_routing_and_catches_up(
     a, _ = pair
     name = f"rt-outage-{uuid.uuid4().hex[:6]}"
     upstream = f"out-{uuid.uuid4().hex[:6]}"
-    model_id = new_model(a, name, upstream, stack_cfg.fake_port)
+    # A cooldown that outlasts the outage, so there is something to write back.
+    model_id = new_model(a, name, upstream, stack_cfg.fake_port, cooldown_time=60)
     wait_until(lambda: serves(a, name), timeout=2.0, what="served")
     infra.stop(stack_cfg.infra, ["redis"])
     try:

@@ -29,23 +29,21 @@ from e2e.router_stack import (
 def routed(stack_cfg: stack.StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     fake = f"http://127.0.0.1:{stack_cfg.fake_port}/v1"
     with BrokenStreamUpstream() as broken:
+        # Background health checks only for the rt-health group: a check of another deployment
+        # could take a failure the tests script for it.
+        quiet = {"disable_background_health_check": True}
         models = [
-            deployment("rt-retry", "rt-retry-1", fake),
-            deployment("rt-429", "rt-429-a", fake, order=1),
-            deployment("rt-429", "rt-429-b", fake, order=2),
-            deployment("rt-small", "rt-small-1", fake),
-            deployment("rt-large", "rt-large-1", fake),
-            deployment("rt-tiny", "rt-tiny-1", fake, model_info={"max_input_tokens": 20}),
-            deployment("rt-down", "rt-down-1", fake, model="openai/status-429", cooldown_time=30),
-            deployment("rt-mock", "rt-mock-1", fake),
-            deployment("rt-policy", "rt-policy-1", fake),
-            deployment("rt-fail", "rt-fail-1", fake, model="openai/status-503"),
-            deployment(
-                "rt-broken",
-                "rt-broken-1",
-                f"http://127.0.0.1:{broken.port}/v1",
-                model_info={"disable_background_health_check": True},
-            ),
+            deployment("rt-retry", "rt-retry-1", fake, model_info=quiet),
+            deployment("rt-429", "rt-429-a", fake, order=1, model_info=quiet),
+            deployment("rt-429", "rt-429-b", fake, order=2, model_info=quiet),
+            deployment("rt-small", "rt-small-1", fake, model_info=quiet),
+            deployment("rt-large", "rt-large-1", fake, model_info=quiet),
+            deployment("rt-tiny", "rt-tiny-1", fake, model_info={"max_input_tokens": 20, **quiet}),
+            deployment("rt-down", "rt-down-1", fake, model="openai/status-429", cooldown_time=30, model_info=quiet),
+            deployment("rt-mock", "rt-mock-1", fake, model_info=quiet),
+            deployment("rt-policy", "rt-policy-1", fake, model_info=quiet),
+            deployment("rt-fail", "rt-fail-1", fake, model="openai/status-503", model_info=quiet),
+            deployment("rt-broken", "rt-broken-1", f"http://127.0.0.1:{broken.port}/v1", model_info=quiet),
             deployment("rt-health", "rt-health-ok", fake),
             deployment("rt-health", "rt-health-bad", fake, model="openai/status-401"),
         ]
@@ -62,7 +60,7 @@ def routed(stack_cfg: stack.StackConfig, tmp_path_factory: pytest.TempPathFactor
                 "fallbacks": [{"rt-mock": ["rt-large"]}, {"rt-broken": ["rt-large"]}],
                 "enable_health_check_routing": True,
             },
-            # One round of checks at start (the tests script failures only later).
+            # One round of checks at start.
             general_settings={"background_health_checks": True, "health_check_interval": 3600},
         )
         with (

@@ -16,6 +16,7 @@ import uuid
 
 import grpc
 import orjson
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from switchyard.router.v1 import router_pb2, router_pb2_grpc
 
@@ -49,8 +50,16 @@ async def main() -> None:
         req = router_pb2.PlanRequest(
             model=model, call_type=router_pb2.CALL_TYPE_CHAT, estimated_input_tokens=20, timeout_seconds=600
         )
+        health = health_pb2_grpc.HealthStub(ch)
         for _ in range(200):  # warm up channels, caches and the Redis pool
             await stub.Plan(req)
+            await health.Check(health_pb2.HealthCheckRequest())
+        # The same round trip doing nothing: what gRPC itself costs on this host, for comparison.
+        baseline = []
+        for _ in range(args.n):
+            t0 = time.perf_counter()
+            await health.Check(health_pb2.HealthCheckRequest())
+            baseline.append((time.perf_counter() - t0) * 1000)
         plans, reports, totals = [], [], []
         for _ in range(args.n):
             t0 = time.perf_counter()
@@ -75,6 +84,7 @@ async def main() -> None:
             await stub.DeleteModel(router_pb2.DeleteModelRequest(id=added))
     kind = "limited (Redis admission)" if args.limited else "unlimited (local state)"
     print(f"model {model!r}, {kind}")
+    print(summary("empty RPC (baseline)", baseline))
     print(summary("Plan", plans))
     print(summary("ReportOutcome (1)", reports))
     print(summary("Plan + ReportOutcome", totals))
