@@ -257,3 +257,24 @@ def test_admission_is_given_back_when_a_guardrail_blocks_the_request(
         assert codes[-1] == 400
         # The one parallel slot was given back by the blocked request: the next one is admitted.
         wait_until(lambda: chat(b, name).status_code == 200, timeout=2.0, what="the slot given back")
+
+
+def test_a_key_may_name_an_access_group(pair: tuple[httpx.Client, httpx.Client], stack_cfg: stack.StackConfig) -> None:
+    a, b = pair
+    group = f"beta-{uuid.uuid4().hex[:6]}"
+    name = f"rt-ag-{uuid.uuid4().hex[:6]}"
+    resp = a.post(
+        "/model/new",
+        json={
+            "model_name": name,
+            "litellm_params": {"model": "openai/rt-ag", "api_base": f"http://127.0.0.1:{stack_cfg.fake_port}/v1"},
+            "model_info": {"access_groups": [group]},
+        },
+    )
+    assert resp.status_code == 200, resp.text
+    key = a.post("/key/generate", json={"models": [group]}).json()["key"]
+    with httpx.Client(base_url=b.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as user:
+        wait_until(lambda: chat(user, name).status_code == 200, timeout=2.0, what="the group's model served")
+        denied = chat(user, "fake-chat")
+        assert denied.status_code == 403 and denied.json()["error"]["param"] == "model"
+        assert [m["id"] for m in user.get("/v1/models").json()["data"]] == [name]
