@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import orjson
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from switchyard_router.domain.cooldown import Action, Cooldowns, Cooling, Decision
@@ -160,7 +160,7 @@ for i = 1, n do
     if cur then
       local a, b2, c2 = string.match(cur, '([^|]*)|([^|]*)|([^|]*)|')
       local ol, of = tonumber(a), tonumber(b2)
-      c = tonumber(c2)
+      c = tonumber(c2) or 0
       if lat > 0 and ol and ol > 0 then l = ol + alpha * (lat - ol) elseif lat <= 0 then l = ol or 0 end
       if ttft > 0 and of and of > 0 then f = of + alpha * (ttft - of) elseif ttft <= 0 then f = of or 0 end
     end
@@ -297,6 +297,10 @@ class SharedState:
             raise RedisDown
         try:
             result = await asyncio.wait_for(fn(), self._timeout)
+        except ResponseError:
+            # Redis answered (an error of ours, e.g. in a script): not an outage.
+            log.exception("Redis refused a routing-state command")
+            raise RedisDown from None
         except (RedisError, OSError, TimeoutError) as exc:
             was_open = self.breaker.is_open
             timed_out = isinstance(exc, TimeoutError | RedisTimeoutError)
@@ -307,7 +311,7 @@ class SharedState:
         if self.breaker.success():
             log.info("Redis reachable again: catching up")
             task = asyncio.get_running_loop().create_task(self._catch_up())
-            self._tasks.append(task)
+            self._tasks = [t for t in self._tasks if not t.done()] + [task]
         return result
 
     # --- admission ------------------------------------------------------------------------
