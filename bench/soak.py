@@ -187,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                 deadline = t0 + len(samples) * args.sample_seconds
                 while time.monotonic() < deadline and load.poll() is None:
                     time.sleep(0.5)
+                if load.poll() is not None and deadline - time.monotonic() > args.sample_seconds / 2:
+                    break  # the load ended just after the last sample: no near-duplicate one
             reader.join()
             tfile.unlink(missing_ok=True)
         lines = [json.loads(line) for line in progress.read_text().splitlines() if line.startswith("{")]
