@@ -27,8 +27,8 @@ if [ "${1:-}" = "--check" ]; then
   trap 'rm -rf "$tmp"' EXIT
   mkdir -p "$tmp/switchyard"
   gen "$tmp/gen/switchyard"
-  if ! diff -r "$tmp/gen/switchyard" "$out_final" >/dev/null; then
-    diff -r "$tmp/gen/switchyard" "$out_final" | head -40
+  if ! diff -r -x __pycache__ "$tmp/gen/switchyard" "$out_final" >/dev/null; then
+    diff -r -x __pycache__ "$tmp/gen/switchyard" "$out_final" | head -40
     echo "proto-check: generated stubs are out of date; run 'make proto' and commit the result" >&2
     exit 1
   fi

@@ -18,13 +18,6 @@ from devstack.stack import SERVICES
 # else.
 DOWNWARD_API = {"K8S_POD_NAME", "K8S_NAMESPACE_NAME", "K8S_NODE_NAME"}
 
-# Set ahead of the code that reads them, so the release that ships that code needs no values
-# change: the router's runtime model management, shared routing state and deployment health
-# checks through the provider adapter (issue 4). Drop the entry once the router reads them.
-PROVISIONED_AHEAD: dict[str, set[str]] = {
-    "router": {"DATABASE_URL", "DATABASE_POOL_MAX_SIZE", "MIGRATE_ON_START", "REDIS_URL", "PROVIDER_ADAPTER_ADDR"},
-}
-
 
 def service_of(obj: Obj) -> str:
     """The service a workload runs: its component label, or the service a migration Job migrates."""
@@ -58,7 +51,7 @@ def rendered_names(obj: Obj) -> list[str]:
 def unread(service: str, names: Iterable[str]) -> list[str]:
     """Names the chart sets for ``service`` that its code does not read (and that are not
     standard OpenTelemetry variables, downward-API inputs or provisioned ahead)."""
-    known = read_names(service) | DOWNWARD_API | PROVISIONED_AHEAD.get(service, set())
+    known = read_names(service) | DOWNWARD_API
     return sorted(n for n in names if n not in known and not n.startswith("OTEL_"))
 
 

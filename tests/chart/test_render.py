@@ -64,7 +64,11 @@ def test_examples_cover_what_platform_teams_need() -> None:
 def test_migrations_run_in_a_hook_and_services_then_skip_them() -> None:
     release = render.rendered("default", schemas.KUBE_VERSIONS[-1])
     jobs = {j["metadata"]["name"]: j for j in release.of_kind("Job")}
-    assert set(jobs) == {"sy-switchyard-migrate-auth", "sy-switchyard-migrate-copilot-budget"}
+    assert set(jobs) == {
+        "sy-switchyard-migrate-auth",
+        "sy-switchyard-migrate-copilot-budget",
+        "sy-switchyard-migrate-router",
+    }
     for job in jobs.values():
         assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
         assert policy.pod_spec(job)["containers"][0]["args"] == ["migrate"]
@@ -74,11 +78,11 @@ def test_migrations_run_in_a_hook_and_services_then_skip_them() -> None:
         for e in policy.pod_spec(d)["containers"][0]["env"]
         if e["name"] == "MIGRATE_ON_START"
     }
-    # The hook migrates auth and copilot-budget; the router (not migrated by the hook) keeps its own.
+    # The hook migrates every service that owns a schema, so none of them migrates at start.
     assert migrate_on_start == {
         "sy-switchyard-auth": "false",
         "sy-switchyard-copilot-budget": "false",
-        "sy-switchyard-router": "true",
+        "sy-switchyard-router": "false",
     }
     minimal = render.rendered("minimal-values", schemas.KUBE_VERSIONS[-1])
     assert {
