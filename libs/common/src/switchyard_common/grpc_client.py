@@ -10,12 +10,6 @@ import grpc
 from switchyard_common.grpc_server import MAX_MESSAGE_BYTES
 
 
-def _client_interceptors() -> list[grpc.aio.ClientInterceptor]:
-    from opentelemetry.instrumentation.grpc import aio_client_interceptors
-
-    return list(aio_client_interceptors())  # type: ignore[no-untyped-call]
-
-
 def channel(address: str) -> grpc.aio.Channel:
     """An insecure channel to ``host:port`` inside the cluster (mTLS is the mesh's job)."""
     target = address if "://" in address or address.startswith("dns:") else f"dns:///{address}"
@@ -34,5 +28,4 @@ def channel(address: str) -> grpc.aio.Channel:
             # Retries are the edge's decision (plans, budgets), never the transport's.
             ("grpc.enable_retries", 0),
         ],
-        interceptors=_client_interceptors(),
     )

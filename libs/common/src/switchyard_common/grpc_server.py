@@ -1,4 +1,5 @@
-"""grpc.aio server bootstrap: standard health service, tracing interceptor, graceful shutdown."""
+"""grpc.aio server bootstrap: standard health service and graceful shutdown (tracing of calls:
+``switchyard_common.tracing``)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,6 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 Register = Callable[[grpc.aio.Server], None]
 Hook = Callable[[], Awaitable[None]]
-
-
-def _server_interceptors() -> list[grpc.aio.ServerInterceptor]:
-    from opentelemetry.instrumentation.grpc import aio_server_interceptor
-
-    return [aio_server_interceptor()]  # type: ignore[no-untyped-call]
 
 
 class GrpcService:
@@ -45,7 +40,6 @@ class GrpcService:
         self._grace = grace_seconds
         self._health = health.aio.HealthServicer()
         self._server = grpc.aio.server(
-            interceptors=_server_interceptors(),
             options=[
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),

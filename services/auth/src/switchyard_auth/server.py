@@ -11,6 +11,7 @@ from switchyard_auth.handlers.auth import AuthServicer
 from switchyard_common.db import create_pool, migrate
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
 from switchyard_common.kafka import EventProducer
+from switchyard_common.tracing import traced_servicer
 
 SERVICE_NAME = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
 SCHEMA = "auth"
@@ -45,7 +46,7 @@ async def serve(settings: Settings) -> None:
     service = GrpcService(
         host=settings.bind_host,
         port=settings.grpc_port,
-        register=lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server),
+        register=lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(traced_servicer(servicer), server),
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
     )

@@ -14,6 +14,7 @@ from switchyard_common.db import create_pool, migrate
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
 from switchyard_common.kafka import EventConsumer
 from switchyard_common.redis_client import create_redis
+from switchyard_common.tracing import traced_servicer
 from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.clients.reservations import Reservations
 from switchyard_copilot_budget.config import Settings
@@ -79,7 +80,7 @@ async def serve(settings: Settings) -> None:
     service = GrpcService(
         host=settings.bind_host,
         port=settings.grpc_port,
-        register=lambda server: budget_pb2_grpc.add_BudgetServiceServicer_to_server(servicer, server),
+        register=lambda server: budget_pb2_grpc.add_BudgetServiceServicer_to_server(traced_servicer(servicer), server),
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
     )

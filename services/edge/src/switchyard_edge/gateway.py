@@ -22,11 +22,14 @@ from switchyard.provider.v1 import provider_pb2
 from switchyard.router.v1 import router_pb2
 from switchyard_common.aio import BackgroundTasks
 from switchyard_common.errors import make_error
+from switchyard_edge.clients.budget_leases import BudgetLeases, Hold
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.clients.principals import Principals
+from switchyard_edge.clients.routing_watch import RoutingWatch
 from switchyard_edge.config import Settings
 from switchyard_edge.domain import estimate
+from switchyard_edge.domain.plan_cache import PlanCache, cache_key
 from switchyard_edge.errors import GatewayError, peer_failure
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,9 @@ class Call:
     retries: int = 0
     fallbacks: int = 0
     reservation_id: str = ""
+    # The budget lease this request is admitted on, and the cost of its attempts so far.
+    hold: Hold | None = None
+    cost_total: float = 0.0
     upstream_ms: float = 0.0
     deployment: deployment_pb2.Deployment | None = None
     model_group: str = ""
@@ -150,6 +156,9 @@ class Gateway:
         usage: UsagePublisher,
         outcomes: OutcomeReporter,
         background: BackgroundTasks,
+        plans: PlanCache | None = None,
+        routing: RoutingWatch | None = None,
+        leases: BudgetLeases | None = None,
     ) -> None:
         self.settings = settings
         self.peers = peers
@@ -157,6 +166,9 @@ class Gateway:
         self._usage = usage
         self._outcomes = outcomes
         self._bg = background
+        self._plans = plans
+        self._routing = routing
+        self._leases = leases
 
     # --- authentication -----------------------------------------------------------------
     async def authenticate(self, credential: str) -> auth_pb2.Principal:
@@ -208,12 +220,18 @@ class Gateway:
         call.input_tokens = input_tokens
         if o.HasField("num_retries"):
             req.num_retries = o.num_retries
-        try:
-            plan = await self.peers.router.Plan(
-                req, timeout=min(self.settings.router_timeout_seconds, call.remaining())
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise peer_failure("router", exc) from None
+        cacheable = self._plans is not None and self._routing is not None and self._routing.live
+        key = cache_key(req) if cacheable else b""
+        plan = self._plans.get(key) if cacheable and self._plans is not None else None
+        if plan is None:
+            try:
+                plan = await self.peers.router.Plan(
+                    req, timeout=min(self.settings.router_timeout_seconds, call.remaining())
+                )
+            except grpc.aio.AioRpcError as exc:
+                raise peer_failure("router", exc) from None
+            if cacheable and plan.cache_ttl_ms and self._plans is not None:
+                self._plans.put(key, plan)
         if plan.HasField("error"):
             raise GatewayError(plan.error, call.headers())
         call.model_group = plan.model_group
@@ -223,6 +241,15 @@ class Gateway:
         return plan
 
     async def _reserve(self, call: Call, amount: float) -> None:
+        if self._leases is not None:
+            try:
+                call.hold = await self._leases.admit(call.principal, amount, call.remaining())
+            except GatewayError as exc:
+                self._drop_plan_lease(call)
+                exc.headers.update(call.headers())
+                raise
+            call.reservation_id = call.hold.lease.lease_id
+            return
         p = call.principal
         scopes = [
             budget_pb2.Scope(kind=kind, id=value)
@@ -255,6 +282,10 @@ class Gateway:
 
     def _release(self, call: Call) -> None:
         self._drop_plan_lease(call)
+        if call.hold is not None:
+            if self._leases is not None:
+                self._leases.finish(call.hold, call.cost_total)
+            return
         if call.reservation_id:
             rid, call.reservation_id = call.reservation_id, ""
             req = budget_pb2.ReleaseRequest(account_id=call.principal.account_id, reservation_id=rid)
@@ -336,6 +367,8 @@ class Gateway:
             usage = attempt.result.usage
         if stats is not None:
             call.upstream_ms += stats.upstream_ms
+            if stats.cost_usd:
+                call.cost_total += float(stats.cost_usd)
         self._usage.publish(
             principal=call.principal,
             request_id=call.call_id,
@@ -347,16 +380,22 @@ class Gateway:
             error=attempt.error,
             usage=usage,
             cost_usd=stats.cost_usd if stats else "",
-            reservation_id=call.reservation_id if final else "",
+            # Under a lease every attempt's cost settles against it; a request's own reservation
+            # is closed by its final attempt.
+            reservation_id=call.reservation_id if (final or call.hold is not None) else "",
             start=started,
             end=time.time(),
             ttft_ms=ttft_ms or (stats.ttft_ms if stats else 0.0),
-            final=final,
+            final=final and call.hold is None,
             options=call.options,
             end_user=call.end_user,
         )
         lease_id, lease_tokens = call.lease_id, call.lease_tokens
         call.lease_id, call.lease_tokens = "", 0
+        if attempt.error is not None and attempt.error.provider and self._plans is not None:
+            # A failing deployment may be cooling down from now on: plan afresh until the
+            # router says what it decided.
+            self._plans.clear()
         if dep is not None:
             # An attempt that never reached the provider (our own adapter down, or failed on
             # purpose by mock_testing_fallbacks) says nothing about the deployment: it only
@@ -380,6 +419,8 @@ class Gateway:
                     skipped=skipped,
                 )
         call.attempt += 1
+        if final and call.hold is not None and self._leases is not None:
+            self._leases.finish(call.hold, call.cost_total)
 
     def _groups(
         self, plan: router_pb2.PlanResponse, last: error_pb2.Error | None, tried: set[int]

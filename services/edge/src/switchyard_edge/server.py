@@ -6,18 +6,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from google.protobuf.message import DecodeError
 
+from switchyard.events.v1.identity_pb2 import IdentityEvent
 from switchyard.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from switchyard_common.aio import BackgroundTasks
 from switchyard_common.grpc_server import GrpcService
 from switchyard_common.kafka import EventConsumer, EventProducer
+from switchyard_common.tracing import traced_servicer
 from switchyard_edge.app import create_app
+from switchyard_edge.clients.budget_leases import BudgetLeases
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.clients.principals import Principals
+from switchyard_edge.clients.routing_watch import RoutingWatch
 from switchyard_edge.config import Settings
+from switchyard_edge.domain.plan_cache import PlanCache
 from switchyard_edge.gateway import Gateway
 from switchyard_edge.handlers.grpc_gateway import GatewayServicer
 
@@ -36,18 +43,42 @@ async def serve(settings: Settings) -> None:
     principals = Principals(
         peers, timeout=settings.auth_timeout_seconds, negative_ttl=settings.negative_auth_cache_seconds
     )
-    identity = EventConsumer(
-        kafka, group_id=None, topics=[identity_topic], handler=principals.on_identity_event, client_id="edge"
-    )
     outcomes = OutcomeReporter(peers)
     background = BackgroundTasks()
-    gateway = Gateway(settings, peers, principals, UsagePublisher(producer, usage_topic), outcomes, background)
+    plans = PlanCache()
+    routing = RoutingWatch(peers, plans)
+    leases = BudgetLeases(peers, background, timeout=settings.budget_timeout_seconds)
+
+    async def on_identity(record: Any) -> None:
+        await principals.on_identity_event(record)
+        try:
+            event = IdentityEvent.FromString(record.value or b"")
+        except DecodeError:
+            return
+        if event.key_hash:
+            leases.retire_for_key(event.key_hash)
+
+    identity = EventConsumer(kafka, group_id=None, topics=[identity_topic], handler=on_identity, client_id="edge")
+
+    gateway = Gateway(
+        settings,
+        peers,
+        principals,
+        UsagePublisher(producer, usage_topic),
+        outcomes,
+        background,
+        plans=plans,
+        routing=routing,
+        leases=leases,
+    )
     started = asyncio.Event()
     app = create_app(gateway, ready=started.is_set)
     grpc_service = GrpcService(
         host=settings.bind_host,
         port=settings.grpc_port,
-        register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(GatewayServicer(gateway), server),
+        register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(
+            traced_servicer(GatewayServicer(gateway)), server
+        ),
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
     )
@@ -60,6 +91,9 @@ async def serve(settings: Settings) -> None:
         lifespan="off",
         access_log=False,
         log_config=None,
+        # Client addresses are not used; X-Forwarded-* rewriting would only cost time.
+        proxy_headers=False,
+        server_header=False,
         timeout_keep_alive=75,
         backlog=4096,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
@@ -68,6 +102,7 @@ async def serve(settings: Settings) -> None:
     await producer.start()
     await identity.start()
     await outcomes.start()
+    await routing.start()
     await grpc_service.start()
 
     async def mark_ready() -> None:
@@ -83,7 +118,9 @@ async def serve(settings: Settings) -> None:
         ready_task.cancel()
         started.clear()
         await grpc_service.stop()
+        leases.retire_all()  # unspent lease amounts go back to the budgets
         await background.drain(5.0)
+        await routing.stop()
         await outcomes.stop()
         await identity.stop()
         await producer.stop(timeout=settings.shutdown_grace_seconds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from switchyard.guardrail.v1 import guardrail_pb2, guardrail_pb2_grpc
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
+from switchyard_common.tracing import traced_servicer
 from switchyard_guardrail.config import Settings
 from switchyard_guardrail.handlers.guardrail import GuardrailServicer
 
@@ -15,7 +16,9 @@ async def serve(settings: Settings) -> None:
     service = GrpcService(
         host=settings.bind_host,
         port=settings.grpc_port,
-        register=lambda server: guardrail_pb2_grpc.add_GuardrailServiceServicer_to_server(servicer, server),
+        register=lambda server: guardrail_pb2_grpc.add_GuardrailServiceServicer_to_server(
+            traced_servicer(servicer), server
+        ),
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
     )

@@ -8,6 +8,7 @@ from switchyard.provider.v1 import provider_pb2, provider_pb2_grpc
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
 from switchyard_common.model_config import load_config
 from switchyard_common.pricing import PriceBook
+from switchyard_common.tracing import traced_servicer
 from switchyard_provider_adapter.clients.credentials import CredentialStore
 from switchyard_provider_adapter.clients.http import HttpPool
 from switchyard_provider_adapter.clients.sealed import SealedCredentials
@@ -44,7 +45,9 @@ def build(settings: Settings) -> tuple[GrpcService, HttpPool]:
     service = GrpcService(
         host=settings.bind_host,
         port=settings.grpc_port,
-        register=lambda server: provider_pb2_grpc.add_ProviderServiceServicer_to_server(servicer, server),
+        register=lambda server: provider_pb2_grpc.add_ProviderServiceServicer_to_server(
+            traced_servicer(servicer), server
+        ),
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
     )

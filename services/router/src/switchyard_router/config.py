@@ -28,3 +28,7 @@ class Settings(CommonSettings, DatabaseEnv, RedisEnv):
     # How often each replica checks that its runtime models are current (changes are also
     # notified at once).
     registry_poll_seconds: float = 1.0
+    # Milliseconds an edge may reuse a plan that depends on no per-request state (static
+    # strategy, no rpm/tpm/parallel limits); edges drop cached plans at once when a cooldown
+    # starts, a health check flips or models change. 0 turns plan caching off.
+    plan_cache_ms: int = 1000

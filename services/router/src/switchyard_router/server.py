@@ -16,16 +16,19 @@ from switchyard_common.grpc_client import channel
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
 from switchyard_common.model_config import load_config
 from switchyard_common.redis_client import create_redis
+from switchyard_common.tracing import traced_servicer
 from switchyard_router.catalog import Catalog
 from switchyard_router.clients.health_check import HealthChecker
 from switchyard_router.clients.state import SharedState
 from switchyard_router.clients.store import SCHEMA, ModelStore
 from switchyard_router.config import Settings
 from switchyard_router.domain.cooldown import Cooldowns
+from switchyard_router.domain.generation import Generation
 from switchyard_router.domain.health import HealthBook
 from switchyard_router.domain.limits import LocalLimiter
 from switchyard_router.domain.planner import Planner
 from switchyard_router.domain.policy import load_policy
+from switchyard_router.domain.registry import Registry
 from switchyard_router.domain.strategies import LatencySample
 from switchyard_router.handlers.router import RouterServicer
 
@@ -67,7 +70,8 @@ async def build(settings: Settings) -> Router:
         connect_timeout=settings.redis_socket_timeout_seconds,
         max_connections=settings.redis_max_connections,
     )
-    cooldowns, health = Cooldowns(), HealthBook()
+    generation = Generation()
+    cooldowns, health = Cooldowns(on_start=generation.bump), HealthBook(on_flip=generation.bump)
     latency: dict[str, LatencySample] = {}
     state = SharedState(
         redis,
@@ -81,8 +85,15 @@ async def build(settings: Settings) -> Router:
         sync_seconds=settings.state_sync_seconds,
     )
     planner_ref: list[Planner] = []
-    catalog = Catalog(config, policy, store, on_registry=lambda r: setattr(planner_ref[0], "registry", r))
-    planner = Planner(policy, catalog.registry, cooldowns, health=health, latency=latency)
+
+    def on_registry(registry: Registry) -> None:
+        planner_ref[0].registry = registry
+        generation.bump()
+
+    catalog = Catalog(config, policy, store, on_registry=on_registry)
+    planner = Planner(
+        policy, catalog.registry, cooldowns, health=health, latency=latency, plan_cache_ms=settings.plan_cache_ms
+    )
     planner_ref.append(planner)
     await catalog.reload(force=True)
     provider = channel(settings.provider_adapter_addr)
@@ -93,11 +104,11 @@ async def build(settings: Settings) -> Router:
         timeout=policy.health_check_timeout,
         interval=policy.health_check_interval,
     )
-    servicer = RouterServicer(planner, catalog, state, checker, created=int(time.time()))
+    servicer = RouterServicer(planner, catalog, state, checker, created=int(time.time()), generation=generation)
     service = GrpcService(
         host=settings.bind_host,
         port=settings.grpc_port,
-        register=lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(servicer, server),
+        register=lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(traced_servicer(servicer), server),
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
     )

@@ -13,6 +13,7 @@ from switchyard.guardrail.v1 import guardrail_pb2_grpc
 from switchyard.provider.v1 import provider_pb2_grpc
 from switchyard.router.v1 import router_pb2_grpc
 from switchyard_common.grpc_client import channel
+from switchyard_common.tracing import traced_stub
 from switchyard_edge.config import Settings
 
 if TYPE_CHECKING:
@@ -45,11 +46,11 @@ class Peers:
             )
         }
         return cls(
-            auth=auth_pb2_grpc.AuthServiceStub(chans["auth"]),
-            budget=budget_pb2_grpc.BudgetServiceStub(chans["budget"]),
-            guardrail=guardrail_pb2_grpc.GuardrailServiceStub(chans["guardrail"]),
-            router=router_pb2_grpc.RouterServiceStub(chans["router"]),
-            provider=provider_pb2_grpc.ProviderServiceStub(chans["provider"]),
+            auth=traced_stub(auth_pb2_grpc.AuthServiceStub(chans["auth"])),
+            budget=traced_stub(budget_pb2_grpc.BudgetServiceStub(chans["budget"])),
+            guardrail=traced_stub(guardrail_pb2_grpc.GuardrailServiceStub(chans["guardrail"])),
+            router=traced_stub(router_pb2_grpc.RouterServiceStub(chans["router"])),
+            provider=traced_stub(provider_pb2_grpc.ProviderServiceStub(chans["provider"])),
             channels=list(chans.values()),
         )
 

@@ -15,6 +15,7 @@ import grpc
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2
 from switchyard.provider.v1 import provider_pb2, provider_pb2_grpc
+from switchyard_common.tracing import traced_stub
 from switchyard_router.clients.state import SharedState
 from switchyard_router.domain.health import HealthResult
 from switchyard_router.domain.registry import Candidate
@@ -46,7 +47,7 @@ class HealthChecker:
         interval: float = 300.0,
         concurrency: int = 8,
     ) -> None:
-        self._stub: ProviderServiceAsyncStub = provider_pb2_grpc.ProviderServiceStub(channel)
+        self._stub: ProviderServiceAsyncStub = traced_stub(provider_pb2_grpc.ProviderServiceStub(channel))
         self._state = state
         self._candidates = candidates
         self.timeout = timeout

@@ -413,7 +413,7 @@ class SharedState:
             self.cooldowns.record(u.deployment_id, u.decision, now, u.reason)
         for i in range(0, len(cooled), 3):
             dep = _s(cooled[i])
-            self.cooldowns.set(dep, float(_s(cooled[i + 1])) / 1000, _s(cooled[i + 2]))
+            self.cooldowns.set(dep, float(_s(cooled[i + 1])) / 1000, _s(cooled[i + 2]), time.time())
 
     # --- health ---------------------------------------------------------------------------
     async def claim_health_check(self, deployment_id: str, seconds: float) -> bool:
@@ -537,7 +537,7 @@ class SharedState:
                     parts = _s(msg["data"]).split("\t")
                     if parts[0] == "cd" and len(parts) >= 4:
                         self.events += 1
-                        self.cooldowns.set(parts[1], float(parts[2]) / 1000, parts[3])
+                        self.cooldowns.set(parts[1], float(parts[2]) / 1000, parts[3], time.time())
             except (RedisError, OSError, TimeoutError):
                 await asyncio.sleep(self.breaker.open_seconds)
             finally:

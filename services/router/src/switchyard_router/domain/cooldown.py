@@ -3,7 +3,7 @@ Redis scripts and the local fallback) and this process's view of who is cooling 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -76,9 +76,11 @@ class Cooldowns:
     """Who is cooling down, as this process knows it: mirrored from Redis while it is reachable,
     decided locally (same rules) while it is not. Times are Unix seconds."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_start: Callable[[], None] | None = None) -> None:
         self._until: dict[str, Cooling] = {}
         self._windows: dict[str, _Window] = {}
+        # Called when a deployment that was not cooling down starts to.
+        self._on_start = on_start
 
     def cooling(self, deployment_id: str, now: float) -> bool:
         c = self._until.get(deployment_id)
@@ -96,20 +98,26 @@ class Cooldowns:
         left = [c.until - now for i in ids if (c := self._until.get(i)) is not None and c.until > now]
         return min(left) if left else None
 
-    def set(self, deployment_id: str, until: float, reason: str = "") -> None:
+    def set(self, deployment_id: str, until: float, reason: str = "", now: float | None = None) -> None:
         current = self._until.get(deployment_id)
         if current is None or until > current.until:
             self._until[deployment_id] = Cooling(until, reason or (current.reason if current else ""))
+            if self._on_start is not None and (current is None or (now is not None and current.until <= now)):
+                self._on_start()
 
     def merge(self, snapshot: Mapping[str, Cooling], now: float) -> None:
         """Adopt the shared view: cooldowns set elsewhere appear, expired ones go. A cooldown
         only ends by expiring, so local ones the shared view lacks (decided while Redis was
         away, not yet written back) are kept."""
         merged = {k: v for k, v in self._until.items() if v.until > now}
+        started = False
         for k, v in snapshot.items():
             if v.until > now and (k not in merged or v.until > merged[k].until):
+                started = started or k not in merged
                 merged[k] = v
         self._until = merged
+        if started and self._on_start is not None:
+            self._on_start()
 
     def snapshot(self, now: float) -> dict[str, Cooling]:
         return {k: v for k, v in self._until.items() if v.until > now}
@@ -131,7 +139,7 @@ class Cooldowns:
         if not trip:
             return None
         until = now + decision.seconds
-        self.set(deployment_id, until, reason)
+        self.set(deployment_id, until, reason, now)
         if decision.action == Action.COUNT:
             self._windows[deployment_id] = _Window(start=now)
         return until

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -17,8 +17,10 @@ class HealthResult:
 class HealthBook:
     """The latest result per deployment id (this replica's checks and those shared by others)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_flip: Callable[[], None] | None = None) -> None:
         self._results: dict[str, HealthResult] = {}
+        # Called when a deployment turns healthy or unhealthy.
+        self._on_flip = on_flip
 
     def get(self, deployment_id: str) -> HealthResult | None:
         return self._results.get(deployment_id)
@@ -27,6 +29,9 @@ class HealthBook:
         current = self._results.get(deployment_id)
         if current is None or result.checked_at >= current.checked_at:
             self._results[deployment_id] = result
+            flipped = (current.healthy if current else True) != result.healthy
+            if flipped and self._on_flip is not None:
+                self._on_flip()
 
     def merge(self, results: Mapping[str, HealthResult]) -> None:
         for k, v in results.items():

@@ -17,7 +17,10 @@ from switchyard_router.domain.health import HealthBook
 from switchyard_router.domain.limits import MODE_FIRST, MODE_LEAST_BUSY, MODE_USAGE, Admission, LimitSpec
 from switchyard_router.domain.policy import RouterPolicy
 from switchyard_router.domain.registry import Candidate, Registry, permits
-from switchyard_router.domain.strategies import LatencySample, order_candidates
+from switchyard_router.domain.strategies import LatencySample, order_candidates, shuffle_weights
+
+# Strategies whose order depends on no changing statistics (see Planner._mark_cacheable).
+CACHEABLE_STRATEGIES = frozenset({"simple-shuffle", "cost-based-routing"})
 
 K = error_pb2.ErrorKind
 DEFAULT_TAG = "default"
@@ -59,8 +62,11 @@ class Planner:
         health: HealthBook | None = None,
         latency: Mapping[str, LatencySample] | None = None,
         rng: random.Random | None = None,
+        plan_cache_ms: int = 0,
     ) -> None:
         self.policy = policy
+        # How long an edge may reuse a plan that depends on no per-request state (0: never).
+        self.plan_cache_ms = plan_cache_ms
         self.registry = registry
         self.cooldowns = cooldowns
         self.health = health or HealthBook()
@@ -181,6 +187,7 @@ class Planner:
         out.model_group = group_name
         need: AdmissionNeed | None = None
         ordered, reason = self._group(group_name, cands, req, now, skip_cooldown=False)
+        cands_by_group: list[tuple[Sequence[Candidate], list[Candidate]]] = [(cands, ordered)]
         primary = out.groups.add(
             model_group=group_name,
             role=router_pb2.GROUP_ROLE_PRIMARY,
@@ -208,6 +215,7 @@ class Planner:
                     if fb is None or not permits(allowed, [name, fb[0]], fb[2]):
                         continue
                     fb_ordered, fb_reason = self._group(fb[0], fb[1], req, now, skip_cooldown=fb[3])
+                    cands_by_group.append((fb[1], fb_ordered))
                     g = out.groups.add(
                         model_group=fb[0],
                         role=role,
@@ -217,12 +225,46 @@ class Planner:
                     if fb_reason is not None:
                         g.empty_reason.CopyFrom(fb_reason)
         self._check_servable(out, req)
+        self._mark_cacheable(out, req, need, now, cands_by_group)
         policy = self.policy.retries_for_group(group_name)
         out.retry_policy.num_retries = req.num_retries if req.HasField("num_retries") else self.policy.num_retries
         for kind, n in policy.items():
             out.retry_policy.retries_by_kind[kind] = n
         out.retry_policy.retry_after_seconds = self.policy.retry_after
         return out, need
+
+    def _mark_cacheable(
+        self,
+        out: router_pb2.PlanResponse,
+        req: router_pb2.PlanRequest,
+        need: AdmissionNeed | None,
+        now: float,
+        groups: Sequence[tuple[Sequence[Candidate], list[Candidate]]],
+    ) -> None:
+        """Let edges reuse plans that depend on nothing per request: a static strategy, no
+        admission, no forced failure. A reused plan is reordered by the weights given here, and
+        expires no later than the soonest end of a cooldown it left a deployment out for."""
+        if (
+            not self.plan_cache_ms
+            or self.policy.strategy not in CACHEABLE_STRATEGIES
+            or need is not None
+            or req.mock_testing_fallbacks
+            # The context-window pre-check depends on each request's prompt size.
+            or (self.policy.pre_call_checks and req.estimated_input_tokens > 0)
+            or out.HasField("error")
+            or any(g.admission_required for g in out.groups)
+        ):
+            return
+        ttl_ms = float(self.plan_cache_ms)
+        for (all_cands, ordered), group in zip(groups, out.groups, strict=True):
+            left = self.cooldowns.min_remaining([c.id for c in all_cands], now)
+            if left is not None:
+                ttl_ms = min(ttl_ms, left * 1000)
+            if self.policy.strategy == "simple-shuffle":
+                group.shuffle_weights.extend(shuffle_weights(ordered))
+            group.tiers.extend(c.order for c in ordered)
+        if ttl_ms >= 1:
+            out.cache_ttl_ms = int(ttl_ms)
 
     @staticmethod
     def _check_servable(out: router_pb2.PlanResponse, req: router_pb2.PlanRequest) -> None:

@@ -6,11 +6,11 @@ atomically at admission (clients/state.py), so this order is the tie-breaker the
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from switchyard_common.shuffle import weighted_order
 from switchyard_router.domain.registry import Candidate
 
 
@@ -24,7 +24,7 @@ class LatencySample:
     count: int = 1
 
 
-def _weights(cands: Sequence[Candidate]) -> list[float]:
+def shuffle_weights(cands: Sequence[Candidate]) -> list[float]:
     """LiteLLM's simple-shuffle weights: `weight`, else `rpm`, else `tpm`, else uniform. A
     deployment that leaves the chosen field unset gets the others' mean."""
     for pick in (
@@ -41,21 +41,9 @@ def _weights(cands: Sequence[Candidate]) -> list[float]:
 
 
 def weighted_shuffle(cands: Sequence[Candidate], rng: random.Random) -> list[Candidate]:
-    """A random order where each position is drawn in proportion to weight (Efraimidis-Spirakis
-    keys); zero-weight deployments go last."""
-    if len(cands) < 2:
-        return list(cands)
-    weights = _weights(cands)
-    if all(w == weights[0] for w in weights) and weights[0] > 0:
-        out = list(cands)
-        rng.shuffle(out)
-        return out
-    keyed = []
-    for c, w in zip(cands, weights, strict=True):
-        key = math.log(rng.random() or 1e-300) / w if w > 0 else -math.inf
-        keyed.append((key, rng.random(), c))
-    keyed.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    return [c for _, _, c in keyed]
+    """A random order where each position is drawn in proportion to weight; zero-weight
+    deployments go last."""
+    return [cands[i] for i in weighted_order(shuffle_weights(cands), rng)]
 
 
 def _by_tier(cands: Sequence[Candidate], rank: Callable[[Sequence[Candidate]], list[Candidate]]) -> list[Candidate]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import grpc
 
@@ -12,11 +15,13 @@ from switchyard_router.catalog import Catalog, CatalogError
 from switchyard_router.clients.health_check import HealthChecker, checkable
 from switchyard_router.clients.state import OutcomeUpdate, SharedState
 from switchyard_router.domain.cooldown import Action, Decision, decide
+from switchyard_router.domain.generation import Generation
 from switchyard_router.domain.limits import MODE_FIRST
 from switchyard_router.domain.planner import Planner, limit_spec
 from switchyard_router.domain.registry import Candidate, Registry, permits
 
 K = error_pb2.ErrorKind
+WATCH_HEARTBEAT_SECONDS = 10.0
 
 
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
@@ -29,7 +34,9 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         *,
         created: int,
         default_lease_seconds: float = 600.0,
+        generation: Generation | None = None,
     ) -> None:
+        self._generation = generation or Generation()
         self._planner = planner
         self._catalog = catalog
         self._state = state
@@ -40,6 +47,25 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         self._indexed: Registry | None = None
 
     # --- routing --------------------------------------------------------------------------
+    async def WatchRouting(
+        self, request: router_pb2.WatchRoutingRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[router_pb2.WatchRoutingResponse]:
+        changed = asyncio.Event()
+
+        def on_bump(_: int) -> None:
+            changed.set()
+
+        self._generation.subscribe(on_bump)
+        try:
+            while True:
+                changed.clear()
+                yield router_pb2.WatchRoutingResponse(generation=self._generation.value)
+                # A heartbeat now and then lets the edge tell a quiet stream from a dead one.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), WATCH_HEARTBEAT_SECONDS)
+        finally:
+            self._generation.unsubscribe(on_bump)
+
     def _lease_seconds(self, timeout: float) -> float:
         # A margin past the request's own deadline, so a slow outcome report still finds its lease.
         return (timeout if timeout > 0 else self._default_lease) + 5.0

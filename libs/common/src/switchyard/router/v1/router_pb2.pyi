@@ -61,18 +61,22 @@ class PlanRequest(_message.Message):
     def __init__(self, model: _Optional[str] = ..., call_type: _Optional[_Union[CallType, str]] = ..., stream: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ..., estimated_input_tokens: _Optional[int] = ..., client_fallbacks: _Optional[_Iterable[str]] = ..., disable_fallbacks: _Optional[bool] = ..., num_retries: _Optional[int] = ..., allowed_models: _Optional[_Iterable[str]] = ..., mock_testing_fallbacks: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
 
 class CandidateGroup(_message.Message):
-    __slots__ = ("model_group", "role", "deployments", "admission_required", "empty_reason")
+    __slots__ = ("model_group", "role", "deployments", "admission_required", "empty_reason", "shuffle_weights", "tiers")
     MODEL_GROUP_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     DEPLOYMENTS_FIELD_NUMBER: _ClassVar[int]
     ADMISSION_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     EMPTY_REASON_FIELD_NUMBER: _ClassVar[int]
+    SHUFFLE_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    TIERS_FIELD_NUMBER: _ClassVar[int]
     model_group: str
     role: GroupRole
     deployments: _containers.RepeatedCompositeFieldContainer[_deployment_pb2.Deployment]
     admission_required: bool
     empty_reason: _error_pb2.Error
-    def __init__(self, model_group: _Optional[str] = ..., role: _Optional[_Union[GroupRole, str]] = ..., deployments: _Optional[_Iterable[_Union[_deployment_pb2.Deployment, _Mapping]]] = ..., admission_required: _Optional[bool] = ..., empty_reason: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
+    shuffle_weights: _containers.RepeatedScalarFieldContainer[float]
+    tiers: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, model_group: _Optional[str] = ..., role: _Optional[_Union[GroupRole, str]] = ..., deployments: _Optional[_Iterable[_Union[_deployment_pb2.Deployment, _Mapping]]] = ..., admission_required: _Optional[bool] = ..., empty_reason: _Optional[_Union[_error_pb2.Error, _Mapping]] = ..., shuffle_weights: _Optional[_Iterable[float]] = ..., tiers: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class RetryPolicy(_message.Message):
     __slots__ = ("num_retries", "retries_by_kind", "retry_after_seconds")
@@ -102,20 +106,32 @@ class Lease(_message.Message):
     def __init__(self, deployment_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., reserved_tokens: _Optional[int] = ...) -> None: ...
 
 class PlanResponse(_message.Message):
-    __slots__ = ("error", "groups", "retry_policy", "max_fallbacks", "model_group", "lease")
+    __slots__ = ("error", "groups", "retry_policy", "max_fallbacks", "model_group", "lease", "cache_ttl_ms")
     ERROR_FIELD_NUMBER: _ClassVar[int]
     GROUPS_FIELD_NUMBER: _ClassVar[int]
     RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
     MAX_FALLBACKS_FIELD_NUMBER: _ClassVar[int]
     MODEL_GROUP_FIELD_NUMBER: _ClassVar[int]
     LEASE_FIELD_NUMBER: _ClassVar[int]
+    CACHE_TTL_MS_FIELD_NUMBER: _ClassVar[int]
     error: _error_pb2.Error
     groups: _containers.RepeatedCompositeFieldContainer[CandidateGroup]
     retry_policy: RetryPolicy
     max_fallbacks: int
     model_group: str
     lease: Lease
-    def __init__(self, error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ..., groups: _Optional[_Iterable[_Union[CandidateGroup, _Mapping]]] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., max_fallbacks: _Optional[int] = ..., model_group: _Optional[str] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ...) -> None: ...
+    cache_ttl_ms: int
+    def __init__(self, error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ..., groups: _Optional[_Iterable[_Union[CandidateGroup, _Mapping]]] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., max_fallbacks: _Optional[int] = ..., model_group: _Optional[str] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., cache_ttl_ms: _Optional[int] = ...) -> None: ...
+
+class WatchRoutingRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class WatchRoutingResponse(_message.Message):
+    __slots__ = ("generation",)
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    generation: int
+    def __init__(self, generation: _Optional[int] = ...) -> None: ...
 
 class ReportOutcomeRequest(_message.Message):
     __slots__ = ("outcomes",)

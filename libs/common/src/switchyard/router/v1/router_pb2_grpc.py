@@ -88,6 +88,11 @@ class RouterServiceStub:
                 request_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthRequest.SerializeToString,
                 response_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthResponse.FromString,
                 _registered_method=True)
+        self.WatchRouting = channel.unary_stream(
+                '/switchyard.router.v1.RouterService/WatchRouting',
+                request_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.WatchRoutingRequest.SerializeToString,
+                response_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.WatchRoutingResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
@@ -169,6 +174,15 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchRouting(self, request, context):
+        """The routing generation, now and whenever it changes (a cooldown starts, a deployment's health
+        changes, models are added or removed). An edge caches plans the router marks cacheable and
+        drops them when the generation moves; while this stream is down it caches nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -221,6 +235,11 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.GetHealth,
                     request_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthRequest.FromString,
                     response_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthResponse.SerializeToString,
+            ),
+            'WatchRouting': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRouting,
+                    request_deserializer=switchyard_dot_router_dot_v1_dot_router__pb2.WatchRoutingRequest.FromString,
+                    response_serializer=switchyard_dot_router_dot_v1_dot_router__pb2.WatchRoutingResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -497,6 +516,33 @@ class RouterService:
             '/switchyard.router.v1.RouterService/GetHealth',
             switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthRequest.SerializeToString,
             switchyard_dot_router_dot_v1_dot_router__pb2.GetHealthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchRouting(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/switchyard.router.v1.RouterService/WatchRouting',
+            switchyard_dot_router_dot_v1_dot_router__pb2.WatchRoutingRequest.SerializeToString,
+            switchyard_dot_router_dot_v1_dot_router__pb2.WatchRoutingResponse.FromString,
             options,
             channel_credentials,
             insecure,

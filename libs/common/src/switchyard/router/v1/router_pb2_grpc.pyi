@@ -60,6 +60,11 @@ class RouterServiceStub:
     """One summary per model group (`/model_group/info`)."""
     GetHealth: _grpc.UnaryUnaryMultiCallable[_router_pb2.GetHealthRequest, _router_pb2.GetHealthResponse]
     """Health of every deployment (`/health`): the background checks' results, or a check now."""
+    WatchRouting: _grpc.UnaryStreamMultiCallable[_router_pb2.WatchRoutingRequest, _router_pb2.WatchRoutingResponse]
+    """The routing generation, now and whenever it changes (a cooldown starts, a deployment's health
+    changes, models are added or removed). An edge caches plans the router marks cacheable and
+    drops them when the generation moves; while this stream is down it caches nothing.
+    """
 
 @_typing.type_check_only
 class RouterServiceAsyncStub(RouterServiceStub):
@@ -93,6 +98,11 @@ class RouterServiceAsyncStub(RouterServiceStub):
     """One summary per model group (`/model_group/info`)."""
     GetHealth: _aio.UnaryUnaryMultiCallable[_router_pb2.GetHealthRequest, _router_pb2.GetHealthResponse]  # type: ignore[assignment]
     """Health of every deployment (`/health`): the background checks' results, or a check now."""
+    WatchRouting: _aio.UnaryStreamMultiCallable[_router_pb2.WatchRoutingRequest, _router_pb2.WatchRoutingResponse]  # type: ignore[assignment]
+    """The routing generation, now and whenever it changes (a cooldown starts, a deployment's health
+    changes, models are added or removed). An edge caches plans the router marks cacheable and
+    drops them when the generation moves; while this stream is down it caches nothing.
+    """
 
 class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
     """Decides where a request goes. Given the requested model and the caller's context it returns
@@ -183,5 +193,16 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_router_pb2.GetHealthResponse, _abc.Awaitable[_router_pb2.GetHealthResponse]]:
         """Health of every deployment (`/health`): the background checks' results, or a check now."""
+
+    @_abc_1.abstractmethod
+    def WatchRouting(
+        self,
+        request: _router_pb2.WatchRoutingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_router_pb2.WatchRoutingResponse], _abc.AsyncIterator[_router_pb2.WatchRoutingResponse]]:
+        """The routing generation, now and whenever it changes (a cooldown starts, a deployment's health
+        changes, models are added or removed). An edge caches plans the router marks cacheable and
+        drops them when the generation moves; while this stream is down it caches nothing.
+        """
 
 def add_RouterServiceServicer_to_server(servicer: RouterServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
