@@ -200,7 +200,7 @@ class EventProducer:
         spool_dir: Path | None = None,
         max_memory_records: int = 100_000,
         batch_size: int = 500,
-        linger_ms: int = 5,
+        linger_ms: int = 20,
     ) -> None:
         self._settings = settings
         self._client_id = client_id
@@ -296,7 +296,7 @@ class EventProducer:
             client_id=self._client_id,
             enable_idempotence=True,
             acks="all",
-            linger_ms=self._linger_ms,
+            linger_ms=0,  # batches are formed above
             request_timeout_ms=10_000,
             retry_backoff_ms=200,
             max_batch_size=1024 * 1024,
@@ -345,6 +345,10 @@ class EventProducer:
                 except TimeoutError:
                     pass
                 continue
+            if len(self._pending) < self._batch and self._linger_ms:
+                # Let a batch form: one send of many events costs far less CPU than many sends,
+                # and usage events are not on any response path.
+                await asyncio.sleep(self._linger_ms / 1000)
             batch = [self._pending.popleft() for _ in range(min(self._batch, len(self._pending)))]
             self._in_flight = len(batch)
             EVENTS_BUFFERED.labels("all").set(len(self._pending))

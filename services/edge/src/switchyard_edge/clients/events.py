@@ -4,6 +4,7 @@ response path: publishing only appends to a buffer; reports are batched by a bac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import grpc
@@ -95,12 +96,15 @@ class UsagePublisher:
 
 
 class OutcomeReporter:
-    """Sends attempt outcomes to the router in batches (one RPC per batch)."""
+    """Sends attempt outcomes to the router in batches (one RPC per batch). A failure goes out at
+    once (it may start a cooldown); successes wait up to ``interval`` seconds for company, so a
+    busy edge sends one report per many requests instead of one each."""
 
-    def __init__(self, peers: Peers, *, max_queue: int = 50_000) -> None:
+    def __init__(self, peers: Peers, *, max_queue: int = 50_000, interval: float = 0.05) -> None:
         self._peers = peers
         self._queue: asyncio.Queue[router_pb2.Outcome] = asyncio.Queue(max_queue)
         self._task: asyncio.Task[None] | None = None
+        self._interval = interval
 
     def report(
         self,
@@ -146,11 +150,23 @@ class OutcomeReporter:
             self._task.cancel()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             first = await self._queue.get()
             batch = [first]
-            while not self._queue.empty() and len(batch) < 500:
-                batch.append(self._queue.get_nowait())
+            urgent = not first.success or bool(first.lease_id)
+            flush_at = loop.time() + self._interval
+            while len(batch) < 500:
+                while not self._queue.empty() and len(batch) < 500:
+                    item = self._queue.get_nowait()
+                    urgent = urgent or not item.success or bool(item.lease_id)
+                    batch.append(item)
+                if urgent or loop.time() >= flush_at:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    item = await asyncio.wait_for(self._queue.get(), flush_at - loop.time())
+                    urgent = urgent or not item.success or bool(item.lease_id)
+                    batch.append(item)
             try:
                 await self._peers.router.ReportOutcome(router_pb2.ReportOutcomeRequest(outcomes=batch), timeout=1.0)
             except grpc.aio.AioRpcError as exc:
