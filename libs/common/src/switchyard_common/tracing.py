@@ -57,6 +57,18 @@ def _parent(context: Any) -> Any:
     return propagate.extract(carrier) if carrier else None
 
 
+def untraced(fn: T) -> T:
+    """Mark an RPC method ``traced_servicer`` leaves alone (e.g. a long-lived session stream
+    that opens its own span per request)."""
+    fn.__switchyard_untraced__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+def context_from(carrier: dict[str, str]) -> Any:
+    """A trace context from a carrier of ``traceparent``/``tracestate`` (None when empty)."""
+    return propagate.extract(carrier) if carrier else None
+
+
 def traced_servicer(servicer: T) -> T:
     """Run every RPC method of ``servicer`` in a server span named ``/package.Service/Method``."""
     base = next(
@@ -68,6 +80,8 @@ def traced_servicer(servicer: T) -> T:
         if name.startswith("_") or not callable(member):
             continue
         impl = getattr(servicer, name)
+        if getattr(impl, "__switchyard_untraced__", False):
+            continue
         span_name = f"/{service}/{name}"
         if inspect.isasyncgenfunction(impl):
             setattr(servicer, name, _wrap_stream(impl, span_name))

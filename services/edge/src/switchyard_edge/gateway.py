@@ -651,7 +651,7 @@ class Gateway:
 
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
             try:
-                resp = await self.peers.provider.Chat(
+                resp = await self.peers.adapter.Chat(
                     provider_pb2.ChatRequest(deployment=dep, request=request, call_id=call.call_id),
                     timeout=remaining + 1.0,
                 )
@@ -688,7 +688,7 @@ class Gateway:
             raise
 
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
-            stream = self.peers.provider.ChatStream(
+            stream = self.peers.adapter.ChatStream(
                 provider_pb2.ChatStreamRequest(deployment=dep, request=request, call_id=call.call_id),
                 timeout=remaining + 1.0,
             )
@@ -796,7 +796,7 @@ class Gateway:
 
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
             try:
-                resp = await self.peers.provider.Embed(
+                resp = await self.peers.adapter.Embed(
                     provider_pb2.EmbedRequest(deployment=dep, request=request, call_id=call.call_id),
                     timeout=remaining + 1.0,
                 )
@@ -823,7 +823,7 @@ class Gateway:
 
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
             try:
-                resp = await self.peers.provider.GenerateImage(
+                resp = await self.peers.adapter.GenerateImage(
                     provider_pb2.GenerateImageRequest(deployment=dep, request=request, call_id=call.call_id),
                     timeout=remaining + 1.0,
                 )

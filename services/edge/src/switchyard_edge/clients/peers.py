@@ -14,6 +14,7 @@ from switchyard.provider.v1 import provider_pb2_grpc
 from switchyard.router.v1 import router_pb2_grpc
 from switchyard_common.grpc_client import channel
 from switchyard_common.tracing import traced_stub
+from switchyard_edge.clients.adapter_sessions import AdapterSessions
 from switchyard_edge.config import Settings
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ class Peers:
     guardrail: GuardrailServiceAsyncStub
     router: RouterServiceAsyncStub
     provider: ProviderServiceAsyncStub
+    # Provider calls on the hot path go through sessions (one stream, many calls).
+    adapter: AdapterSessions
     channels: list[grpc.aio.Channel]
 
     @classmethod
@@ -51,9 +54,11 @@ class Peers:
             guardrail=traced_stub(guardrail_pb2_grpc.GuardrailServiceStub(chans["guardrail"])),
             router=traced_stub(router_pb2_grpc.RouterServiceStub(chans["router"])),
             provider=traced_stub(provider_pb2_grpc.ProviderServiceStub(chans["provider"])),
+            adapter=AdapterSessions(provider_pb2_grpc.ProviderServiceStub(chans["provider"])),
             channels=list(chans.values()),
         )
 
     async def close(self) -> None:
+        await self.adapter.close()
         for ch in self.channels:
             await ch.close()

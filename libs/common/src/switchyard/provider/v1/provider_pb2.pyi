@@ -11,6 +11,47 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class SessionRequest(_message.Message):
+    __slots__ = ("id", "chat", "chat_stream", "embed", "image", "cancel", "trace_context")
+    class TraceContextEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CHAT_FIELD_NUMBER: _ClassVar[int]
+    CHAT_STREAM_FIELD_NUMBER: _ClassVar[int]
+    EMBED_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_FIELD_NUMBER: _ClassVar[int]
+    TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    chat: ChatRequest
+    chat_stream: ChatStreamRequest
+    embed: EmbedRequest
+    image: GenerateImageRequest
+    cancel: bool
+    trace_context: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[int] = ..., chat: _Optional[_Union[ChatRequest, _Mapping]] = ..., chat_stream: _Optional[_Union[ChatStreamRequest, _Mapping]] = ..., embed: _Optional[_Union[EmbedRequest, _Mapping]] = ..., image: _Optional[_Union[GenerateImageRequest, _Mapping]] = ..., cancel: _Optional[bool] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class SessionResponse(_message.Message):
+    __slots__ = ("id", "chat", "stream_event", "embed", "image", "failure")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CHAT_FIELD_NUMBER: _ClassVar[int]
+    STREAM_EVENT_FIELD_NUMBER: _ClassVar[int]
+    EMBED_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    chat: ChatResponse
+    stream_event: ChatStreamResponse
+    embed: EmbedResponse
+    image: GenerateImageResponse
+    failure: str
+    def __init__(self, id: _Optional[int] = ..., chat: _Optional[_Union[ChatResponse, _Mapping]] = ..., stream_event: _Optional[_Union[ChatStreamResponse, _Mapping]] = ..., embed: _Optional[_Union[EmbedResponse, _Mapping]] = ..., image: _Optional[_Union[GenerateImageResponse, _Mapping]] = ..., failure: _Optional[str] = ...) -> None: ...
+
 class CallStats(_message.Message):
     __slots__ = ("cost_usd", "upstream_ms", "ttft_ms", "rate_limit_headers", "provider_request_id")
     class RateLimitHeadersEntry(_message.Message):
