@@ -26,7 +26,7 @@ class StandIn(provider_pb2_grpc.ProviderServiceServicer):
 
     async def Session(
         self,
-        request_iterator: AsyncIterator[provider_pb2.SessionRequest],  # noqa: N802
+        request_iterator: AsyncIterator[provider_pb2.SessionRequest],
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[provider_pb2.SessionResponse]:
         self.sessions += 1
