@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+from prometheus_client import Counter
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.budget.v1 import budget_pb2
@@ -34,6 +35,8 @@ from switchyard_edge.errors import GatewayError, peer_failure
 
 log = logging.getLogger(__name__)
 K = error_pb2.ErrorKind
+
+PLANS = Counter("switchyard_edge_plans_total", "Routing plans used, by where they came from", ["source"])
 
 RETRYABLE = frozenset(
     {
@@ -232,6 +235,9 @@ class Gateway:
                 raise peer_failure("router", exc) from None
             if cacheable and plan.cache_ttl_ms and self._plans is not None:
                 self._plans.put(key, plan)
+            PLANS.labels("router").inc()
+        else:
+            PLANS.labels("cache").inc()
         if plan.HasField("error"):
             raise GatewayError(plan.error, call.headers())
         call.model_group = plan.model_group

@@ -52,15 +52,11 @@ class PlanCache:
         self._max = max_entries
         self._clock = clock
         self._rng = rng or random.Random()
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: bytes) -> router_pb2.PlanResponse | None:
         entry = self._entries.get(key)
         if entry is None or entry[1] <= self._clock():
-            self.misses += 1
             return None
-        self.hits += 1
         return reorder(entry[0], self._rng)
 
     def put(self, key: bytes, plan: router_pb2.PlanResponse) -> None:
