@@ -71,6 +71,8 @@ def test_budget_is_enforced_and_spend_settles(http: httpx.Client, base_url: str)
     assert refused is not None, "the budget was never enforced"
     assert refused.body["type"] == "budget_exceeded"
     assert 0 < spent <= max_budget
+    info = httpx.get(f"{base_url}/key/info", headers={"Authorization": f"Bearer {key}"}).json()["info"]
+    assert Decimal(str(info["spend"])) == spent and Decimal(str(info["max_budget"])) == max_budget
 
 
 def test_replayed_usage_event_changes_nothing(

@@ -95,7 +95,6 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         )
         if row["expires_at"] is not None:
             info.expires_at = int(row["expires_at"].timestamp())
-        info.spend = "0"
         return info
 
     def _publish(

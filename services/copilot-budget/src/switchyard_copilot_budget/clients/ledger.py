@@ -177,6 +177,24 @@ class Ledger:
             return None, Decimal(0)
         return row["max_budget"], row["spend"]
 
+    _LOG_COLUMN_OF = {"key": "key_hash", "user": "user_id", "team": "team_id", "org": "org_id", "end_user": "end_user"}
+
+    async def total_spend(self, kind: str, scope_id: str, account_id: str) -> tuple[Decimal | None, Decimal]:
+        """(max_budget or None, spend) of a scope: the limit row's running total when the scope has
+        a limit, else the sum over the ledger."""
+        limit, spend = await self.scope_limit(kind, scope_id, account_id)
+        if limit is not None:
+            return limit, spend
+        column = self._LOG_COLUMN_OF.get(kind)
+        if column is None:
+            return None, Decimal(0)
+        total = await self._pool.fetchval(
+            f"SELECT COALESCE(SUM(spend), 0) FROM spend_logs WHERE {column} = $1 AND account_id = $2",
+            scope_id,
+            account_id,
+        )
+        return None, Decimal(total)
+
     async def apply_limit(
         self,
         event_id: str,

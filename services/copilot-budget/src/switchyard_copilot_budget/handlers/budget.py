@@ -116,6 +116,20 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
             log.warning("release failed; the reservation will expire on its own", exc_info=True)
         return budget_pb2.ReleaseResponse()
 
+    async def GetSpend(
+        self, request: budget_pb2.GetSpendRequest, context: grpc.aio.ServicerContext
+    ) -> budget_pb2.GetSpendResponse:
+        out = budget_pb2.GetSpendResponse()
+        try:
+            for scope in request.scopes:
+                limit, spend = await self._ledger.total_spend(kind_name(scope.kind), scope.id, request.account_id)
+                out.spends.add(
+                    scope=scope, spend=format_usd(spend), max_budget=format_usd(limit) if limit is not None else ""
+                )
+        except _STORE_ERRORS:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "spend ledger unavailable")
+        return out
+
     async def ListSpendLogs(
         self, request: budget_pb2.ListSpendLogsRequest, context: grpc.aio.ServicerContext
     ) -> budget_pb2.ListSpendLogsResponse:

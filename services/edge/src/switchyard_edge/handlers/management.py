@@ -215,7 +215,19 @@ def register(app: FastAPI, gateway: Gateway) -> None:
             return _error(peer_failure("auth", exc).error)
         if resp.WhichOneof("result") == "error":
             return _error(resp.error)
-        return _json({"key": resp.info.key_hash, "info": key_info_json(resp.info)})
+        info = resp.info
+        try:
+            spend = await gateway.peers.budget.GetSpend(
+                budget_pb2.GetSpendRequest(
+                    account_id=info.account_id,
+                    scopes=[budget_pb2.Scope(kind=budget_pb2.SCOPE_KIND_KEY, id=info.key_hash)],
+                ),
+                timeout=5.0,
+            )
+        except grpc.aio.AioRpcError as exc:
+            return _error(peer_failure("copilot-budget", exc).error)
+        info.spend = spend.spends[0].spend if spend.spends else "0"
+        return _json({"key": info.key_hash, "info": key_info_json(info)})
 
     async def delete_keys(request: Request) -> Response:
         try:

@@ -115,6 +115,30 @@ class ReturnLeaseResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class GetSpendRequest(_message.Message):
+    __slots__ = ("account_id", "scopes")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    scopes: _containers.RepeatedCompositeFieldContainer[Scope]
+    def __init__(self, account_id: _Optional[str] = ..., scopes: _Optional[_Iterable[_Union[Scope, _Mapping]]] = ...) -> None: ...
+
+class ScopeSpend(_message.Message):
+    __slots__ = ("scope", "spend", "max_budget")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    SPEND_FIELD_NUMBER: _ClassVar[int]
+    MAX_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    scope: Scope
+    spend: str
+    max_budget: str
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., spend: _Optional[str] = ..., max_budget: _Optional[str] = ...) -> None: ...
+
+class GetSpendResponse(_message.Message):
+    __slots__ = ("spends",)
+    SPENDS_FIELD_NUMBER: _ClassVar[int]
+    spends: _containers.RepeatedCompositeFieldContainer[ScopeSpend]
+    def __init__(self, spends: _Optional[_Iterable[_Union[ScopeSpend, _Mapping]]] = ...) -> None: ...
+
 class ListSpendLogsRequest(_message.Message):
     __slots__ = ("account_id", "all_accounts", "key_hash", "request_id", "user_id", "team_id", "start_time", "end_time", "limit")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]

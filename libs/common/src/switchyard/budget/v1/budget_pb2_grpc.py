@@ -67,6 +67,11 @@ class BudgetServiceStub:
                 request_serializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ListSpendLogsRequest.SerializeToString,
                 response_deserializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ListSpendLogsResponse.FromString,
                 _registered_method=True)
+        self.GetSpend = channel.unary_unary(
+                '/switchyard.budget.v1.BudgetService/GetSpend',
+                request_serializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.GetSpendRequest.SerializeToString,
+                response_deserializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.GetSpendResponse.FromString,
+                _registered_method=True)
 
 
 class BudgetServiceServicer:
@@ -115,6 +120,13 @@ class BudgetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSpend(self, request, context):
+        """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BudgetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -142,6 +154,11 @@ def add_BudgetServiceServicer_to_server(servicer, server):
                     servicer.ListSpendLogs,
                     request_deserializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ListSpendLogsRequest.FromString,
                     response_serializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.ListSpendLogsResponse.SerializeToString,
+            ),
+            'GetSpend': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSpend,
+                    request_deserializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.GetSpendRequest.FromString,
+                    response_serializer=switchyard_dot_budget_dot_v1_dot_budget__pb2.GetSpendResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -287,6 +304,33 @@ class BudgetService:
             '/switchyard.budget.v1.BudgetService/ListSpendLogs',
             switchyard_dot_budget_dot_v1_dot_budget__pb2.ListSpendLogsRequest.SerializeToString,
             switchyard_dot_budget_dot_v1_dot_budget__pb2.ListSpendLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSpend(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.budget.v1.BudgetService/GetSpend',
+            switchyard_dot_budget_dot_v1_dot_budget__pb2.GetSpendRequest.SerializeToString,
+            switchyard_dot_budget_dot_v1_dot_budget__pb2.GetSpendResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,6 +51,8 @@ class BudgetServiceStub:
     """Close a lease: what its holder did not spend goes back to the budget."""
     ListSpendLogs: _grpc.UnaryUnaryMultiCallable[_budget_pb2.ListSpendLogsRequest, _budget_pb2.ListSpendLogsResponse]
     """Read the spend ledger of the caller's account."""
+    GetSpend: _grpc.UnaryUnaryMultiCallable[_budget_pb2.GetSpendRequest, _budget_pb2.GetSpendResponse]
+    """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`."""
 
 @_typing.type_check_only
 class BudgetServiceAsyncStub(BudgetServiceStub):
@@ -75,6 +77,8 @@ class BudgetServiceAsyncStub(BudgetServiceStub):
     """Close a lease: what its holder did not spend goes back to the budget."""
     ListSpendLogs: _aio.UnaryUnaryMultiCallable[_budget_pb2.ListSpendLogsRequest, _budget_pb2.ListSpendLogsResponse]  # type: ignore[assignment]
     """Read the spend ledger of the caller's account."""
+    GetSpend: _aio.UnaryUnaryMultiCallable[_budget_pb2.GetSpendRequest, _budget_pb2.GetSpendResponse]  # type: ignore[assignment]
+    """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`."""
 
 class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Money. Admits requests by reserving their worst-case cost atomically against every
@@ -126,5 +130,13 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_budget_pb2.ListSpendLogsResponse, _abc.Awaitable[_budget_pb2.ListSpendLogsResponse]]:
         """Read the spend ledger of the caller's account."""
+
+    @_abc_1.abstractmethod
+    def GetSpend(
+        self,
+        request: _budget_pb2.GetSpendRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_budget_pb2.GetSpendResponse, _abc.Awaitable[_budget_pb2.GetSpendResponse]]:
+        """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`."""
 
 def add_BudgetServiceServicer_to_server(servicer: BudgetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
