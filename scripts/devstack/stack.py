@@ -225,11 +225,16 @@ def _pid(cfg: StackConfig, name: str) -> int | None:
     return pid if _alive(pid) else None
 
 
-def _spawn(cfg: StackConfig, name: str, argv: list[str], env: Mapping[str, str]) -> int:
+def _spawn(cfg: StackConfig, name: str, argv: list[str], env: Mapping[str, str], *, inherit: bool = True) -> int:
+    """Start ``argv`` detached with its output in the service's log. ``inherit`` passes this
+    process's environment along (minus connection URLs, which come from ``env`` only)."""
     log = log_file(cfg, name)
     log.parent.mkdir(parents=True, exist_ok=True)
     _pid_file(cfg, name).parent.mkdir(parents=True, exist_ok=True)
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
+    if inherit:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
+    else:
+        full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     full_env.update(env)
     full_env["PYTHONUNBUFFERED"] = "1"
     with log.open("ab") as out:
@@ -316,22 +321,7 @@ def start_service_with_env(cfg: StackConfig, name: str, env: Mapping[str, str], 
     so a variable the caller did not set is missing, as in a container. The Helm chart's boot
     test starts the stack this way, with the environment the chart renders. Returns the pid;
     ``ready``/``stop_service``/``down`` work on it as on any other service."""
-    log = log_file(cfg, name)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    _pid_file(cfg, name).parent.mkdir(parents=True, exist_ok=True)
-    exact = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env, "PYTHONUNBUFFERED": "1"}
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [_python(), "-m", SERVICES[name][0], *args],
-            cwd=REPO,
-            env=exact,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    _pid_file(cfg, name).write_text(str(proc.pid))
-    return proc.pid
+    return _spawn(cfg, name, [_python(), "-m", SERVICES[name][0], *args], env, inherit=False)
 
 
 def stop_service(cfg: StackConfig, name: str, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:

@@ -47,9 +47,12 @@ class GrpcService:
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
                 ("grpc.so_reuseport", 0),
                 # Clients reconnect (and re-resolve DNS) every few minutes, so replicas added by
-                # scaling receive calls without waiting for a peer to restart.
+                # scaling receive calls without waiting for a peer to restart. Calls already on the
+                # old connection may finish: the grace outlasts the longest request (600 s by
+                # default) and the edge's session streams, which it rotates every minute. A short
+                # grace cut live sessions and failed their calls (seen in a 20-minute soak).
                 ("grpc.max_connection_age_ms", 300_000),
-                ("grpc.max_connection_age_grace_ms", 30_000),
+                ("grpc.max_connection_age_grace_ms", 900_000),
             ],
             maximum_concurrent_rpcs=max_concurrent_rpcs,
         )

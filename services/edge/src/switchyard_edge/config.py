@@ -27,8 +27,6 @@ class Settings(CommonSettings, KafkaEnv):
     negative_auth_cache_seconds: float = 2.0
     # Output tokens assumed for budget admission when a request sets no max_tokens.
     default_max_output_tokens: int = 4096
-    # Reservations of requests whose settlement never arrives are released after this.
-    reservation_ttl_seconds: int = 900
     # The provider adapter's X25519 public key (base64 of the raw 32 bytes): credentials given to
     # /model/new are sealed to it at once, so only the adapter can read them. Empty: /model/new
     # refuses credentials (os.environ/ references in config.yaml still work).

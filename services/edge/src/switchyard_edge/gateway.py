@@ -16,7 +16,6 @@ import grpc
 from prometheus_client import Counter
 
 from switchyard.auth.v1 import auth_pb2
-from switchyard.budget.v1 import budget_pb2
 from switchyard.guardrail.v1 import guardrail_pb2
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2
 from switchyard.provider.v1 import provider_pb2
@@ -159,9 +158,9 @@ class Gateway:
         usage: UsagePublisher,
         outcomes: OutcomeReporter,
         background: BackgroundTasks,
-        plans: PlanCache | None = None,
-        routing: RoutingWatch | None = None,
-        leases: BudgetLeases | None = None,
+        plans: PlanCache,
+        routing: RoutingWatch,
+        leases: BudgetLeases,
     ) -> None:
         self.settings = settings
         self.peers = peers
@@ -223,9 +222,9 @@ class Gateway:
         call.input_tokens = input_tokens
         if o.HasField("num_retries"):
             req.num_retries = o.num_retries
-        cacheable = self._plans is not None and self._routing is not None and self._routing.live
+        cacheable = self._routing.live
         key = cache_key(req) if cacheable else b""
-        plan = self._plans.get(key) if cacheable and self._plans is not None else None
+        plan = self._plans.get(key) if cacheable else None
         if plan is None:
             try:
                 plan = await self.peers.router.Plan(
@@ -233,7 +232,7 @@ class Gateway:
                 )
             except grpc.aio.AioRpcError as exc:
                 raise peer_failure("router", exc) from None
-            if cacheable and plan.cache_ttl_ms and self._plans is not None:
+            if cacheable and plan.cache_ttl_ms:
                 self._plans.put(key, plan)
             PLANS.labels("router").inc()
         else:
@@ -247,62 +246,20 @@ class Gateway:
         return plan
 
     async def _reserve(self, call: Call, amount: float) -> None:
-        if self._leases is not None:
-            try:
-                call.hold = await self._leases.admit(call.principal, amount, call.remaining())
-            except GatewayError as exc:
-                self._drop_plan_lease(call)
-                exc.headers.update(call.headers())
-                raise
-            call.reservation_id = call.hold.lease.lease_id
-            return
-        p = call.principal
-        scopes = [
-            budget_pb2.Scope(kind=kind, id=value)
-            for kind, value in (
-                (budget_pb2.SCOPE_KIND_KEY, p.key_hash),
-                (budget_pb2.SCOPE_KIND_USER, p.user_id),
-                (budget_pb2.SCOPE_KIND_TEAM, p.team_id),
-                (budget_pb2.SCOPE_KIND_ORG, p.org_id),
-            )
-            if value
-        ]
-        req = budget_pb2.ReserveRequest(
-            account_id=p.account_id,
-            request_id=call.call_id,
-            scopes=scopes,
-            amount_usd=f"{amount:.10f}",
-            ttl_seconds=self.settings.reservation_ttl_seconds,
-        )
         try:
-            resp = await self.peers.budget.Reserve(
-                req, timeout=min(self.settings.budget_timeout_seconds, call.remaining())
-            )
-        except grpc.aio.AioRpcError as exc:
+            call.hold = await self._leases.admit(call.principal, amount, call.remaining())
+        except GatewayError as exc:
             self._drop_plan_lease(call)
-            raise peer_failure("copilot-budget", exc) from None
-        if not resp.admitted:
-            self._drop_plan_lease(call)
-            raise GatewayError(resp.error, call.headers())
-        call.reservation_id = resp.reservation_id
+            exc.headers.update(call.headers())
+            raise
+        call.reservation_id = call.hold.lease.lease_id
 
     def _release(self, call: Call) -> None:
+        """Close a request that ends without a final attempt: its plan admission and its budget
+        hold go back."""
         self._drop_plan_lease(call)
         if call.hold is not None:
-            if self._leases is not None:
-                self._leases.finish(call.hold, call.cost_total)
-            return
-        if call.reservation_id:
-            rid, call.reservation_id = call.reservation_id, ""
-            req = budget_pb2.ReleaseRequest(account_id=call.principal.account_id, reservation_id=rid)
-            self._bg.spawn(self._quiet(self.peers.budget.Release(req, timeout=2.0)))
-
-    @staticmethod
-    async def _quiet(aw: Awaitable[Any]) -> None:
-        try:
-            await aw
-        except grpc.aio.AioRpcError:
-            log.debug("background call failed", exc_info=True)
+            self._leases.finish(call.hold, call.cost_total)
 
     def guardrails_for(self, call: Call) -> list[str]:
         names = list(call.principal.guardrails) + list(call.options.guardrails)
@@ -398,7 +355,7 @@ class Gateway:
         )
         lease_id, lease_tokens = call.lease_id, call.lease_tokens
         call.lease_id, call.lease_tokens = "", 0
-        if attempt.error is not None and attempt.error.provider and self._plans is not None:
+        if attempt.error is not None and attempt.error.provider:
             # A failing deployment may be cooling down from now on: plan afresh until the
             # router says what it decided.
             self._plans.clear()
@@ -425,7 +382,7 @@ class Gateway:
                     skipped=skipped,
                 )
         call.attempt += 1
-        if final and call.hold is not None and self._leases is not None:
+        if final and call.hold is not None:
             self._leases.finish(call.hold, call.cost_total)
 
     def _groups(
@@ -788,7 +745,30 @@ class Gateway:
                     started=started,
                 )
 
-    # --- embeddings ---------------------------------------------------------------------
+    # --- embeddings and images ----------------------------------------------------------
+    async def _unary(
+        self, call: Call, input_tokens: int, send: Callable[[Any, float], Awaitable[Any]], result_field: str
+    ) -> Completed:
+        """Plan, admit and run a one-answer call (embeddings, images) through the adapter."""
+        plan = await self._plan(call, input_tokens)
+        await self._admit(call, plan, input_tokens, None)
+
+        async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
+            try:
+                resp = await send(dep, remaining)
+            except grpc.aio.AioRpcError as exc:
+                return Attempt(error=_adapter_error(exc, remaining))
+            if resp.WhichOneof("result") == "error":
+                return Attempt(error=resp.error, stats=resp.stats)
+            result = getattr(resp, result_field)
+            return Attempt(result=result, stats=resp.stats, usage=result.usage)
+
+        started = time.time()
+        dep, attempt = await self._execute(call, plan, invoke)
+        self._record(call, dep, attempt, final=True, started=started)
+        assert attempt.stats is not None
+        return Completed(call, attempt.result, attempt.stats)
+
     async def embeddings(self, principal: auth_pb2.Principal, request: embeddings_pb2.EmbeddingRequest) -> Completed:
         call = self._new_call(
             principal, router_pb2.CALL_TYPE_EMBEDDING, request.model, False, request.options, request.user
@@ -797,53 +777,23 @@ class Gateway:
             input_tokens = sum(len(t) for t in request.texts.values) // 3 + 1
         else:
             input_tokens = sum(len(t.values) for t in request.tokens.values)
-        plan = await self._plan(call, input_tokens)
-        await self._admit(call, plan, input_tokens, None)
 
-        async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
-            try:
-                resp = await self.peers.adapter.Embed(
-                    provider_pb2.EmbedRequest(deployment=dep, request=request, call_id=call.call_id),
-                    timeout=remaining + 1.0,
-                )
-            except grpc.aio.AioRpcError as exc:
-                return Attempt(error=_adapter_error(exc, remaining))
-            if resp.WhichOneof("result") == "error":
-                return Attempt(error=resp.error, stats=resp.stats)
-            return Attempt(result=resp.embeddings, stats=resp.stats, usage=resp.embeddings.usage)
+        def send(dep: deployment_pb2.Deployment, remaining: float) -> Awaitable[Any]:
+            req = provider_pb2.EmbedRequest(deployment=dep, request=request, call_id=call.call_id)
+            return self.peers.adapter.Embed(req, timeout=remaining + 1.0)
 
-        started = time.time()
-        dep, attempt = await self._execute(call, plan, invoke)
-        self._record(call, dep, attempt, final=True, started=started)
-        assert attempt.stats is not None
-        return Completed(call, attempt.result, attempt.stats)
+        return await self._unary(call, input_tokens, send, "embeddings")
 
-    # --- images -------------------------------------------------------------------------
     async def images(self, principal: auth_pb2.Principal, request: images_pb2.ImageGenerationRequest) -> Completed:
         call = self._new_call(
             principal, router_pb2.CALL_TYPE_IMAGE_GENERATION, request.model, False, request.options, request.user
         )
-        input_tokens = len(request.prompt) // 3 + 1
-        plan = await self._plan(call, input_tokens)
-        await self._admit(call, plan, input_tokens, None)
 
-        async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
-            try:
-                resp = await self.peers.adapter.GenerateImage(
-                    provider_pb2.GenerateImageRequest(deployment=dep, request=request, call_id=call.call_id),
-                    timeout=remaining + 1.0,
-                )
-            except grpc.aio.AioRpcError as exc:
-                return Attempt(error=_adapter_error(exc, remaining))
-            if resp.WhichOneof("result") == "error":
-                return Attempt(error=resp.error, stats=resp.stats)
-            return Attempt(result=resp.images, stats=resp.stats, usage=resp.images.usage)
+        def send(dep: deployment_pb2.Deployment, remaining: float) -> Awaitable[Any]:
+            req = provider_pb2.GenerateImageRequest(deployment=dep, request=request, call_id=call.call_id)
+            return self.peers.adapter.GenerateImage(req, timeout=remaining + 1.0)
 
-        started = time.time()
-        dep, attempt = await self._execute(call, plan, invoke)
-        self._record(call, dep, attempt, final=True, started=started)
-        assert attempt.stats is not None
-        return Completed(call, attempt.result, attempt.stats)
+        return await self._unary(call, len(request.prompt) // 3 + 1, send, "images")
 
     async def list_models(self, principal: auth_pb2.Principal) -> Sequence[Any]:
         try:

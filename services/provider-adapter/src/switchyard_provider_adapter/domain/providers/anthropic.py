@@ -20,6 +20,8 @@ from switchyard_common.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error, unsupported_param
 from switchyard_provider_adapter.domain.framing import SseEvent
 from switchyard_provider_adapter.domain.providers.base import (
+    JSON_TOOL_NAME,
+    THINKING_BUDGETS,
     CallContext,
     HttpCall,
     Provider,
@@ -32,12 +34,7 @@ K = error_pb2.ErrorKind
 
 DEFAULT_API_BASE = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
-# The tool a json_schema response format is forced through on models without native structured
-# output; its input is unwrapped back into the message content (LiteLLM's RESPONSE_FORMAT_TOOL_NAME).
-JSON_TOOL_NAME = "json_tool_call"
 
-# reasoning_effort → thinking budget, LiteLLM's defaults (1024 is Anthropic's minimum budget).
-THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 2048, "high": 4096}
 
 SUPPORTED_PARAMS = frozenset(
     {

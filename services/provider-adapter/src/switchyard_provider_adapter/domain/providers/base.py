@@ -137,6 +137,15 @@ class Provider:
 
 # --- helpers shared by provider modules -------------------------------------------------
 
+# The tool a json_schema response format is forced through on models without native structured
+# output; its arguments are unwrapped back into the message content (LiteLLM's
+# RESPONSE_FORMAT_TOOL_NAME, so LiteLLM users see the same name in provider logs).
+JSON_TOOL_NAME = "json_tool_call"
+
+# reasoning_effort → Claude thinking budget in tokens (LiteLLM's defaults; 1024 is the minimum),
+# used by every module that serves Claude (Anthropic, Bedrock).
+THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 2048, "high": 4096}
+
 
 def set_params(req: chat_pb2.ChatCompletionRequest) -> list[str]:
     """The OpenAI parameters a request sets (beyond model/messages/stream)."""

@@ -49,6 +49,8 @@ from switchyard_provider_adapter.domain.providers.aws_auth import (
     sts_endpoint,
 )
 from switchyard_provider_adapter.domain.providers.base import (
+    JSON_TOOL_NAME,
+    THINKING_BUDGETS,
     CallContext,
     Framing,
     HttpCall,
@@ -64,11 +66,6 @@ K = error_pb2.ErrorKind
 SERVICE = "bedrock"
 # LiteLLM's default when neither the deployment nor the model ARN names a region.
 DEFAULT_REGION = "us-west-2"
-# The tool a json response format is forced through on models without native structured output;
-# its input is unwrapped back into the message content (LiteLLM's RESPONSE_FORMAT_TOOL_NAME).
-JSON_TOOL_NAME = "json_tool_call"
-# reasoning_effort → Claude thinking budget (LiteLLM's defaults; 1024 is the minimum budget).
-THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 2048, "high": 4096}
 
 SUPPORTED_PARAMS = frozenset(
     {

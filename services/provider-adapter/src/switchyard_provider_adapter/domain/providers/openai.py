@@ -27,7 +27,14 @@ from switchyard_common.openai_codec import (
 )
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error, unsupported_param
 from switchyard_provider_adapter.domain.framing import SseDecoder, SseEvent
-from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider, join_url, now
+from switchyard_provider_adapter.domain.providers.base import (
+    JSON_TOOL_NAME,
+    CallContext,
+    HttpCall,
+    Provider,
+    join_url,
+    now,
+)
 
 # Default API bases of OpenAI-compatible providers (used when the deployment sets no api_base).
 DEFAULT_API_BASES = {
@@ -56,10 +63,6 @@ DEFAULT_API_BASES = {
     "lambda_ai": "https://api.lambda.ai/v1",
 }
 
-
-# The tool a json_schema response format is forced through where the server has no native
-# structured output (LiteLLM's RESPONSE_FORMAT_TOOL_NAME); unwrapped back into the content.
-JSON_TOOL_NAME = "json_tool_call"
 
 # Groq models with native `response_format: json_schema`
 # (https://console.groq.com/docs/structured-outputs#supported-models); others get the forced
