@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 .PHONY: help install proto proto-check lint format typecheck test test-unit test-e2e up down status bench soak profile chart-check clean
 
 help: ## Show the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
 install: ## Install uv and the workspace (locked) into .venv
 	@scripts/tools.sh uv
