@@ -232,9 +232,7 @@ async def test_catch_up_when_redis_returns(redis_url: str, prefix: str) -> None:
         assert not state.degraded and state.cooldowns.cooling("down-dep", time.time())
         # The catch-up writes the local cooldowns first, then replays the backlog of releases.
         for _ in range(100):
-            if await real.zscore(f"{prefix}cd", "down-dep") is not None and not await real.zcard(
-                f"{prefix}inf:solo"
-            ):
+            if await real.zscore(f"{prefix}cd", "down-dep") is not None and not await real.zcard(f"{prefix}inf:solo"):
                 break
             await asyncio.sleep(0.02)
         score = await real.zscore(f"{prefix}cd", "down-dep")
