@@ -278,3 +278,19 @@ def test_a_key_may_name_an_access_group(pair: tuple[httpx.Client, httpx.Client],
         denied = chat(user, "fake-chat")
         assert denied.status_code == 403 and denied.json()["error"]["param"] == "model"
         assert [m["id"] for m in user.get("/v1/models").json()["data"]] == [name]
+
+
+def test_key_deleted_through_one_edge_is_refused_by_the_others_at_once(
+    pair: tuple[httpx.Client, httpx.Client], http: httpx.Client
+) -> None:
+    """Edges cache authenticated keys for a while; the identity event of a deletion reaches every
+    edge over Kafka and drops the key there long before that cache would expire."""
+    a, _ = pair
+    key = http.post("/key/generate", json={}).json()["key"]
+    user_a = httpx.Client(base_url=str(a.base_url), headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    with user_a:
+        assert chat(user_a, "fake-chat").status_code == 200  # now cached by edge A
+        assert http.post("/key/delete", json={"keys": [key]}).status_code == 200  # through another edge
+        took = wait_until(lambda: chat(user_a, "fake-chat").status_code == 401, timeout=5.0, what="edge A refusing")
+        assert took < 5.0
+        assert chat(user_a, "fake-chat").json()["error"]["type"] == "auth_error"

@@ -82,3 +82,44 @@ async def test_consumer_retries_a_failing_record_and_skips_poison(kafka_bootstra
     assert await producer.flush(30)
     await producer.stop()
     assert await _collect(live, topic, 1, group=group) == [b"d"]
+
+
+async def test_broadcast_readers_each_get_every_new_event(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """Readers without a group (the edge's identity reader) each see every event published after
+    they connect, and none from before."""
+    topic = f"t-{uuid.uuid4().hex[:8]}"
+    live = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_partitions=3)
+    producer = EventProducer(live, client_id="t", topics=[topic], spool_dir=tmp_path)
+    await producer.start()
+    producer.publish(topic, b"old", key=b"k0")
+    assert await producer.flush(30)
+    seen: list[list[bytes]] = [[], []]
+
+    def reader(i: int) -> EventConsumer:
+        async def handler(rec: ConsumerRecord[bytes, bytes]) -> None:
+            seen[i].append(rec.value or b"")
+
+        return EventConsumer(live, group_id=None, topics=[topic], handler=handler, client_id=f"r{i}")
+
+    readers = [reader(0), reader(1)]
+    for r in readers:
+        await r.start()
+    try:
+        for _ in range(300):
+            if all(r.connected for r in readers):
+                break
+            await asyncio.sleep(0.05)
+        assert all(r.connected for r in readers)
+        new = [f"new-{i}".encode() for i in range(6)]
+        for i, v in enumerate(new):
+            producer.publish(topic, v, key=f"k{i}".encode())  # spread over the partitions
+        assert await producer.flush(30)
+        for _ in range(200):
+            if all(len(s) >= len(new) for s in seen):
+                break
+            await asyncio.sleep(0.05)
+        assert [sorted(s) for s in seen] == [sorted(new), sorted(new)]
+    finally:
+        for r in readers:
+            await r.stop()
+        await producer.stop()

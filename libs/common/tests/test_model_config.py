@@ -54,6 +54,28 @@ def test_parse_litellm_config() -> None:
             },
             "duplicate",
         ),
+        *(
+            (
+                {
+                    "model_list": [
+                        {"model_name": "a", "litellm_params": {"model": "openai/x", **params}, "model_info": info}
+                    ]
+                },
+                fragment,
+            )
+            for params, info, fragment in [
+                ({"timeout": "slow"}, {}, "'slow'"),
+                ({"timeout": 0}, {}, "timeout must be more than 0"),
+                ({"stream_timeout": -1}, {}, "non-negative"),
+                ({"weight": -1}, {}, "non-negative"),
+                ({"rpm": 1e40}, {}, "rpm must be between"),
+                ({"tpm": "many"}, {}, "tpm must be an integer"),
+                ({}, {"max_input_tokens": 1e40}, "token limits"),
+                ({}, {"max_output_tokens": "lots"}, "token limits"),
+                ({}, {"input_cost_per_token": "free"}, "'free'"),
+                ({"output_cost_per_token": float("nan")}, {}, "non-negative"),
+            ]
+        ),
     ],
 )
 def test_bad_configs_say_what_is_wrong(data: dict[str, object], fragment: str) -> None:

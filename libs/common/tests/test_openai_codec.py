@@ -132,6 +132,12 @@ def test_gateway_controls_are_taken_out_of_the_body() -> None:
         ({"model": "m", "messages": [{"role": "user", "content": "x"}], "tool_choice": "maybe"}, "tool_choice"),
         ({"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}, "tools[0]"),
         ({"model": "m", "messages": [{"role": "user", "content": "x"}], "timeout": -1}, "timeout"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "max_tokens": 10**20}, "max_tokens"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "seed": -(2**63) - 1}, "seed"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "n": 2**31}, "n"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 1e12}, "top_logprobs"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "num_retries": 2**40}, "num_retries"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "logit_bias": {"1": "x"}}, "logit_bias"),
     ],
 )
 def test_bad_requests_name_the_parameter(body: dict[str, Any], param: str) -> None:

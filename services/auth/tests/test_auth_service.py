@@ -106,6 +106,8 @@ async def test_expiry_and_validation(stub: auth_pb2_grpc.AuthServiceStub) -> Non
         auth_pb2.KeySettings(duration="soon"),
         auth_pb2.KeySettings(max_budget="-1"),
         auth_pb2.KeySettings(budget_duration="1y"),
+        auth_pb2.KeySettings(duration="99999999999d"),  # past the calendar
+        auth_pb2.KeySettings(max_budget="1e300"),  # past what the ledger can hold
     ):
         resp = await stub.GenerateKey(auth_pb2.GenerateKeyRequest(caller=admin, settings=bad), timeout=5)
         assert resp.error.http_status == 400 and resp.error.param
@@ -119,3 +121,6 @@ def test_durations() -> None:
     assert keys.parse_duration("1mo", "d") == 30 * 86400
     with pytest.raises(keys.KeyError_):
         keys.parse_duration("1y", "d")
+    assert keys.parse_duration("1200mo", "d") == 1200 * 30 * 86400
+    with pytest.raises(keys.KeyError_, match="100 years"):
+        keys.parse_duration("1300mo", "d")

@@ -15,7 +15,7 @@ from switchyard_common.db import migrate
 from switchyard_common.model_config import parse_config
 from switchyard_common.sealing import generate_keypair, load_private_key, load_public_key, open_sealed, seal
 from switchyard_router.catalog import Catalog, CatalogError
-from switchyard_router.clients.store import SCHEMA, ModelStore
+from switchyard_router.clients.store import SCHEMA, ModelRow, ModelStore
 from switchyard_router.domain.policy import load_policy
 from switchyard_router.server import MIGRATIONS
 
@@ -110,6 +110,9 @@ async def test_update_merges_and_delete_removes_everywhere(catalogs: tuple[Catal
         (lambda: entry("cfg-1"), K.ERROR_KIND_BAD_REQUEST, "config.yaml"),
         (lambda: entry("m-3", api_key="plain"), K.ERROR_KIND_BAD_REQUEST, "sealed"),
         (lambda: entry("m-4", rpm="lots"), K.ERROR_KIND_BAD_REQUEST, "rpm"),
+        (lambda: entry("m-7", timeout="slow"), K.ERROR_KIND_BAD_REQUEST, "'slow'"),
+        (lambda: entry("m-8", weight=-1), K.ERROR_KIND_BAD_REQUEST, "non-negative"),
+        (lambda: entry("m-9", rpm=1e40), K.ERROR_KIND_BAD_REQUEST, "rpm must be between"),
         (
             lambda: router_pb2.ModelEntry(id="m-5", model_name="x", litellm_params_json=b"[1]"),
             K.ERROR_KIND_BAD_REQUEST,
@@ -149,3 +152,22 @@ async def test_config_model_info_never_shows_credentials(catalogs: tuple[Catalog
     model = a.registry.by_id["cfg-1"]
     e = a.entry(model, a.registry.groups["cfg"].candidates[0])
     assert b"sk-in-config" not in e.SerializeToString() and list(e.credential_params) == ["api_key"]
+
+
+async def test_a_refused_model_is_not_stored_and_an_invalid_stored_row_is_skipped(
+    catalogs: tuple[Catalog, Catalog],
+) -> None:
+    a, b = catalogs
+    with pytest.raises(CatalogError):
+        await a.add(entry("m-bad", timeout="slow"), "admin")
+    await a.reload(force=True)
+    assert "m-bad" not in a.registry.by_id
+    # A row no current validation would accept (written by hand or by an older version): the
+    # replicas skip it and keep serving and managing every other model.
+    row = ModelRow("m-poison", "rt", {"model": "openai/rt", "timeout": "slow"}, {}, {}, 0, 0, "dba", "dba")
+    await a._require_store().insert(row)
+    await a.add(entry("m-10"), "admin")
+    await wait_for(lambda: "m-10" in b.registry.by_id)
+    assert "m-poison" not in a.registry.by_id and "m-poison" not in b.registry.by_id
+    assert await a.delete("m-poison") is None  # deletable, though it cannot be shown
+    await a.delete("m-10")

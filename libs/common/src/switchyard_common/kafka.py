@@ -444,9 +444,11 @@ class EventConsumer:
             consumer = None
             try:
                 await ensure_topics(self._settings, self._topics)
+                # Without a group (a broadcast reader: every replica sees every event) the client
+                # assigns itself all partitions of the topics and starts at their end.
                 broadcast = self._group is None
                 consumer = AIOKafkaConsumer(
-                    *([] if broadcast else self._topics),
+                    *self._topics,
                     **self._settings.client_kwargs(),
                     group_id=self._group,
                     client_id=self._client_id,
@@ -459,14 +461,10 @@ class EventConsumer:
                 )
                 await consumer.start()
                 if broadcast:
-                    from aiokafka.structs import TopicPartition
-
-                    await consumer.topics()  # loads partition metadata
-                    parts = [
-                        TopicPartition(t, p) for t in self._topics for p in (consumer.partitions_for_topic(t) or ())
-                    ]
-                    consumer.assign(parts)
-                    await consumer.seek_to_end(*parts)
+                    # Fix the starting offsets now, so every event published after this point
+                    # is read (the reset to "latest" would otherwise happen at the first fetch).
+                    for tp in consumer.assignment():
+                        await consumer.position(tp)
                 self.connected = True
                 backoff = 0.2
                 await self._loop(consumer)

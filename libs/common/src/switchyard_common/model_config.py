@@ -7,6 +7,7 @@ Only the adapter resolves credentials (``os.environ/NAME`` references and litera
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -283,13 +284,20 @@ def deployment_id(model_name: str, litellm_params: Mapping[str, Any]) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+_INT64 = 1 << 63
+
+
 def _float(v: Any) -> float | None:
+    """A non-negative finite number (weights, prices, timeouts), or None when unset."""
     if v is None:
         return None
     try:
-        return float(v)
+        number = float(v)
     except (TypeError, ValueError):
         raise ConfigError(f"expected a number, got {v!r}") from None
+    if not 0 <= number < math.inf:
+        raise ConfigError(f"expected a non-negative number, got {v!r}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -310,9 +318,12 @@ class DeploymentConfig:
         if value is None:
             return None
         try:
-            return int(value)
-        except (TypeError, ValueError):
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"deployment {self.id!r} ({self.model_name}): {key} must be an integer") from None
+        if not 0 <= number < _INT64:
+            raise ConfigError(f"deployment {self.id!r} ({self.model_name}): {key} must be between 0 and {_INT64 - 1}")
+        return number
 
     @property
     def rpm(self) -> int | None:
@@ -374,16 +385,17 @@ class DeploymentConfig:
             model=self.model,
             api_base=self.api_base,
             drop_params=bool(p.get("drop_params", False)),
-            max_input_tokens=int(info.get("max_input_tokens") or 0),
-            max_output_tokens=int(info.get("max_output_tokens") or info.get("max_tokens") or 0),
+            max_input_tokens=_token_count(info.get("max_input_tokens")),
+            max_output_tokens=_token_count(info.get("max_output_tokens") or info.get("max_tokens")),
         )
         public = self.public_params()
         if public:
             dep.params_json = orjson.dumps(public, default=str)
-        if p.get("timeout") is not None:
-            dep.timeout_seconds = float(p["timeout"])
-        if p.get("stream_timeout") is not None:
-            dep.stream_timeout_seconds = float(p["stream_timeout"])
+        for key, field_name in (("timeout", "timeout_seconds"), ("stream_timeout", "stream_timeout_seconds")):
+            if (seconds := _float(p.get(key))) is not None:
+                if not seconds:
+                    raise ConfigError(f"{key} must be more than 0 seconds")
+                setattr(dep, field_name, seconds)
         pricing = dep.pricing
         pricing.base_model = str(info.get("base_model") or "")
         for key in _PRICE_KEYS:
@@ -458,11 +470,23 @@ def parse_deployment(entry: Any, where: str, warnings: list[str] | None = None) 
         getattr(dep, prop)
     try:
         _ = (dep.weight, dep.cooldown_time)
-        for key in _PRICE_KEYS:
-            _float(info.get(key, params.get(key)))
+        dep.to_proto()  # timeouts, token limits and prices
     except ConfigError as exc:
         raise ConfigError(f"{where} ({name}): {exc}") from None
     return dep
+
+
+def _token_count(v: Any) -> int:
+    """``max_input_tokens`` and friends: a non-negative integer (0 when unset)."""
+    if v is None or v == "":
+        return 0
+    try:
+        number = int(v)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"token limits must be integers, got {v!r}") from None
+    if not 0 <= number < _INT64:
+        raise ConfigError(f"token limits must be between 0 and {_INT64 - 1}, got {v!r}")
+    return number
 
 
 def parse_config(data: Mapping[str, Any] | None) -> GatewayConfig:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 ZERO = Decimal(0)
+# The largest amount a budget may hold: the ledgers store NUMERIC(20, 10), i.e. below 10^10 USD.
+MAX_BUDGET_USD = Decimal(1_000_000_000)
 
 
 def parse_usd(value: str | float | int | Decimal | None) -> Decimal:

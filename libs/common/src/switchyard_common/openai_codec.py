@@ -114,14 +114,18 @@ def _num(body: Mapping[str, Any], key: str) -> float | None:
     return float(v)
 
 
-def _int(body: Mapping[str, Any], key: str) -> int | None:
+def _int(body: Mapping[str, Any], key: str, *, bits: int = 64) -> int | None:
+    """An integer field; ``bits`` is the width of the proto field it goes into."""
     v = body.get(key)
     if v is None:
         return None
     if isinstance(v, bool) or not isinstance(v, int):
-        if isinstance(v, float) and v.is_integer():
-            return int(v)
-        raise RequestError(f"'{key}' must be an integer", key)
+        if not (isinstance(v, float) and v.is_integer()):
+            raise RequestError(f"'{key}' must be an integer", key)
+        v = int(v)
+    limit = 1 << (bits - 1)
+    if not -limit <= v < limit:
+        raise RequestError(f"'{key}' is out of range (at most {limit - 1})", key)
     return v
 
 
@@ -435,7 +439,7 @@ def options_from_json(body: Mapping[str, Any], opts: chat_pb2.RequestOptions) ->
                 opts.fallbacks.append(f["model"])
             else:
                 raise RequestError("'fallbacks' entries must be model names", "fallbacks")
-    if (v := _int(body, "num_retries")) is not None:
+    if (v := _int(body, "num_retries", bits=32)) is not None:
         opts.num_retries = v
     timeout = body.get("timeout", body.get("request_timeout"))
     if timeout is not None:
@@ -476,7 +480,7 @@ def chat_request_from_json(body: Any) -> chat_pb2.ChatCompletionRequest:
         req.temperature = f
     if (f := _num(body, "top_p")) is not None:
         req.top_p = f
-    if (i := _int(body, "n")) is not None:
+    if (i := _int(body, "n", bits=32)) is not None:
         req.n = i
     req.stream = bool(_bool(body, "stream"))
     so = body.get("stream_options")
@@ -499,10 +503,12 @@ def chat_request_from_json(body: Any) -> chat_pb2.ChatCompletionRequest:
         if not isinstance(lb, Mapping):
             raise RequestError("'logit_bias' must be an object", "logit_bias")
         for k, v in lb.items():
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise RequestError("'logit_bias' values must be numbers", "logit_bias")
             req.logit_bias[str(k)] = float(v)
     if (b := _bool(body, "logprobs")) is not None:
         req.logprobs = b
-    if (i := _int(body, "top_logprobs")) is not None:
+    if (i := _int(body, "top_logprobs", bits=32)) is not None:
         req.top_logprobs = i
     if (s := _str(body, "user")) is not None:
         req.user = s
@@ -838,7 +844,7 @@ def embedding_request_from_json(body: Any) -> embeddings_pb2.EmbeddingRequest:
         if s not in ("float", "base64"):
             raise RequestError("'encoding_format' must be float or base64", "encoding_format")
         req.encoding_format = s
-    if (i := _int(body, "dimensions")) is not None:
+    if (i := _int(body, "dimensions", bits=32)) is not None:
         req.dimensions = i
     if (s := _str(body, "user")) is not None:
         req.user = s
@@ -905,7 +911,7 @@ def image_request_from_json(body: Any) -> images_pb2.ImageGenerationRequest:
     if not isinstance(prompt, str) or not prompt:
         raise RequestError("'prompt' must be a non-empty string", "prompt")
     req = images_pb2.ImageGenerationRequest(model=model, prompt=prompt)
-    if (i := _int(body, "n")) is not None:
+    if (i := _int(body, "n", bits=32)) is not None:
         if i < 1:
             raise RequestError("'n' must be at least 1", "n")
         req.n = i

@@ -222,7 +222,7 @@ class Catalog:
         await self.reload()
         return self._stored(updated)
 
-    async def delete(self, model_id: str) -> StoredModel:
+    async def delete(self, model_id: str) -> StoredModel | None:
         store = self._require_store()
         if not model_id:
             raise _bad("id is required", "id")
@@ -236,7 +236,10 @@ class Catalog:
         if row is None:
             raise CatalogError(make_error(K.ERROR_KIND_NOT_FOUND, f"model {model_id!r} not found", param="id"))
         await self.reload()
-        return self._stored(row)
+        try:
+            return self._stored(row)
+        except ConfigError:
+            return None  # a row that no longer validated (and so was never served): gone all the same
 
     # --- views ----------------------------------------------------------------------------
     def entry(self, model: StoredModel, cand: Candidate | None = None) -> router_pb2.ModelEntry:

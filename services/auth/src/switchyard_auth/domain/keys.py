@@ -14,11 +14,12 @@ from typing import Any
 import orjson
 
 from switchyard.auth.v1 import auth_pb2
-from switchyard_common.money import format_usd, parse_usd
+from switchyard_common.money import MAX_BUDGET_USD, format_usd, parse_usd
 
 KEY_PREFIX = "sk-"
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}
+_MAX_DURATION_SECONDS = 100 * 365 * 86400
 
 
 class KeyError_(ValueError):
@@ -56,16 +57,22 @@ def parse_duration(value: str, param: str) -> int:
     m = _DURATION.match(value or "")
     if not m:
         raise KeyError_(f"'{param}' must look like 30s, 1h, 7d or 1mo", param)
-    return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    seconds = int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    if seconds > _MAX_DURATION_SECONDS:
+        raise KeyError_(f"'{param}' must be at most 100 years", param)
+    return seconds
 
 
 def validate_settings(s: auth_pb2.KeySettings) -> None:
     if s.max_budget:
         try:
-            if parse_usd(s.max_budget) < 0:
-                raise KeyError_("'max_budget' must not be negative", "max_budget")
+            amount = parse_usd(s.max_budget)
         except ValueError:
             raise KeyError_("'max_budget' must be a number", "max_budget") from None
+        if amount < 0:
+            raise KeyError_("'max_budget' must not be negative", "max_budget")
+        if amount > MAX_BUDGET_USD:
+            raise KeyError_(f"'max_budget' must be at most {MAX_BUDGET_USD} USD", "max_budget")
     if s.budget_duration:
         parse_duration(s.budget_duration, "budget_duration")
     if s.duration:

@@ -187,6 +187,8 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             stored = await self._catalog.delete(request.id)
         except CatalogError as exc:
             return router_pb2.DeleteModelResponse(error=exc.error)
+        if stored is None:
+            return router_pb2.DeleteModelResponse(model=router_pb2.ModelEntry(id=request.id))
         return router_pb2.DeleteModelResponse(model=self._catalog.entry(stored))
 
     async def GetModelInfo(
