@@ -138,6 +138,10 @@ def test_gateway_controls_are_taken_out_of_the_body() -> None:
         ({"model": "m", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 1e12}, "top_logprobs"),
         ({"model": "m", "messages": [{"role": "user", "content": "x"}], "num_retries": 2**40}, "num_retries"),
         ({"model": "m", "messages": [{"role": "user", "content": "x"}], "logit_bias": {"1": "x"}}, "logit_bias"),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream_options": {"include_usage": "yes"}},
+            "include_usage",
+        ),
     ],
 )
 def test_bad_requests_name_the_parameter(body: dict[str, Any], param: str) -> None:

@@ -487,7 +487,7 @@ def chat_request_from_json(body: Any) -> chat_pb2.ChatCompletionRequest:
     if so is not None:
         if not isinstance(so, Mapping):
             raise RequestError("'stream_options' must be an object", "stream_options")
-        req.stream_options.include_usage = bool(so.get("include_usage", False))
+        req.stream_options.include_usage = bool(_bool(so, "include_usage"))
         req.stream_options.extra_json = _extra(so, frozenset({"include_usage"}))
     req.stop.extend(_str_list(body.get("stop"), "stop"))
     if (i := _int(body, "max_tokens")) is not None:
