@@ -42,10 +42,12 @@ def replica_sets(
     config_path: Path | None = None,
     *,
     redis_prefix: str = "",
+    order: Sequence[str] = START_ORDER,
+    pause: float = 0.0,
 ) -> Iterator[list[stack.StackConfig]]:
-    """Start replica sets (index, services it runs); stopped on exit whatever happens. Routers
-    given a ``redis_prefix`` share routing state only with each other (not with the session's
-    router, nor with earlier runs)."""
+    """Start replica sets (index, services it runs) in ``order``, ``pause`` seconds apart;
+    stopped on exit whatever happens. Routers given a ``redis_prefix`` share routing state only
+    with each other (not with the session's router, nor with earlier runs)."""
     env = {name: dict(values) for name, values in main.extra_env.items()}
     if redis_prefix:
         env["router"] = {**env.get("router", {}), "REDIS_KEY_PREFIX": redis_prefix}
@@ -61,8 +63,10 @@ def replica_sets(
     started: list[tuple[stack.StackConfig, str]] = []
     try:
         for cfg, (_, runs) in zip(cfgs, sets, strict=True):
-            names = [n for n in START_ORDER if n in set(runs)]
+            names = [n for n in order if n in set(runs)]
             for name in names:
+                if started and pause:
+                    time.sleep(pause)
                 stack.start_service(cfg, name, wait=False)
                 started.append((cfg, name))
         for cfg, (_, runs) in zip(cfgs, sets, strict=True):

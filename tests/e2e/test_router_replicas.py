@@ -294,3 +294,13 @@ def test_key_deleted_through_one_edge_is_refused_by_the_others_at_once(
         took = wait_until(lambda: chat(user_a, "fake-chat").status_code == 401, timeout=5.0, what="edge A refusing")
         assert took < 5.0
         assert chat(user_a, "fake-chat").json()["error"]["type"] == "auth_error"
+
+
+def test_an_edge_started_before_its_router_answers_its_first_request(stack_cfg: stack.StackConfig) -> None:
+    """Pods start in any order: an edge whose router comes up after it reports ready only once it
+    can reach the router, so its first request is served instead of meeting a reconnect backoff."""
+    with (
+        replica_sets(stack_cfg, [(4, ["router", "edge"])], order=("edge", "router"), pause=2.0) as (r4,),
+        client(r4) as edge,
+    ):
+        assert chat(edge, "fake-chat").status_code == 200

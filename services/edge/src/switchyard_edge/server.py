@@ -31,6 +31,7 @@ from switchyard_edge.handlers.grpc_gateway import GatewayServicer
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
+PEER_WAIT_SECONDS = 10.0
 
 
 async def serve(settings: Settings) -> None:
@@ -108,6 +109,13 @@ async def serve(settings: Settings) -> None:
     async def mark_ready() -> None:
         while not http.started:
             await asyncio.sleep(0.02)
+        # Ready once every peer has been reached (so the first requests do not meet a channel
+        # still backing off from a peer that started after the edge), or after PEER_WAIT_SECONDS
+        # all the same: from then on an unreachable peer is a clear 503 per request.
+        try:
+            await asyncio.wait_for(asyncio.gather(*(c.channel_ready() for c in peers.channels)), PEER_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("edge starting without every peer reachable", extra={"waited_seconds": PEER_WAIT_SECONDS})
         started.set()
         log.info("edge ready", extra={"http_port": settings.http_port, "grpc_port": grpc_service.bound_port})
 
