@@ -171,3 +171,18 @@ async def test_a_refused_model_is_not_stored_and_an_invalid_stored_row_is_skippe
     assert "m-poison" not in a.registry.by_id and "m-poison" not in b.registry.by_id
     assert await a.delete("m-poison") is None  # deletable, though it cannot be shown
     await a.delete("m-10")
+
+
+@pytest.mark.parametrize("spins", range(5))
+async def test_follow_stops_when_cancelled_as_a_change_arrives(spins: int) -> None:
+    # Shutdown cancels the follower; a change notification landing in the same loop iteration
+    # must not swallow that cancellation (the router's stop() would wait for ever).
+    catalog = Catalog(CONFIG, load_policy(CONFIG), None)
+    task = asyncio.create_task(catalog.follow(30.0))
+    await asyncio.sleep(0.01)
+    catalog.notify()
+    for _ in range(spins):
+        await asyncio.sleep(0)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=2.0)
+    assert task in done and task.cancelled()

@@ -283,7 +283,8 @@ class EventProducer:
         self._connected = False
         if producer is not None:
             try:
-                await asyncio.wait_for(producer.stop(), 5)
+                async with asyncio.timeout(5):
+                    await producer.stop()
             except Exception:
                 log.debug("producer close failed", exc_info=True)
 
@@ -341,7 +342,8 @@ class EventProducer:
             if not self._pending:
                 self._wake.clear()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), 1.0)
+                    async with asyncio.timeout(1.0):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
                 continue
@@ -481,7 +483,8 @@ class EventConsumer:
                 self.connected = False
                 if consumer is not None:
                     try:
-                        await asyncio.wait_for(consumer.stop(), 5)
+                        async with asyncio.timeout(5):
+                            await consumer.stop()
                     except Exception:
                         log.debug("consumer close failed", exc_info=True)
 

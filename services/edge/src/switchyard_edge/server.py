@@ -113,7 +113,8 @@ async def serve(settings: Settings) -> None:
         # still backing off from a peer that started after the edge), or after PEER_WAIT_SECONDS
         # all the same: from then on an unreachable peer is a clear 503 per request.
         try:
-            await asyncio.wait_for(asyncio.gather(*(c.channel_ready() for c in peers.channels)), PEER_WAIT_SECONDS)
+            async with asyncio.timeout(PEER_WAIT_SECONDS):
+                await asyncio.gather(*(c.channel_ready() for c in peers.channels))
         except TimeoutError:
             log.warning("edge starting without every peer reachable", extra={"waited_seconds": PEER_WAIT_SECONDS})
         started.set()

@@ -125,7 +125,8 @@ class Catalog:
         """Reload on every change notification, and at least check every ``poll_seconds``."""
         while True:
             try:
-                await asyncio.wait_for(self._changed.wait(), poll_seconds)
+                async with asyncio.timeout(poll_seconds):
+                    await self._changed.wait()
             except TimeoutError:
                 pass
             self._changed.clear()

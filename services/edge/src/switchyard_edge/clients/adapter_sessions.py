@@ -157,7 +157,8 @@ class SessionStream:
         while True:
             left = self._deadline - time.monotonic()
             try:
-                item = await asyncio.wait_for(self._queue.get(), max(left, 0.001))
+                async with asyncio.timeout(max(left, 0.001)):
+                    item = await self._queue.get()
             except TimeoutError:
                 self.cancel()
                 raise _error(grpc.StatusCode.DEADLINE_EXCEEDED, "provider-adapter call timed out") from None
@@ -215,7 +216,8 @@ class AdapterSessions:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         session, call_id = await self.submit(build, fut)
         try:
-            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(fut)
         except TimeoutError:
             session.cancel(call_id)
             raise _error(grpc.StatusCode.DEADLINE_EXCEEDED, "provider-adapter call timed out") from None

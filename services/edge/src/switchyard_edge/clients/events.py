@@ -164,7 +164,8 @@ class OutcomeReporter:
                 if urgent or loop.time() >= flush_at:
                     break
                 with contextlib.suppress(TimeoutError):
-                    item = await asyncio.wait_for(self._queue.get(), flush_at - loop.time())
+                    async with asyncio.timeout(flush_at - loop.time()):
+                        item = await self._queue.get()
                     urgent = urgent or not item.success or bool(item.lease_id)
                     batch.append(item)
             try:

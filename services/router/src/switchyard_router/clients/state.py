@@ -296,7 +296,8 @@ class SharedState:
         if self._redis is None or not self.breaker.allow():
             raise RedisDown
         try:
-            result = await asyncio.wait_for(fn(), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                result = await fn()
         except ResponseError:
             # Redis answered (an error of ours, e.g. in a script): not an outage.
             log.exception("Redis refused a routing-state command")
@@ -561,7 +562,8 @@ class SharedState:
         if redis is None:
             return
         try:
-            await asyncio.wait_for(asyncio.gather(*(redis.ping() for _ in range(max(1, connections)))), 5.0)
+            async with asyncio.timeout(5.0):
+                await asyncio.gather(*(redis.ping() for _ in range(max(1, connections))))
         except (RedisError, OSError, TimeoutError):
             log.warning("Redis unreachable at start: routing from local state until it answers")
 

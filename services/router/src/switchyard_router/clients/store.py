@@ -162,7 +162,8 @@ class ModelStore:
                 on_change()  # changes made while we were not listening
                 while not lost.is_set():
                     try:
-                        await asyncio.wait_for(lost.wait(), 10.0)
+                        async with asyncio.timeout(10.0):
+                            await lost.wait()
                     except TimeoutError:
                         # A connection that died silently only shows itself when used.
                         await conn.fetchval("SELECT 1", timeout=2.0)

@@ -62,7 +62,8 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
                 yield router_pb2.WatchRoutingResponse(generation=self._generation.value)
                 # A heartbeat now and then lets the edge tell a quiet stream from a dead one.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), WATCH_HEARTBEAT_SECONDS)
+                    async with asyncio.timeout(WATCH_HEARTBEAT_SECONDS):
+                        await changed.wait()
         finally:
             self._generation.unsubscribe(on_bump)
 
