@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from devstack import stack
 from e2e.support import MASTER_KEY
 from switchyard.gateway.v1 import gateway_pb2, gateway_pb2_grpc
-from switchyard.llm.v1 import chat_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2, embeddings_pb2, error_pb2
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +68,43 @@ def test_bad_key_is_unauthenticated_with_error_detail(gateway: gateway_pb2_grpc.
 def test_list_models(gateway: gateway_pb2_grpc.GatewayServiceStub) -> None:
     resp = gateway.ListModels(gateway_pb2.ListModelsRequest(), metadata=AUTH, timeout=10)
     assert "fake-chat" in {m.id for m in resp.models}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize(
+    "spoil, param",
+    [
+        (lambda r: setattr(r.messages[0], "role", "robot"), "messages[0]"),
+        (lambda r: setattr(r, "extra_json", b"{not json"), "extra_json"),
+        (lambda r: setattr(r, "temperature", float("nan")), "temperature"),
+        (lambda r: r.tools.add(type="function"), "tools[0]"),
+    ],
+)
+def test_malformed_protobuf_requests_are_invalid_argument(
+    gateway: gateway_pb2_grpc.GatewayServiceStub, spoil: Any, param: str, stream: bool
+) -> None:
+    # What the HTTP API refuses with a 400, the gRPC API refuses before it reaches a provider.
+    req = _request(stream)
+    spoil(req)
+    with pytest.raises(grpc.RpcError) as exc:
+        if stream:
+            list(
+                gateway.StreamChatCompletion(
+                    gateway_pb2.StreamChatCompletionRequest(request=req), metadata=AUTH, timeout=10
+                )
+            )
+        else:
+            gateway.CreateChatCompletion(
+                gateway_pb2.CreateChatCompletionRequest(request=req), metadata=AUTH, timeout=10
+            )
+    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    err = error_pb2.Error.FromString(dict(exc.value.trailing_metadata())["switchyard-error-bin"])
+    assert err.http_status == 400 and err.param == param
+
+
+def test_malformed_protobuf_embedding_is_invalid_argument(gateway: gateway_pb2_grpc.GatewayServiceStub) -> None:
+    req = embeddings_pb2.EmbeddingRequest(model="fake-embedding", extra_json=b"[oops")
+    req.texts.values.append("x")
+    with pytest.raises(grpc.RpcError) as exc:
+        gateway.CreateEmbedding(gateway_pb2.CreateEmbeddingRequest(request=req), metadata=AUTH, timeout=10)
+    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT

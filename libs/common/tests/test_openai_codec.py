@@ -8,10 +8,13 @@ from typing import Any
 import orjson
 import pytest
 
+from switchyard.llm.v1 import chat_pb2, embeddings_pb2
 from switchyard_common.openai_codec import (
     RequestError,
     chat_request_from_json,
     chat_request_to_json,
+    check_chat_request,
+    check_embedding_request,
     chunk_from_json,
     chunk_to_json,
     completion_from_json,
@@ -137,6 +140,7 @@ def test_gateway_controls_are_taken_out_of_the_body() -> None:
         ({"model": "m", "messages": [{"role": "user", "content": "x"}], "n": 2**31}, "n"),
         ({"model": "m", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 1e12}, "top_logprobs"),
         ({"model": "m", "messages": [{"role": "user", "content": "x"}], "num_retries": 2**40}, "num_retries"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "num_retries": -1}, "num_retries"),
         ({"model": "m", "messages": [{"role": "user", "content": "x"}], "logit_bias": {"1": "x"}}, "logit_bias"),
         (
             {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream_options": {"include_usage": "yes"}},
@@ -230,3 +234,99 @@ def test_embedding_inputs() -> None:
         assert out["input"] == expected and out["dimensions"] == 8
     with pytest.raises(RequestError):
         embedding_request_from_json({"model": "e", "input": [1, "a"]})
+
+
+def test_every_parsed_request_passes_the_protobuf_checks() -> None:
+    # The gRPC Gateway API checks protobuf requests with check_chat_request; anything the JSON
+    # path accepts must pass it too.
+    check_chat_request(chat_request_from_json(FULL_REQUEST))
+    check_chat_request(
+        chat_request_from_json(
+            {"model": "m", "messages": [{"role": "user", "content": "x"}], "timeout": 5, "metadata": {"a": 1}}
+        )
+    )
+    for value in ("one", ["a", "b"], [1, 2, 3], [[1, 2], [3]]):
+        check_embedding_request(embedding_request_from_json({"model": "e", "input": value, "encoding_format": "float"}))
+
+
+def _proto(**changes: Any) -> chat_pb2.ChatCompletionRequest:
+    req = chat_request_from_json(FULL_REQUEST)
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        target: Any = req
+        for p in parents:
+            target = target[int(p)] if p.isdigit() else getattr(target, p)
+        if isinstance(value, dict):
+            getattr(target, leaf).update(value)
+        else:
+            setattr(target, leaf, value)
+    return req
+
+
+@pytest.mark.parametrize(
+    "req, param",
+    [
+        (chat_pb2.ChatCompletionRequest(messages=[chat_pb2.ChatMessage(role="user", text="x")]), "model"),
+        (chat_pb2.ChatCompletionRequest(model="m"), "messages"),
+        (_proto(messages__0__role=""), "messages[0]"),
+        (_proto(messages__3__role="robot"), "messages[3]"),
+        (_proto(messages__1__extra_json=b"{not json"), "messages[1].extra_json"),
+        (_proto(messages__1__extra_json=b"[1]"), "messages[1].extra_json"),
+        (_proto(messages__2__parts__parts__1__image_url__url=""), "messages[2]"),
+        (_proto(messages__2__parts__parts__4__other_json=b"nope"), "messages[2].content[4]"),
+        (_proto(messages__3__tool_calls__0__extra_json=b"1"), "messages[3].tool_calls[0].extra_json"),
+        (_proto(temperature=float("nan")), "temperature"),
+        (_proto(top_p=float("inf")), "top_p"),
+        (_proto(logit_bias={"1": float("-inf")}), "logit_bias"),
+        (_proto(tools__0__function__name=""), "tools[0]"),
+        (_proto(tools__0__function__parameters_json=b"{"), "tools[0].function.parameters"),
+        (_proto(response_format__json_schema__name=""), "response_format"),
+        (_proto(response_format__json_schema__schema_json=b"]"), "response_format.json_schema.schema"),
+        (_proto(response_format__type=""), "response_format"),
+        (_proto(options__timeout_seconds=0.0), "timeout"),
+        (_proto(options__timeout_seconds=float("nan")), "timeout"),
+        (_proto(options__num_retries=-1), "num_retries"),
+        (_proto(options__metadata_json=b"[]"), "metadata"),
+        (_proto(extra_json=b"\xff"), "extra_json"),
+    ],
+)
+def test_protobuf_requests_are_checked_like_json_ones(req: chat_pb2.ChatCompletionRequest, param: str) -> None:
+    with pytest.raises(RequestError) as exc:
+        check_chat_request(req)
+    assert exc.value.param == param
+
+
+def test_empty_content_part_and_tool_choice_json_are_refused() -> None:
+    req = chat_request_from_json(FULL_REQUEST)
+    req.messages[2].parts.parts.add()
+    with pytest.raises(RequestError, match="has no content"):
+        check_chat_request(req)
+    req = chat_request_from_json(FULL_REQUEST)
+    req.tool_choice.other_json = b"{bad"
+    with pytest.raises(RequestError) as exc:
+        check_chat_request(req)
+    assert exc.value.param == "tool_choice"
+
+
+@pytest.mark.parametrize(
+    "req, param",
+    [
+        (embeddings_pb2.EmbeddingRequest(texts=embeddings_pb2.StringList(values=["a"])), "model"),
+        (embeddings_pb2.EmbeddingRequest(model="e"), "input"),
+        (embeddings_pb2.EmbeddingRequest(model="e", texts=embeddings_pb2.StringList()), "input"),
+        (
+            embeddings_pb2.EmbeddingRequest(
+                model="e", texts=embeddings_pb2.StringList(values=["a"]), encoding_format="int8"
+            ),
+            "encoding_format",
+        ),
+        (
+            embeddings_pb2.EmbeddingRequest(model="e", texts=embeddings_pb2.StringList(values=["a"]), extra_json=b"x"),
+            "extra_json",
+        ),
+    ],
+)
+def test_protobuf_embedding_requests_are_checked(req: embeddings_pb2.EmbeddingRequest, param: str) -> None:
+    with pytest.raises(RequestError) as exc:
+        check_embedding_request(req)
+    assert exc.value.param == param

@@ -6,6 +6,7 @@ Keys without a typed field travel in ``extra_json`` so a round trip keeps them."
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -440,6 +441,8 @@ def options_from_json(body: Mapping[str, Any], opts: chat_pb2.RequestOptions) ->
             else:
                 raise RequestError("'fallbacks' entries must be model names", "fallbacks")
     if (v := _int(body, "num_retries", bits=32)) is not None:
+        if v < 0:
+            raise RequestError("'num_retries' must not be negative", "num_retries")
         opts.num_retries = v
     timeout = body.get("timeout", body.get("request_timeout"))
     if timeout is not None:
@@ -538,6 +541,93 @@ def chat_request_from_json(body: Any) -> chat_pb2.ChatCompletionRequest:
         req.openai_metadata.update(meta)
     req.extra_json = _extra(body, _REQUEST_KEYS | GATEWAY_KEYS)
     return req
+
+
+def _check_json(raw: bytes, where: str, *, obj: bool = True) -> None:
+    if not raw:
+        return
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise RequestError(f"{where} must be JSON", where) from None
+    if obj and not isinstance(value, dict):
+        raise RequestError(f"{where} must be a JSON object", where)
+
+
+def _check_finite(msg: Any, fields: tuple[str, ...]) -> None:
+    for f in fields:
+        if msg.HasField(f) and not math.isfinite(getattr(msg, f)):
+            raise RequestError(f"'{f}' must be a finite number", f)
+
+
+def check_options(opts: chat_pb2.RequestOptions) -> None:
+    if opts.HasField("timeout_seconds") and not (math.isfinite(opts.timeout_seconds) and opts.timeout_seconds > 0):
+        raise RequestError("'timeout' must be a positive number of seconds", "timeout")
+    if opts.HasField("num_retries") and opts.num_retries < 0:
+        raise RequestError("'num_retries' must not be negative", "num_retries")
+    _check_json(opts.metadata_json, "metadata")
+
+
+def check_chat_request(req: chat_pb2.ChatCompletionRequest) -> None:
+    """The checks ``chat_request_from_json`` makes, for a request that arrives as protobuf (the
+    gRPC Gateway API): everything a provider adapter relies on is well formed."""
+    if not req.model:
+        raise RequestError("'model' is required", "model")
+    if not req.messages:
+        raise RequestError("'messages' must be a non-empty list", "messages")
+    for i, m in enumerate(req.messages):
+        where = f"messages[{i}]"
+        if m.role not in _ROLES:
+            raise RequestError(f"{where}.role must be one of {', '.join(sorted(_ROLES))}", where)
+        _check_json(m.extra_json, f"{where}.extra_json")
+        for j, part in enumerate(m.parts.parts if m.WhichOneof("content") == "parts" else ()):
+            pw = f"{where}.content[{j}]"
+            kind = part.WhichOneof("part")
+            if kind is None:
+                raise RequestError(f"{pw} has no content", where)
+            if kind == "image_url" and not part.image_url.url:
+                raise RequestError(f"{pw}.image_url.url is required", where)
+            if kind == "other_json":
+                _check_json(part.other_json, pw)
+            _check_json(part.extra_json, f"{pw}.extra_json")
+        for j, tc in enumerate(m.tool_calls):
+            _check_json(tc.extra_json, f"{where}.tool_calls[{j}].extra_json")
+    _check_finite(req, ("temperature", "top_p", "presence_penalty", "frequency_penalty"))
+    if any(not math.isfinite(v) for v in req.logit_bias.values()):
+        raise RequestError("'logit_bias' values must be finite numbers", "logit_bias")
+    for i, t in enumerate(req.tools):
+        where = f"tools[{i}]"
+        if (t.type or "function") == "function" and not t.function.name:
+            raise RequestError(f"{where}.function.name is required", where)
+        _check_json(t.function.parameters_json, f"{where}.function.parameters")
+        _check_json(t.extra_json, f"{where}.extra_json")
+    if req.HasField("tool_choice") and req.tool_choice.WhichOneof("choice") == "other_json":
+        _check_json(req.tool_choice.other_json, "tool_choice")
+    if req.HasField("response_format"):
+        rf = req.response_format
+        if not rf.type:
+            raise RequestError("'response_format' must be an object with a type", "response_format")
+        if rf.type == "json_schema":
+            if not rf.json_schema.name:
+                raise RequestError("'response_format.json_schema.name' is required", "response_format")
+            _check_json(rf.json_schema.schema_json, "response_format.json_schema.schema")
+    _check_json(req.stream_options.extra_json, "stream_options")
+    check_options(req.options)
+    _check_json(req.extra_json, "extra_json")
+
+
+def check_embedding_request(req: embeddings_pb2.EmbeddingRequest) -> None:
+    """``embedding_request_from_json``'s checks for a protobuf request."""
+    if not req.model:
+        raise RequestError("'model' is required", "model")
+    which = req.WhichOneof("input")
+    rows = req.texts.values if which == "texts" else req.tokens.values if which == "tokens" else ()
+    if not rows:
+        raise RequestError("'input' must be a non-empty string, list of strings or token arrays", "input")
+    if req.HasField("encoding_format") and req.encoding_format not in ("float", "base64"):
+        raise RequestError("'encoding_format' must be float or base64", "encoding_format")
+    check_options(req.options)
+    _check_json(req.extra_json, "extra_json")
 
 
 def chat_request_to_json(

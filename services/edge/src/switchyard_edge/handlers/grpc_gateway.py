@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import NoReturn
+from collections.abc import AsyncIterator, Callable
+from typing import Any, NoReturn
 
 import grpc
 
@@ -11,6 +11,7 @@ from switchyard.auth.v1 import auth_pb2
 from switchyard.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.errors import grpc_status, make_error
+from switchyard_common.openai_codec import RequestError, check_chat_request, check_embedding_request
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.gateway import Call, Completed, Gateway
 
@@ -24,6 +25,13 @@ def _credential(context: grpc.aio.ServicerContext) -> str:
         scheme, _, value = auth.partition(" ")
         return value.strip() if scheme.lower() == "bearer" else auth.strip()
     return md.get("x-api-key", "").strip()
+
+
+async def _check(context: grpc.aio.ServicerContext, check: Callable[[Any], None], request: Any) -> None:
+    try:
+        check(request)
+    except RequestError as exc:
+        await _abort(context, make_error(K.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
 
 
 async def _abort(context: grpc.aio.ServicerContext, err: error_pb2.Error) -> NoReturn:
@@ -60,8 +68,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     ) -> gateway_pb2.CreateChatCompletionResponse:
         who = await self._principal(context)
         req = request.request
-        if not req.model or not req.messages:
-            await _abort(context, make_error(K.ERROR_KIND_BAD_REQUEST, "model and messages are required"))
+        await _check(context, check_chat_request, req)
         req.stream = False
         try:
             done: Completed = await self._gw.chat(who, req)
@@ -76,8 +83,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     ) -> AsyncIterator[gateway_pb2.StreamChatCompletionResponse]:
         who = await self._principal(context)
         req = request.request
-        if not req.model or not req.messages:
-            await _abort(context, make_error(K.ERROR_KIND_BAD_REQUEST, "model and messages are required"))
+        await _check(context, check_chat_request, req)
         req.stream = True
         try:
             streaming = await self._gw.chat_stream(who, req)
@@ -103,6 +109,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.CreateEmbeddingRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.CreateEmbeddingResponse:
         who = await self._principal(context)
+        await _check(context, check_embedding_request, request.request)
         try:
             done = await self._gw.embeddings(who, request.request)
         except GatewayError as exc:
