@@ -42,7 +42,8 @@ def stack_cfg() -> Iterator[stack.StackConfig]:
         kafka_controller_port=29193,
         master_key=MASTER_KEY,
         log_level="INFO",
-        extra_env={"provider-adapter": PROVIDER_ADAPTER_ENV},
+        # Budget windows restart within a second, so a test can watch one restart.
+        extra_env={"provider-adapter": PROVIDER_ADAPTER_ENV, "copilot-budget": {"BUDGET_RESET_CHECK_SECONDS": "1"}},
     )
     stack.down(cfg)
     shutil.rmtree(cfg.state_dir, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
@@ -73,6 +74,48 @@ def test_budget_is_enforced_and_spend_settles(http: httpx.Client, base_url: str)
     assert 0 < spent <= max_budget
     info = httpx.get(f"{base_url}/key/info", headers={"Authorization": f"Bearer {key}"}).json()["info"]
     assert Decimal(str(info["spend"])) == spent and Decimal(str(info["max_budget"])) == max_budget
+
+
+def _exhaust(client: openai.OpenAI, http: httpx.Client) -> openai.RateLimitError:
+    for _ in range(10):
+        try:
+            raw = client.chat.completions.with_raw_response.create(
+                model="fake-chat", max_tokens=20, messages=[{"role": "user", "content": "count me"}]
+            )
+        except openai.RateLimitError as exc:
+            return exc
+        wait_for_spend(http, raw.headers["x-litellm-call-id"])
+    raise AssertionError("the budget was never enforced")
+
+
+def test_budget_duration_restarts_the_budget(http: httpx.Client, base_url: str) -> None:
+    key = http.post("/key/generate", json={"max_budget": "0.0001", "budget_duration": "8s"}).json()["key"]
+    user = openai.OpenAI(base_url=f"{base_url}/v1", api_key=key, max_retries=0)
+    time.sleep(1.0)  # the identity event carrying the limit reaches copilot-budget
+    assert _exhaust(user, http).body["type"] == "budget_exceeded"
+    info = httpx.get(f"{base_url}/key/info", headers={"Authorization": f"Bearer {key}"}).json()["info"]
+    assert info["budget_duration"] == "8s" and Decimal(str(info["spend"])) > 0
+    reset_at = datetime.fromisoformat(info["budget_reset_at"])
+    assert 0 < (reset_at - datetime.now(UTC)).total_seconds() <= 8
+    # Once in-flight holds are settled the key stays refused for the rest of the window, then
+    # the window restarts and the same request is admitted again, with the spend back at zero.
+    time.sleep(1.0)
+    refused_after = 0
+    deadline = time.monotonic() + 25
+    while True:
+        try:
+            user.chat.completions.create(
+                model="fake-chat", max_tokens=20, messages=[{"role": "user", "content": "count me"}]
+            )
+            break
+        except openai.RateLimitError:
+            refused_after += 1
+            assert time.monotonic() < deadline, "the budget window never restarted"
+            time.sleep(0.5)
+    assert refused_after > 0
+    assert datetime.now(UTC) >= reset_at
+    info = httpx.get(f"{base_url}/key/info", headers={"Authorization": f"Bearer {key}"}).json()["info"]
+    assert datetime.fromisoformat(info["budget_reset_at"]) > reset_at
 
 
 def test_replayed_usage_event_changes_nothing(

@@ -124,3 +124,5 @@ def test_durations() -> None:
     assert keys.parse_duration("1200mo", "d") == 1200 * 30 * 86400
     with pytest.raises(keys.KeyError_, match="100 years"):
         keys.parse_duration("1300mo", "d")
+    with pytest.raises(keys.KeyError_, match="'budget_duration' must be longer than zero"):
+        keys.parse_duration("0d", "budget_duration")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -193,3 +194,79 @@ async def test_usage_batch_handler_applies_once(parts: tuple[Ledger, Reservation
     await handler([rec(e.SerializeToString(), 3)])  # a replay
     assert await ledger.scope_limit("key", key, "acct") == (Decimal("1.00"), Decimal("0.10"))
     assert await _headroom(res, key) == Decimal("0.90")
+
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+async def _window_limit(ledger: Ledger, key: str, budget: str, duration: str | None, now: datetime = T0) -> None:
+    assert await ledger.apply_limit(
+        str(uuid.uuid4()), "identity", "acct", "key", key, Decimal(budget), duration, False, now=now
+    )
+
+
+async def test_budget_window_restarts_spend_on_schedule(parts: tuple[Ledger, Reservations]) -> None:
+    ledger, res = parts
+    key = uuid.uuid4().hex
+    scope = [("key", key)]
+    await _window_limit(ledger, key, "1.00", "1h")
+    assert await ledger.total_spend("key", key, "acct") == (Decimal("1.00"), Decimal(0), T0 + timedelta(hours=1))
+    await ledger.record_usage(_event(f"{uuid.uuid4()}:0", key, "0.95"), Decimal("0.95"), "")
+    await res.settle("", "acct", scope, Decimal("0.95"), final=True)
+    with pytest.raises(Refused):
+        await res.reserve("acct", "a-" + key, scope, Decimal("0.10"), 60)
+    # Not due yet: nothing changes.
+    await res.reset_windows(T0 + timedelta(minutes=59))
+    assert (await ledger.total_spend("key", key, "acct"))[1] == Decimal("0.95")
+    # Due (the check ran 5 minutes late): spend starts again from zero, the next window keeps the schedule.
+    await res.reset_windows(T0 + timedelta(hours=1, minutes=5))
+    assert await ledger.total_spend("key", key, "acct") == (Decimal("1.00"), Decimal(0), T0 + timedelta(hours=2))
+    assert await res.reserve("acct", "b-" + key, scope, Decimal("0.90"), 60) == Decimal("0.90")
+    # Windows missed entirely (the service was down) are skipped, not replayed one by one.
+    await res.reset_windows(T0 + timedelta(hours=4, minutes=30))
+    assert (await ledger.total_spend("key", key, "acct"))[2] == T0 + timedelta(hours=5)
+    # The ledger keeps every row: windows only move the running total.
+    assert await ledger.scope_limit("key", key, "acct") == (Decimal("1.00"), Decimal(0))
+
+
+async def test_holds_in_flight_survive_a_window_restart(parts: tuple[Ledger, Reservations]) -> None:
+    ledger, res = parts
+    key = uuid.uuid4().hex
+    scope = [("key", key)]
+    await _window_limit(ledger, key, "1.00", "1d")
+    await res.reserve("acct", "held-" + key, scope, Decimal("0.60"), 600)
+    await res.reset_windows(T0 + timedelta(days=1))
+    with pytest.raises(Refused):  # 0.60 still held by the request in flight
+        await res.reserve("acct", "more-" + key, scope, Decimal("0.50"), 60)
+    await res.settle("held-" + key, "acct", scope, Decimal("0.20"), final=True)
+    assert await _headroom(res, key) == Decimal("0.80"), "its cost lands in the new window"
+
+
+async def test_changing_the_duration_starts_a_new_window(parts: tuple[Ledger, Reservations]) -> None:
+    ledger, _ = parts
+    key = uuid.uuid4().hex
+    await _window_limit(ledger, key, "1.00", "1d")
+    later = T0 + timedelta(hours=3)
+    await _window_limit(ledger, key, "2.00", "1d", now=later)  # budget raised, same window
+    assert await ledger.total_spend("key", key, "acct") == (Decimal("2.00"), Decimal(0), T0 + timedelta(days=1))
+    await _window_limit(ledger, key, "2.00", "7d", now=later)
+    assert (await ledger.total_spend("key", key, "acct"))[2] == later + timedelta(days=7)
+    await _window_limit(ledger, key, "2.00", None, now=later)
+    assert (await ledger.total_spend("key", key, "acct"))[2] is None
+
+
+async def test_limits_stored_before_windows_get_one_starting_at_the_next_check(
+    parts: tuple[Ledger, Reservations],
+) -> None:
+    ledger, res = parts
+    key = uuid.uuid4().hex
+    await _window_limit(ledger, key, "1.00", "1h")
+    await ledger.record_usage(_event(f"{uuid.uuid4()}:0", key, "0.30"), Decimal("0.30"), "")
+    await ledger._pool.execute("UPDATE spend_limits SET budget_reset_at = NULL WHERE scope_id = $1", key)
+    check = T0 + timedelta(days=3)
+    await res.reset_windows(check)
+    assert await ledger.total_spend("key", key, "acct") == (
+        Decimal("1.00"),
+        Decimal("0.30"),
+        check + timedelta(hours=1),
+    )

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from pathlib import Path
 
+import asyncpg
 from redis.exceptions import RedisError
 
 from switchyard.budget.v1 import budget_pb2, budget_pb2_grpc
@@ -26,18 +27,30 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = budget_pb2.DESCRIPTOR.services_by_name["BudgetService"].full_name
 SCHEMA = "budget"
 MIGRATIONS = Path(__file__).parent / "migrations"
+RESET_BATCH = 1000
 
 
 async def run_migrations(settings: Settings) -> None:
     await migrate(settings.database_url.get_secret_value(), schema=SCHEMA, migrations_dir=MIGRATIONS)
 
 
-async def _sweep(reservations: Reservations) -> None:
+async def _sweep(reservations: Reservations, reset_every: float) -> None:
+    """Release reservations whose settlement never came (every second) and start new budget
+    windows (every ``reset_every`` seconds)."""
+    loop = asyncio.get_running_loop()
+    next_reset = loop.time()
     while True:
         try:
             await reservations.expire_due()
         except (RedisError, OSError, TimeoutError):
             log.debug("reservation sweep skipped: Redis unreachable")
+        if loop.time() >= next_reset:
+            next_reset = loop.time() + reset_every
+            try:
+                while await reservations.reset_windows() >= RESET_BATCH:
+                    pass
+            except (RedisError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+                log.warning("budget window reset skipped: store unreachable; retried next round", exc_info=True)
         await asyncio.sleep(1.0)
 
 
@@ -90,7 +103,7 @@ async def serve(settings: Settings) -> None:
         nonlocal sweeper
         await usage.start()
         await identity.start()
-        sweeper = asyncio.get_running_loop().create_task(_sweep(reservations))
+        sweeper = asyncio.get_running_loop().create_task(_sweep(reservations, settings.budget_reset_check_seconds))
 
     async def stop_background() -> None:
         if sweeper:

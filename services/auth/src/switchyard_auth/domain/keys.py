@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -14,12 +13,10 @@ from typing import Any
 import orjson
 
 from switchyard.auth.v1 import auth_pb2
+from switchyard_common.durations import duration_seconds
 from switchyard_common.money import MAX_BUDGET_USD, format_usd, parse_usd
 
 KEY_PREFIX = "sk-"
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo)\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}
-_MAX_DURATION_SECONDS = 100 * 365 * 86400
 
 
 class KeyError_(ValueError):
@@ -54,13 +51,10 @@ def same_secret(a: str, b: str) -> bool:
 
 def parse_duration(value: str, param: str) -> int:
     """``30s``, ``15m``, ``1h``, ``7d``, ``2w``, ``1mo`` → seconds."""
-    m = _DURATION.match(value or "")
-    if not m:
-        raise KeyError_(f"'{param}' must look like 30s, 1h, 7d or 1mo", param)
-    seconds = int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
-    if seconds > _MAX_DURATION_SECONDS:
-        raise KeyError_(f"'{param}' must be at most 100 years", param)
-    return seconds
+    try:
+        return duration_seconds(value)
+    except ValueError as exc:
+        raise KeyError_(f"'{param}' {exc}", param) from None
 
 
 def validate_settings(s: auth_pb2.KeySettings) -> None:

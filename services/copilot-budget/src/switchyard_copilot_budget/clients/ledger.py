@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,9 @@ import asyncpg
 from switchyard.budget.v1 import budget_pb2
 from switchyard.events.v1 import usage_pb2
 from switchyard.llm.v1 import error_pb2
+from switchyard_common.durations import duration_seconds
+
+log = logging.getLogger(__name__)
 
 _LOG_COLUMN_LIST = [
     "event_id",
@@ -179,21 +183,29 @@ class Ledger:
 
     _LOG_COLUMN_OF = {"key": "key_hash", "user": "user_id", "team": "team_id", "org": "org_id", "end_user": "end_user"}
 
-    async def total_spend(self, kind: str, scope_id: str, account_id: str) -> tuple[Decimal | None, Decimal]:
-        """(max_budget or None, spend) of a scope: the limit row's running total when the scope has
-        a limit, else the sum over the ledger."""
-        limit, spend = await self.scope_limit(kind, scope_id, account_id)
-        if limit is not None:
-            return limit, spend
+    async def total_spend(
+        self, kind: str, scope_id: str, account_id: str
+    ) -> tuple[Decimal | None, Decimal, datetime | None]:
+        """(max_budget or None, spend, budget_reset_at or None) of a scope: the limit row's spend
+        in its current window when the scope has a limit, else the sum over the ledger."""
+        row = await self._pool.fetchrow(
+            "SELECT max_budget, spend, budget_reset_at FROM spend_limits "
+            "WHERE scope_kind = $1 AND scope_id = $2 AND account_id = $3",
+            kind,
+            scope_id,
+            account_id,
+        )
+        if row is not None and row["max_budget"] is not None:
+            return row["max_budget"], row["spend"], row["budget_reset_at"]
         column = self._LOG_COLUMN_OF.get(kind)
         if column is None:
-            return None, Decimal(0)
+            return None, Decimal(0), None
         total = await self._pool.fetchval(
             f"SELECT COALESCE(SUM(spend), 0) FROM spend_logs WHERE {column} = $1 AND account_id = $2",
             scope_id,
             account_id,
         )
-        return None, Decimal(total)
+        return None, Decimal(total), None
 
     async def apply_limit(
         self,
@@ -205,7 +217,18 @@ class Ledger:
         max_budget: Decimal | None,
         budget_duration: str | None,
         delete: bool,
+        *,
+        now: datetime | None = None,
     ) -> bool:
+        """Store (or delete) a scope's limit once per event. A new ``budget_duration`` starts a
+        window now; an unchanged one keeps the window running."""
+        reset_at = None
+        if budget_duration and not delete:
+            try:
+                reset_at = (now or datetime.now(UTC)) + timedelta(seconds=duration_seconds(budget_duration))
+            except ValueError:
+                log.error("budget_duration not understood; the limit has no window", extra={"scope_id": scope_id})
+                budget_duration = None
         async with self._pool.acquire() as conn, conn.transaction():
             fresh = await conn.fetchval(
                 "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
@@ -223,16 +246,68 @@ class Ledger:
                 )
             else:
                 await conn.execute(
-                    "INSERT INTO spend_limits (scope_kind, scope_id, account_id, max_budget, budget_duration) "
-                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope_kind, scope_id) DO UPDATE SET "
-                    "max_budget = EXCLUDED.max_budget, budget_duration = EXCLUDED.budget_duration, updated_at = now()",
+                    "INSERT INTO spend_limits (scope_kind, scope_id, account_id, max_budget, budget_duration, "
+                    "budget_reset_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope_kind, scope_id) DO UPDATE SET "
+                    "max_budget = EXCLUDED.max_budget, budget_duration = EXCLUDED.budget_duration, "
+                    "budget_reset_at = CASE WHEN spend_limits.budget_duration IS NOT DISTINCT FROM "
+                    "EXCLUDED.budget_duration THEN spend_limits.budget_reset_at ELSE EXCLUDED.budget_reset_at END, "
+                    "updated_at = now()",
                     kind,
                     scope_id,
                     account_id,
                     max_budget,
                     budget_duration,
+                    reset_at,
                 )
             return True
+
+    async def reset_due_budgets(self, now: datetime | None = None, limit: int = 1000) -> list[tuple[str, str, str]]:
+        """Start a new window for every limit whose ``budget_reset_at`` has passed: spend back to
+        zero, the reset time moved on by whole durations (so windows stay on their schedule even
+        when a reset runs late). Safe with several replicas: each row is reset by one of them.
+        Returns (account_id, kind, scope_id) of the scopes reset."""
+        now = now or datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT scope_kind, scope_id, account_id, budget_duration, budget_reset_at FROM spend_limits "
+                "WHERE budget_duration IS NOT NULL AND (budget_reset_at IS NULL OR budget_reset_at <= $1) "
+                "ORDER BY budget_reset_at NULLS FIRST LIMIT $2 FOR UPDATE SKIP LOCKED",
+                now,
+                limit,
+            )
+            kinds: list[str] = []
+            ids: list[str] = []
+            resets: list[datetime] = []
+            spends: list[Decimal | None] = []
+            done: list[tuple[str, str, str]] = []
+            for r in rows:
+                try:
+                    period = timedelta(seconds=duration_seconds(r["budget_duration"]))
+                except ValueError:
+                    continue
+                due = r["budget_reset_at"]
+                if due is None:  # a limit stored before windows existed: its first window starts now
+                    kinds.append(r["scope_kind"])
+                    ids.append(r["scope_id"])
+                    resets.append(now + period)
+                    spends.append(None)
+                    continue
+                kinds.append(r["scope_kind"])
+                ids.append(r["scope_id"])
+                resets.append(due + period * ((now - due) // period + 1))
+                spends.append(Decimal(0))
+                done.append((r["account_id"], r["scope_kind"], r["scope_id"]))
+            if kinds:
+                await conn.execute(
+                    "UPDATE spend_limits AS l SET budget_reset_at = v.reset_at, spend = COALESCE(v.spend, l.spend), "
+                    "updated_at = now() FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::numeric[]) "
+                    "AS v(kind, id, reset_at, spend) WHERE l.scope_kind = v.kind AND l.scope_id = v.id",
+                    kinds,
+                    ids,
+                    resets,
+                    spends,
+                )
+        return done
 
     async def spend_logs(self, req: budget_pb2.ListSpendLogsRequest) -> list[asyncpg.Record]:
         where: list[str] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from redis.asyncio import Redis
@@ -13,6 +14,7 @@ from switchyard_copilot_budget.domain.scopes import (
     EXPIRE_LUA,
     EXPIRY_ZSET,
     RESERVE_LUA,
+    RESET_LUA,
     RETURN_LUA,
     SETTLE_LUA,
     reservation_key,
@@ -41,6 +43,7 @@ class Reservations:
         self._settle = redis.register_script(SETTLE_LUA)
         self._return = redis.register_script(RETURN_LUA)
         self._expire = redis.register_script(EXPIRE_LUA)
+        self._reset = redis.register_script(RESET_LUA)
 
     async def _load_scope(self, key: str, account_id: str, kind: str, scope_id: str) -> None:
         limit, spend = await self._ledger.scope_limit(kind, scope_id, account_id)
@@ -113,6 +116,14 @@ class Reservations:
         """Drop cached scopes so the next admission re-reads limit and spend from PostgreSQL."""
         if scopes:
             await self._redis.delete(*[scope_key(account_id, kind, sid) for kind, sid in scopes])
+
+    async def reset_windows(self, now: datetime | None = None) -> int:
+        """Start the next window of every limit whose budget_reset_at has passed, in PostgreSQL
+        and in the Redis cache admission reads. Returns how many were reset."""
+        done = await self._ledger.reset_due_budgets(now)
+        if done:
+            await self._reset(keys=[scope_key(account_id, kind, sid) for account_id, kind, sid in done])
+        return len(done)
 
     async def expire_due(self, limit: int = 500) -> int:
         """Release reservations and leases whose settlement or return never came."""

@@ -152,3 +152,14 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 """
 )
+
+# KEYS: scope hashes whose window just restarted. Cached spend goes back to zero; holds of
+# requests and leases in flight stay (they are settled against the new window).
+RESET_LUA = """
+for i = 1, #KEYS do
+  if redis.call('HEXISTS', KEYS[i], 'loaded') == 1 then
+    redis.call('HSET', KEYS[i], 'spent', '0')
+  end
+end
+return #KEYS
+"""

@@ -122,10 +122,14 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         out = budget_pb2.GetSpendResponse()
         try:
             for scope in request.scopes:
-                limit, spend = await self._ledger.total_spend(kind_name(scope.kind), scope.id, request.account_id)
-                out.spends.add(
+                limit, spend, reset_at = await self._ledger.total_spend(
+                    kind_name(scope.kind), scope.id, request.account_id
+                )
+                item = out.spends.add(
                     scope=scope, spend=format_usd(spend), max_budget=format_usd(limit) if limit is not None else ""
                 )
+                if reset_at is not None:
+                    item.budget_reset_at.FromDatetime(reset_at)
         except _STORE_ERRORS:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "spend ledger unavailable")
         return out

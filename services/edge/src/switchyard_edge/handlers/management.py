@@ -117,6 +117,7 @@ def key_info_json(info: auth_pb2.KeyInfo) -> dict[str, Any]:
         "spend": float(info.spend or 0),
         "max_budget": float(s.max_budget) if s.max_budget else None,
         "budget_duration": s.budget_duration or None,
+        "budget_reset_at": None,
         "models": list(s.models),
         "team_id": s.team_id or None,
         "user_id": s.user_id or None,
@@ -227,7 +228,10 @@ def register(app: FastAPI, gateway: Gateway) -> None:
         except grpc.aio.AioRpcError as exc:
             return _error(peer_failure("copilot-budget", exc).error)
         info.spend = spend.spends[0].spend if spend.spends else "0"
-        return _json({"key": info.key_hash, "info": key_info_json(info)})
+        out = key_info_json(info)
+        if spend.spends and spend.spends[0].HasField("budget_reset_at"):
+            out["budget_reset_at"] = spend.spends[0].budget_reset_at.ToDatetime(tzinfo=UTC).isoformat()
+        return _json({"key": info.key_hash, "info": out})
 
     async def delete_keys(request: Request) -> Response:
         try:

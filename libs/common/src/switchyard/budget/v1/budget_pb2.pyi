@@ -124,14 +124,16 @@ class GetSpendRequest(_message.Message):
     def __init__(self, account_id: _Optional[str] = ..., scopes: _Optional[_Iterable[_Union[Scope, _Mapping]]] = ...) -> None: ...
 
 class ScopeSpend(_message.Message):
-    __slots__ = ("scope", "spend", "max_budget")
+    __slots__ = ("scope", "spend", "max_budget", "budget_reset_at")
     SCOPE_FIELD_NUMBER: _ClassVar[int]
     SPEND_FIELD_NUMBER: _ClassVar[int]
     MAX_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_RESET_AT_FIELD_NUMBER: _ClassVar[int]
     scope: Scope
     spend: str
     max_budget: str
-    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., spend: _Optional[str] = ..., max_budget: _Optional[str] = ...) -> None: ...
+    budget_reset_at: _timestamp_pb2.Timestamp
+    def __init__(self, scope: _Optional[_Union[Scope, _Mapping]] = ..., spend: _Optional[str] = ..., max_budget: _Optional[str] = ..., budget_reset_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetSpendResponse(_message.Message):
     __slots__ = ("spends",)
