@@ -178,6 +178,7 @@ def service_env(cfg: StackConfig, name: str) -> dict[str, str]:
         "provider-adapter": {**config, "PROVIDER_CREDENTIALS_PRIVATE_KEY": private_key},
         "edge": {
             **kafka,
+            **redis,
             "HTTP_PORT": str(cfg.http_port),
             "PROVIDER_CREDENTIALS_PUBLIC_KEY": public_key,
             **{

@@ -123,7 +123,7 @@ def test_network_policies_allow_exactly_the_architecture_flows() -> None:
         rules = by_component[component]["spec"]["egress"]
         return {port["port"] for r in rules for port in r.get("ports") or [] if isinstance(port["port"], int)}
 
-    assert egress_ports("edge") == {53, 9092, 4318, 50051, 50052, 50053, 50054, 50055}
+    assert egress_ports("edge") == {53, 6379, 9092, 4318, 50051, 50052, 50053, 50054, 50055}
     assert egress_ports("auth") == {53, 5432, 9092, 4318}
     assert egress_ports("copilot-budget") == {53, 5432, 6379, 9092, 4318}
     assert egress_ports("router") == {53, 5432, 6379, 4318, 50052}

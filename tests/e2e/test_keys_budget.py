@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 import uuid
 from datetime import UTC, datetime
@@ -181,3 +182,34 @@ def test_key_sees_only_its_own_spend(http: httpx.Client, base_url: str, client: 
     ids = {r["request_id"] for r in as_key}
     assert mine.headers["x-litellm-call-id"] in ids
     assert theirs.headers["x-litellm-call-id"] not in ids
+
+
+def test_key_rate_limits_answer_429_with_retry_after(http: httpx.Client, base_url: str, fake: httpx.Client) -> None:
+    def client_for(**limits: int) -> openai.OpenAI:
+        key = http.post("/key/generate", json=limits).json()["key"]
+        return openai.OpenAI(base_url=f"{base_url}/v1", api_key=key, max_retries=0)
+
+    def ask(c: openai.OpenAI) -> None:
+        c.chat.completions.create(model="fake-chat", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
+
+    limited = client_for(rpm_limit=2)
+    ask(limited)
+    ask(limited)
+    with pytest.raises(openai.RateLimitError) as exc:
+        ask(limited)
+    assert "rpm_limit 2" in exc.value.message
+    assert 1 <= int(exc.value.response.headers["retry-after"]) <= 60
+    assert exc.value.body["type"] == "rate_limit_error" and exc.value.body["code"] == "429"
+
+    # One request in flight at a time: a second one while the first (slowed upstream) runs is
+    # refused; once it is done the key is admitted again.
+    single = client_for(max_parallel_requests=1)
+    fake.post("/__script", json={"model": "fake-chat", "responses": [{"delay_ms": 2000}]}).raise_for_status()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(ask, single)
+        time.sleep(0.7)
+        with pytest.raises(openai.RateLimitError) as exc:
+            ask(single)
+        assert "max_parallel_requests 1" in exc.value.message
+        slow.result(timeout=10)
+    ask(single)

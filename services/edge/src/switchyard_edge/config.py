@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from switchyard_common.settings import CommonSettings, KafkaEnv
+from switchyard_common.settings import CommonSettings, KafkaEnv, RedisEnv
 
 
-class Settings(CommonSettings, KafkaEnv):
+class Settings(CommonSettings, KafkaEnv, RedisEnv):
+    # Redis holds the per-key rate-limit counters shared by every edge replica.
     service_name: str = "edge"
     # OpenAI-compatible HTTP API (and /metrics, /healthz, /readyz).
     http_port: int = 4000

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from prometheus_client import Counter
@@ -24,6 +24,7 @@ from switchyard_common.aio import BackgroundTasks
 from switchyard_common.errors import make_error
 from switchyard_edge.clients.budget_leases import BudgetLeases, Hold
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
+from switchyard_edge.clients.key_limits import KeyLimiter, Ticket
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.clients.principals import Principals
 from switchyard_edge.clients.routing_watch import RoutingWatch
@@ -56,6 +57,8 @@ FALLBACK_ON = RETRYABLE | {
     K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
     K.ERROR_KIND_CONTENT_POLICY_VIOLATION,
 }
+
+T = TypeVar("T")
 
 CALL_TYPES = {
     router_pb2.CALL_TYPE_CHAT: "chat.completions",
@@ -96,6 +99,9 @@ class Call:
     plan_lease: router_pb2.Lease | None = None
     # Prompt size estimate, used when a stream ends without the provider's usage.
     input_tokens: int = 0
+    # The key's rate-limit admission (released when the request ends) and tokens used so far.
+    key_ticket: Ticket | None = None
+    tokens_used: int = 0
 
     def remaining(self) -> float:
         return self.deadline - asyncio.get_running_loop().time()
@@ -161,6 +167,7 @@ class Gateway:
         plans: PlanCache,
         routing: RoutingWatch,
         leases: BudgetLeases,
+        key_limits: KeyLimiter,
     ) -> None:
         self.settings = settings
         self.peers = peers
@@ -171,6 +178,7 @@ class Gateway:
         self._plans = plans
         self._routing = routing
         self._leases = leases
+        self._key_limits = key_limits
 
     # --- authentication -----------------------------------------------------------------
     async def authenticate(self, credential: str) -> auth_pb2.Principal:
@@ -260,6 +268,7 @@ class Gateway:
         self._drop_plan_lease(call)
         if call.hold is not None:
             self._leases.finish(call.hold, call.cost_total)
+        self._key_limits.release(call.key_ticket, call.tokens_used)
 
     def guardrails_for(self, call: Call) -> list[str]:
         names = list(call.principal.guardrails) + list(call.options.guardrails)
@@ -332,6 +341,8 @@ class Gateway:
             call.upstream_ms += stats.upstream_ms
             if stats.cost_usd:
                 call.cost_total += float(stats.cost_usd)
+        if usage is not None:
+            call.tokens_used += usage.total_tokens
         self._usage.publish(
             principal=call.principal,
             request_id=call.call_id,
@@ -382,8 +393,10 @@ class Gateway:
                     skipped=skipped,
                 )
         call.attempt += 1
-        if final and call.hold is not None:
-            self._leases.finish(call.hold, call.cost_total)
+        if final:
+            if call.hold is not None:
+                self._leases.finish(call.hold, call.cost_total)
+            self._key_limits.release(call.key_ticket, call.tokens_used)
 
     def _groups(
         self, plan: router_pb2.PlanResponse, last: error_pb2.Error | None, tried: set[int]
@@ -600,9 +613,27 @@ class Gateway:
         amount = estimate.worst_case_usd(input_tokens, deps, request, self.settings.default_max_output_tokens)
         await self._reserve(call, amount)
 
+    async def _under_key_limits(self, call: Call, run: Callable[[], Awaitable[T]]) -> T:
+        """Admit the request under its key's rate limits (429 when over one), then ``run`` it;
+        the admission ends with the request's final attempt, or here if it fails before one."""
+        try:
+            call.key_ticket = await self._key_limits.acquire(call.principal, call.input_tokens, call.remaining())
+        except GatewayError as exc:
+            exc.headers.update(call.headers())
+            raise
+        try:
+            return await run()
+        except BaseException:
+            self._key_limits.release(call.key_ticket, call.tokens_used)
+            raise
+
     async def chat(self, principal: auth_pb2.Principal, request: chat_pb2.ChatCompletionRequest) -> Completed:
         call = self._new_call(principal, router_pb2.CALL_TYPE_CHAT, request.model, False, request.options, request.user)
-        input_tokens = call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
+        call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
+        return await self._under_key_limits(call, lambda: self._chat(call, request))
+
+    async def _chat(self, call: Call, request: chat_pb2.ChatCompletionRequest) -> Completed:
+        input_tokens = call.input_tokens
         plan = await self._plan(call, input_tokens)
         await self._admit(call, plan, input_tokens, request)
         try:
@@ -640,7 +671,11 @@ class Gateway:
         """Start a stream: returns once the first chunk is in hand, so a failure before any byte
         reaches the client can still be retried or reported with its HTTP status."""
         call = self._new_call(principal, router_pb2.CALL_TYPE_CHAT, request.model, True, request.options, request.user)
-        input_tokens = call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
+        call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
+        return await self._under_key_limits(call, lambda: self._chat_stream(call, request))
+
+    async def _chat_stream(self, call: Call, request: chat_pb2.ChatCompletionRequest) -> Streaming:
+        input_tokens = call.input_tokens
         plan = await self._plan(call, input_tokens)
         await self._admit(call, plan, input_tokens, request)
         try:
@@ -750,6 +785,12 @@ class Gateway:
         self, call: Call, input_tokens: int, send: Callable[[Any, float], Awaitable[Any]], result_field: str
     ) -> Completed:
         """Plan, admit and run a one-answer call (embeddings, images) through the adapter."""
+        call.input_tokens = input_tokens
+        return await self._under_key_limits(call, lambda: self._run_unary(call, input_tokens, send, result_field))
+
+    async def _run_unary(
+        self, call: Call, input_tokens: int, send: Callable[[Any, float], Awaitable[Any]], result_field: str
+    ) -> Completed:
         plan = await self._plan(call, input_tokens)
         await self._admit(call, plan, input_tokens, None)
 

@@ -16,10 +16,12 @@ from switchyard.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from switchyard_common.aio import BackgroundTasks
 from switchyard_common.grpc_server import GrpcService
 from switchyard_common.kafka import EventConsumer, EventProducer
+from switchyard_common.redis_client import create_redis
 from switchyard_common.tracing import traced_servicer
 from switchyard_edge.app import create_app
 from switchyard_edge.clients.budget_leases import BudgetLeases
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
+from switchyard_edge.clients.key_limits import KeyLimiter
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.clients.principals import Principals
 from switchyard_edge.clients.routing_watch import RoutingWatch
@@ -49,6 +51,13 @@ async def serve(settings: Settings) -> None:
     plans = PlanCache()
     routing = RoutingWatch(peers, plans)
     leases = BudgetLeases(peers, background, timeout=settings.budget_timeout_seconds)
+    redis = create_redis(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=settings.redis_socket_timeout_seconds,
+        connect_timeout=settings.redis_socket_timeout_seconds,
+        max_connections=settings.redis_max_connections,
+    )
+    key_limits = KeyLimiter(redis, background)
 
     async def on_identity(record: Any) -> None:
         await principals.on_identity_event(record)
@@ -71,6 +80,7 @@ async def serve(settings: Settings) -> None:
         plans=plans,
         routing=routing,
         leases=leases,
+        key_limits=key_limits,
     )
     started = asyncio.Event()
     app = create_app(gateway, ready=started.is_set)
@@ -134,3 +144,4 @@ async def serve(settings: Settings) -> None:
         await identity.stop()
         await producer.stop(timeout=settings.shutdown_grace_seconds)
         await peers.close()
+        await redis.aclose()
