@@ -96,6 +96,16 @@ def test_stream_is_valid_sse_ending_with_done(base_url: str, http: httpx.Client)
     assert events[-1] == "data: [DONE]"
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_provider_rate_limit_headers_reach_the_client(http: httpx.Client, stream: bool) -> None:
+    body = {"model": "fake-chat", "stream": stream, "messages": [{"role": "user", "content": "x"}]}
+    with http.stream("POST", "/v1/chat/completions", json=body) as resp:
+        assert resp.status_code == 200
+        resp.read()
+    assert resp.headers["x-ratelimit-remaining-requests"] == "9999"
+    assert resp.headers["x-ratelimit-limit-tokens"] == "30000000"
+
+
 def test_upstream_500_is_internal_server_error(client: openai.OpenAI, http: httpx.Client) -> None:
     with pytest.raises(openai.InternalServerError) as exc:
         client.chat.completions.create(model="always-500", messages=[{"role": "user", "content": "x"}])

@@ -958,10 +958,30 @@ async def test_titan_embeddings(ad: Adapter, fake: Running) -> None:
     assert floats == pytest.approx(list(emb.data[0].floats.values), rel=1e-6)
 
 
-async def test_titan_takes_one_input_per_request(ad: Adapter, fake: Running) -> None:
-    resp = await _embed(ad, "titan", {"input": ["a", "b"]})
-    assert (resp.error.kind, resp.error.param) == (K.ERROR_KIND_BAD_REQUEST, "input")
-    assert not fake.state.requests
+async def test_titan_with_several_inputs_makes_one_call_each(ad: Adapter, fake: Running) -> None:
+    # Titan embeds one text per InvokeModel: the adapter sends one call per input and joins
+    # the answers in input order, with usage and cost summed.
+    texts = [f"text number {i}" for i in range(11)]
+    resp = await _embed(ad, "titan", {"input": texts, "dimensions": 256})
+    assert resp.WhichOneof("result") == "embeddings", resp.error
+    sent = sorted(r.json()["inputText"] for r in fake.state.requests)
+    assert sent == sorted(texts) and all(r.json()["dimensions"] == 256 for r in fake.state.requests)
+    assert [e.index for e in resp.embeddings.data] == list(range(11))
+    for text, e in zip(texts, resp.embeddings.data, strict=True):
+        one = await _embed(ad, "titan", {"input": text, "dimensions": 256})
+        assert list(e.floats.values) == list(one.embeddings.data[0].floats.values)
+    singles = [await _embed(ad, "titan", {"input": t, "dimensions": 256}) for t in texts]
+    assert resp.embeddings.usage.prompt_tokens == sum(x.embeddings.usage.prompt_tokens for x in singles)
+    assert Decimal(resp.stats.cost_usd) == sum(Decimal(x.stats.cost_usd) for x in singles)
+
+
+async def test_titan_parts_failing_fail_the_request(ad: Adapter, fake: Running) -> None:
+    fake.state.script(
+        "*", fake_bedrock.reply_error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
+    )
+    resp = await _embed(ad, "titan", {"input": ["a", "b", "c"]})
+    assert resp.WhichOneof("result") == "error" and resp.error.kind == K.ERROR_KIND_RATE_LIMIT
+    assert not resp.stats.cost_usd
 
 
 async def test_cohere_embeddings_usage_from_the_header(ad: Adapter, fake: Running) -> None:

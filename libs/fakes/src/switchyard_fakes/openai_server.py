@@ -56,6 +56,17 @@ def _error(status: int, message: str, code: str | None = None) -> web.Response:
     return web.Response(status=status, body=orjson.dumps(body), content_type="application/json", headers=headers)
 
 
+# OpenAI's rate-limit headers, as it sends them with every chat answer.
+RATE_LIMIT_HEADERS = {
+    "x-ratelimit-limit-requests": "10000",
+    "x-ratelimit-remaining-requests": "9999",
+    "x-ratelimit-reset-requests": "6ms",
+    "x-ratelimit-limit-tokens": "30000000",
+    "x-ratelimit-remaining-tokens": "29999950",
+    "x-ratelimit-reset-tokens": "0s",
+}
+
+
 class FakeOpenAI:
     def __init__(self) -> None:
         self.scripts: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
@@ -188,8 +199,10 @@ class FakeOpenAI:
                 "service_tier": "default",
                 "system_fingerprint": "fp_switchyard_fake",
             }
-            return web.Response(body=orjson.dumps(out), content_type="application/json")
-        resp = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache"})
+            return web.Response(body=orjson.dumps(out), content_type="application/json", headers=RATE_LIMIT_HEADERS)
+        resp = web.StreamResponse(
+            headers={"content-type": "text/event-stream", "cache-control": "no-cache", **RATE_LIMIT_HEADERS}
+        )
         await resp.prepare(request)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         base = {

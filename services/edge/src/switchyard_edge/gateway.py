@@ -694,28 +694,32 @@ class Gateway:
                 async for msg in stream:
                     kind = msg.WhichOneof("event")
                     if kind == "chunk":
-                        return Attempt(result=(stream, msg.chunk))
+                        return Attempt(result=(stream, msg.chunk, dict(msg.stats.rate_limit_headers)))
                     if kind == "error":
                         return Attempt(
                             error=msg.error, stats=msg.stats, usage=msg.usage if msg.HasField("usage") else None
                         )
                     # An empty answer: the end arrived before any chunk.
-                    return Attempt(result=(stream, None), stats=msg.end.stats, usage=msg.end.usage)
+                    return Attempt(
+                        result=(stream, None, dict(msg.end.stats.rate_limit_headers)),
+                        stats=msg.end.stats,
+                        usage=msg.end.usage,
+                    )
             except grpc.aio.AioRpcError as exc:
                 return Attempt(error=_adapter_error(exc, remaining))
             return Attempt(error=make_error(K.ERROR_KIND_BAD_GATEWAY, "provider stream ended without an answer"))
 
         started = time.time()
         dep, attempt = await self._execute(call, plan, invoke)
-        stream, first = attempt.result
+        stream, first, rate_limit_headers = attempt.result
         if first is None:
             first = chat_pb2.ChatCompletionChunk(
                 id=f"chatcmpl-{call.call_id}", created=int(time.time()), model=dep.model
             )
             first.choices.add(index=0, finish_reason="stop").delta.role = "assistant"
             self._record(call, dep, attempt, final=True, started=started)
-            return Streaming(call, first, _empty(), {})
-        return Streaming(call, first, self._rest(call, dep, stream, started), {})
+            return Streaming(call, first, _empty(), rate_limit_headers)
+        return Streaming(call, first, self._rest(call, dep, stream, started), rate_limit_headers)
 
     async def _rest(
         self, call: Call, dep: deployment_pb2.Deployment, stream: Any, started: float

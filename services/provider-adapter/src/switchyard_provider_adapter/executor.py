@@ -8,16 +8,17 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import orjson
 
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
 from switchyard_common.errors import make_error
 from switchyard_common.model_config import ConfigError, resolve_value
-from switchyard_common.money import format_usd
+from switchyard_common.money import format_usd, parse_usd
 from switchyard_common.pricing import PriceBook
 from switchyard_provider_adapter.clients.credentials import CredentialStore
 from switchyard_provider_adapter.clients.http import HttpPool
@@ -31,6 +32,8 @@ from switchyard_provider_adapter.domain.providers.base import CallContext, HttpC
 
 log = logging.getLogger(__name__)
 K = error_pb2.ErrorKind
+# Calls at once when one embeddings request is split (a model that takes few inputs per call).
+EMBED_PARTS_IN_PARALLEL = 8
 
 _PASSTHROUGH_HEADER_PREFIXES = ("x-ratelimit-",)
 
@@ -214,7 +217,61 @@ class Executor:
                 stats,
             )
 
+    def _embedding_batch(self, req: provider_pb2.EmbedRequest) -> int | None:
+        if req.request.WhichOneof("input") != "texts":
+            return None
+        opts = req.request.options
+        try:
+            provider, ctx = self._context(
+                req.deployment, req.call_id, opts.drop_params if opts.HasField("drop_params") else None
+            )
+        except ProviderFailure:
+            return None
+        per_call = provider.embedding_inputs_per_call(ctx)
+        return per_call if per_call and len(req.request.texts.values) > per_call else None
+
+    async def _embed_in_parts(self, req: provider_pb2.EmbedRequest, per_call: int) -> provider_pb2.EmbedResponse:
+        """A request with more inputs than the model takes per call: one call per part (a few at
+        a time), answers joined in input order; any part failing fails the request."""
+        texts = list(req.request.texts.values)
+        sem = asyncio.Semaphore(EMBED_PARTS_IN_PARALLEL)
+
+        async def part(start: int) -> tuple[Any, error_pb2.Error | None, provider_pb2.CallStats]:
+            sub = embeddings_pb2.EmbeddingRequest()
+            sub.CopyFrom(req.request)
+            del sub.texts.values[:]
+            sub.texts.values.extend(texts[start : start + per_call])
+            async with sem:
+                return await self._unary("embeddings", req.deployment, req.call_id, sub, sub.options)
+
+        parts = await asyncio.gather(*(part(i) for i in range(0, len(texts), per_call)))
+        out = provider_pb2.EmbedResponse()
+        total_cost: Decimal | None = Decimal(0)
+        for result, err, stats in parts:
+            out.stats.upstream_ms = max(out.stats.upstream_ms, stats.upstream_ms)
+            out.stats.rate_limit_headers.update(stats.rate_limit_headers)
+            out.stats.provider_request_id = out.stats.provider_request_id or stats.provider_request_id
+            if err is not None:
+                out.error.CopyFrom(err)
+                out.stats.cost_usd = ""
+                return out
+            total_cost = total_cost + parse_usd(stats.cost_usd) if total_cost is not None and stats.cost_usd else None
+            joined = out.embeddings
+            if not joined.model:
+                joined.model = result.model
+            for e in result.data:
+                item = joined.data.add()
+                item.CopyFrom(e)
+                item.index = len(joined.data) - 1
+            joined.usage.prompt_tokens += result.usage.prompt_tokens
+            joined.usage.total_tokens += result.usage.total_tokens
+        out.stats.cost_usd = format_usd(total_cost) if total_cost is not None else ""
+        return out
+
     async def embed(self, req: provider_pb2.EmbedRequest) -> provider_pb2.EmbedResponse:
+        per_call = self._embedding_batch(req)
+        if per_call:
+            return await self._embed_in_parts(req, per_call)
         result, err, stats = await self._unary(
             "embeddings", req.deployment, req.call_id, req.request, req.request.options
         )
@@ -279,6 +336,13 @@ class Executor:
                             if not got_first:
                                 got_first = True
                                 stats.ttft_ms = (time.perf_counter() - started) * 1000
+                                # The provider's rate-limit headers travel with the first chunk,
+                                # so the client's response headers can carry them.
+                                first = provider_pb2.ChatStreamResponse(chunk=chunk)
+                                if stats.rate_limit_headers:
+                                    first.stats.rate_limit_headers.update(stats.rate_limit_headers)
+                                yield first
+                                continue
                             yield provider_pb2.ChatStreamResponse(chunk=chunk)
                     if not data or decoder.finished:
                         break

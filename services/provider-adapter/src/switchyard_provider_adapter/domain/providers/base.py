@@ -104,6 +104,11 @@ class Provider:
     async def embed_call(self, ctx: CallContext, req: embeddings_pb2.EmbeddingRequest) -> HttpCall:
         raise NotImplementedError(f"{self.name}: embeddings are not supported")
 
+    def embedding_inputs_per_call(self, ctx: CallContext) -> int | None:
+        """Most inputs one embeddings call to this model takes (None: no limit); a request with
+        more is sent as several calls and their answers joined."""
+        return None
+
     def embed_response(
         self, ctx: CallContext, req: embeddings_pb2.EmbeddingRequest, body: bytes
     ) -> embeddings_pb2.EmbeddingResponse:

@@ -1069,6 +1069,13 @@ class BedrockProvider(Provider):
             f"embeddings with {family} are not supported; use an Amazon Titan text or Cohere embed model", "model"
         )
 
+    def embedding_inputs_per_call(self, ctx: CallContext) -> int | None:
+        # Titan embeds one text per InvokeModel; Cohere takes up to 96.
+        try:
+            return 1 if self._embed_family(ctx).startswith("titan") else 96
+        except ProviderFailure:
+            return None
+
     async def embed_call(self, ctx: CallContext, req: embeddings_pb2.EmbeddingRequest) -> HttpCall:
         region = self.region(ctx)
         family = self._embed_family(ctx)
