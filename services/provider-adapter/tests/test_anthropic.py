@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -534,3 +535,29 @@ async def test_audio_input_is_unsupported(ad: Adapter, fake: Running) -> None:
         },
     )
     assert resp.error.kind == K.ERROR_KIND_UNSUPPORTED_PARAMS and fake.state.requests == []
+
+
+async def test_rate_limit_headers_keep_their_names_and_get_openai_ones(ad: Adapter, fake: Running) -> None:
+    headers = {
+        "anthropic-ratelimit-requests-limit": "50",
+        "anthropic-ratelimit-requests-remaining": "49",
+        "anthropic-ratelimit-requests-reset": "2026-11-26T03:00:05Z",
+        "anthropic-ratelimit-tokens-remaining": "39000",
+        "anthropic-ratelimit-input-tokens-remaining": "30000",
+    }
+    fake.state.script("*", Reply(body=fake_anthropic.text_message("ok", 3, 1), headers=headers))
+    resp = await ad.chat("claude", {"messages": [{"role": "user", "content": "hi"}]})
+    assert resp.WhichOneof("result") == "completion", resp.error
+    assert dict(resp.stats.rate_limit_headers) == {
+        **headers,
+        "x-ratelimit-limit-requests": "50",
+        "x-ratelimit-remaining-requests": "49",
+        "x-ratelimit-reset-requests": "2026-11-26T03:00:05Z",
+        "x-ratelimit-remaining-tokens": "39000",
+    }
+    # Streamed answers carry them with their first chunk.
+    fake.state.script("*", dataclasses.replace(fake_anthropic.stream_text(["o", "k"], 3, 1), headers=headers))
+    msgs = await ad.stream("claude", {"messages": [{"role": "user", "content": "hi"}]})
+    assert msgs[0].WhichOneof("event") == "chunk"
+    assert msgs[0].stats.rate_limit_headers["x-ratelimit-remaining-requests"] == "49"
+    assert not any(m.stats.rate_limit_headers for m in msgs[1:-1]), "only the first chunk carries them"

@@ -35,11 +35,25 @@ K = error_pb2.ErrorKind
 # Calls at once when one embeddings request is split (a model that takes few inputs per call).
 EMBED_PARTS_IN_PARALLEL = 8
 
-_PASSTHROUGH_HEADER_PREFIXES = ("x-ratelimit-",)
+_PASSTHROUGH_HEADER_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-")
+_ANTHROPIC_RATELIMIT = "anthropic-ratelimit-"
 
 
 def _rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items() if k.lower().startswith(_PASSTHROUGH_HEADER_PREFIXES)}
+    """The provider's rate-limit headers for the client: OpenAI's ``x-ratelimit-*`` as sent, and
+    Anthropic's ``anthropic-ratelimit-*`` both as sent and under OpenAI's names
+    (``anthropic-ratelimit-requests-remaining`` -> ``x-ratelimit-remaining-requests``)."""
+    out = {}
+    for k, v in headers.items():
+        key = k.lower()
+        if not key.startswith(_PASSTHROUGH_HEADER_PREFIXES):
+            continue
+        out[key] = v
+        if key.startswith(_ANTHROPIC_RATELIMIT):
+            what, _, field = key[len(_ANTHROPIC_RATELIMIT) :].rpartition("-")
+            if what in ("requests", "tokens") and field in ("limit", "remaining", "reset"):
+                out.setdefault(f"x-ratelimit-{field}-{what}", v)
+    return out
 
 
 def _request_id(headers: Mapping[str, str]) -> str:
