@@ -44,6 +44,8 @@ async def _sweep(reservations: Reservations, reset_every: float) -> None:
             await reservations.expire_due()
         except (RedisError, OSError, TimeoutError):
             log.debug("reservation sweep skipped: Redis unreachable")
+        except Exception:
+            log.exception("reservation sweep failed; retried next round")
         if loop.time() >= next_reset:
             next_reset = loop.time() + reset_every
             try:
@@ -51,6 +53,8 @@ async def _sweep(reservations: Reservations, reset_every: float) -> None:
                     pass
             except (RedisError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
                 log.warning("budget window reset skipped: store unreachable; retried next round", exc_info=True)
+            except Exception:
+                log.exception("budget window reset failed; retried next round")
         await asyncio.sleep(1.0)
 
 
