@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = budget_pb2.DESCRIPTOR.services_by_name["BudgetService"].full_name
 SCHEMA = "budget"
 MIGRATIONS = Path(__file__).parent / "migrations"
-RESET_BATCH = 1000
 
 
 async def run_migrations(settings: Settings) -> None:
@@ -49,8 +48,7 @@ async def _sweep(reservations: Reservations, reset_every: float) -> None:
         if loop.time() >= next_reset:
             next_reset = loop.time() + reset_every
             try:
-                while await reservations.reset_windows() >= RESET_BATCH:
-                    pass
+                await reservations.reset_windows()
             except (RedisError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
                 log.warning("budget window reset skipped: store unreachable; retried next round", exc_info=True)
             except Exception:

@@ -24,7 +24,7 @@ from switchyard_common.aio import BackgroundTasks
 from switchyard_common.errors import make_error
 from switchyard_edge.clients.budget_leases import BudgetLeases, Hold
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
-from switchyard_edge.clients.key_limits import KeyLimiter, Ticket
+from switchyard_edge.clients.key_limits import KeyLimiter, Ticket, has_limits
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.clients.principals import Principals
 from switchyard_edge.clients.routing_watch import RoutingWatch
@@ -616,6 +616,8 @@ class Gateway:
     async def _under_key_limits(self, call: Call, run: Callable[[], Awaitable[T]]) -> T:
         """Admit the request under its key's rate limits (429 when over one), then ``run`` it;
         the admission ends with the request's final attempt, or here if it fails before one."""
+        if not has_limits(call.principal):
+            return await run()  # the common case: no Redis call, nothing to release
         try:
             call.key_ticket = await self._key_limits.acquire(call.principal, call.input_tokens, call.remaining())
         except GatewayError as exc:

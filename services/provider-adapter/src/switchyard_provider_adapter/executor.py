@@ -35,8 +35,8 @@ K = error_pb2.ErrorKind
 # Calls at once when one embeddings request is split (a model that takes few inputs per call).
 EMBED_PARTS_IN_PARALLEL = 8
 
-_PASSTHROUGH_HEADER_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-")
 _ANTHROPIC_RATELIMIT = "anthropic-ratelimit-"
+_PASSTHROUGH_HEADER_PREFIXES = ("x-ratelimit-", _ANTHROPIC_RATELIMIT)
 
 
 def _rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -269,7 +269,8 @@ class Executor:
                 out.error.CopyFrom(err)
                 out.stats.cost_usd = ""
                 return out
-            total_cost = total_cost + parse_usd(stats.cost_usd) if total_cost is not None and stats.cost_usd else None
+            if total_cost is not None:  # unknown as soon as one part's price is
+                total_cost = total_cost + parse_usd(stats.cost_usd) if stats.cost_usd else None
             joined = out.embeddings
             if not joined.model:
                 joined.model = result.model

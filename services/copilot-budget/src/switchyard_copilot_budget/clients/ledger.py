@@ -16,6 +16,9 @@ from switchyard_common.durations import duration_seconds
 
 log = logging.getLogger(__name__)
 
+# Most limits one window-reset round handles in one transaction.
+RESET_BATCH = 1000
+
 _LOG_COLUMN_LIST = [
     "event_id",
     "request_id",
@@ -169,14 +172,18 @@ class Ledger:
         """One event (see ``record_usage_batch``); False when it was already applied."""
         return bool(await self.record_usage_batch([(e, cost, trace_id)]))
 
-    async def scope_limit(self, kind: str, scope_id: str, account_id: str) -> tuple[Decimal | None, Decimal]:
-        """(max_budget or None, spend) of a scope; (None, 0) when it has no limit."""
-        row = await self._pool.fetchrow(
-            "SELECT max_budget, spend FROM spend_limits WHERE scope_kind = $1 AND scope_id = $2 AND account_id = $3",
+    async def _limit_row(self, kind: str, scope_id: str, account_id: str) -> asyncpg.Record | None:
+        return await self._pool.fetchrow(
+            "SELECT max_budget, spend, budget_reset_at FROM spend_limits "
+            "WHERE scope_kind = $1 AND scope_id = $2 AND account_id = $3",
             kind,
             scope_id,
             account_id,
         )
+
+    async def scope_limit(self, kind: str, scope_id: str, account_id: str) -> tuple[Decimal | None, Decimal]:
+        """(max_budget or None, spend) of a scope; (None, 0) when it has no limit."""
+        row = await self._limit_row(kind, scope_id, account_id)
         if row is None:
             return None, Decimal(0)
         return row["max_budget"], row["spend"]
@@ -188,13 +195,7 @@ class Ledger:
     ) -> tuple[Decimal | None, Decimal, datetime | None]:
         """(max_budget or None, spend, budget_reset_at or None) of a scope: the limit row's spend
         in its current window when the scope has a limit, else the sum over the ledger."""
-        row = await self._pool.fetchrow(
-            "SELECT max_budget, spend, budget_reset_at FROM spend_limits "
-            "WHERE scope_kind = $1 AND scope_id = $2 AND account_id = $3",
-            kind,
-            scope_id,
-            account_id,
-        )
+        row = await self._limit_row(kind, scope_id, account_id)
         if row is not None and row["max_budget"] is not None:
             return row["max_budget"], row["spend"], row["budget_reset_at"]
         column = self._LOG_COLUMN_OF.get(kind)
@@ -261,11 +262,15 @@ class Ledger:
                 )
             return True
 
-    async def reset_due_budgets(self, now: datetime | None = None, limit: int = 1000) -> list[tuple[str, str, str]]:
-        """Start a new window for every limit whose ``budget_reset_at`` has passed: spend back to
-        zero, the reset time moved on by whole durations (so windows stay on their schedule even
-        when a reset runs late). Safe with several replicas: each row is reset by one of them.
-        Returns (account_id, kind, scope_id) of the scopes reset."""
+    async def reset_due_budgets(
+        self, now: datetime | None = None, limit: int = RESET_BATCH
+    ) -> tuple[list[tuple[str, str, str]], int]:
+        """Start a new window for up to ``limit`` limits whose ``budget_reset_at`` has passed:
+        spend back to zero, the reset time moved on by whole durations (so windows stay on their
+        schedule even when a reset runs late). A limit stored before windows existed gets its
+        first window, starting now, with its spend kept. Safe with several replicas: each row is
+        handled by one of them. Returns (account_id, kind, scope_id) of the scopes whose spend
+        was reset, and how many limits were moved on (``limit`` means there may be more)."""
         now = now or datetime.now(UTC)
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
@@ -275,10 +280,7 @@ class Ledger:
                 now,
                 limit,
             )
-            kinds: list[str] = []
-            ids: list[str] = []
-            resets: list[datetime] = []
-            spends: list[Decimal | None] = []
+            updates: list[tuple[str, str, datetime, Decimal | None]] = []
             done: list[tuple[str, str, str]] = []
             for r in rows:
                 try:
@@ -286,18 +288,15 @@ class Ledger:
                 except ValueError:
                     continue
                 due = r["budget_reset_at"]
-                if due is None:  # a limit stored before windows existed: its first window starts now
-                    kinds.append(r["scope_kind"])
-                    ids.append(r["scope_id"])
-                    resets.append(now + period)
-                    spends.append(None)
-                    continue
-                kinds.append(r["scope_kind"])
-                ids.append(r["scope_id"])
-                resets.append(due + period * ((now - due) // period + 1))
-                spends.append(Decimal(0))
-                done.append((r["account_id"], r["scope_kind"], r["scope_id"]))
-            if kinds:
+                if due is None:
+                    updates.append((r["scope_kind"], r["scope_id"], now + period, None))
+                else:
+                    updates.append(
+                        (r["scope_kind"], r["scope_id"], due + period * ((now - due) // period + 1), Decimal(0))
+                    )
+                    done.append((r["account_id"], r["scope_kind"], r["scope_id"]))
+            if updates:
+                kinds, ids, resets, spends = (list(col) for col in zip(*updates, strict=True))
                 await conn.execute(
                     "UPDATE spend_limits AS l SET budget_reset_at = v.reset_at, spend = COALESCE(v.spend, l.spend), "
                     "updated_at = now() FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::numeric[]) "
@@ -307,7 +306,7 @@ class Ledger:
                     resets,
                     spends,
                 )
-        return done
+        return done, len(updates)
 
     async def spend_logs(self, req: budget_pb2.ListSpendLogsRequest) -> list[asyncpg.Record]:
         where: list[str] = []

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from redis.asyncio import Redis
 
-from switchyard_copilot_budget.clients.ledger import Ledger
+from switchyard_copilot_budget.clients.ledger import RESET_BATCH, Ledger
 from switchyard_copilot_budget.domain.scopes import (
     EXPIRE_LUA,
     EXPIRY_ZSET,
@@ -117,13 +117,15 @@ class Reservations:
         if scopes:
             await self._redis.delete(*[scope_key(account_id, kind, sid) for kind, sid in scopes])
 
-    async def reset_windows(self, now: datetime | None = None) -> int:
+    async def reset_windows(self, now: datetime | None = None) -> None:
         """Start the next window of every limit whose budget_reset_at has passed, in PostgreSQL
-        and in the Redis cache admission reads. Returns how many were reset."""
-        done = await self._ledger.reset_due_budgets(now)
-        if done:
-            await self._reset(keys=[scope_key(account_id, kind, sid) for account_id, kind, sid in done])
-        return len(done)
+        and in the Redis cache admission reads (a batch at a time until none is left)."""
+        while True:
+            done, handled = await self._ledger.reset_due_budgets(now)
+            if done:
+                await self._reset(keys=[scope_key(account_id, kind, sid) for account_id, kind, sid in done])
+            if handled < RESET_BATCH:
+                return
 
     async def expire_due(self, limit: int = 500) -> int:
         """Release reservations and leases whose settlement or return never came."""

@@ -103,8 +103,12 @@ _WHAT = {
 }
 
 
-def has_limits(limits: auth_pb2.RateLimits) -> bool:
-    return limits.rpm_limit > 0 or limits.tpm_limit > 0 or limits.max_parallel_requests > 0
+def has_limits(principal: auth_pb2.Principal) -> bool:
+    """Whether requests of ``principal`` are rate limited (only virtual keys carry limits)."""
+    limits = principal.limits
+    return bool(principal.key_hash) and (
+        limits.rpm_limit > 0 or limits.tpm_limit > 0 or limits.max_parallel_requests > 0
+    )
 
 
 @dataclass
@@ -152,9 +156,9 @@ class KeyLimiter:
 
     async def acquire(self, principal: auth_pb2.Principal, estimated_tokens: int, seconds: float) -> Ticket | None:
         """Admit one request of ``principal`` or raise a 429 GatewayError naming the limit."""
-        limits = principal.limits
-        if not has_limits(limits) or not principal.key_hash:
+        if not has_limits(principal):
             return None
+        limits = principal.limits
         key = principal.key_hash
         ticket_id = uuid.uuid4().hex
         est = max(0, estimated_tokens)
@@ -172,6 +176,8 @@ class KeyLimiter:
                     extra={"error": type(exc).__name__},
                 )
             else:
+                # Local counters only stand in while Redis is away; drop them once it answers.
+                self._local.clear()
                 if int(raw[0]) != 1:
                     _refuse(limits, _s(raw[2]), float(raw[1]) / 1000)
                 return Ticket(key, ticket_id, int(raw[1]), est, limits.tpm_limit > 0, local=False)
