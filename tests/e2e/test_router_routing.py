@@ -44,6 +44,15 @@ def routed(stack_cfg: stack.StackConfig, tmp_path_factory: pytest.TempPathFactor
             deployment("rt-policy", "rt-policy-1", fake, model_info=quiet),
             deployment("rt-fail", "rt-fail-1", fake, model="openai/status-503", model_info=quiet),
             deployment("rt-broken", "rt-broken-1", f"http://127.0.0.1:{broken.port}/v1", model_info=quiet),
+            deployment("rt-client", "rt-client-1", fake, model_info=quiet),
+            deployment(
+                "rt-anthropic",
+                "rt-anthropic-1",
+                f"http://127.0.0.1:{stack_cfg.fake_port + 1}",
+                model="anthropic/claude-sonnet-4-5-20250929",
+                api_key="sk-ant-fake-key-0123456789",
+                model_info=quiet,
+            ),
             deployment("rt-health", "rt-health-ok", fake),
             deployment("rt-health", "rt-health-bad", fake, model="openai/status-401"),
         ]
@@ -236,3 +245,37 @@ def test_background_health_checks_and_health_aware_routing(routed: httpx.Client,
         assert r.status_code == 200 and r.headers["x-litellm-model-id"] == "rt-health-ok"
         assert r.headers["x-litellm-attempted-retries"] == "0"
     assert upstream_calls(fake, "status-401") == before, "an unhealthy deployment gets no traffic"
+
+
+def never_cooling(http: httpx.Client, group: str, seconds: float = 1.5) -> None:
+    """The group keeps its one healthy deployment for ``seconds`` (failure reports reach the router
+    within milliseconds; a cooldown they caused would show up here)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert not cooling(http, group), f"{group} started cooling down"
+        time.sleep(0.05)
+
+
+def test_a_clients_own_timeout_does_not_cool_the_deployment_down(routed: httpx.Client, fake: httpx.Client) -> None:
+    """A timeout is an immediate cooldown when it is the deployment's; a client that sets a short
+    ``timeout`` of its own must not take the model down for every other tenant."""
+    script(fake, "rt-client-1", *({"delay_ms": 800} for _ in range(4)))
+    for stream in (False, True, False, True):
+        resp = chat(routed, "rt-client", timeout=0.2, stream=stream, num_retries=0)
+        assert resp.status_code == 408, resp.text
+    never_cooling(routed, "rt-client")
+    resp = chat(routed, "rt-client")
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["x-litellm-model-id"] == "rt-client-1"
+
+
+def test_a_request_that_cannot_be_sent_does_not_cool_the_deployment_down(routed: httpx.Client) -> None:
+    """A header value the HTTP client refuses (here a line break in anthropic-beta) fails the
+    request with a 400 before anything reaches the provider; the deployment stays in service."""
+    for _ in range(5):
+        resp = chat(routed, "rt-anthropic", extra_headers={"anthropic-beta": "x\r\ninjected: 1"}, num_retries=0)
+        assert resp.status_code == 400, resp.text
+        assert "could not be sent" in resp.json()["error"]["message"]
+    never_cooling(routed, "rt-anthropic")
+    resp = chat(routed, "rt-anthropic")
+    assert resp.status_code == 200, resp.text

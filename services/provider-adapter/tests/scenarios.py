@@ -393,6 +393,23 @@ class ChatScenarios:
             resp = await ad.chat(self.model_name, {"messages": [{"role": "user", "content": "Say hi"}]})
         assert resp.WhichOneof("result") == "error"
         assert resp.error.kind == K.ERROR_KIND_TIMEOUT and resp.error.http_status == 408
+        assert resp.error.source == error_pb2.FAILURE_SOURCE_PROVIDER, "the deployment's own timeout is its fault"
+
+    async def test_request_timeout_shorter_than_the_deployments_is_not_its_fault(
+        self, fake: Running, tmp_path: Path
+    ) -> None:
+        async with adapter(tmp_path, self.model_list(fake.url, timeout=30, stream_timeout=30), env=self.env) as ad:
+            for stream in (False, True):
+                reply = self.stream_text(["late"], 1, 1) if stream else self.reply_text("late", 1, 1)
+                reply.delay_s = 0.8
+                self.script(fake, reply)
+                body = {"messages": [{"role": "user", "content": "Say hi"}], "timeout": 0.2}
+                if stream:
+                    err = (await ad.stream(self.model_name, body))[-1].error
+                else:
+                    err = (await ad.chat(self.model_name, body)).error
+                assert err.kind == K.ERROR_KIND_TIMEOUT, err
+                assert err.source == error_pb2.FAILURE_SOURCE_REQUEST, f"stream={stream}: {err}"
 
     async def test_stream_time_to_first_token_timeout(self, fake: Running, tmp_path: Path) -> None:
         async with adapter(tmp_path, self.model_list(fake.url, stream_timeout=0.3), env=self.env) as ad:
@@ -408,6 +425,7 @@ class ChatScenarios:
             resp = await ad.chat(self.model_name, {"messages": [{"role": "user", "content": "Say hi"}]})
         assert resp.WhichOneof("result") == "error"
         assert resp.error.kind == K.ERROR_KIND_API_CONNECTION
+        assert resp.error.source == error_pb2.FAILURE_SOURCE_PROVIDER
 
 
 async def gather(*aws: Any) -> list[Any]:

@@ -561,3 +561,18 @@ async def test_rate_limit_headers_keep_their_names_and_get_openai_ones(ad: Adapt
     assert msgs[0].WhichOneof("event") == "chunk"
     assert msgs[0].stats.rate_limit_headers["x-ratelimit-remaining-requests"] == "49"
     assert not any(m.stats.rate_limit_headers for m in msgs[1:-1]), "only the first chunk carries them"
+
+
+async def test_a_header_value_the_http_client_refuses_is_the_requests_fault(ad: Adapter, fake: Running) -> None:
+    """A client's anthropic-beta with a line break cannot be sent: a 400 that names the cause and
+    is marked as the request's fault (it must not cool the deployment down for everyone)."""
+    before = len(fake.state.requests)
+    body = {"messages": [{"role": "user", "content": "hi"}], "extra_headers": {"anthropic-beta": "a\r\nx-evil: 1"}}
+    resp = await ad.chat("claude", body)
+    assert resp.WhichOneof("result") == "error"
+    assert (resp.error.kind, resp.error.http_status) == (K.ERROR_KIND_BAD_REQUEST, 400), resp.error
+    assert resp.error.source == error_pb2.FAILURE_SOURCE_REQUEST
+    assert "could not be sent" in resp.error.message
+    stream = await ad.stream("claude", body)
+    assert stream[-1].error.source == error_pb2.FAILURE_SOURCE_REQUEST, stream[-1]
+    assert len(fake.state.requests) == before, "nothing reached the provider"

@@ -52,6 +52,7 @@ def make_error(
     provider: str = "",
     details_json: bytes = b"",
     status: int | None = None,
+    source: error_pb2.FailureSource = error_pb2.FAILURE_SOURCE_UNSPECIFIED,
 ) -> error_pb2.Error:
     """A typed error; ``status`` overrides the kind's usual HTTP status (e.g. 503 vs 500)."""
     st, typ, _ = _TABLE.get(kind, _DEFAULT)
@@ -65,10 +66,22 @@ def make_error(
         code=code or str(st),
         provider=provider,
         provider_details_json=details_json,
+        source=source,
     )
     if retry_after is not None:
         err.retry_after_seconds = retry_after
     return err
+
+
+def counts_against_deployment(err: error_pb2.Error) -> bool:
+    """Whether a failed attempt says something about the deployment's health (cooldowns, plan
+    caches): the provider's own failures do; the request's own deadline or a request that could
+    not be sent does not, nor does a peer of the gateway being unreachable."""
+    if err.source == error_pb2.FAILURE_SOURCE_PROVIDER:
+        return True
+    if err.source == error_pb2.FAILURE_SOURCE_REQUEST:
+        return False
+    return bool(err.provider)
 
 
 def openai_error_body(err: error_pb2.Error) -> dict[str, Any]:

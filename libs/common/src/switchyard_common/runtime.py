@@ -36,6 +36,7 @@ def run_service(
         log_level=settings.log_level,
         metrics_port=settings.metrics_port if command is None else 0,
         metrics_host=settings.bind_host,
+        trust_inbound_sampling=settings.trust_inbound_sampling,
     )
     install_uvloop()
     try:

@@ -24,6 +24,10 @@ class CommonSettings(BaseSettings):
     metrics_port: int = 0
     # Seconds a SIGTERM gives in-flight calls to finish before the process exits.
     shutdown_grace_seconds: float = 10.0
+    # Obey the sampled flag of an inbound trace context. True inside the cluster, where callers
+    # are our own services; the edge, which takes traceparent headers from clients, decides
+    # sampling itself.
+    trust_inbound_sampling: bool = True
 
 
 S = TypeVar("S", bound=BaseSettings)

@@ -13,6 +13,9 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.util.types import Attributes
 
 from switchyard_common.logging import configure_logging
 
@@ -34,13 +37,51 @@ def _exporter() -> SpanExporter | None:
     return None
 
 
+class OwnSamplingDecision(Sampler):
+    """Samples spans whose parent came from outside (a client's ``traceparent``) by this
+    process's own rule: the client's trace id is kept, so its traces still join ours, but its
+    sampled flag is not obeyed, so a client cannot push every request it makes into the tracing
+    pipeline when the operator samples a fraction. Spans with a local parent, or none, follow
+    the configured sampler."""
+
+    def __init__(self, configured: Sampler) -> None:
+        self._configured = configured
+        # ParentBased keeps its root sampler as ``_root``; any other sampler is its own root.
+        self._root: Sampler = (
+            getattr(configured, "_root", configured) if isinstance(configured, ParentBased) else configured
+        )
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
+        parent = trace.get_current_span(parent_context).get_span_context()
+        sampler = self._root if parent.is_valid and parent.is_remote else self._configured
+        return sampler.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return f"OwnSamplingDecision{{{self._configured.get_description()}}}"
+
+
 def init_telemetry(
-    service_name: str, *, log_level: str = "INFO", metrics_port: int = 0, metrics_host: str = "0.0.0.0"
+    service_name: str,
+    *,
+    log_level: str = "INFO",
+    metrics_port: int = 0,
+    metrics_host: str = "0.0.0.0",
+    trust_inbound_sampling: bool = True,
 ) -> None:
     """Configure logging, tracing and metrics once per process.
 
     Spans are always created, so trace ids reach logs, gRPC metadata and Kafka headers even when
-    no exporter is configured; exporting is batched off the request path."""
+    no exporter is configured; exporting is batched off the request path. A service that takes
+    calls from outside (the edge) sets ``trust_inbound_sampling=False``: see ``OwnSamplingDecision``."""
     global _initialised
     if _initialised:
         return
@@ -48,6 +89,8 @@ def init_telemetry(
     configure_logging(service_name, log_level)
     resource = Resource.create({"service.name": service_name, "service.namespace": "switchyard"})
     provider = TracerProvider(resource=resource)
+    if not trust_inbound_sampling:
+        provider = TracerProvider(resource=resource, sampler=OwnSamplingDecision(provider.sampler))
     exporter = _exporter()
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))

@@ -8,6 +8,8 @@ from switchyard_common.settings import CommonSettings, KafkaEnv, RedisEnv
 class Settings(CommonSettings, KafkaEnv, RedisEnv):
     # Redis holds the per-key rate-limit counters shared by every edge replica.
     service_name: str = "edge"
+    # Clients' traceparent headers are kept for their trace ids but cannot force sampling.
+    trust_inbound_sampling: bool = False
     # OpenAI-compatible HTTP API (and /metrics, /healthz, /readyz).
     http_port: int = 4000
     # The gRPC Gateway API for internal services.

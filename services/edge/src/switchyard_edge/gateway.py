@@ -21,7 +21,7 @@ from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb
 from switchyard.provider.v1 import provider_pb2
 from switchyard.router.v1 import router_pb2
 from switchyard_common.aio import BackgroundTasks
-from switchyard_common.errors import make_error
+from switchyard_common.errors import counts_against_deployment, make_error
 from switchyard_edge.clients.budget_leases import BudgetLeases, Hold
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
 from switchyard_edge.clients.key_limits import KeyLimiter, Ticket, has_limits
@@ -366,19 +366,17 @@ class Gateway:
         )
         lease_id, lease_tokens = call.lease_id, call.lease_tokens
         call.lease_id, call.lease_tokens = "", 0
-        if attempt.error is not None and attempt.error.provider:
+        blame = attempt.error is not None and counts_against_deployment(attempt.error)
+        if blame:
             # A failing deployment may be cooling down from now on: plan afresh until the
             # router says what it decided.
             self._plans.clear()
         if dep is not None:
-            # An attempt that never reached the provider (our own adapter down, or failed on
-            # purpose by mock_testing_fallbacks) says nothing about the deployment: it only
-            # gives its admission back.
-            skipped = not report or (
-                attempt.error is not None
-                and attempt.error.kind == K.ERROR_KIND_SERVICE_UNAVAILABLE
-                and not attempt.error.provider
-            )
+            # An attempt whose failure is not the deployment's (our own adapter down, the
+            # request's own deadline, a request that could not be sent, or failed on purpose by
+            # mock_testing_fallbacks) says nothing about the deployment: it only gives its
+            # admission back.
+            skipped = not report or (attempt.error is not None and not blame)
             if not skipped or lease_id:
                 self._outcomes.report(
                     dep,
@@ -733,8 +731,7 @@ class Gateway:
             async for msg in stream:
                 kind = msg.WhichOneof("event")
                 if kind == "chunk":
-                    for ch in msg.chunk.choices:
-                        completion_chars += len(ch.delta.content) + len(ch.delta.reasoning_content)
+                    completion_chars += produced_chars(msg.chunk)
                     yield msg
                 elif kind == "end":
                     self._record(
@@ -853,6 +850,18 @@ class Gateway:
         return list(resp.models)
 
 
+def produced_chars(chunk: chat_pb2.ChatCompletionChunk) -> int:
+    """Characters of model output in a streamed chunk: text, reasoning, refusals and tool calls
+    (names and arguments), all of which the provider bills as output tokens."""
+    n = 0
+    for ch in chunk.choices:
+        d = ch.delta
+        n += len(d.content) + len(d.reasoning_content) + len(d.refusal)
+        for tc in d.tool_calls:
+            n += len(tc.name) + len(tc.arguments)
+    return n
+
+
 async def _empty() -> AsyncIterator[provider_pb2.ChatStreamResponse]:
     return
     yield  # pragma: no cover - makes this an async generator
@@ -860,5 +869,11 @@ async def _empty() -> AsyncIterator[provider_pb2.ChatStreamResponse]:
 
 def _adapter_error(exc: grpc.aio.AioRpcError, remaining: float) -> error_pb2.Error:
     if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and remaining > 0:
-        return make_error(K.ERROR_KIND_TIMEOUT, f"Request timed out after {remaining:.1f}s")
+        # The request's own deadline ran out (the adapter applies the deployment's timeout
+        # itself and answers before this one).
+        return make_error(
+            K.ERROR_KIND_TIMEOUT,
+            f"Request timed out after {remaining:.1f}s",
+            source=error_pb2.FAILURE_SOURCE_REQUEST,
+        )
     return peer_failure("provider-adapter", exc).error

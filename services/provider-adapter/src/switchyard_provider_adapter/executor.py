@@ -25,7 +25,9 @@ from switchyard_provider_adapter.clients.http import HttpPool
 from switchyard_provider_adapter.config import Settings
 from switchyard_provider_adapter.domain.errors import (
     ProviderFailure,
+    RequestNotSent,
     connection_error,
+    request_not_sent,
     timeout_error,
 )
 from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider
@@ -124,18 +126,23 @@ class Executor:
         )
         return provider, ctx
 
-    def _timeout(self, dep: deployment_pb2.Deployment, request_timeout: float | None) -> float:
+    def _timeout(self, dep: deployment_pb2.Deployment, request_timeout: float | None) -> tuple[float, bool]:
+        """(seconds, whether they are the request's own deadline, shorter than the deployment's).
+        A request's ``timeout`` replaces the deployment's, as in LiteLLM."""
+        own = dep.timeout_seconds if dep.HasField("timeout_seconds") else self._settings.default_timeout_seconds
         if request_timeout:
-            return request_timeout
-        return dep.timeout_seconds if dep.HasField("timeout_seconds") else self._settings.default_timeout_seconds
+            return request_timeout, request_timeout < own
+        return own, False
 
-    def _stream_timeout(self, dep: deployment_pb2.Deployment, request_timeout: float | None) -> float:
+    def _stream_timeout(self, dep: deployment_pb2.Deployment, request_timeout: float | None) -> tuple[float, bool]:
         t = (
             dep.stream_timeout_seconds
             if dep.HasField("stream_timeout_seconds")
             else self._settings.default_stream_timeout_seconds
         )
-        return min(t, request_timeout) if request_timeout else t
+        if request_timeout and request_timeout < t:
+            return request_timeout, True
+        return t, False
 
     def _cost(self, dep: deployment_pb2.Deployment, usage: chat_pb2.Usage) -> str:
         cost = self._prices.cost(dep, usage)
@@ -144,15 +151,22 @@ class Executor:
     async def _send(self, call: HttpCall, timeout: float) -> tuple[int, Mapping[str, str], bytes]:
         session = self._http.session(call.url)
         async with asyncio.timeout(timeout):
-            async with session.request(call.method, call.url, data=call.body, headers=call.headers) as resp:
+            try:
+                request = session.request(call.method, call.url, data=call.body, headers=call.headers)
+                resp = await request.__aenter__()
+            except (ValueError, TypeError, aiohttp.InvalidURL) as exc:
+                raise RequestNotSent(str(exc)) from exc
+            try:
                 body = await resp.read()
                 return resp.status, resp.headers, body
+            finally:
+                await request.__aexit__(None, None, None)
 
     # --- unary calls --------------------------------------------------------------------
     async def chat(self, req: provider_pb2.ChatRequest) -> provider_pb2.ChatResponse:
         dep = req.deployment
         opts = req.request.options
-        timeout = self._timeout(dep, opts.timeout_seconds if opts.HasField("timeout_seconds") else None)
+        timeout, by_request = self._timeout(dep, opts.timeout_seconds if opts.HasField("timeout_seconds") else None)
         out = provider_pb2.ChatResponse()
         started = time.perf_counter()
         try:
@@ -171,7 +185,9 @@ class Executor:
         except ProviderFailure as exc:
             out.error.CopyFrom(exc.error)
         except TimeoutError:
-            out.error.CopyFrom(timeout_error(dep.provider, timeout))
+            out.error.CopyFrom(timeout_error(dep.provider, timeout, by_request=by_request))
+        except RequestNotSent as exc:
+            out.error.CopyFrom(request_not_sent(dep.provider, exc, self._credentials.get(dep.id).values()))
         except aiohttp.ClientError as exc:
             out.error.CopyFrom(connection_error(dep.provider, exc, self._credentials.get(dep.id).values()))
         except (ValueError, KeyError, TypeError) as exc:
@@ -191,7 +207,7 @@ class Executor:
         self, kind: str, dep: deployment_pb2.Deployment, call_id: str, request: Any, opts: chat_pb2.RequestOptions
     ) -> tuple[Any, error_pb2.Error | None, provider_pb2.CallStats]:
         stats = provider_pb2.CallStats()
-        timeout = self._timeout(dep, opts.timeout_seconds if opts.HasField("timeout_seconds") else None)
+        timeout, by_request = self._timeout(dep, opts.timeout_seconds if opts.HasField("timeout_seconds") else None)
         started = time.perf_counter()
         try:
             provider, ctx = self._context(dep, call_id, opts.drop_params if opts.HasField("drop_params") else None)
@@ -219,7 +235,9 @@ class Executor:
         except ProviderFailure as exc:
             return None, exc.error, stats
         except TimeoutError:
-            return None, timeout_error(dep.provider, timeout), stats
+            return None, timeout_error(dep.provider, timeout, by_request=by_request), stats
+        except RequestNotSent as exc:
+            return None, request_not_sent(dep.provider, exc, self._credentials.get(dep.id).values()), stats
         except aiohttp.ClientError as exc:
             return None, connection_error(dep.provider, exc, self._credentials.get(dep.id).values()), stats
         except (ValueError, KeyError, TypeError) as exc:
@@ -311,7 +329,7 @@ class Executor:
         dep = req.deployment
         opts = req.request.options
         request_timeout = opts.timeout_seconds if opts.HasField("timeout_seconds") else None
-        first_timeout = self._stream_timeout(dep, request_timeout)
+        first_timeout, first_by_request = self._stream_timeout(dep, request_timeout)
         idle_timeout = self._settings.stream_idle_timeout_seconds
         started = time.perf_counter()
         stats = provider_pb2.CallStats()
@@ -323,7 +341,10 @@ class Executor:
             # The time-to-first-token deadline runs from sending the request to the first chunk.
             first_deadline = asyncio.get_running_loop().time() + first_timeout
             async with asyncio.timeout_at(first_deadline):
-                resp = await session.request(call.method, call.url, data=call.body, headers=call.headers)
+                try:
+                    resp = await session.request(call.method, call.url, data=call.body, headers=call.headers)
+                except (ValueError, TypeError, aiohttp.InvalidURL) as exc:
+                    raise RequestNotSent(str(exc)) from exc
             try:
                 stats.rate_limit_headers.update(_rate_limit_headers(resp.headers))
                 stats.provider_request_id = _request_id(resp.headers)
@@ -372,7 +393,18 @@ class Executor:
         except TimeoutError:
             what = "stream (time to first token)" if not stats.ttft_ms else "stream (no data)"
             limit = first_timeout if not stats.ttft_ms else idle_timeout
-            yield self._stream_error(timeout_error(dep.provider, limit, what), stats, started, decoder, dep)
+            by_request = first_by_request and not stats.ttft_ms
+            yield self._stream_error(
+                timeout_error(dep.provider, limit, what, by_request=by_request), stats, started, decoder, dep
+            )
+        except RequestNotSent as exc:
+            yield self._stream_error(
+                request_not_sent(dep.provider, exc, self._credentials.get(dep.id).values()),
+                stats,
+                started,
+                decoder,
+                dep,
+            )
         except aiohttp.ClientError as exc:
             yield self._stream_error(
                 connection_error(dep.provider, exc, self._credentials.get(dep.id).values()),

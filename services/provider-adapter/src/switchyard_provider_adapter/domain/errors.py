@@ -181,8 +181,30 @@ def provider_error(
     return err
 
 
-def timeout_error(provider: str, seconds: float, what: str = "request") -> error_pb2.Error:
-    return make_error(K.ERROR_KIND_TIMEOUT, f"{provider}: {what} timed out after {seconds:g}s", provider=provider)
+def timeout_error(provider: str, seconds: float, what: str = "request", *, by_request: bool = False) -> error_pb2.Error:
+    """``by_request``: the deadline that ran out was the request's own ``timeout``, shorter than
+    the deployment's, so the deployment is not to blame."""
+    return make_error(
+        K.ERROR_KIND_TIMEOUT,
+        f"{provider}: {what} timed out after {seconds:g}s",
+        provider=provider,
+        source=error_pb2.FAILURE_SOURCE_REQUEST if by_request else error_pb2.FAILURE_SOURCE_PROVIDER,
+    )
+
+
+class RequestNotSent(Exception):
+    """The HTTP client refused to send the request as built (a header value with a line break,
+    an invalid URL): nothing reached the provider."""
+
+
+def request_not_sent(provider: str, exc: BaseException, secrets: Iterable[str] = ()) -> error_pb2.Error:
+    cause = exc.__cause__ or exc
+    return make_error(
+        K.ERROR_KIND_BAD_REQUEST,
+        redact(f"{provider}: the request could not be sent: {cause}", secrets),
+        provider=provider,
+        source=error_pb2.FAILURE_SOURCE_REQUEST,
+    )
 
 
 def connection_error(provider: str, exc: BaseException, secrets: Iterable[str] = ()) -> error_pb2.Error:
@@ -190,4 +212,5 @@ def connection_error(provider: str, exc: BaseException, secrets: Iterable[str] =
         K.ERROR_KIND_API_CONNECTION,
         redact(f"{provider}: connection error: {type(exc).__name__}: {exc}", secrets),
         provider=provider,
+        source=error_pb2.FAILURE_SOURCE_PROVIDER,
     )

@@ -126,7 +126,11 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         updates = []
         for o in request.outcomes:
             cand = self._candidate(o.deployment_id, o.model_group)
-            if o.skipped:
+            if cand is None and not o.lease_id:
+                # Not a deployment this router knows (removed since, or a malformed report):
+                # nothing to learn, and no state may be created for arbitrary ids.
+                continue
+            if o.skipped or cand is None:
                 decision = Decision(Action.IGNORE)
                 updates.append(OutcomeUpdate(o.deployment_id, o.lease_id, -o.reserved_tokens, 0, 0, decision, ""))
                 continue

@@ -24,15 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dswitchyard/llm/v1/error.proto\x12\x11switchyard.llm.v1\"\xef\x01\n\x05\x45rror\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.switchyard.llm.v1.ErrorKind\x12\x13\n\x0bhttp_status\x18\x02 \x01(\x05\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\r\n\x05param\x18\x05 \x01(\t\x12\x0c\n\x04\x63ode\x18\x06 \x01(\t\x12 \n\x13retry_after_seconds\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x08provider\x18\x08 \x01(\t\x12\x1d\n\x15provider_details_json\x18\t \x01(\x0c\x42\x16\n\x14_retry_after_seconds*\xc3\x04\n\tErrorKind\x12\x1a\n\x16\x45RROR_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45RROR_KIND_BAD_REQUEST\x10\x01\x12&\n\"ERROR_KIND_CONTEXT_WINDOW_EXCEEDED\x10\x02\x12\'\n#ERROR_KIND_CONTENT_POLICY_VIOLATION\x10\x03\x12!\n\x1d\x45RROR_KIND_UNSUPPORTED_PARAMS\x10\x04\x12\x1d\n\x19\x45RROR_KIND_AUTHENTICATION\x10\x05\x12 \n\x1c\x45RROR_KIND_PERMISSION_DENIED\x10\x06\x12\x18\n\x14\x45RROR_KIND_NOT_FOUND\x10\x07\x12\x16\n\x12\x45RROR_KIND_TIMEOUT\x10\x08\x12\x1c\n\x18\x45RROR_KIND_UNPROCESSABLE\x10\t\x12\x19\n\x15\x45RROR_KIND_RATE_LIMIT\x10\n\x12\x1e\n\x1a\x45RROR_KIND_INTERNAL_SERVER\x10\x0b\x12\x1a\n\x16\x45RROR_KIND_BAD_GATEWAY\x10\x0c\x12\"\n\x1e\x45RROR_KIND_SERVICE_UNAVAILABLE\x10\r\x12\x1d\n\x19\x45RROR_KIND_API_CONNECTION\x10\x0e\x12\x1e\n\x1a\x45RROR_KIND_BUDGET_EXCEEDED\x10\x0f\x12\x1d\n\x19\x45RROR_KIND_NO_DEPLOYMENTS\x10\x10\x12 \n\x1c\x45RROR_KIND_GUARDRAIL_BLOCKED\x10\x11\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dswitchyard/llm/v1/error.proto\x12\x11switchyard.llm.v1\"\xa1\x02\n\x05\x45rror\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.switchyard.llm.v1.ErrorKind\x12\x13\n\x0bhttp_status\x18\x02 \x01(\x05\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\r\n\x05param\x18\x05 \x01(\t\x12\x0c\n\x04\x63ode\x18\x06 \x01(\t\x12 \n\x13retry_after_seconds\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x08provider\x18\x08 \x01(\t\x12\x1d\n\x15provider_details_json\x18\t \x01(\x0c\x12\x30\n\x06source\x18\n \x01(\x0e\x32 .switchyard.llm.v1.FailureSourceB\x16\n\x14_retry_after_seconds*\xc3\x04\n\tErrorKind\x12\x1a\n\x16\x45RROR_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45RROR_KIND_BAD_REQUEST\x10\x01\x12&\n\"ERROR_KIND_CONTEXT_WINDOW_EXCEEDED\x10\x02\x12\'\n#ERROR_KIND_CONTENT_POLICY_VIOLATION\x10\x03\x12!\n\x1d\x45RROR_KIND_UNSUPPORTED_PARAMS\x10\x04\x12\x1d\n\x19\x45RROR_KIND_AUTHENTICATION\x10\x05\x12 \n\x1c\x45RROR_KIND_PERMISSION_DENIED\x10\x06\x12\x18\n\x14\x45RROR_KIND_NOT_FOUND\x10\x07\x12\x16\n\x12\x45RROR_KIND_TIMEOUT\x10\x08\x12\x1c\n\x18\x45RROR_KIND_UNPROCESSABLE\x10\t\x12\x19\n\x15\x45RROR_KIND_RATE_LIMIT\x10\n\x12\x1e\n\x1a\x45RROR_KIND_INTERNAL_SERVER\x10\x0b\x12\x1a\n\x16\x45RROR_KIND_BAD_GATEWAY\x10\x0c\x12\"\n\x1e\x45RROR_KIND_SERVICE_UNAVAILABLE\x10\r\x12\x1d\n\x19\x45RROR_KIND_API_CONNECTION\x10\x0e\x12\x1e\n\x1a\x45RROR_KIND_BUDGET_EXCEEDED\x10\x0f\x12\x1d\n\x19\x45RROR_KIND_NO_DEPLOYMENTS\x10\x10\x12 \n\x1c\x45RROR_KIND_GUARDRAIL_BLOCKED\x10\x11*h\n\rFailureSource\x12\x1e\n\x1a\x46\x41ILURE_SOURCE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x46\x41ILURE_SOURCE_PROVIDER\x10\x01\x12\x1a\n\x16\x46\x41ILURE_SOURCE_REQUEST\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchyard.llm.v1.error_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ERRORKIND']._serialized_start=295
-  _globals['_ERRORKIND']._serialized_end=874
+  _globals['_ERRORKIND']._serialized_start=345
+  _globals['_ERRORKIND']._serialized_end=924
+  _globals['_FAILURESOURCE']._serialized_start=926
+  _globals['_FAILURESOURCE']._serialized_end=1030
   _globals['_ERROR']._serialized_start=53
-  _globals['_ERROR']._serialized_end=292
+  _globals['_ERROR']._serialized_end=342
 # @@protoc_insertion_point(module_scope)

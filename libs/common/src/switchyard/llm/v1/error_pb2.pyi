@@ -25,6 +25,12 @@ class ErrorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_KIND_BUDGET_EXCEEDED: _ClassVar[ErrorKind]
     ERROR_KIND_NO_DEPLOYMENTS: _ClassVar[ErrorKind]
     ERROR_KIND_GUARDRAIL_BLOCKED: _ClassVar[ErrorKind]
+
+class FailureSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FAILURE_SOURCE_UNSPECIFIED: _ClassVar[FailureSource]
+    FAILURE_SOURCE_PROVIDER: _ClassVar[FailureSource]
+    FAILURE_SOURCE_REQUEST: _ClassVar[FailureSource]
 ERROR_KIND_UNSPECIFIED: ErrorKind
 ERROR_KIND_BAD_REQUEST: ErrorKind
 ERROR_KIND_CONTEXT_WINDOW_EXCEEDED: ErrorKind
@@ -43,9 +49,12 @@ ERROR_KIND_API_CONNECTION: ErrorKind
 ERROR_KIND_BUDGET_EXCEEDED: ErrorKind
 ERROR_KIND_NO_DEPLOYMENTS: ErrorKind
 ERROR_KIND_GUARDRAIL_BLOCKED: ErrorKind
+FAILURE_SOURCE_UNSPECIFIED: FailureSource
+FAILURE_SOURCE_PROVIDER: FailureSource
+FAILURE_SOURCE_REQUEST: FailureSource
 
 class Error(_message.Message):
-    __slots__ = ("kind", "http_status", "message", "type", "param", "code", "retry_after_seconds", "provider", "provider_details_json")
+    __slots__ = ("kind", "http_status", "message", "type", "param", "code", "retry_after_seconds", "provider", "provider_details_json", "source")
     KIND_FIELD_NUMBER: _ClassVar[int]
     HTTP_STATUS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +64,7 @@ class Error(_message.Message):
     RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_DETAILS_JSON_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     kind: ErrorKind
     http_status: int
     message: str
@@ -64,4 +74,5 @@ class Error(_message.Message):
     retry_after_seconds: float
     provider: str
     provider_details_json: bytes
-    def __init__(self, kind: _Optional[_Union[ErrorKind, str]] = ..., http_status: _Optional[int] = ..., message: _Optional[str] = ..., type: _Optional[str] = ..., param: _Optional[str] = ..., code: _Optional[str] = ..., retry_after_seconds: _Optional[float] = ..., provider: _Optional[str] = ..., provider_details_json: _Optional[bytes] = ...) -> None: ...
+    source: FailureSource
+    def __init__(self, kind: _Optional[_Union[ErrorKind, str]] = ..., http_status: _Optional[int] = ..., message: _Optional[str] = ..., type: _Optional[str] = ..., param: _Optional[str] = ..., code: _Optional[str] = ..., retry_after_seconds: _Optional[float] = ..., provider: _Optional[str] = ..., provider_details_json: _Optional[bytes] = ..., source: _Optional[_Union[FailureSource, str]] = ...) -> None: ...
