@@ -18,6 +18,7 @@ import orjson
 from aiohttp import web
 
 from switchyard_fakes.base import STATE, Reply, new_state_app, record, send
+from switchyard_fakes.control import add_control_routes
 
 DEFAULT_API_KEY = "sk-ant-fake-key-0123456789"
 REPLY = "Hello from the fake Anthropic API. This answer went through the whole gateway."
@@ -158,11 +159,7 @@ def create_app(api_key: str = DEFAULT_API_KEY) -> web.Application:
         return await send(request, reply)
 
     app.router.add_post("/v1/messages", messages)
-
-    async def health(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    app.router.add_get("/health", health)
+    add_control_routes(app)
     return app
 
 

@@ -1,8 +1,9 @@
 """HTTP control routes for fakes running in their own process (the local stack, e2e tests):
 
 - ``POST /__script`` ``{"model": m, "replies": [{"status", "body", "headers", "frames", "delay_s",
-  "content_type"}]}`` queues native replies for model ``m`` (``"*"``: any model); ``frames`` are raw
-  strings written one by one (an SSE or NDJSON stream);
+  "frame_delay_s", "content_type"}]}`` queues native replies for model ``m`` (``"*"``: any model);
+  ``frames`` are raw strings written one by one (an SSE or NDJSON stream), ``frame_delay_s``
+  apart;
 - ``GET /__log`` returns the recorded requests (body decoded as JSON when it is JSON);
 - ``POST /__reset`` clears scripts and the log."""
 
@@ -23,6 +24,7 @@ def reply_from_json(spec: dict[str, Any]) -> Reply:
         body=spec.get("body"),
         headers={str(k): str(v) for k, v in (spec.get("headers") or {}).items()},
         delay_s=float(spec.get("delay_s", 0.0)),
+        frame_delay_s=float(spec.get("frame_delay_s", 0.0)),
         frames=[str(f).encode() for f in frames] if frames is not None else None,
         content_type=str(spec.get("content_type", "application/json")),
     )
