@@ -3,7 +3,9 @@ model down for others."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import orjson
@@ -78,3 +80,66 @@ def test_a_stream_cut_by_the_client_is_charged_for_its_tool_call_arguments(
     assert row["status"] == "failure" and row["http_status"] == 499
     assert row["usage"]["completion_tokens"] >= len(args) // 4, row["usage"]
     assert float(row["spend"]) >= 0.000015 * (len(args) // 4)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_a_huge_body_with_a_wrong_key_costs_almost_nothing(stack_cfg: stack.StackConfig, base_url: str) -> None:
+    """Credentials are checked from the headers before the body is read: 30 MB of a million empty
+    messages with a wrong key is a fast 401, and the edge never holds it in memory."""
+    pid = stack._pid(stack_cfg, "edge")
+    assert pid is not None
+    before = _peak_rss_mb(pid)
+    body = b'{"model": "fake-chat", "messages": [' + b",".join([b"{}"] * 10_000_000) + b"]}"
+    assert len(body) > 29_000_000
+    headers = {"Authorization": "Bearer sk-wrong-key-0000", "Content-Type": "application/json"}
+    t0 = time.monotonic()
+    resp = httpx.post(f"{base_url}/v1/chat/completions", content=body, headers=headers, timeout=30)
+    elapsed = time.monotonic() - t0
+    assert resp.status_code == 401, resp.text
+    assert resp.json()["error"]["type"] == "auth_error"
+    assert _peak_rss_mb(pid) - before < 50, "the body was never buffered"
+    assert elapsed < 2.0, f"took {elapsed:.2f}s"
+
+
+def test_body_limits_per_route_and_message_count(http: httpx.Client) -> None:
+    big = "x" * (1024 * 1024 + 1)
+    resp = http.post("/v1/images/generations", json={"model": "openai-image", "prompt": big})
+    assert resp.status_code == 413, resp.text[:300]
+    assert "larger than" in resp.json()["error"]["message"]
+    resp = http.post("/key/generate", json={"metadata": {"x": big}})
+    assert resp.status_code == 413 and "larger than" in resp.json()["detail"]
+    many = [{"role": "user", "content": ""}] * 10_001
+    resp = http.post("/v1/chat/completions", json={"model": "fake-chat", "messages": many})
+    assert resp.status_code == 400 and resp.json()["error"]["param"] == "messages", resp.text
+    nested = b"[" * 2000 + b"]" * 2000
+    raw = b'{"model": "fake-chat", "messages": [{"role": "user", "content": "hi"}], "metadata": {"x": ' + nested + b"}}"
+    resp = http.post("/v1/chat/completions", content=raw, headers={"Content-Type": "application/json"})
+    assert resp.status_code == 400 and "depth" in resp.json()["error"]["message"], resp.text
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/spend/logs", {"limit": "99999999999999999999"}),
+        ("/spend/logs", {"limit": "²"}),
+        ("/spend/logs", {"start_date": "9999-12-31T23:59:59-14:00"}),
+        ("/spend/logs", {"end_date": "0001-01-01T00:00:00+14:00"}),
+    ],
+)
+def test_out_of_range_query_values_are_400(http: httpx.Client, path: str, params: dict[str, str]) -> None:
+    resp = http.get(path, params=params)
+    assert resp.status_code == 400, resp.text
+    assert "detail" in resp.json()
+
+
+@pytest.mark.parametrize("tokens", [[18446744073709551615], [[1, 2], [-1]], [[2**40]]])
+def test_out_of_range_token_ids_are_400(http: httpx.Client, tokens: list[object]) -> None:
+    resp = http.post("/v1/embeddings", json={"model": "fake-embedding", "input": tokens})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["param"] == "input"

@@ -467,7 +467,12 @@ def options_from_json(body: Mapping[str, Any], opts: chat_pb2.RequestOptions) ->
             opts.tags.extend(str(t) for t in tags)
 
 
-def chat_request_from_json(body: Any) -> chat_pb2.ChatCompletionRequest:
+# Messages one chat request may hold (agent transcripts run to a few thousand; far beyond is an
+# attempt to make the gateway parse and copy something huge).
+MAX_MESSAGES = 10_000
+
+
+def chat_request_from_json(body: Any, *, max_messages: int = MAX_MESSAGES) -> chat_pb2.ChatCompletionRequest:
     """Parse and check a client's chat completion body."""
     if not isinstance(body, Mapping):
         raise RequestError("the request body must be a JSON object")
@@ -477,6 +482,10 @@ def chat_request_from_json(body: Any) -> chat_pb2.ChatCompletionRequest:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise RequestError("'messages' must be a non-empty list", "messages")
+    if len(messages) > max_messages:
+        raise RequestError(
+            f"'messages' holds {len(messages)} messages; at most {max_messages} are accepted", "messages"
+        )
     req = chat_pb2.ChatCompletionRequest(model=model)
     req.messages.extend(message_from_json(m, f"messages[{i}]") for i, m in enumerate(messages))
     if (f := _num(body, "temperature")) is not None:
@@ -568,13 +577,17 @@ def check_options(opts: chat_pb2.RequestOptions) -> None:
     _check_json(opts.metadata_json, "metadata")
 
 
-def check_chat_request(req: chat_pb2.ChatCompletionRequest) -> None:
+def check_chat_request(req: chat_pb2.ChatCompletionRequest, *, max_messages: int = MAX_MESSAGES) -> None:
     """The checks ``chat_request_from_json`` makes, for a request that arrives as protobuf (the
     gRPC Gateway API): everything a provider adapter relies on is well formed."""
     if not req.model:
         raise RequestError("'model' is required", "model")
     if not req.messages:
         raise RequestError("'messages' must be a non-empty list", "messages")
+    if len(req.messages) > max_messages:
+        raise RequestError(
+            f"'messages' holds {len(req.messages)} messages; at most {max_messages} are accepted", "messages"
+        )
     for i, m in enumerate(req.messages):
         where = f"messages[{i}]"
         if m.role not in _ROLES:
@@ -624,6 +637,8 @@ def check_embedding_request(req: embeddings_pb2.EmbeddingRequest) -> None:
     rows = req.texts.values if which == "texts" else req.tokens.values if which == "tokens" else ()
     if not rows:
         raise RequestError("'input' must be a non-empty string, list of strings or token arrays", "input")
+    if which == "tokens" and any(not 0 <= v <= _MAX_TOKEN_ID for row in req.tokens.values for v in row.values):
+        raise RequestError(f"'input' token arrays must hold integers from 0 to {_MAX_TOKEN_ID}", "input")
     if req.HasField("encoding_format") and req.encoding_format not in ("float", "base64"):
         raise RequestError("'encoding_format' must be float or base64", "encoding_format")
     check_options(req.options)
@@ -909,6 +924,19 @@ def chunk_to_json(c: chat_pb2.ChatCompletionChunk, *, include_usage_key: bool = 
 _EMBED_KEYS = frozenset({"model", "input", "encoding_format", "dimensions", "user"})
 
 
+# Token ids are vocabulary indices: non-negative and far below this (the largest vocabularies
+# have about a million entries).
+_MAX_TOKEN_ID = (1 << 31) - 1
+
+
+def _token_ids(row: Any) -> Any:
+    if not isinstance(row, list) or not all(
+        isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= _MAX_TOKEN_ID for x in row
+    ):
+        raise RequestError(f"'input' token arrays must hold integers from 0 to {_MAX_TOKEN_ID}", "input")
+    return row
+
+
 def embedding_request_from_json(body: Any) -> embeddings_pb2.EmbeddingRequest:
     if not isinstance(body, Mapping):
         raise RequestError("the request body must be a JSON object")
@@ -922,12 +950,10 @@ def embedding_request_from_json(body: Any) -> embeddings_pb2.EmbeddingRequest:
     elif isinstance(inp, list) and inp and all(isinstance(x, str) for x in inp):
         req.texts.values.extend(inp)
     elif isinstance(inp, list) and inp and all(isinstance(x, int) and not isinstance(x, bool) for x in inp):
-        req.tokens.values.add().values.extend(inp)
+        req.tokens.values.add().values.extend(_token_ids(inp))
     elif isinstance(inp, list) and inp and all(isinstance(x, list) for x in inp):
         for row in inp:
-            if not all(isinstance(x, int) and not isinstance(x, bool) for x in row):
-                raise RequestError("'input' token arrays must hold integers", "input")
-            req.tokens.values.add().values.extend(row)
+            req.tokens.values.add().values.extend(_token_ids(row))
     else:
         raise RequestError("'input' must be a non-empty string, list of strings or token arrays", "input")
     if (s := _str(body, "encoding_format")) is not None:

@@ -74,7 +74,7 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
         openapi_url="/openapi.json",
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
-    limit = gateway.settings.max_request_body_bytes
+    settings = gateway.settings
 
     def server_span(request: Request, name: str) -> Any:
         ctx = propagate.extract(request.headers)
@@ -87,11 +87,13 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
     async def chat_completions(request: Request, model: str | None = None) -> Response:
         with server_span(request, "POST /v1/chat/completions") as span:
             try:
-                body = await read_json(request, limit)
+                # Credentials first: a request without a valid key costs a header lookup (and a
+                # cached principal), never the parsing of its body.
+                who = await principal(request)
+                body = await read_json(request, settings.max_request_body_bytes)
                 if model and isinstance(body, dict):
                     body.setdefault("model", model)
-                req = chat_request_from_json(body)
-                who = await principal(request)
+                req = chat_request_from_json(body, max_messages=settings.max_chat_messages)
                 span.set_attribute("gen_ai.request.model", req.model)
                 if req.stream:
                     streaming = await gateway.chat_stream(who, req)
@@ -121,8 +123,8 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
     async def embeddings(request: Request) -> Response:
         with server_span(request, "POST /v1/embeddings"):
             try:
-                req = embedding_request_from_json(await read_json(request, limit))
                 who = await principal(request)
+                req = embedding_request_from_json(await read_json(request, settings.max_embeddings_body_bytes))
                 done = await gateway.embeddings(who, req)
             except GatewayError as exc:
                 return openai_error(exc.error, exc.headers)
@@ -137,8 +139,8 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
     async def images(request: Request) -> Response:
         with server_span(request, "POST /v1/images/generations"):
             try:
-                req = image_request_from_json(await read_json(request, limit))
                 who = await principal(request)
+                req = image_request_from_json(await read_json(request, settings.max_images_body_bytes))
                 done = await gateway.images(who, req)
             except GatewayError as exc:
                 REQUESTS.labels("images", str(exc.error.http_status)).inc()

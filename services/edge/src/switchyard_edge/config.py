@@ -34,5 +34,11 @@ class Settings(CommonSettings, KafkaEnv, RedisEnv):
     # /model/new are sealed to it at once, so only the adapter can read them. Empty: /model/new
     # refuses credentials (os.environ/ references in config.yaml still work).
     provider_credentials_public_key: str = ""
-    # Largest accepted request body.
+    # Largest accepted request bodies, per kind of route (413 beyond). Chat bodies carry images
+    # and documents inline; image generation and management bodies are small by nature.
     max_request_body_bytes: int = 32 * 1024 * 1024
+    max_embeddings_body_bytes: int = 16 * 1024 * 1024
+    max_images_body_bytes: int = 1024 * 1024
+    max_management_body_bytes: int = 1024 * 1024
+    # Most messages one chat request may hold.
+    max_chat_messages: int = 10_000

@@ -57,6 +57,9 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     def __init__(self, gateway: Gateway) -> None:
         self._gw = gateway
 
+    def _check_chat(self, req: Any) -> None:
+        check_chat_request(req, max_messages=self._gw.settings.max_chat_messages)
+
     async def _principal(self, context: grpc.aio.ServicerContext) -> auth_pb2.Principal:
         try:
             return await self._gw.authenticate(_credential(context))
@@ -68,7 +71,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     ) -> gateway_pb2.CreateChatCompletionResponse:
         who = await self._principal(context)
         req = request.request
-        await _check(context, check_chat_request, req)
+        await _check(context, self._check_chat, req)
         req.stream = False
         try:
             done: Completed = await self._gw.chat(who, req)
@@ -83,7 +86,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     ) -> AsyncIterator[gateway_pb2.StreamChatCompletionResponse]:
         who = await self._principal(context)
         req = request.request
-        await _check(context, check_chat_request, req)
+        await _check(context, self._check_chat, req)
         req.stream = True
         try:
             streaming = await self._gw.chat_stream(who, req)

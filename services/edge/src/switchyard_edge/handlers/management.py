@@ -139,12 +139,12 @@ def _parse_time(value: str | None, name: str) -> timestamp_pb2.Timestamp | None:
         return None
     try:
         dt = datetime.fromisoformat(value)
-    except ValueError:
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        ts = timestamp_pb2.Timestamp()
+        ts.FromDatetime(dt)
+    except (ValueError, OverflowError):
         raise BadInput(f"'{name}' must be an ISO date or date-time (e.g. 2026-11-25)") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(dt)
     return ts
 
 
@@ -178,7 +178,7 @@ def spend_log_json(log: budget_pb2.SpendLog) -> dict[str, Any]:
 
 
 def register(app: FastAPI, gateway: Gateway) -> None:
-    limit = gateway.settings.max_request_body_bytes
+    limit = gateway.settings.max_management_body_bytes
 
     async def caller(request: Request) -> auth_pb2.Principal:
         return await gateway.authenticate(credential_of(request))
@@ -279,8 +279,8 @@ def register(app: FastAPI, gateway: Gateway) -> None:
                     getattr(req, field).CopyFrom(ts)
             limit_q = q.get("limit")
             if limit_q:
-                if not limit_q.isdigit():
-                    raise BadInput("'limit' must be a positive integer")
+                if not (limit_q.isascii() and limit_q.isdigit()) or len(limit_q) > 9:
+                    raise BadInput("'limit' must be a positive integer (at most 1000 rows are returned)")
                 req.limit = int(limit_q)
             resp = await gateway.peers.budget.ListSpendLogs(req, timeout=10.0)
         except GatewayError as exc:

@@ -131,7 +131,7 @@ class ModelRoutes:
             self._public_key = load_public_key(key)
 
     async def _body(self, request: Request) -> dict[str, Any]:
-        body = await read_json(request, self.gateway.settings.max_request_body_bytes)
+        body = await read_json(request, self.gateway.settings.max_management_body_bytes)
         if not isinstance(body, dict):
             raise BadInput("the request body must be a JSON object")
         return body
