@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import openai
 import orjson
 import pytest
 
-from devstack import stack
+from devstack import infra, stack
 from e2e.support import wait_for_spend
 from switchyard_fakes import anthropic_server
 
@@ -143,3 +145,42 @@ def test_out_of_range_token_ids_are_400(http: httpx.Client, tokens: list[object]
     resp = http.post("/v1/embeddings", json={"model": "fake-embedding", "input": tokens})
     assert resp.status_code == 400, resp.text
     assert resp.json()["error"]["param"] == "input"
+
+
+def test_a_new_keys_budget_holds_from_its_first_request_while_kafka_is_down(
+    stack_cfg: stack.StackConfig, base_url: str, http: httpx.Client
+) -> None:
+    """The identity event carrying a new key's limit cannot reach copilot-budget while Kafka is
+    down; the key's first admission carries the limit itself, so the budget holds at once. The
+    spend reported while events could not be delivered stays counted until they arrive."""
+    budget = Decimal("0.0001")
+    infra.stop(stack_cfg.infra, ["kafka"])
+    costs: list[Decimal] = []
+    call_ids: list[str] = []
+    try:
+        created = http.post("/key/generate", json={"max_budget": str(budget), "models": ["fake-chat"]})
+        assert created.status_code == 200, created.text
+        user = openai.OpenAI(base_url=f"{base_url}/v1", api_key=created.json()["key"], max_retries=0)
+        refused = None
+        for _ in range(15):
+            try:
+                raw = user.chat.completions.with_raw_response.create(
+                    model="fake-chat", max_tokens=20, messages=[{"role": "user", "content": "count me"}]
+                )
+            except openai.RateLimitError as exc:
+                refused = exc
+                break
+            costs.append(Decimal(raw.headers["x-litellm-response-cost"]))
+            call_ids.append(raw.headers["x-litellm-call-id"])
+        assert refused is not None, f"the budget was not enforced ({len(costs)} requests admitted)"
+        assert refused.body["type"] == "budget_exceeded"
+        assert costs and sum(costs) <= budget
+    finally:
+        infra.start(stack_cfg.infra, ["kafka"])
+    for call_id in call_ids:
+        wait_for_spend(http, call_id, timeout=90)
+    key_info = httpx.get(
+        f"{base_url}/key/info", headers={"Authorization": f"Bearer {created.json()['key']}"}, timeout=10
+    ).json()["info"]
+    assert Decimal(str(key_info["spend"])) == sum(costs)
+    assert Decimal(str(key_info["max_budget"])) == budget

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from google.protobuf import timestamp_pb2
@@ -138,6 +139,21 @@ async def test_leases_share_the_headroom_and_shrink_near_the_limit(parts: tuple[
     assert first + second + small <= Decimal("1.00")
 
 
+def _record(value: bytes, offset: int = 0) -> Any:
+    from aiokafka.structs import ConsumerRecord
+
+    return ConsumerRecord("usage", 0, offset, 0, 0, b"acct", value, None, len(value), 0, [])
+
+
+async def _usage(res: Reservations, ledger: Ledger, lease: str, key: str, cost: str) -> None:
+    """A usage event of a request under ``lease``, applied as the usage consumer applies it."""
+    from switchyard_copilot_budget.consumers import UsageHandler
+
+    e = _event(f"{uuid.uuid4()}:0", key, cost)
+    e.reservation_id = lease
+    await UsageHandler(ledger, res)([_record(e.SerializeToString())])
+
+
 async def test_lease_settlement_return_and_late_events(parts: tuple[Ledger, Reservations]) -> None:
     ledger, res = parts
     key = uuid.uuid4().hex
@@ -147,13 +163,14 @@ async def test_lease_settlement_return_and_late_events(parts: tuple[Ledger, Rese
     assert await res.reserve("acct", lease, scope, Decimal("0.1"), 60, want=Decimal("0.8")) == Decimal("0.5")
     # Two requests under the lease settle through usage events (not final).
     for cost in ("0.10", "0.05"):
-        await res.settle(lease, "acct", scope, Decimal(cost), final=False)
+        await _usage(res, ledger, lease, key, cost)
     assert await _headroom(res, key) == Decimal("0.5"), "1.00 - 0.15 spent - 0.35 still held"
     # The holder returns the lease having spent 0.25 in total: 0.10 is not settled yet, so it stays held.
-    await res.return_lease(lease, Decimal("0.25"))
+    assert await res.return_lease(lease, "acct", scope, Decimal("0.25")) == Decimal("0.10")
     assert await _headroom(res, key) == Decimal("0.75"), "1.00 - 0.15 spent - 0.10 awaiting its event"
-    await res.settle(lease, "acct", scope, Decimal("0.10"), final=False)
+    await _usage(res, ledger, lease, key, "0.10")
     assert await _headroom(res, key) == Decimal("0.75"), "the late event moved the hold to spent"
+    assert await ledger.scope_limit("key", key, "acct") == (Decimal("1.00"), Decimal("0.25"))
     # A lease whose holder vanished is released on expiry.
     gone = "gone-" + key
     await res.reserve("acct", gone, scope, Decimal("0.1"), 1, want=Decimal("0.3"))
@@ -169,7 +186,7 @@ async def test_settle_many_in_one_round_trip(parts: tuple[Ledger, Reservations])
     scope = [("key", key)]
     for i in range(3):
         await res.reserve("acct", f"m{i}-{key}", scope, Decimal("0.2"), 60)
-    await res.settle_many([(f"m{i}-{key}", "acct", scope, Decimal("0.05"), True) for i in range(3)])
+    await res.settle_many([(f"m{i}-{key}", "acct", scope, Decimal("0.05"), True, Decimal(0)) for i in range(3)])
     assert await _headroom(res, key) == Decimal("0.85"), "holds released, 0.15 spent"
 
 
@@ -270,3 +287,74 @@ async def test_limits_stored_before_windows_get_one_starting_at_the_next_check(
         Decimal("0.30"),
         check + timedelta(hours=1),
     )
+
+
+async def test_unsettled_spend_of_a_returned_lease_never_goes_back_to_the_headroom(
+    parts: tuple[Ledger, Reservations],
+) -> None:
+    """A lease returned while its usage events are still on their way (Kafka down for longer than
+    any grace period) keeps that spend counted: through expiry runs and a lost Redis cache."""
+    ledger, res = parts
+    key = uuid.uuid4().hex
+    await _limit(ledger, key, "1.00")
+    scope = [("key", key)]
+    lease = "lease-" + key
+    await res.reserve("acct", lease, scope, Decimal("0.1"), 1, want=Decimal("0.9"))
+    await _usage(res, ledger, lease, key, "0.20")
+    assert await res.return_lease(lease, "acct", scope, Decimal("0.60")) == Decimal("0.40")
+    assert await res.return_lease(lease, "acct", scope, Decimal("0.60")) == Decimal(0), "a retried return"
+    assert await _headroom(res, key) == Decimal("0.40"), "1.00 - 0.20 settled - 0.40 reported, not settled"
+    await asyncio.sleep(1.1)
+    await res.expire_due()
+    await res.forget_scopes("acct", scope)  # Redis lost the cached scope: reloaded from PostgreSQL
+    assert await _headroom(res, key) == Decimal("0.40")
+    assert await ledger.scope_limit("key", key, "acct") == (Decimal("1.00"), Decimal("0.60"))
+    # The events come at last: they take the place of the reported spend, counted once.
+    await _usage(res, ledger, lease, key, "0.30")
+    await _usage(res, ledger, lease, key, "0.10")
+    assert await _headroom(res, key) == Decimal("0.40")
+    await res.forget_scopes("acct", scope)
+    assert await _headroom(res, key) == Decimal("0.40")
+    assert await ledger._pool.fetchval("SELECT count(*) FROM lease_pending WHERE lease_id = $1", lease) == 0
+    # An event beyond what was reported is charged on top.
+    await _usage(res, ledger, lease, key, "0.05")
+    assert await _headroom(res, key) == Decimal("0.35")
+
+
+async def test_a_limit_the_caller_knows_of_holds_before_its_identity_event(parts: tuple[Ledger, Reservations]) -> None:
+    """A key created a moment ago: its limit travels with its first admission and holds at once;
+    the identity event that follows (same version) changes nothing, a newer one replaces it and
+    an older one never does."""
+    from switchyard_copilot_budget.domain.scopes import LimitSpec
+
+    ledger, res = parts
+    key = uuid.uuid4().hex
+    scope = [("key", key)]
+    spec = {("key", key): LimitSpec(Decimal("1.00"), "1d", 7)}
+    assert await res.reserve("acct", "a-" + key, scope, Decimal("0.60"), 60, limits=spec) == Decimal("0.60")
+    with pytest.raises(Refused):
+        await res.reserve("acct", "b-" + key, scope, Decimal("0.60"), 60, limits=spec)
+    _, _, reset_at = await ledger.total_spend("key", key, "acct")
+    assert reset_at is not None
+    # The identity event of the same version: already in force (the window keeps running).
+    assert not await ledger.apply_limit(
+        str(uuid.uuid4()), "identity", "acct", "key", key, Decimal("1.00"), "1d", False, version=7
+    )
+    assert (await ledger.total_spend("key", key, "acct"))[2] == reset_at
+    # A newer version raises the budget; an older one arriving late does not undo it.
+    assert await ledger.apply_limit(
+        str(uuid.uuid4()), "identity", "acct", "key", key, Decimal("5.00"), "1d", False, version=9
+    )
+    assert not await ledger.apply_limit(
+        str(uuid.uuid4()), "identity", "acct", "key", key, Decimal("1.00"), "1d", False, version=8
+    )
+    await res.forget_scopes("acct", scope)
+    stale = {("key", key): LimitSpec(Decimal("1.00"), "1d", 7)}  # an edge's principal cached before the change
+    assert await res.reserve("acct", "c-" + key, scope, Decimal("3.00"), 60, limits=stale) == Decimal("3.00")
+    # Deleted (version 10): a principal cached before the deletion cannot bring the limit back.
+    assert await ledger.apply_limit(str(uuid.uuid4()), "identity", "acct", "key", key, None, None, True, version=10)
+    await ledger.ensure_limit("acct", "key", key, Decimal("1.00"), None, 9)
+    assert (await ledger.scope_state("key", key, "acct"))[0::2] == (None, 10)
+    # Another account cannot put a limit on this scope.
+    await ledger.ensure_limit("other", "key", key, Decimal("0.01"), None, 99)
+    assert (await ledger.scope_state("key", key, "acct"))[0::2] == (None, 10)

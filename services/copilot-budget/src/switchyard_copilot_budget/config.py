@@ -15,8 +15,6 @@ class Settings(CommonSettings, DatabaseEnv, RedisEnv, KafkaEnv):
     # A lease gets at most this share of the headroom left under the tightest limit, so several
     # edge replicas can hold leases on one key and grants shrink as the limit nears.
     lease_fraction: float = 0.5
-    # How long a returned lease keeps holding spend whose usage events have not arrived yet.
-    lease_return_grace_seconds: int = 900
     # How often limits with a budget_duration are checked for a window to restart (a window
     # restarts at most this late).
     budget_reset_check_seconds: float = 10.0

@@ -42,18 +42,21 @@ class UsageHandler:
                 continue
             events.append((event, cost, trace_id_of(record.headers)))
         applied = await self._ledger.record_usage_batch(events)
-        settle = [(e, cost) for e, cost in applied if e.reservation_id or cost]
+        settle = [(e, cost, absorbed) for e, cost, absorbed in applied if e.reservation_id or cost]
         if not settle:
             return
         try:
             await self._reservations.settle_many(
-                [(e.reservation_id, e.account_id, scopes_of(e), cost, e.final) for e, cost in settle]
+                [
+                    (e.reservation_id, e.account_id, scopes_of(e), cost, e.final, absorbed)
+                    for e, cost, absorbed in settle
+                ]
             )
         except (RedisError, OSError, TimeoutError):
             # PostgreSQL already holds the truth; make admission re-read it instead of trusting Redis.
             log.warning("settling in Redis failed; scopes will be reloaded", exc_info=True)
             try:
-                for e, _ in settle:
+                for e, _, _ in settle:
                     await self._reservations.forget_scopes(e.account_id, scopes_of(e))
             except (RedisError, OSError, TimeoutError):
                 log.warning("Redis unreachable; cached scopes expire on their own")
@@ -86,6 +89,7 @@ class IdentityHandler:
             max_budget,
             s.budget_duration or None,
             delete,
+            version=event.settings_version,
         )
         if changed:
             try:

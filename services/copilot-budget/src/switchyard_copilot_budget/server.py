@@ -73,7 +73,6 @@ async def serve(settings: Settings) -> None:
         ledger,
         scope_ttl=settings.scope_cache_seconds,
         lease_fraction=settings.lease_fraction,
-        return_grace=settings.lease_return_grace_seconds,
     )
     kafka = settings.kafka()
     usage = EventConsumer(

@@ -15,7 +15,7 @@ from switchyard_common.money import parse_usd
 _KEY_COLUMNS = (
     "key_hash, account_id, key_name, key_alias, team_id, user_id, org_id, models, max_budget, "
     "budget_duration, rpm_limit, tpm_limit, max_parallel_requests, guardrails, tags, metadata, "
-    "blocked, expires_at, created_at"
+    "blocked, expires_at, created_at, settings_version"
 )
 
 
@@ -72,12 +72,13 @@ class Repository:
         return row
 
     async def delete_keys(self, account_id: str | None, key_hashes: list[str]) -> list[asyncpg.Record]:
+        # A deletion is a change of the key's settings too: its identity event carries a new
+        # version, so no older view of the key's limit can bring it back.
+        returning = "RETURNING key_hash, account_id, nextval('key_settings_version') AS settings_version"
         if account_id is None:
-            return await self._pool.fetch(
-                "DELETE FROM keys WHERE key_hash = ANY($1::text[]) RETURNING key_hash, account_id", key_hashes
-            )
+            return await self._pool.fetch(f"DELETE FROM keys WHERE key_hash = ANY($1::text[]) {returning}", key_hashes)
         return await self._pool.fetch(
-            "DELETE FROM keys WHERE key_hash = ANY($1::text[]) AND account_id = $2 RETURNING key_hash, account_id",
+            f"DELETE FROM keys WHERE key_hash = ANY($1::text[]) AND account_id = $2 {returning}",
             key_hashes,
             account_id,
         )

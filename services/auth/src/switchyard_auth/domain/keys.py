@@ -121,4 +121,8 @@ def principal_from_row(row: Mapping[str, Any], cache_ttl: int) -> auth_pb2.Princ
     )
     if row["expires_at"] is not None:
         p.expires_at = int(row["expires_at"].timestamp())
+    if settings.max_budget:
+        p.key_limit.max_budget = settings.max_budget
+        p.key_limit.budget_duration = settings.budget_duration
+        p.key_limit.version = row["settings_version"]
     return p

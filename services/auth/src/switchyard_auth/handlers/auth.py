@@ -102,12 +102,18 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         account_id: str,
         action: identity_pb2.IdentityAction,
         key_hash: str,
+        version: int,
         settings: auth_pb2.KeySettings | None = None,
     ) -> None:
         now = timestamp_pb2.Timestamp()
         now.GetCurrentTime()
         event = identity_pb2.IdentityEvent(
-            event_id=str(uuid.uuid4()), occurred_at=now, account_id=account_id, action=action, key_hash=key_hash
+            event_id=str(uuid.uuid4()),
+            occurred_at=now,
+            account_id=account_id,
+            action=action,
+            key_hash=key_hash,
+            settings_version=version,
         )
         if settings is not None:
             event.key_settings.CopyFrom(settings)
@@ -150,7 +156,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             log.warning("key insert failed", exc_info=True)
             return auth_pb2.GenerateKeyResponse(error=_unavailable())
         info = self._key_info(row)
-        self._publish(account, identity_pb2.IDENTITY_ACTION_CREATED, info.key_hash, info.settings)
+        self._publish(
+            account, identity_pb2.IDENTITY_ACTION_CREATED, info.key_hash, row["settings_version"], info.settings
+        )
         log.info("key created", extra={"account_id": account, "key_name": info.key_name})
         return auth_pb2.GenerateKeyResponse(key=key, info=info)
 
@@ -184,5 +192,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         except _STORE_ERRORS:
             return auth_pb2.DeleteKeysResponse(error=_unavailable())
         for row in rows:
-            self._publish(row["account_id"], identity_pb2.IDENTITY_ACTION_DELETED, row["key_hash"])
+            self._publish(
+                row["account_id"], identity_pb2.IDENTITY_ACTION_DELETED, row["key_hash"], row["settings_version"]
+            )
         return auth_pb2.DeleteKeysResponse(deleted_key_hashes=[r["key_hash"] for r in rows])

@@ -16,6 +16,9 @@ from switchyard_common.durations import duration_seconds
 
 log = logging.getLogger(__name__)
 
+# A connection of the pool (asyncpg hands out proxies of connections).
+Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+
 # Most limits one window-reset round handles in one transaction.
 RESET_BATCH = 1000
 
@@ -79,6 +82,72 @@ def scopes_of(e: usage_pb2.UsageEvent) -> list[tuple[str, str]]:
     return out
 
 
+async def _lock_reservations(conn: Conn, reservation_ids: list[str]) -> None:
+    """Transaction-scoped advisory locks on reservation/lease ids, always taken in sorted order
+    (the caller sorts) so two transactions cannot deadlock."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest($1::text[]) AS id", reservation_ids
+    )
+
+
+async def _add_to_limits(
+    conn: Conn, column: str, amounts: dict[tuple[str, str], Decimal], *, account_id: str | None = None
+) -> None:
+    """Add to ``spend`` or ``pending`` of the limits of scopes (scopes without a limit have no row
+    and need none). ``pending`` never goes below zero."""
+    assert column in ("spend", "pending")
+    if not amounts:
+        return
+    kinds, ids, values = (list(c) for c in zip(*((k, i, a) for (k, i), a in amounts.items()), strict=True))
+    new = "l.spend + v.amount" if column == "spend" else "GREATEST(0, l.pending + v.amount)"
+    where = " AND l.account_id = $4" if account_id is not None else ""
+    args: list[Any] = [kinds, ids, values] + ([account_id] if account_id is not None else [])
+    await conn.execute(
+        f"UPDATE spend_limits AS l SET {column} = {new}, updated_at = now() "
+        "FROM unnest($1::text[], $2::text[], $3::numeric[]) AS v(kind, id, amount) "
+        f"WHERE l.scope_kind = v.kind AND l.scope_id = v.id{where}",
+        *args,
+    )
+
+
+async def _upsert_limit(
+    conn: Conn,
+    account_id: str,
+    kind: str,
+    scope_id: str,
+    max_budget: Decimal | None,
+    budget_duration: str | None,
+    version: int,
+    now: datetime | None,
+) -> bool:
+    """Insert or replace a scope's limit unless the stored one is newer; True when stored."""
+    reset_at = None
+    if budget_duration:
+        try:
+            reset_at = (now or datetime.now(UTC)) + timedelta(seconds=duration_seconds(budget_duration))
+        except ValueError:
+            log.error("budget_duration not understood; the limit has no window", extra={"scope_id": scope_id})
+            budget_duration = None
+    stored = await conn.fetchval(
+        "INSERT INTO spend_limits (scope_kind, scope_id, account_id, max_budget, budget_duration, budget_reset_at, "
+        "version) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scope_kind, scope_id) DO UPDATE SET "
+        "max_budget = EXCLUDED.max_budget, budget_duration = EXCLUDED.budget_duration, "
+        "budget_reset_at = CASE WHEN spend_limits.budget_duration IS NOT DISTINCT FROM "
+        "EXCLUDED.budget_duration THEN spend_limits.budget_reset_at ELSE EXCLUDED.budget_reset_at END, "
+        "version = EXCLUDED.version, updated_at = now() "
+        "WHERE spend_limits.account_id = EXCLUDED.account_id AND (spend_limits.version < EXCLUDED.version "
+        "OR (EXCLUDED.version = 0 AND spend_limits.version = 0)) RETURNING true",
+        kind,
+        scope_id,
+        account_id,
+        max_budget,
+        budget_duration,
+        reset_at,
+        version,
+    )
+    return bool(stored)
+
+
 class Ledger:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -125,13 +194,19 @@ class Ledger:
 
     async def record_usage_batch(
         self, events: list[tuple[usage_pb2.UsageEvent, Decimal, str]]
-    ) -> list[tuple[usage_pb2.UsageEvent, Decimal]]:
+    ) -> list[tuple[usage_pb2.UsageEvent, Decimal, Decimal]]:
         """Insert attempts' rows and charge their scopes in one transaction; returns the events
-        applied now (replayed ones are left out: a replay changes nothing)."""
+        applied now (replayed ones are left out: a replay changes nothing), each with the part of
+        its cost that was already counted as spent when its lease was returned (``absorbed``)."""
         if not events:
             return []
         rows = [self._row(e, cost, trace) for e, cost, trace in events]
+        reservations = sorted({e.reservation_id for e, _, _ in events if e.reservation_id})
         async with self._pool.acquire() as conn, conn.transaction():
+            if reservations:
+                # Serialises with the return of the same leases (park_lease_spend): each event's
+                # cost is counted either in what the return finds settled or against its pending.
+                await _lock_reservations(conn, reservations)
             # COPY is binary; metadata travels as text and is cast to jsonb on the way in.
             await conn.execute(
                 "CREATE TEMP TABLE incoming (LIKE spend_logs INCLUDING DEFAULTS) ON COMMIT DROP;"
@@ -146,27 +221,87 @@ class Ledger:
                     "FROM incoming ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
                 )
             }
-            applied: list[tuple[usage_pb2.UsageEvent, Decimal]] = []
+            fresh: list[tuple[usage_pb2.UsageEvent, Decimal]] = []
             for e, cost, _ in events:
                 if e.event_id in inserted:
                     inserted.discard(e.event_id)  # a duplicate within the batch applies once
-                    applied.append((e, cost))
+                    fresh.append((e, cost))
+            absorbed = await self._absorb_pending(conn, fresh)
+            applied = [(e, cost, absorbed.get(e.event_id, Decimal(0))) for e, cost in fresh]
             totals: dict[tuple[str, str], Decimal] = {}
-            for e, cost in applied:
+            for e, cost, _ in applied:
                 if cost:
                     for scope in scopes_of(e):
                         totals[scope] = totals.get(scope, Decimal(0)) + cost
             if totals:
-                kinds, ids, amounts = zip(*((k, i, a) for (k, i), a in totals.items()), strict=True)
-                await conn.execute(
-                    "UPDATE spend_limits AS l SET spend = l.spend + v.amount, updated_at = now() "
-                    "FROM unnest($1::text[], $2::text[], $3::numeric[]) AS v(kind, id, amount) "
-                    "WHERE l.scope_kind = v.kind AND l.scope_id = v.id",
-                    list(kinds),
-                    list(ids),
-                    list(amounts),
-                )
+                await _add_to_limits(conn, "spend", totals)
         return applied
+
+    @staticmethod
+    async def _absorb_pending(conn: Conn, fresh: list[tuple[usage_pb2.UsageEvent, Decimal]]) -> dict[str, Decimal]:
+        """Events of returned leases take the place of the spend their lease's holder reported
+        (``lease_pending``): per event, the part of its cost already counted that way."""
+        leases = sorted({e.reservation_id for e, cost in fresh if e.reservation_id and cost > 0})
+        if not leases:
+            return {}
+        rows = await conn.fetch(
+            "SELECT lease_id, amount, scope_kinds, scope_ids FROM lease_pending WHERE lease_id = ANY($1::text[])",
+            leases,
+        )
+        if not rows:
+            return {}
+        left = {r["lease_id"]: r["amount"] for r in rows}
+        absorbed: dict[str, Decimal] = {}
+        for e, cost in fresh:
+            if e.reservation_id in left and cost > 0:
+                part = min(cost, left[e.reservation_id])
+                left[e.reservation_id] -= part
+                absorbed[e.event_id] = part
+        taken: dict[tuple[str, str], Decimal] = {}
+        for r in rows:
+            part = r["amount"] - left[r["lease_id"]]
+            for kind, sid in zip(r["scope_kinds"], r["scope_ids"], strict=True):
+                taken[(kind, sid)] = taken.get((kind, sid), Decimal(0)) - part
+        ids, amounts = list(left), list(left.values())
+        await conn.execute(
+            "UPDATE lease_pending AS p SET amount = v.amount FROM unnest($1::text[], $2::numeric[]) AS v(id, amount) "
+            "WHERE p.lease_id = v.id",
+            ids,
+            amounts,
+        )
+        await conn.execute("DELETE FROM lease_pending WHERE lease_id = ANY($1::text[]) AND amount <= 0", ids)
+        await _add_to_limits(conn, "pending", taken)
+        return absorbed
+
+    async def park_lease_spend(
+        self, lease_id: str, account_id: str, scopes: list[tuple[str, str]], spent: Decimal
+    ) -> Decimal:
+        """A lease is returned with ``spent`` USD spent under it in total: what its usage events
+        have not settled yet is recorded as pending spend of its scopes (counted as spent until
+        those events arrive). Returns that amount; 0 when all is settled or the lease was already
+        returned."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await _lock_reservations(conn, [lease_id])
+            settled = await conn.fetchval(
+                "SELECT COALESCE(SUM(spend), 0) FROM spend_logs WHERE reservation_id = $1", lease_id
+            )
+            unsettled = max(Decimal(0), spent - settled)
+            if not unsettled or not scopes:
+                return Decimal(0)
+            kinds, ids = [k for k, _ in scopes], [i for _, i in scopes]
+            fresh = await conn.fetchval(
+                "INSERT INTO lease_pending (lease_id, account_id, scope_kinds, scope_ids, amount) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (lease_id) DO NOTHING RETURNING true",
+                lease_id,
+                account_id,
+                kinds,
+                ids,
+                unsettled,
+            )
+            if not fresh:
+                return Decimal(0)
+            await _add_to_limits(conn, "pending", {scope: unsettled for scope in scopes}, account_id=account_id)
+            return unsettled
 
     async def record_usage(self, e: usage_pb2.UsageEvent, cost: Decimal, trace_id: str) -> bool:
         """One event (see ``record_usage_batch``); False when it was already applied."""
@@ -174,7 +309,7 @@ class Ledger:
 
     async def _limit_row(self, kind: str, scope_id: str, account_id: str) -> asyncpg.Record | None:
         return await self._pool.fetchrow(
-            "SELECT max_budget, spend, budget_reset_at FROM spend_limits "
+            "SELECT max_budget, spend + pending AS spend, budget_reset_at, version FROM spend_limits "
             "WHERE scope_kind = $1 AND scope_id = $2 AND account_id = $3",
             kind,
             scope_id,
@@ -182,11 +317,34 @@ class Ledger:
         )
 
     async def scope_limit(self, kind: str, scope_id: str, account_id: str) -> tuple[Decimal | None, Decimal]:
-        """(max_budget or None, spend) of a scope; (None, 0) when it has no limit."""
+        """(max_budget or None, spend) of a scope; (None, 0) when it has no limit. Spend includes
+        what returned leases reported and their usage events have not settled yet."""
+        limit, spend, _ = await self.scope_state(kind, scope_id, account_id)
+        return limit, spend
+
+    async def scope_state(self, kind: str, scope_id: str, account_id: str) -> tuple[Decimal | None, Decimal, int]:
+        """``scope_limit`` and the version of the limit (0 when none was ever stored)."""
         row = await self._limit_row(kind, scope_id, account_id)
         if row is None:
-            return None, Decimal(0)
-        return row["max_budget"], row["spend"]
+            return None, Decimal(0), 0
+        return row["max_budget"], row["spend"], row["version"]
+
+    async def ensure_limit(
+        self,
+        account_id: str,
+        kind: str,
+        scope_id: str,
+        max_budget: Decimal | None,
+        budget_duration: str | None,
+        version: int,
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        """Store a limit as a caller's principal carries it, unless a newer (or the same) version
+        is stored already: the limit of a key created a moment ago holds from its first request,
+        before the identity event carrying it arrives."""
+        async with self._pool.acquire() as conn:
+            await _upsert_limit(conn, account_id, kind, scope_id, max_budget, budget_duration, version, now)
 
     _LOG_COLUMN_OF = {"key": "key_hash", "user": "user_id", "team": "team_id", "org": "org_id", "end_user": "end_user"}
 
@@ -219,17 +377,13 @@ class Ledger:
         budget_duration: str | None,
         delete: bool,
         *,
+        version: int = 0,
         now: datetime | None = None,
     ) -> bool:
-        """Store (or delete) a scope's limit once per event. A new ``budget_duration`` starts a
-        window now; an unchanged one keeps the window running."""
-        reset_at = None
-        if budget_duration and not delete:
-            try:
-                reset_at = (now or datetime.now(UTC)) + timedelta(seconds=duration_seconds(budget_duration))
-            except ValueError:
-                log.error("budget_duration not understood; the limit has no window", extra={"scope_id": scope_id})
-                budget_duration = None
+        """Store (or delete) a scope's limit once per event, unless a newer version of it is
+        stored already (``version`` 0, from producers older than versions, applies over version 0
+        only). A new ``budget_duration`` starts a window now; an unchanged one keeps the window
+        running. Returns whether anything changed."""
         async with self._pool.acquire() as conn, conn.transaction():
             fresh = await conn.fetchval(
                 "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
@@ -238,29 +392,26 @@ class Ledger:
             )
             if not fresh:
                 return False
-            if delete:
+            if delete and not version:
                 await conn.execute(
-                    "DELETE FROM spend_limits WHERE scope_kind = $1 AND scope_id = $2 AND account_id = $3",
+                    "DELETE FROM spend_limits WHERE scope_kind = $1 AND scope_id = $2 AND account_id = $3 "
+                    "AND version = 0",
                     kind,
                     scope_id,
                     account_id,
                 )
-            else:
-                await conn.execute(
-                    "INSERT INTO spend_limits (scope_kind, scope_id, account_id, max_budget, budget_duration, "
-                    "budget_reset_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope_kind, scope_id) DO UPDATE SET "
-                    "max_budget = EXCLUDED.max_budget, budget_duration = EXCLUDED.budget_duration, "
-                    "budget_reset_at = CASE WHEN spend_limits.budget_duration IS NOT DISTINCT FROM "
-                    "EXCLUDED.budget_duration THEN spend_limits.budget_reset_at ELSE EXCLUDED.budget_reset_at END, "
-                    "updated_at = now()",
-                    kind,
-                    scope_id,
-                    account_id,
-                    max_budget,
-                    budget_duration,
-                    reset_at,
-                )
-            return True
+                return True
+            # A deleted limit stays as a row without a budget that holds its version.
+            return await _upsert_limit(
+                conn,
+                account_id,
+                kind,
+                scope_id,
+                None if delete else max_budget,
+                None if delete else budget_duration,
+                version,
+                now,
+            )
 
     async def reset_due_budgets(
         self, now: datetime | None = None, limit: int = RESET_BATCH
@@ -297,8 +448,11 @@ class Ledger:
                     done.append((r["account_id"], r["scope_kind"], r["scope_id"]))
             if updates:
                 kinds, ids, resets, spends = (list(col) for col in zip(*updates, strict=True))
+                # Pending spend of returned leases belongs to the window that ends: it goes too
+                # (their late events, like any late event, count in the new window).
                 await conn.execute(
                     "UPDATE spend_limits AS l SET budget_reset_at = v.reset_at, spend = COALESCE(v.spend, l.spend), "
+                    "pending = CASE WHEN v.spend IS NULL THEN l.pending ELSE 0 END, "
                     "updated_at = now() FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::numeric[]) "
                     "AS v(kind, id, reset_at, spend) WHERE l.scope_kind = v.kind AND l.scope_id = v.id",
                     kinds,

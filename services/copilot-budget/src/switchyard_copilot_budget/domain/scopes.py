@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from switchyard.budget.v1 import budget_pb2
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSpec:
+    """A scope's limit as an admission request carries it (from the caller's principal)."""
+
+    max_budget: Decimal | None
+    budget_duration: str | None
+    version: int
+
 
 _KIND_NAMES = {
     budget_pb2.SCOPE_KIND_KEY: "key",
@@ -37,9 +50,11 @@ EXPIRY_ZSET = "{sy:budget}:res-expiry"
 # back when the reservation is final, the lease is returned, or either expires.
 
 # KEYS: scope hashes (n), reservation key, expiry zset.
-# ARGV: need, want, reservation id, expiry (unix seconds), n, scope cache ttl, lease fraction.
+# ARGV: need, want, reservation id, expiry (unix seconds), n, scope cache ttl, lease fraction,
+# then per scope the least version of its limit the caller knows of (0: any).
 # Returns {1, granted} admitted (also for a repeated id), {0, scope, spent, limit} refused,
-# {-1, scope} a scope is not loaded (the caller loads it from PostgreSQL and retries).
+# {-1, scope} a scope is not loaded or holds an older limit than the caller knows of (the caller
+# loads it from PostgreSQL, storing the newer limit first, and retries).
 RESERVE_LUA = """
 local n = tonumber(ARGV[5])
 local need = tonumber(ARGV[1])
@@ -48,8 +63,9 @@ local existing = redis.call('HGET', KEYS[n + 1], 'granted')
 if existing then return {1, existing} end
 local headroom = nil
 for i = 1, n do
-  local h = redis.call('HMGET', KEYS[i], 'loaded', 'limit', 'spent', 'reserved')
+  local h = redis.call('HMGET', KEYS[i], 'loaded', 'limit', 'spent', 'reserved', 'version')
   if not h[1] then return {-1, KEYS[i]} end
+  if (tonumber(h[5] or '0') or 0) < tonumber(ARGV[7 + i]) then return {-1, KEYS[i]} end
   if h[2] and h[2] ~= '' then
     local spent = tonumber(h[3] or '0') or 0
     local reserved = tonumber(h[4] or '0') or 0
@@ -87,11 +103,13 @@ end
 """
 
 # KEYS: reservation key, expiry zset, then scope hashes to charge.
-# ARGV: reservation id, actual cost, final (1 = close the reservation).
+# ARGV: reservation id, actual cost, final (1 = close the reservation), the part of the cost that
+# was counted as spent already when its lease was returned (PostgreSQL says how much).
 SETTLE_LUA = (
     _RELEASE_FN
     + """
 local cost = tonumber(ARGV[2]) or 0
+local charge = cost - (tonumber(ARGV[4]) or 0)
 local r = redis.call('HMGET', KEYS[1], 'granted', 'settled', 'scopes')
 if r[1] then
   local granted = tonumber(r[1])
@@ -107,10 +125,10 @@ if r[1] then
     redis.call('HSET', KEYS[1], 'settled', string.format('%.12f', settled))
   end
 end
-if cost ~= 0 then
+if charge ~= 0 then
   for i = 3, #KEYS do
     if redis.call('HEXISTS', KEYS[i], 'loaded') == 1 then
-      redis.call('HINCRBYFLOAT', KEYS[i], 'spent', ARGV[2])
+      redis.call('HINCRBYFLOAT', KEYS[i], 'spent', string.format('%.12f', charge))
     end
   end
 end
@@ -118,23 +136,25 @@ return 1
 """
 )
 
-# KEYS: reservation key, expiry zset. ARGV: id, spent by the holder in total, grace expiry.
-# Keeps holding what was spent but not settled yet (its usage events are on their way); gives
-# the rest back; the remainder expires at the grace time if its events never come.
+# KEYS: reservation key, expiry zset. ARGV: id, spent but not settled (recorded in PostgreSQL as
+# pending spend of the lease's scopes). The hold goes back; what was spent but not settled yet
+# becomes spent at once (its usage events take its place when they come: SETTLE_LUA's absorbed).
 RETURN_LUA = (
     _RELEASE_FN
     + """
 local r = redis.call('HMGET', KEYS[1], 'granted', 'settled', 'scopes')
 if not r[1] then return 0 end
-local granted = tonumber(r[1])
-local settled = tonumber(r[2])
-local unsettled = math.max(0, tonumber(ARGV[2]) - settled)
-local held = math.max(0, granted - settled)
-local keep = math.min(unsettled, held)
-release(r[3], held - keep)
-redis.call('HSET', KEYS[1], 'granted', string.format('%.12f', settled + keep), 'closed', '1')
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[3]) + 3600)
+release(r[3], math.max(0, tonumber(r[1]) - tonumber(r[2])))
+local unsettled = tonumber(ARGV[2]) or 0
+if unsettled > 0 then
+  for scope in string.gmatch(r[3], '[^|]+') do
+    if redis.call('HEXISTS', scope, 'loaded') == 1 then
+      redis.call('HINCRBYFLOAT', scope, 'spent', string.format('%.12f', unsettled))
+    end
+  end
+end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 """
 )

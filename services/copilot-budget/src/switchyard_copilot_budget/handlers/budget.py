@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from decimal import Decimal
 
 import asyncpg
@@ -17,7 +18,7 @@ from switchyard_common.errors import make_error
 from switchyard_common.money import format_usd, parse_usd
 from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.clients.reservations import Refused, Reservations
-from switchyard_copilot_budget.domain.scopes import kind_name
+from switchyard_copilot_budget.domain.scopes import LimitSpec, kind_name
 
 log = logging.getLogger(__name__)
 K = error_pb2.ErrorKind
@@ -31,14 +32,24 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         self._reservations = reservations
         self._max_ttl = max_ttl
 
-    def _scopes(self, scopes: object) -> list[tuple[str, str]]:
-        return [(kind_name(sc.kind), sc.id) for sc in scopes if sc.id]  # type: ignore[attr-defined]
+    def _scopes(self, scopes: Iterable[budget_pb2.Scope]) -> list[tuple[str, str]]:
+        return [(kind_name(sc.kind), sc.id) for sc in scopes if sc.id]
+
+    @staticmethod
+    def _limits(scopes: Iterable[budget_pb2.Scope]) -> dict[tuple[str, str], LimitSpec]:
+        """The limits the caller's principal carries (ValueError for an unreadable amount)."""
+        out = {}
+        for sc in scopes:
+            if sc.id and sc.HasField("limit") and sc.limit.version > 0:
+                budget = parse_usd(sc.limit.max_budget) if sc.limit.max_budget else None
+                out[(kind_name(sc.kind), sc.id)] = LimitSpec(budget, sc.limit.budget_duration or None, sc.limit.version)
+        return out
 
     async def _hold(
         self,
         account_id: str,
         hold_id: str,
-        scopes: list[tuple[str, str]],
+        scopes: Iterable[budget_pb2.Scope],
         need_s: str,
         want_s: str | None,
         ttl_seconds: int,
@@ -46,6 +57,7 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         try:
             need = parse_usd(need_s)
             want = parse_usd(want_s) if want_s else None
+            limits = self._limits(scopes)
         except ValueError:
             return None, make_error(K.ERROR_KIND_BAD_REQUEST, "amounts must be decimal numbers")
         if need < 0 or (want is not None and want < need):
@@ -54,7 +66,8 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
             return None, make_error(K.ERROR_KIND_BAD_REQUEST, "account_id and an id are required")
         ttl = min(max(ttl_seconds or 600, 1), self._max_ttl)
         try:
-            return await self._reservations.reserve(account_id, hold_id, scopes, need, ttl, want), None
+            held = await self._reservations.reserve(account_id, hold_id, self._scopes(scopes), need, ttl, want, limits)
+            return held, None
         except Refused as r:
             scope = r.scope.split(":", 3)[-1]
             return None, make_error(
@@ -71,7 +84,7 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         _held, err = await self._hold(
             request.account_id,
             request.request_id,
-            self._scopes(request.scopes),
+            request.scopes,
             request.amount_usd,
             None,
             request.ttl_seconds,
@@ -86,7 +99,7 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         held, err = await self._hold(
             request.account_id,
             request.lease_id,
-            self._scopes(request.scopes),
+            request.scopes,
             request.need_usd,
             request.want_usd or request.need_usd,
             request.ttl_seconds,
@@ -100,11 +113,17 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
     ) -> budget_pb2.ReturnLeaseResponse:
         try:
             spent = parse_usd(request.spent_usd)
-            await self._reservations.return_lease(request.lease_id, spent)
         except ValueError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "spent_usd must be a decimal number")
+            raise AssertionError("unreachable") from None
+        try:
+            await self._reservations.return_lease(
+                request.lease_id, request.account_id, self._scopes(request.scopes), spent
+            )
         except _STORE_ERRORS:
-            log.warning("lease return failed; the lease expires on its own", exc_info=True)
+            # The holder retries; if it cannot, the lease expires on its own.
+            log.warning("lease return failed", exc_info=True)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "budget store unavailable; return the lease again")
         return budget_pb2.ReturnLeaseResponse()
 
     async def Release(

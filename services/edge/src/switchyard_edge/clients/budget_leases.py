@@ -44,6 +44,14 @@ def scopes_of(p: auth_pb2.Principal) -> tuple[tuple[int, str], ...]:
     )
 
 
+# Tries to return a lease (about 30 s in all) before leaving it to expire.
+RETURN_ATTEMPTS = 6
+
+
+def _scope_protos(scopes: tuple[tuple[int, str], ...]) -> list[budget_pb2.Scope]:
+    return [budget_pb2.Scope(kind=k, id=v) for k, v in scopes]  # type: ignore[arg-type]
+
+
 @dataclass
 class Lease:
     lease_id: str
@@ -118,24 +126,30 @@ class BudgetLeases:
             old = self._leases.pop(key, None)
             if old is not None:
                 self._retire(old)
-            lease = await self._new_lease(key, amount, deadline)
+            lease = await self._new_lease(principal, key, amount, deadline)
             self._leases[key] = lease
             lease.balance -= amount
             lease.inflight += 1
             return Hold(lease, amount)
 
-    async def _new_lease(self, key: ScopeKey, need: float, deadline: float) -> Lease:
+    async def _new_lease(self, principal: auth_pb2.Principal, key: ScopeKey, need: float, deadline: float) -> Lease:
         account_id, scopes = key
         lease_id = f"lease-{uuid.uuid4()}"
         want = max(need * self._multiplier, self._min_want, need)
         req = budget_pb2.LeaseRequest(
             account_id=account_id,
             lease_id=lease_id,
-            scopes=[budget_pb2.Scope(kind=k, id=v) for k, v in scopes],  # type: ignore[arg-type]
+            scopes=_scope_protos(scopes),
             want_usd=f"{want:.10f}",
             need_usd=f"{need:.10f}",
             ttl_seconds=self._server_ttl,
         )
+        if principal.key_limit.version:
+            # The limit as auth says it is now: in force from this first admission even if the
+            # identity event that carries it has not reached copilot-budget yet.
+            for sc in req.scopes:
+                if sc.kind == budget_pb2.SCOPE_KIND_KEY:
+                    sc.limit.CopyFrom(principal.key_limit)
         self.lease_calls += 1
         try:
             resp = await self._peers.budget.Lease(req, timeout=max(0.05, min(self._timeout, deadline)))
@@ -167,15 +181,25 @@ class BudgetLeases:
         if lease.retired and lease.inflight == 0 and not lease.returned:
             lease.returned = True
             req = budget_pb2.ReturnLeaseRequest(
-                account_id=lease.account_id, lease_id=lease.lease_id, spent_usd=f"{lease.spent:.10f}"
+                account_id=lease.account_id,
+                lease_id=lease.lease_id,
+                spent_usd=f"{lease.spent:.10f}",
+                scopes=_scope_protos(lease.key[1]),
             )
             self._bg.spawn(self._return(req))
 
     async def _return(self, req: budget_pb2.ReturnLeaseRequest) -> None:
-        try:
-            await self._peers.budget.ReturnLease(req, timeout=5.0)
-        except grpc.aio.AioRpcError:
-            log.warning("lease return failed; the budget service releases it when it expires")
+        # A return records what was spent but not settled yet; a lease that expires instead gives
+        # its whole hold back, so the return is worth a few tries (a return is idempotent).
+        for attempt in range(RETURN_ATTEMPTS):
+            try:
+                await self._peers.budget.ReturnLease(req, timeout=5.0)
+                return
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                    break
+                await asyncio.sleep(min(0.5 * 2**attempt, 8.0))
+        log.warning("lease return failed; the budget service releases it when it expires")
 
     def retire_for_key(self, key_hash: str) -> None:
         """Stop using leases that cover a key whose settings changed (identity event)."""

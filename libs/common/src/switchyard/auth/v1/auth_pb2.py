@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from switchyard.llm.v1 import error_pb2 as switchyard_dot_llm_dot_v1_dot_error__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dswitchyard/auth/v1/auth.proto\x12\x12switchyard.auth.v1\x1a\x1dswitchyard/llm/v1/error.proto\")\n\x13\x41uthenticateRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\"Q\n\nRateLimits\x12\x11\n\trpm_limit\x18\x01 \x01(\x03\x12\x11\n\ttpm_limit\x18\x02 \x01(\x03\x12\x1d\n\x15max_parallel_requests\x18\x03 \x01(\x03\"\xb6\x02\n\tPrincipal\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08key_hash\x18\x02 \x01(\t\x12\x11\n\tkey_alias\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\x0f\n\x07user_id\x18\x05 \x01(\t\x12\x0e\n\x06org_id\x18\x06 \x01(\t\x12\x10\n\x08is_admin\x18\x07 \x01(\x08\x12\x0e\n\x06models\x18\x08 \x03(\t\x12.\n\x06limits\x18\t \x01(\x0b\x32\x1e.switchyard.auth.v1.RateLimits\x12\x12\n\nhas_budget\x18\n \x01(\x08\x12\x12\n\nguardrails\x18\x0b \x03(\t\x12\x15\n\rmetadata_json\x18\x0c \x01(\x0c\x12\x19\n\x11\x63\x61\x63he_ttl_seconds\x18\r \x01(\x05\x12\x12\n\nexpires_at\x18\x0e \x01(\x03\"\x7f\n\x14\x41uthenticateResponse\x12\x32\n\tprincipal\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.PrincipalH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x42\x08\n\x06result\"\x9b\x02\n\x0bKeySettings\x12\x11\n\tkey_alias\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x0e\n\x06org_id\x18\x04 \x01(\t\x12\x0e\n\x06models\x18\x05 \x03(\t\x12\x12\n\nmax_budget\x18\x06 \x01(\t\x12\x17\n\x0f\x62udget_duration\x18\x07 \x01(\t\x12.\n\x06limits\x18\x08 \x01(\x0b\x32\x1e.switchyard.auth.v1.RateLimits\x12\x12\n\nguardrails\x18\t \x03(\t\x12\x15\n\rmetadata_json\x18\n \x01(\x0c\x12\x10\n\x08\x64uration\x18\x0b \x01(\t\x12\x0f\n\x07\x62locked\x18\x0c \x01(\x08\x12\x0c\n\x04tags\x18\r \x03(\t\"\x83\x01\n\x12GenerateKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x31\n\x08settings\x18\x02 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12\x0b\n\x03key\x18\x03 \x01(\t\"\xab\x01\n\x07KeyInfo\x12\x10\n\x08key_hash\x18\x01 \x01(\t\x12\x10\n\x08key_name\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x31\n\x08settings\x18\x04 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12\x12\n\ncreated_at\x18\x05 \x01(\x03\x12\x12\n\nexpires_at\x18\x06 \x01(\x03\x12\r\n\x05spend\x18\x07 \x01(\t\"\x84\x01\n\x13GenerateKeyResponse\x12\r\n\x03key\x18\x01 \x01(\tH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x12)\n\x04info\x18\x03 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfoB\x08\n\x06result\"K\n\rGetKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x0b\n\x03key\x18\x02 \x01(\t\"r\n\x0eGetKeyResponse\x12+\n\x04info\x18\x01 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfoH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x42\x08\n\x06result\"P\n\x11\x44\x65leteKeysRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x0c\n\x04keys\x18\x02 \x03(\t\"Y\n\x12\x44\x65leteKeysResponse\x12\x1a\n\x12\x64\x65leted_key_hashes\x18\x01 \x03(\t\x12\'\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.Error2\xfe\x02\n\x0b\x41uthService\x12\x61\n\x0c\x41uthenticate\x12\'.switchyard.auth.v1.AuthenticateRequest\x1a(.switchyard.auth.v1.AuthenticateResponse\x12^\n\x0bGenerateKey\x12&.switchyard.auth.v1.GenerateKeyRequest\x1a\'.switchyard.auth.v1.GenerateKeyResponse\x12O\n\x06GetKey\x12!.switchyard.auth.v1.GetKeyRequest\x1a\".switchyard.auth.v1.GetKeyResponse\x12[\n\nDeleteKeys\x12%.switchyard.auth.v1.DeleteKeysRequest\x1a&.switchyard.auth.v1.DeleteKeysResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dswitchyard/auth/v1/auth.proto\x12\x12switchyard.auth.v1\x1a\x1dswitchyard/llm/v1/error.proto\")\n\x13\x41uthenticateRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\"Q\n\nRateLimits\x12\x11\n\trpm_limit\x18\x01 \x01(\x03\x12\x11\n\ttpm_limit\x18\x02 \x01(\x03\x12\x1d\n\x15max_parallel_requests\x18\x03 \x01(\x03\"J\n\nSpendLimit\x12\x12\n\nmax_budget\x18\x01 \x01(\t\x12\x17\n\x0f\x62udget_duration\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\"\xe9\x02\n\tPrincipal\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08key_hash\x18\x02 \x01(\t\x12\x11\n\tkey_alias\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\x0f\n\x07user_id\x18\x05 \x01(\t\x12\x0e\n\x06org_id\x18\x06 \x01(\t\x12\x10\n\x08is_admin\x18\x07 \x01(\x08\x12\x0e\n\x06models\x18\x08 \x03(\t\x12.\n\x06limits\x18\t \x01(\x0b\x32\x1e.switchyard.auth.v1.RateLimits\x12\x12\n\nhas_budget\x18\n \x01(\x08\x12\x12\n\nguardrails\x18\x0b \x03(\t\x12\x15\n\rmetadata_json\x18\x0c \x01(\x0c\x12\x19\n\x11\x63\x61\x63he_ttl_seconds\x18\r \x01(\x05\x12\x12\n\nexpires_at\x18\x0e \x01(\x03\x12\x31\n\tkey_limit\x18\x0f \x01(\x0b\x32\x1e.switchyard.auth.v1.SpendLimit\"\x7f\n\x14\x41uthenticateResponse\x12\x32\n\tprincipal\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.PrincipalH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x42\x08\n\x06result\"\x9b\x02\n\x0bKeySettings\x12\x11\n\tkey_alias\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x0e\n\x06org_id\x18\x04 \x01(\t\x12\x0e\n\x06models\x18\x05 \x03(\t\x12\x12\n\nmax_budget\x18\x06 \x01(\t\x12\x17\n\x0f\x62udget_duration\x18\x07 \x01(\t\x12.\n\x06limits\x18\x08 \x01(\x0b\x32\x1e.switchyard.auth.v1.RateLimits\x12\x12\n\nguardrails\x18\t \x03(\t\x12\x15\n\rmetadata_json\x18\n \x01(\x0c\x12\x10\n\x08\x64uration\x18\x0b \x01(\t\x12\x0f\n\x07\x62locked\x18\x0c \x01(\x08\x12\x0c\n\x04tags\x18\r \x03(\t\"\x83\x01\n\x12GenerateKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x31\n\x08settings\x18\x02 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12\x0b\n\x03key\x18\x03 \x01(\t\"\xab\x01\n\x07KeyInfo\x12\x10\n\x08key_hash\x18\x01 \x01(\t\x12\x10\n\x08key_name\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x31\n\x08settings\x18\x04 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12\x12\n\ncreated_at\x18\x05 \x01(\x03\x12\x12\n\nexpires_at\x18\x06 \x01(\x03\x12\r\n\x05spend\x18\x07 \x01(\t\"\x84\x01\n\x13GenerateKeyResponse\x12\r\n\x03key\x18\x01 \x01(\tH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x12)\n\x04info\x18\x03 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfoB\x08\n\x06result\"K\n\rGetKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x0b\n\x03key\x18\x02 \x01(\t\"r\n\x0eGetKeyResponse\x12+\n\x04info\x18\x01 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfoH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x42\x08\n\x06result\"P\n\x11\x44\x65leteKeysRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x0c\n\x04keys\x18\x02 \x03(\t\"Y\n\x12\x44\x65leteKeysResponse\x12\x1a\n\x12\x64\x65leted_key_hashes\x18\x01 \x03(\t\x12\'\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.Error2\xfe\x02\n\x0b\x41uthService\x12\x61\n\x0c\x41uthenticate\x12\'.switchyard.auth.v1.AuthenticateRequest\x1a(.switchyard.auth.v1.AuthenticateResponse\x12^\n\x0bGenerateKey\x12&.switchyard.auth.v1.GenerateKeyRequest\x1a\'.switchyard.auth.v1.GenerateKeyResponse\x12O\n\x06GetKey\x12!.switchyard.auth.v1.GetKeyRequest\x1a\".switchyard.auth.v1.GetKeyResponse\x12[\n\nDeleteKeys\x12%.switchyard.auth.v1.DeleteKeysRequest\x1a&.switchyard.auth.v1.DeleteKeysResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,26 +36,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHENTICATEREQUEST']._serialized_end=125
   _globals['_RATELIMITS']._serialized_start=127
   _globals['_RATELIMITS']._serialized_end=208
-  _globals['_PRINCIPAL']._serialized_start=211
-  _globals['_PRINCIPAL']._serialized_end=521
-  _globals['_AUTHENTICATERESPONSE']._serialized_start=523
-  _globals['_AUTHENTICATERESPONSE']._serialized_end=650
-  _globals['_KEYSETTINGS']._serialized_start=653
-  _globals['_KEYSETTINGS']._serialized_end=936
-  _globals['_GENERATEKEYREQUEST']._serialized_start=939
-  _globals['_GENERATEKEYREQUEST']._serialized_end=1070
-  _globals['_KEYINFO']._serialized_start=1073
-  _globals['_KEYINFO']._serialized_end=1244
-  _globals['_GENERATEKEYRESPONSE']._serialized_start=1247
-  _globals['_GENERATEKEYRESPONSE']._serialized_end=1379
-  _globals['_GETKEYREQUEST']._serialized_start=1381
-  _globals['_GETKEYREQUEST']._serialized_end=1456
-  _globals['_GETKEYRESPONSE']._serialized_start=1458
-  _globals['_GETKEYRESPONSE']._serialized_end=1572
-  _globals['_DELETEKEYSREQUEST']._serialized_start=1574
-  _globals['_DELETEKEYSREQUEST']._serialized_end=1654
-  _globals['_DELETEKEYSRESPONSE']._serialized_start=1656
-  _globals['_DELETEKEYSRESPONSE']._serialized_end=1745
-  _globals['_AUTHSERVICE']._serialized_start=1748
-  _globals['_AUTHSERVICE']._serialized_end=2130
+  _globals['_SPENDLIMIT']._serialized_start=210
+  _globals['_SPENDLIMIT']._serialized_end=284
+  _globals['_PRINCIPAL']._serialized_start=287
+  _globals['_PRINCIPAL']._serialized_end=648
+  _globals['_AUTHENTICATERESPONSE']._serialized_start=650
+  _globals['_AUTHENTICATERESPONSE']._serialized_end=777
+  _globals['_KEYSETTINGS']._serialized_start=780
+  _globals['_KEYSETTINGS']._serialized_end=1063
+  _globals['_GENERATEKEYREQUEST']._serialized_start=1066
+  _globals['_GENERATEKEYREQUEST']._serialized_end=1197
+  _globals['_KEYINFO']._serialized_start=1200
+  _globals['_KEYINFO']._serialized_end=1371
+  _globals['_GENERATEKEYRESPONSE']._serialized_start=1374
+  _globals['_GENERATEKEYRESPONSE']._serialized_end=1506
+  _globals['_GETKEYREQUEST']._serialized_start=1508
+  _globals['_GETKEYREQUEST']._serialized_end=1583
+  _globals['_GETKEYRESPONSE']._serialized_start=1585
+  _globals['_GETKEYRESPONSE']._serialized_end=1699
+  _globals['_DELETEKEYSREQUEST']._serialized_start=1701
+  _globals['_DELETEKEYSREQUEST']._serialized_end=1781
+  _globals['_DELETEKEYSRESPONSE']._serialized_start=1783
+  _globals['_DELETEKEYSRESPONSE']._serialized_end=1872
+  _globals['_AUTHSERVICE']._serialized_start=1875
+  _globals['_AUTHSERVICE']._serialized_end=2257
 # @@protoc_insertion_point(module_scope)

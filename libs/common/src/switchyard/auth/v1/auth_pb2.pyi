@@ -23,8 +23,18 @@ class RateLimits(_message.Message):
     max_parallel_requests: int
     def __init__(self, rpm_limit: _Optional[int] = ..., tpm_limit: _Optional[int] = ..., max_parallel_requests: _Optional[int] = ...) -> None: ...
 
+class SpendLimit(_message.Message):
+    __slots__ = ("max_budget", "budget_duration", "version")
+    MAX_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_DURATION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    max_budget: str
+    budget_duration: str
+    version: int
+    def __init__(self, max_budget: _Optional[str] = ..., budget_duration: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
 class Principal(_message.Message):
-    __slots__ = ("account_id", "key_hash", "key_alias", "team_id", "user_id", "org_id", "is_admin", "models", "limits", "has_budget", "guardrails", "metadata_json", "cache_ttl_seconds", "expires_at")
+    __slots__ = ("account_id", "key_hash", "key_alias", "team_id", "user_id", "org_id", "is_admin", "models", "limits", "has_budget", "guardrails", "metadata_json", "cache_ttl_seconds", "expires_at", "key_limit")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_HASH_FIELD_NUMBER: _ClassVar[int]
     KEY_ALIAS_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +49,7 @@ class Principal(_message.Message):
     METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
     CACHE_TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    KEY_LIMIT_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     key_hash: str
     key_alias: str
@@ -53,7 +64,8 @@ class Principal(_message.Message):
     metadata_json: bytes
     cache_ttl_seconds: int
     expires_at: int
-    def __init__(self, account_id: _Optional[str] = ..., key_hash: _Optional[str] = ..., key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., is_admin: _Optional[bool] = ..., models: _Optional[_Iterable[str]] = ..., limits: _Optional[_Union[RateLimits, _Mapping]] = ..., has_budget: _Optional[bool] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., cache_ttl_seconds: _Optional[int] = ..., expires_at: _Optional[int] = ...) -> None: ...
+    key_limit: SpendLimit
+    def __init__(self, account_id: _Optional[str] = ..., key_hash: _Optional[str] = ..., key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., is_admin: _Optional[bool] = ..., models: _Optional[_Iterable[str]] = ..., limits: _Optional[_Union[RateLimits, _Mapping]] = ..., has_budget: _Optional[bool] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., cache_ttl_seconds: _Optional[int] = ..., expires_at: _Optional[int] = ..., key_limit: _Optional[_Union[SpendLimit, _Mapping]] = ...) -> None: ...
 
 class AuthenticateResponse(_message.Message):
     __slots__ = ("principal", "error")

@@ -23,49 +23,50 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from switchyard.auth.v1 import auth_pb2 as switchyard_dot_auth_dot_v1_dot_auth__pb2
 from switchyard.llm.v1 import chat_pb2 as switchyard_dot_llm_dot_v1_dot_chat__pb2
 from switchyard.llm.v1 import error_pb2 as switchyard_dot_llm_dot_v1_dot_error__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!switchyard/budget/v1/budget.proto\x12\x14switchyard.budget.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cswitchyard/llm/v1/chat.proto\x1a\x1dswitchyard/llm/v1/error.proto\"B\n\x05Scope\x12-\n\x04kind\x18\x01 \x01(\x0e\x32\x1f.switchyard.budget.v1.ScopeKind\x12\n\n\x02id\x18\x02 \x01(\t\"\x8e\x01\n\x0eReserveRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12+\n\x06scopes\x18\x03 \x03(\x0b\x32\x1b.switchyard.budget.v1.Scope\x12\x12\n\namount_usd\x18\x04 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x05 \x01(\x05\"d\n\x0fReserveResponse\x12\x10\n\x08\x61\x64mitted\x18\x01 \x01(\x08\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"<\n\x0eReleaseRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\"\x11\n\x0fReleaseResponse\"\x9a\x01\n\x0cLeaseRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08lease_id\x18\x02 \x01(\t\x12+\n\x06scopes\x18\x03 \x03(\x0b\x32\x1b.switchyard.budget.v1.Scope\x12\x10\n\x08want_usd\x18\x04 \x01(\t\x12\x10\n\x08need_usd\x18\x05 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x06 \x01(\x05\"_\n\rLeaseResponse\x12\x10\n\x08\x61\x64mitted\x18\x01 \x01(\x08\x12\x13\n\x0bgranted_usd\x18\x02 \x01(\t\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"M\n\x12ReturnLeaseRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08lease_id\x18\x02 \x01(\t\x12\x11\n\tspent_usd\x18\x03 \x01(\t\"\x15\n\x13ReturnLeaseResponse\"R\n\x0fGetSpendRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12+\n\x06scopes\x18\x02 \x03(\x0b\x32\x1b.switchyard.budget.v1.Scope\"\x90\x01\n\nScopeSpend\x12*\n\x05scope\x18\x01 \x01(\x0b\x32\x1b.switchyard.budget.v1.Scope\x12\r\n\x05spend\x18\x02 \x01(\t\x12\x12\n\nmax_budget\x18\x03 \x01(\t\x12\x33\n\x0f\x62udget_reset_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x10GetSpendResponse\x12\x30\n\x06spends\x18\x01 \x03(\x0b\x32 .switchyard.budget.v1.ScopeSpend\"\xf5\x01\n\x14ListSpendLogsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61ll_accounts\x18\x02 \x01(\x08\x12\x10\n\x08key_hash\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x0f\n\x07user_id\x18\x05 \x01(\t\x12\x0f\n\x07team_id\x18\x06 \x01(\t\x12.\n\nstart_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\t \x01(\x05\"\xfd\x03\n\x08SpendLog\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x11\n\tcall_type\x18\x05 \x01(\t\x12\x10\n\x08key_hash\x18\x06 \x01(\t\x12\x0f\n\x07team_id\x18\x07 \x01(\t\x12\x0f\n\x07user_id\x18\x08 \x01(\t\x12\x10\n\x08\x65nd_user\x18\t \x01(\t\x12\r\n\x05model\x18\n \x01(\t\x12\x13\n\x0bmodel_group\x18\x0b \x01(\t\x12\x15\n\rdeployment_id\x18\x0c \x01(\t\x12\x10\n\x08provider\x18\r \x01(\t\x12\x0e\n\x06status\x18\x0e \x01(\t\x12\r\n\x05spend\x18\x0f \x01(\t\x12\'\n\x05usage\x18\x10 \x01(\x0b\x32\x18.switchyard.llm.v1.Usage\x12.\n\nstart_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04tags\x18\x13 \x03(\t\x12\x10\n\x08trace_id\x18\x14 \x01(\t\x12\x0e\n\x06stream\x18\x15 \x01(\x08\x12\x13\n\x0bhttp_status\x18\x16 \x01(\x05\x12\x15\n\rmetadata_json\x18\x17 \x01(\x0c\"E\n\x15ListSpendLogsResponse\x12,\n\x04logs\x18\x01 \x03(\x0b\x32\x1e.switchyard.budget.v1.SpendLog*\xbe\x01\n\tScopeKind\x12\x1a\n\x16SCOPE_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0eSCOPE_KIND_KEY\x10\x01\x12\x13\n\x0fSCOPE_KIND_USER\x10\x02\x12\x13\n\x0fSCOPE_KIND_TEAM\x10\x03\x12\x12\n\x0eSCOPE_KIND_ORG\x10\x04\x12\x17\n\x13SCOPE_KIND_END_USER\x10\x05\x12\x12\n\x0eSCOPE_KIND_TAG\x10\x06\x12\x16\n\x12SCOPE_KIND_ACCOUNT\x10\x07\x32\xba\x04\n\rBudgetService\x12V\n\x07Reserve\x12$.switchyard.budget.v1.ReserveRequest\x1a%.switchyard.budget.v1.ReserveResponse\x12V\n\x07Release\x12$.switchyard.budget.v1.ReleaseRequest\x1a%.switchyard.budget.v1.ReleaseResponse\x12P\n\x05Lease\x12\".switchyard.budget.v1.LeaseRequest\x1a#.switchyard.budget.v1.LeaseResponse\x12\x62\n\x0bReturnLease\x12(.switchyard.budget.v1.ReturnLeaseRequest\x1a).switchyard.budget.v1.ReturnLeaseResponse\x12h\n\rListSpendLogs\x12*.switchyard.budget.v1.ListSpendLogsRequest\x1a+.switchyard.budget.v1.ListSpendLogsResponse\x12Y\n\x08GetSpend\x12%.switchyard.budget.v1.GetSpendRequest\x1a&.switchyard.budget.v1.GetSpendResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!switchyard/budget/v1/budget.proto\x12\x14switchyard.budget.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dswitchyard/auth/v1/auth.proto\x1a\x1cswitchyard/llm/v1/chat.proto\x1a\x1dswitchyard/llm/v1/error.proto\"q\n\x05Scope\x12-\n\x04kind\x18\x01 \x01(\x0e\x32\x1f.switchyard.budget.v1.ScopeKind\x12\n\n\x02id\x18\x02 \x01(\t\x12-\n\x05limit\x18\x03 \x01(\x0b\x32\x1e.switchyard.auth.v1.SpendLimit\"\x8e\x01\n\x0eReserveRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12+\n\x06scopes\x18\x03 \x03(\x0b\x32\x1b.switchyard.budget.v1.Scope\x12\x12\n\namount_usd\x18\x04 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x05 \x01(\x05\"d\n\x0fReserveResponse\x12\x10\n\x08\x61\x64mitted\x18\x01 \x01(\x08\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"<\n\x0eReleaseRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\"\x11\n\x0fReleaseResponse\"\x9a\x01\n\x0cLeaseRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08lease_id\x18\x02 \x01(\t\x12+\n\x06scopes\x18\x03 \x03(\x0b\x32\x1b.switchyard.budget.v1.Scope\x12\x10\n\x08want_usd\x18\x04 \x01(\t\x12\x10\n\x08need_usd\x18\x05 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x06 \x01(\x05\"_\n\rLeaseResponse\x12\x10\n\x08\x61\x64mitted\x18\x01 \x01(\x08\x12\x13\n\x0bgranted_usd\x18\x02 \x01(\t\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"z\n\x12ReturnLeaseRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08lease_id\x18\x02 \x01(\t\x12\x11\n\tspent_usd\x18\x03 \x01(\t\x12+\n\x06scopes\x18\x04 \x03(\x0b\x32\x1b.switchyard.budget.v1.Scope\"\x15\n\x13ReturnLeaseResponse\"R\n\x0fGetSpendRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12+\n\x06scopes\x18\x02 \x03(\x0b\x32\x1b.switchyard.budget.v1.Scope\"\x90\x01\n\nScopeSpend\x12*\n\x05scope\x18\x01 \x01(\x0b\x32\x1b.switchyard.budget.v1.Scope\x12\r\n\x05spend\x18\x02 \x01(\t\x12\x12\n\nmax_budget\x18\x03 \x01(\t\x12\x33\n\x0f\x62udget_reset_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x10GetSpendResponse\x12\x30\n\x06spends\x18\x01 \x03(\x0b\x32 .switchyard.budget.v1.ScopeSpend\"\xf5\x01\n\x14ListSpendLogsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61ll_accounts\x18\x02 \x01(\x08\x12\x10\n\x08key_hash\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x0f\n\x07user_id\x18\x05 \x01(\t\x12\x0f\n\x07team_id\x18\x06 \x01(\t\x12.\n\nstart_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\t \x01(\x05\"\xfd\x03\n\x08SpendLog\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x11\n\tcall_type\x18\x05 \x01(\t\x12\x10\n\x08key_hash\x18\x06 \x01(\t\x12\x0f\n\x07team_id\x18\x07 \x01(\t\x12\x0f\n\x07user_id\x18\x08 \x01(\t\x12\x10\n\x08\x65nd_user\x18\t \x01(\t\x12\r\n\x05model\x18\n \x01(\t\x12\x13\n\x0bmodel_group\x18\x0b \x01(\t\x12\x15\n\rdeployment_id\x18\x0c \x01(\t\x12\x10\n\x08provider\x18\r \x01(\t\x12\x0e\n\x06status\x18\x0e \x01(\t\x12\r\n\x05spend\x18\x0f \x01(\t\x12\'\n\x05usage\x18\x10 \x01(\x0b\x32\x18.switchyard.llm.v1.Usage\x12.\n\nstart_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04tags\x18\x13 \x03(\t\x12\x10\n\x08trace_id\x18\x14 \x01(\t\x12\x0e\n\x06stream\x18\x15 \x01(\x08\x12\x13\n\x0bhttp_status\x18\x16 \x01(\x05\x12\x15\n\rmetadata_json\x18\x17 \x01(\x0c\"E\n\x15ListSpendLogsResponse\x12,\n\x04logs\x18\x01 \x03(\x0b\x32\x1e.switchyard.budget.v1.SpendLog*\xbe\x01\n\tScopeKind\x12\x1a\n\x16SCOPE_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0eSCOPE_KIND_KEY\x10\x01\x12\x13\n\x0fSCOPE_KIND_USER\x10\x02\x12\x13\n\x0fSCOPE_KIND_TEAM\x10\x03\x12\x12\n\x0eSCOPE_KIND_ORG\x10\x04\x12\x17\n\x13SCOPE_KIND_END_USER\x10\x05\x12\x12\n\x0eSCOPE_KIND_TAG\x10\x06\x12\x16\n\x12SCOPE_KIND_ACCOUNT\x10\x07\x32\xba\x04\n\rBudgetService\x12V\n\x07Reserve\x12$.switchyard.budget.v1.ReserveRequest\x1a%.switchyard.budget.v1.ReserveResponse\x12V\n\x07Release\x12$.switchyard.budget.v1.ReleaseRequest\x1a%.switchyard.budget.v1.ReleaseResponse\x12P\n\x05Lease\x12\".switchyard.budget.v1.LeaseRequest\x1a#.switchyard.budget.v1.LeaseResponse\x12\x62\n\x0bReturnLease\x12(.switchyard.budget.v1.ReturnLeaseRequest\x1a).switchyard.budget.v1.ReturnLeaseResponse\x12h\n\rListSpendLogs\x12*.switchyard.budget.v1.ListSpendLogsRequest\x1a+.switchyard.budget.v1.ListSpendLogsResponse\x12Y\n\x08GetSpend\x12%.switchyard.budget.v1.GetSpendRequest\x1a&.switchyard.budget.v1.GetSpendResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchyard.budget.v1.budget_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SCOPEKIND']._serialized_start=2038
-  _globals['_SCOPEKIND']._serialized_end=2228
-  _globals['_SCOPE']._serialized_start=153
-  _globals['_SCOPE']._serialized_end=219
-  _globals['_RESERVEREQUEST']._serialized_start=222
-  _globals['_RESERVEREQUEST']._serialized_end=364
-  _globals['_RESERVERESPONSE']._serialized_start=366
-  _globals['_RESERVERESPONSE']._serialized_end=466
-  _globals['_RELEASEREQUEST']._serialized_start=468
-  _globals['_RELEASEREQUEST']._serialized_end=528
-  _globals['_RELEASERESPONSE']._serialized_start=530
-  _globals['_RELEASERESPONSE']._serialized_end=547
-  _globals['_LEASEREQUEST']._serialized_start=550
-  _globals['_LEASEREQUEST']._serialized_end=704
-  _globals['_LEASERESPONSE']._serialized_start=706
-  _globals['_LEASERESPONSE']._serialized_end=801
-  _globals['_RETURNLEASEREQUEST']._serialized_start=803
-  _globals['_RETURNLEASEREQUEST']._serialized_end=880
-  _globals['_RETURNLEASERESPONSE']._serialized_start=882
-  _globals['_RETURNLEASERESPONSE']._serialized_end=903
-  _globals['_GETSPENDREQUEST']._serialized_start=905
-  _globals['_GETSPENDREQUEST']._serialized_end=987
-  _globals['_SCOPESPEND']._serialized_start=990
-  _globals['_SCOPESPEND']._serialized_end=1134
-  _globals['_GETSPENDRESPONSE']._serialized_start=1136
-  _globals['_GETSPENDRESPONSE']._serialized_end=1204
-  _globals['_LISTSPENDLOGSREQUEST']._serialized_start=1207
-  _globals['_LISTSPENDLOGSREQUEST']._serialized_end=1452
-  _globals['_SPENDLOG']._serialized_start=1455
-  _globals['_SPENDLOG']._serialized_end=1964
-  _globals['_LISTSPENDLOGSRESPONSE']._serialized_start=1966
-  _globals['_LISTSPENDLOGSRESPONSE']._serialized_end=2035
-  _globals['_BUDGETSERVICE']._serialized_start=2231
-  _globals['_BUDGETSERVICE']._serialized_end=2801
+  _globals['_SCOPEKIND']._serialized_start=2161
+  _globals['_SCOPEKIND']._serialized_end=2351
+  _globals['_SCOPE']._serialized_start=184
+  _globals['_SCOPE']._serialized_end=297
+  _globals['_RESERVEREQUEST']._serialized_start=300
+  _globals['_RESERVEREQUEST']._serialized_end=442
+  _globals['_RESERVERESPONSE']._serialized_start=444
+  _globals['_RESERVERESPONSE']._serialized_end=544
+  _globals['_RELEASEREQUEST']._serialized_start=546
+  _globals['_RELEASEREQUEST']._serialized_end=606
+  _globals['_RELEASERESPONSE']._serialized_start=608
+  _globals['_RELEASERESPONSE']._serialized_end=625
+  _globals['_LEASEREQUEST']._serialized_start=628
+  _globals['_LEASEREQUEST']._serialized_end=782
+  _globals['_LEASERESPONSE']._serialized_start=784
+  _globals['_LEASERESPONSE']._serialized_end=879
+  _globals['_RETURNLEASEREQUEST']._serialized_start=881
+  _globals['_RETURNLEASEREQUEST']._serialized_end=1003
+  _globals['_RETURNLEASERESPONSE']._serialized_start=1005
+  _globals['_RETURNLEASERESPONSE']._serialized_end=1026
+  _globals['_GETSPENDREQUEST']._serialized_start=1028
+  _globals['_GETSPENDREQUEST']._serialized_end=1110
+  _globals['_SCOPESPEND']._serialized_start=1113
+  _globals['_SCOPESPEND']._serialized_end=1257
+  _globals['_GETSPENDRESPONSE']._serialized_start=1259
+  _globals['_GETSPENDRESPONSE']._serialized_end=1327
+  _globals['_LISTSPENDLOGSREQUEST']._serialized_start=1330
+  _globals['_LISTSPENDLOGSREQUEST']._serialized_end=1575
+  _globals['_SPENDLOG']._serialized_start=1578
+  _globals['_SPENDLOG']._serialized_end=2087
+  _globals['_LISTSPENDLOGSRESPONSE']._serialized_start=2089
+  _globals['_LISTSPENDLOGSRESPONSE']._serialized_end=2158
+  _globals['_BUDGETSERVICE']._serialized_start=2354
+  _globals['_BUDGETSERVICE']._serialized_end=2924
 # @@protoc_insertion_point(module_scope)

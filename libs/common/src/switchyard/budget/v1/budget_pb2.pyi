@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from switchyard.auth.v1 import auth_pb2 as _auth_pb2
 from switchyard.llm.v1 import chat_pb2 as _chat_pb2
 from switchyard.llm.v1 import error_pb2 as _error_pb2
 from google.protobuf.internal import containers as _containers
@@ -32,12 +33,14 @@ SCOPE_KIND_TAG: ScopeKind
 SCOPE_KIND_ACCOUNT: ScopeKind
 
 class Scope(_message.Message):
-    __slots__ = ("kind", "id")
+    __slots__ = ("kind", "id", "limit")
     KIND_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
     kind: ScopeKind
     id: str
-    def __init__(self, kind: _Optional[_Union[ScopeKind, str]] = ..., id: _Optional[str] = ...) -> None: ...
+    limit: _auth_pb2.SpendLimit
+    def __init__(self, kind: _Optional[_Union[ScopeKind, str]] = ..., id: _Optional[str] = ..., limit: _Optional[_Union[_auth_pb2.SpendLimit, _Mapping]] = ...) -> None: ...
 
 class ReserveRequest(_message.Message):
     __slots__ = ("account_id", "request_id", "scopes", "amount_usd", "ttl_seconds")
@@ -102,14 +105,16 @@ class LeaseResponse(_message.Message):
     def __init__(self, admitted: _Optional[bool] = ..., granted_usd: _Optional[str] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
 
 class ReturnLeaseRequest(_message.Message):
-    __slots__ = ("account_id", "lease_id", "spent_usd")
+    __slots__ = ("account_id", "lease_id", "spent_usd", "scopes")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     SPENT_USD_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     lease_id: str
     spent_usd: str
-    def __init__(self, account_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., spent_usd: _Optional[str] = ...) -> None: ...
+    scopes: _containers.RepeatedCompositeFieldContainer[Scope]
+    def __init__(self, account_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., spent_usd: _Optional[str] = ..., scopes: _Optional[_Iterable[_Union[Scope, _Mapping]]] = ...) -> None: ...
 
 class ReturnLeaseResponse(_message.Message):
     __slots__ = ()

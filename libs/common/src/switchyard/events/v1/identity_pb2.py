@@ -26,15 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from switchyard.auth.v1 import auth_pb2 as switchyard_dot_auth_dot_v1_dot_auth__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#switchyard/events/v1/identity.proto\x12\x14switchyard.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dswitchyard/auth/v1/auth.proto\"\xe5\x01\n\rIdentityEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x34\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32$.switchyard.events.v1.IdentityAction\x12\x10\n\x08key_hash\x18\x05 \x01(\t\x12\x35\n\x0ckey_settings\x18\x06 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings*\xa5\x01\n\x0eIdentityAction\x12\x1f\n\x1bIDENTITY_ACTION_UNSPECIFIED\x10\x00\x12\x1b\n\x17IDENTITY_ACTION_CREATED\x10\x01\x12\x1b\n\x17IDENTITY_ACTION_UPDATED\x10\x02\x12\x1b\n\x17IDENTITY_ACTION_DELETED\x10\x03\x12\x1b\n\x17IDENTITY_ACTION_BLOCKED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#switchyard/events/v1/identity.proto\x12\x14switchyard.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dswitchyard/auth/v1/auth.proto\"\xff\x01\n\rIdentityEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x34\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32$.switchyard.events.v1.IdentityAction\x12\x10\n\x08key_hash\x18\x05 \x01(\t\x12\x35\n\x0ckey_settings\x18\x06 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12\x18\n\x10settings_version\x18\x07 \x01(\x03*\xa5\x01\n\x0eIdentityAction\x12\x1f\n\x1bIDENTITY_ACTION_UNSPECIFIED\x10\x00\x12\x1b\n\x17IDENTITY_ACTION_CREATED\x10\x01\x12\x1b\n\x17IDENTITY_ACTION_UPDATED\x10\x02\x12\x1b\n\x17IDENTITY_ACTION_DELETED\x10\x03\x12\x1b\n\x17IDENTITY_ACTION_BLOCKED\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchyard.events.v1.identity_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_IDENTITYACTION']._serialized_start=358
-  _globals['_IDENTITYACTION']._serialized_end=523
+  _globals['_IDENTITYACTION']._serialized_start=384
+  _globals['_IDENTITYACTION']._serialized_end=549
   _globals['_IDENTITYEVENT']._serialized_start=126
-  _globals['_IDENTITYEVENT']._serialized_end=355
+  _globals['_IDENTITYEVENT']._serialized_end=381
 # @@protoc_insertion_point(module_scope)
