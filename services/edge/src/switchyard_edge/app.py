@@ -32,6 +32,7 @@ from switchyard_common.openai_codec import (
     image_response_to_json,
     usage_to_json,
 )
+from switchyard_edge import openapi
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.gateway import Completed, Gateway, Streaming
 from switchyard_edge.handlers import management, models
@@ -111,7 +112,13 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
             return json_response(completion_to_json(done.result), headers=_completed_headers(done))
 
     for path in ("/v1/chat/completions", "/chat/completions"):
-        app.add_api_route(path, chat_completions, methods=["POST"], include_in_schema=path.startswith("/v1"))
+        app.add_api_route(
+            path,
+            chat_completions,
+            methods=["POST"],
+            include_in_schema=path.startswith("/v1"),
+            openapi_extra=openapi.model_route(openapi.CHAT_REQUEST, openapi.CHAT_COMPLETION, streams=True),
+        )
 
     async def chat_for_deployment(request: Request, model: str) -> Response:
         return await chat_completions(request, model)
@@ -133,7 +140,13 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
             return json_response(embedding_response_to_json(done.result), headers=_completed_headers(done))
 
     for path in ("/v1/embeddings", "/embeddings"):
-        app.add_api_route(path, embeddings, methods=["POST"], include_in_schema=path.startswith("/v1"))
+        app.add_api_route(
+            path,
+            embeddings,
+            methods=["POST"],
+            include_in_schema=path.startswith("/v1"),
+            openapi_extra=openapi.model_route(openapi.EMBEDDINGS_REQUEST, openapi.EMBEDDINGS),
+        )
 
     # --- images ---------------------------------------------------------------------
     async def images(request: Request) -> Response:
@@ -152,7 +165,13 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
             return json_response(image_response_to_json(done.result), headers=_completed_headers(done))
 
     for path in ("/v1/images/generations", "/images/generations"):
-        app.add_api_route(path, images, methods=["POST"], include_in_schema=path.startswith("/v1"))
+        app.add_api_route(
+            path,
+            images,
+            methods=["POST"],
+            include_in_schema=path.startswith("/v1"),
+            openapi_extra=openapi.model_route(openapi.IMAGES_REQUEST),
+        )
 
     # --- models ---------------------------------------------------------------------
     async def list_models(request: Request) -> Response:
@@ -169,7 +188,13 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
         )
 
     for path in ("/v1/models", "/models"):
-        app.add_api_route(path, list_models, methods=["GET"], include_in_schema=path.startswith("/v1"))
+        app.add_api_route(
+            path,
+            list_models,
+            methods=["GET"],
+            include_in_schema=path.startswith("/v1"),
+            openapi_extra={"responses": openapi.model_route({}, openapi.MODELS)["responses"]},
+        )
 
     # --- health and metrics ---------------------------------------------------------
     async def live(request: Request) -> Response:

@@ -18,6 +18,7 @@ from switchyard.auth.v1 import auth_pb2
 from switchyard.budget.v1 import budget_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.openai_codec import usage_to_json
+from switchyard_edge import openapi
 from switchyard_edge.errors import GatewayError, peer_failure
 from switchyard_edge.gateway import Gateway
 from switchyard_edge.httpio import credential_of, read_json
@@ -291,7 +292,24 @@ def register(app: FastAPI, gateway: Gateway) -> None:
             return _error(peer_failure("copilot-budget", exc).error)
         return _json([spend_log_json(log) for log in resp.logs])
 
-    app.add_api_route("/key/generate", generate_key, methods=["POST"])
-    app.add_api_route("/key/info", key_info, methods=["GET"])
-    app.add_api_route("/key/delete", delete_keys, methods=["POST"])
-    app.add_api_route("/spend/logs", spend_logs, methods=["GET"])
+    app.add_api_route(
+        "/key/generate",
+        generate_key,
+        methods=["POST"],
+        openapi_extra=openapi.management_route(openapi.KEY_GENERATE_REQUEST),
+    )
+    app.add_api_route(
+        "/key/info",
+        key_info,
+        methods=["GET"],
+        openapi_extra=openapi.management_route(query={"key": {"type": "string"}}),
+    )
+    app.add_api_route(
+        "/key/delete", delete_keys, methods=["POST"], openapi_extra=openapi.management_route(openapi.KEY_DELETE_REQUEST)
+    )
+    app.add_api_route(
+        "/spend/logs",
+        spend_logs,
+        methods=["GET"],
+        openapi_extra=openapi.management_route(query=openapi.SPEND_LOGS_QUERY),
+    )

@@ -23,6 +23,7 @@ from switchyard.router.v1 import router_pb2
 from switchyard_common.model_config import SECRET_PARAMS
 from switchyard_common.openai_codec import RequestError
 from switchyard_common.sealing import SealingError, load_public_key, seal
+from switchyard_edge import openapi
 from switchyard_edge.errors import GatewayError, peer_failure
 from switchyard_edge.gateway import Gateway
 from switchyard_edge.httpio import credential_of, read_json
@@ -293,11 +294,19 @@ def register(app: FastAPI, gateway: Gateway) -> None:
 
         return endpoint
 
-    app.add_api_route("/model/new", admin(routes.new), methods=["POST"])
-    app.add_api_route("/model/update", admin(routes.update), methods=["POST"])
-    app.add_api_route("/model/{model_id}/update", admin(routes.patch), methods=["PATCH"])
-    app.add_api_route("/model/delete", admin(routes.delete), methods=["POST"])
+    body = openapi.management_route({"type": "object"})
+    app.add_api_route("/model/new", admin(routes.new), methods=["POST"], openapi_extra=body)
+    app.add_api_route("/model/update", admin(routes.update), methods=["POST"], openapi_extra=body)
+    app.add_api_route("/model/{model_id}/update", admin(routes.patch), methods=["PATCH"], openapi_extra=body)
+    app.add_api_route("/model/delete", admin(routes.delete), methods=["POST"], openapi_extra=body)
+    by_id = openapi.management_route(query={"litellm_model_id": {"type": "string"}})
     for path in ("/model/info", "/v1/model/info"):
-        app.add_api_route(path, admin(routes.info), methods=["GET"])
-    app.add_api_route("/model_group/info", admin(routes.group_info), methods=["GET"])
-    app.add_api_route("/health", admin(routes.health), methods=["GET"])
+        app.add_api_route(path, admin(routes.info), methods=["GET"], openapi_extra=by_id)
+    by_group = openapi.management_route(query={"model_group": {"type": "string"}})
+    app.add_api_route("/model_group/info", admin(routes.group_info), methods=["GET"], openapi_extra=by_group)
+    app.add_api_route(
+        "/health",
+        admin(routes.health),
+        methods=["GET"],
+        openapi_extra=openapi.management_route(query={"model": {"type": "string"}}),
+    )

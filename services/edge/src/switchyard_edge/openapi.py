@@ -1,0 +1,252 @@
+"""The OpenAPI description of the edge's routes. Handlers read their bodies themselves (orjson into
+protobuf, no pydantic models on the hot path), so the request and response shapes are written here
+and attached to the routes as ``openapi_extra``. They describe what the API accepts and answers; the
+fuzzing suite (tests/e2e/test_fuzz.py) drives the running stack from them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = dict[str, Any]
+
+_STRINGS: JSON = {"type": "array", "items": {"type": "string"}}
+_STRING_OR_STRINGS: JSON = {"oneOf": [{"type": "string"}, _STRINGS]}
+_OBJECT: JSON = {"type": "object"}
+
+_CONTENT_PART: JSON = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string", "enum": ["text", "image_url", "input_audio", "file", "refusal"]},
+        "text": {"type": "string"},
+        "image_url": {
+            "type": "object",
+            "required": ["url"],
+            "properties": {"url": {"type": "string"}, "detail": {"type": "string"}},
+        },
+        "refusal": {"type": "string"},
+    },
+}
+_TOOL_CALL: JSON = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "type": {"type": "string", "enum": ["function"]},
+        "function": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "arguments": {"type": "string"}},
+        },
+    },
+}
+_MESSAGE: JSON = {
+    "type": "object",
+    "required": ["role"],
+    "properties": {
+        "role": {"type": "string", "enum": ["system", "developer", "user", "assistant", "tool", "function"]},
+        "content": {
+            "oneOf": [{"type": "string"}, {"type": "array", "items": _CONTENT_PART}, {"type": "null"}],
+        },
+        "name": {"type": "string"},
+        "tool_calls": {"type": "array", "items": _TOOL_CALL},
+        "tool_call_id": {"type": "string"},
+    },
+}
+_TOOL: JSON = {
+    "type": "object",
+    "required": ["type", "function"],
+    "properties": {
+        "type": {"type": "string", "enum": ["function"]},
+        "function": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string"},
+                "description": {"type": "string"},
+                "parameters": _OBJECT,
+                "strict": {"type": "boolean"},
+            },
+        },
+    },
+}
+# LiteLLM's request-body extensions, accepted on every model route.
+_GATEWAY_OPTIONS: JSON = {
+    "fallbacks": {"type": "array", "items": {"type": "string"}},
+    "num_retries": {"type": "integer", "minimum": 0},
+    "timeout": {"type": "number", "exclusiveMinimum": 0},
+    "disable_fallbacks": {"type": "boolean"},
+    "mock_testing_fallbacks": {"type": "boolean"},
+    "drop_params": {"type": "boolean"},
+    "tags": _STRINGS,
+    "guardrails": _STRINGS,
+    "metadata": _OBJECT,
+}
+
+CHAT_REQUEST: JSON = {
+    "type": "object",
+    "required": ["model", "messages"],
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "messages": {"type": "array", "minItems": 1, "items": _MESSAGE},
+        "temperature": {"type": "number"},
+        "top_p": {"type": "number"},
+        "n": {"type": "integer", "minimum": 1},
+        "stream": {"type": "boolean"},
+        "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
+        "stop": _STRING_OR_STRINGS,
+        "max_tokens": {"type": "integer", "minimum": 1},
+        "max_completion_tokens": {"type": "integer", "minimum": 1},
+        "presence_penalty": {"type": "number"},
+        "frequency_penalty": {"type": "number"},
+        "logit_bias": {"type": "object", "additionalProperties": {"type": "number"}},
+        "logprobs": {"type": "boolean"},
+        "top_logprobs": {"type": "integer", "minimum": 0},
+        "user": {"type": "string"},
+        "seed": {"type": "integer"},
+        "tools": {"type": "array", "items": _TOOL},
+        "tool_choice": {"oneOf": [{"type": "string", "enum": ["auto", "none", "required"]}, _OBJECT]},
+        "parallel_tool_calls": {"type": "boolean"},
+        "response_format": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": {"type": "string", "enum": ["text", "json_object", "json_schema"]}},
+        },
+        "reasoning_effort": {"type": "string"},
+        **_GATEWAY_OPTIONS,
+    },
+}
+EMBEDDINGS_REQUEST: JSON = {
+    "type": "object",
+    "required": ["model", "input"],
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "input": {
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0}},
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                },
+            ]
+        },
+        "encoding_format": {"type": "string", "enum": ["float", "base64"]},
+        "dimensions": {"type": "integer", "minimum": 1},
+        "user": {"type": "string"},
+        **_GATEWAY_OPTIONS,
+    },
+}
+IMAGES_REQUEST: JSON = {
+    "type": "object",
+    "required": ["prompt"],
+    "properties": {
+        "model": {"type": "string"},
+        "prompt": {"type": "string", "minLength": 1},
+        "n": {"type": "integer", "minimum": 1, "maximum": 10},
+        "size": {"type": "string"},
+        "quality": {"type": "string"},
+        "response_format": {"type": "string", "enum": ["url", "b64_json"]},
+        "user": {"type": "string"},
+        **_GATEWAY_OPTIONS,
+    },
+}
+KEY_GENERATE_REQUEST: JSON = {
+    "type": "object",
+    "properties": {
+        "key_alias": {"type": "string"},
+        "team_id": {"type": "string"},
+        "user_id": {"type": "string"},
+        "organization_id": {"type": "string"},
+        "models": _STRINGS,
+        "max_budget": {"type": "number", "minimum": 0},
+        "budget_duration": {"type": "string"},
+        "duration": {"type": "string"},
+        "rpm_limit": {"type": "integer", "minimum": 0},
+        "tpm_limit": {"type": "integer", "minimum": 0},
+        "max_parallel_requests": {"type": "integer", "minimum": 0},
+        "guardrails": _STRINGS,
+        "tags": _STRINGS,
+        "metadata": _OBJECT,
+        "blocked": {"type": "boolean"},
+    },
+}
+KEY_DELETE_REQUEST: JSON = {
+    "type": "object",
+    "required": ["keys"],
+    "properties": {"keys": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+}
+
+OPENAI_ERROR: JSON = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message", "type", "code"],
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "param": {"type": ["string", "null"]},
+                "code": {"type": "string"},
+            },
+        }
+    },
+}
+DETAIL_ERROR: JSON = {"type": "object", "required": ["detail"], "properties": {"detail": {}}}
+
+
+def _json(schema: JSON) -> JSON:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def model_route(request: JSON, answer: JSON | None = None, *, streams: bool = False) -> JSON:
+    """``openapi_extra`` of a model route: its body, its answer and OpenAI's error shape."""
+    ok = _json(answer or _OBJECT)
+    if streams:
+        ok["content"]["text/event-stream"] = {"schema": {"type": "string"}}
+    return {
+        "requestBody": {"required": True, **_json(request)},
+        "responses": {
+            "200": {"description": "The answer", **ok},
+            "default": {"description": "An error", **_json(OPENAI_ERROR)},
+        },
+    }
+
+
+def management_route(request: JSON | None = None, query: dict[str, JSON] | None = None) -> JSON:
+    """``openapi_extra`` of a management route: its body or query and the ``{"detail"}`` errors."""
+    out: JSON = {
+        "responses": {
+            "200": {"description": "The answer", **_json({})},
+            "default": {"description": "An error", **_json(DETAIL_ERROR)},
+        }
+    }
+    if request is not None:
+        out["requestBody"] = {"required": True, **_json(request)}
+    if query:
+        out["parameters"] = [{"name": n, "in": "query", "required": False, "schema": s} for n, s in query.items()]
+    return out
+
+
+CHAT_COMPLETION: JSON = {
+    "type": "object",
+    "required": ["id", "object", "created", "model", "choices"],
+    "properties": {"object": {"const": "chat.completion"}, "choices": {"type": "array"}, "usage": _OBJECT},
+}
+EMBEDDINGS: JSON = {
+    "type": "object",
+    "required": ["object", "data", "model"],
+    "properties": {"object": {"const": "list"}, "data": {"type": "array"}},
+}
+MODELS: JSON = {"type": "object", "required": ["object", "data"], "properties": {"data": {"type": "array"}}}
+
+SPEND_LOGS_QUERY: dict[str, JSON] = {
+    "request_id": {"type": "string"},
+    "api_key": {"type": "string"},
+    "user_id": {"type": "string"},
+    "team_id": {"type": "string"},
+    "start_date": {"type": "string"},
+    "end_date": {"type": "string"},
+    "limit": {"type": "string"},
+}
