@@ -184,3 +184,14 @@ def test_a_new_keys_budget_holds_from_its_first_request_while_kafka_is_down(
     ).json()["info"]
     assert Decimal(str(key_info["spend"])) == sum(costs)
     assert Decimal(str(key_info["max_budget"])) == budget
+
+
+def test_a_request_cannot_ask_for_unbounded_retries(http: httpx.Client, fake: httpx.Client) -> None:
+    """Every attempt is a provider call and a usage event: num_retries of a billion against a
+    failing deployment would have kept one request retrying (and publishing) until its deadline."""
+    resp = http.post(
+        "/v1/chat/completions",
+        json={"model": "always-500", "num_retries": 1_000_000_000, "messages": [{"role": "user", "content": "x"}]},
+    )
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["param"] == "num_retries"

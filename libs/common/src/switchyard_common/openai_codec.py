@@ -227,7 +227,7 @@ def message_from_json(m: Any, where: str = "messages") -> chat_pb2.ChatMessage:
     if not isinstance(m, Mapping):
         raise RequestError(f"{where} must be an object", where)
     role = m.get("role")
-    if role not in _ROLES:
+    if not isinstance(role, str) or role not in _ROLES:
         raise RequestError(f"{where}.role must be one of {', '.join(sorted(_ROLES))}", where)
     msg = chat_pb2.ChatMessage(role=role)
     content = m.get("content")

@@ -42,3 +42,6 @@ class Settings(CommonSettings, KafkaEnv, RedisEnv):
     max_management_body_bytes: int = 1024 * 1024
     # Most messages one chat request may hold.
     max_chat_messages: int = 10_000
+    # Most retries a request may ask for with `num_retries` (the config's router_settings may set
+    # more for its own groups).
+    max_num_retries: int = 10

@@ -30,9 +30,19 @@ class GatewayError(Exception):
         return cls(make_error(kind, message, param=param, status=status, retry_after=retry_after))
 
 
-def peer_failure(peer: str, exc: grpc.aio.AioRpcError) -> GatewayError:
-    """A peer service that did not answer: a clear 503, never a hang or a 500."""
+def peer_failure(peer: str, exc: grpc.aio.AioRpcError, *, request_deadline: bool = False) -> GatewayError:
+    """A peer service that did not answer: a clear 503, never a hang or a 500. ``request_deadline``:
+    the call's deadline was the request's own (its ``timeout`` was about to run out), so a call
+    that ran out of time is the request timing out (408), not the peer failing."""
     code = exc.code()
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED and request_deadline:
+        return GatewayError(
+            make_error(
+                K.ERROR_KIND_TIMEOUT,
+                f"Request timed out: its timeout ran out while waiting for the Switchyard {peer} service.",
+                source=error_pb2.FAILURE_SOURCE_REQUEST,
+            )
+        )
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         reason = "did not answer in time"
     elif code == grpc.StatusCode.UNAVAILABLE:

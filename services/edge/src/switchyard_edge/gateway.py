@@ -229,17 +229,26 @@ class Gateway:
         )
         call.input_tokens = input_tokens
         if o.HasField("num_retries"):
+            if o.num_retries > self.settings.max_num_retries:
+                # Each attempt is a provider call and a usage event: a client may not ask for an
+                # unbounded number of them.
+                raise GatewayError.of(
+                    K.ERROR_KIND_BAD_REQUEST,
+                    f"'num_retries' must be at most {self.settings.max_num_retries}",
+                    param="num_retries",
+                )
             req.num_retries = o.num_retries
         cacheable = self._routing.live
         key = cache_key(req) if cacheable else b""
         plan = self._plans.get(key) if cacheable else None
         if plan is None:
+            timeout = min(self.settings.router_timeout_seconds, call.remaining())
             try:
-                plan = await self.peers.router.Plan(
-                    req, timeout=min(self.settings.router_timeout_seconds, call.remaining())
-                )
+                plan = await self.peers.router.Plan(req, timeout=timeout)
             except grpc.aio.AioRpcError as exc:
-                raise peer_failure("router", exc) from None
+                raise peer_failure(
+                    "router", exc, request_deadline=timeout < self.settings.router_timeout_seconds
+                ) from None
             if cacheable and plan.cache_ttl_ms:
                 self._plans.put(key, plan)
             PLANS.labels("router").inc()
@@ -281,16 +290,17 @@ class Gateway:
         req = guardrail_pb2.CheckInputRequest(
             account_id=call.principal.account_id, request_id=call.call_id, guardrails=names, messages=request.messages
         )
+        timeout = min(self.settings.guardrail_timeout_seconds, call.remaining())
         try:
-            resp = await self.peers.guardrail.CheckInput(
-                req, timeout=min(self.settings.guardrail_timeout_seconds, call.remaining())
-            )
+            resp = await self.peers.guardrail.CheckInput(req, timeout=timeout)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
                 raise GatewayError.of(
                     K.ERROR_KIND_BAD_REQUEST, exc.details() or "invalid guardrails", param="guardrails"
                 ) from None
-            raise peer_failure("guardrail", exc) from None
+            raise peer_failure(
+                "guardrail", exc, request_deadline=timeout < self.settings.guardrail_timeout_seconds
+            ) from None
         if resp.decision == guardrail_pb2.DECISION_BLOCK:
             raise GatewayError.of(K.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Request blocked by guardrail")
         if resp.decision == guardrail_pb2.DECISION_MASK:

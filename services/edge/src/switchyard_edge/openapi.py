@@ -71,7 +71,7 @@ _TOOL: JSON = {
 # LiteLLM's request-body extensions, accepted on every model route.
 _GATEWAY_OPTIONS: JSON = {
     "fallbacks": {"type": "array", "items": {"type": "string"}},
-    "num_retries": {"type": "integer", "minimum": 0},
+    "num_retries": {"type": "integer", "minimum": 0, "maximum": 10},
     "timeout": {"type": "number", "exclusiveMinimum": 0},
     "disable_fallbacks": {"type": "boolean"},
     "mock_testing_fallbacks": {"type": "boolean"},

@@ -154,7 +154,7 @@ class BudgetLeases:
         try:
             resp = await self._peers.budget.Lease(req, timeout=max(0.05, min(self._timeout, deadline)))
         except grpc.aio.AioRpcError as exc:
-            raise peer_failure("copilot-budget", exc) from None
+            raise peer_failure("copilot-budget", exc, request_deadline=deadline < self._timeout) from None
         if not resp.admitted:
             raise GatewayError(resp.error)
         granted = float(parse_usd(resp.granted_usd))

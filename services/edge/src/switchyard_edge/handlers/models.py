@@ -297,7 +297,11 @@ def register(app: FastAPI, gateway: Gateway) -> None:
     body = openapi.management_route({"type": "object"})
     app.add_api_route("/model/new", admin(routes.new), methods=["POST"], openapi_extra=body)
     app.add_api_route("/model/update", admin(routes.update), methods=["POST"], openapi_extra=body)
-    app.add_api_route("/model/{model_id}/update", admin(routes.patch), methods=["PATCH"], openapi_extra=body)
+    by_path = {
+        **body,
+        "parameters": [{"name": "model_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    }
+    app.add_api_route("/model/{model_id}/update", admin(routes.patch), methods=["PATCH"], openapi_extra=by_path)
     app.add_api_route("/model/delete", admin(routes.delete), methods=["POST"], openapi_extra=body)
     by_id = openapi.management_route(query={"litellm_model_id": {"type": "string"}})
     for path in ("/model/info", "/v1/model/info"):
