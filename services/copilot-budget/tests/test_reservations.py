@@ -53,6 +53,22 @@ async def test_concurrent_reservations_never_exceed_the_limit(parts: tuple[Ledge
     assert len(admitted) == 6 and len(refused) == 34, "6 * 0.15 <= 1.00 < 7 * 0.15"
 
 
+async def test_a_scope_without_room_refuses_even_a_request_estimated_at_zero(
+    parts: tuple[Ledger, Reservations],
+) -> None:
+    ledger, res = parts
+    zero = uuid.uuid4().hex
+    await _limit(ledger, zero, "0")  # max_budget: 0 means no spending at all
+    with pytest.raises(Refused) as exc:
+        await res.reserve("acct", "z-" + zero, [("key", zero)], Decimal(0), 60, want=Decimal(1))
+    assert Decimal(exc.value.limit) == 0
+    full = uuid.uuid4().hex
+    await _limit(ledger, full, "0.10")
+    await res.reserve("acct", "a-" + full, [("key", full)], Decimal("0.10"), 60)
+    with pytest.raises(Refused):
+        await res.reserve("acct", "b-" + full, [("key", full)], Decimal(0), 60)
+
+
 async def test_settlement_frees_the_reservation_and_charges_actual_cost(parts: tuple[Ledger, Reservations]) -> None:
     ledger, res = parts
     key = uuid.uuid4().hex

@@ -52,3 +52,10 @@ def test_expired_lease_is_not_used() -> None:
     leases._leases[key] = Lease("l1", "acct", key, balance=1.0, expires=time.monotonic() - 1)
     assert leases._take(key, 0.1) is None
     assert len(tasks.spawned) == 1, "the expired lease went back"
+
+
+def test_an_exhausted_lease_admits_nothing_not_even_a_zero_estimate() -> None:
+    leases, _ = _leases()
+    key = ("acct", ((1, "k"),))
+    leases._leases[key] = Lease("l1", "acct", key, balance=0.0, expires=time.monotonic() + 30)
+    assert leases._take(key, 0.0) is None, "the budget service decides whether any room is left"

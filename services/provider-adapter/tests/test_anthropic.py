@@ -450,6 +450,18 @@ async def test_thinking_blocks_become_reasoning_content_and_go_back_with_signatu
     assert assistant["content"][3]["type"] == "tool_use"
 
 
+async def test_thinking_fits_under_a_token_cap_that_leaves_no_room_for_its_budget(ad: Adapter, fake: Running) -> None:
+    # The gateway sends budgeted requests with max_tokens 4096; "high" thinks 4096 tokens, and
+    # Claude wants budget_tokens < max_tokens.
+    fake.state.script("*", Reply(body=fake_anthropic.text_message("ok", 3, 1)))
+    resp = await ad.chat(
+        "claude", {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4096, "reasoning_effort": "high"}
+    )
+    assert resp.WhichOneof("result") == "completion", resp.error
+    sent = fake.state.last.json()
+    assert sent["max_tokens"] == 4096 and sent["thinking"] == {"type": "enabled", "budget_tokens": 3072}
+
+
 async def test_streamed_thinking_is_reasoning_content_with_signature(ad: Adapter, fake: Running) -> None:
     frames = fake_anthropic.stream_frames(
         [

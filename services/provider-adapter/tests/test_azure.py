@@ -347,6 +347,17 @@ async def test_image_generation_on_azure(fake: Running, tmp_path: Path) -> None:
     assert rec.json() == {"model": DEPLOYMENT, "prompt": "a red fox", "n": 2, "size": "1024x1024"}
 
 
+async def test_dall_e_images_cost_their_published_price_per_image(fake: Running, tmp_path: Path) -> None:
+    dep = _dep(fake.url, "img", api_key=KEY, model_info={"base_model": "azure/dall-e-3"})
+    async with adapter(tmp_path, [dep]) as a:
+        req = images_pb2.ImageGenerationRequest(model="img", prompt="a fox", n=2, size="1792x1024", quality="hd")
+        resp = await a.stub.GenerateImage(
+            provider_pb2.GenerateImageRequest(deployment=a.deployment("img"), request=req, call_id="t")
+        )
+    assert resp.WhichOneof("result") == "images", resp.error
+    assert len(resp.images.data) == 2 and Decimal(resp.stats.cost_usd) == Decimal("0.24")
+
+
 async def test_missing_api_base_is_a_clear_error(tmp_path: Path) -> None:
     dep = {"model_name": "az", "litellm_params": {"model": "azure/x", "api_key": KEY}, "model_info": {"id": "az-1"}}
     async with adapter(tmp_path, [dep]) as a:

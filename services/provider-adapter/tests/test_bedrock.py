@@ -707,6 +707,19 @@ async def test_reasoning_effort_thinking_and_signatures(ad: Adapter, fake: Runni
     ]
 
 
+async def test_thinking_fits_under_a_token_cap_that_leaves_no_room_for_its_budget(ad: Adapter, fake: Running) -> None:
+    fake.state.script(
+        "*", fake_bedrock.reply_json(fake_bedrock.converse_body([{"text": "ok"}], "end_turn", fake_bedrock.usage(5, 1)))
+    )
+    resp = await ad.chat(
+        "claude", {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4096, "reasoning_effort": "high"}
+    )
+    assert resp.WhichOneof("result") == "completion", resp.error
+    sent = fake.state.last.json()
+    assert sent["inferenceConfig"]["maxTokens"] == 4096
+    assert sent["additionalModelRequestFields"] == {"thinking": {"type": "enabled", "budget_tokens": 3072}}
+
+
 async def test_streamed_reasoning(ad: Adapter, fake: Running) -> None:
     frames = fake_bedrock.stream_blocks(
         [("reasoning", ["Let me ", "think."], "sig-2"), ("text", ["Hi", "!"])], "end_turn", fake_bedrock.usage(8, 20)

@@ -107,6 +107,25 @@ def test_context_window_from_the_price_library() -> None:
     assert out.error.kind == K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED
 
 
+def test_plans_carry_the_prices_budget_admission_needs() -> None:
+    p = planner(
+        [
+            dep("sonnet", "tiered", model="anthropic/claude-sonnet-4-5"),
+            dep("mystery", "unpriced", model="openai/no-such-model-xyz"),
+            dep("wild/*", "wild", model="openai/*"),
+        ]
+    )
+    tiered = p.plan(req("sonnet"), NOW)[0].groups[0].deployments[0].pricing
+    # The highest tier (above 200k prompt tokens): a prompt token written to the cache $7.50,
+    # an output token $22.50 per million.
+    assert (tiered.admission_input_cost_per_token, tiered.admission_output_cost_per_token) == (7.5e-6, 22.5e-6)
+    assert not tiered.admission_price_unknown
+    assert p.plan(req("mystery"), NOW)[0].groups[0].deployments[0].pricing.admission_price_unknown
+    assert p.plan(req("wild/made-up-model"), NOW)[0].groups[0].deployments[0].pricing.admission_price_unknown
+    # Routing and /model/info see the list price.
+    assert p.registry.groups["sonnet"].candidates[0].rates == (3e-6, 15e-6)
+
+
 def test_cooling_deployments_are_left_out_and_all_cooling_is_429_with_retry_after() -> None:
     p = planner([dep("g", "a"), dep("g", "b")])
     p.cooldowns.set("a", NOW + 10, "429 RATE_LIMIT")

@@ -115,6 +115,8 @@ ROUTING_PARAMS = frozenset(
         "cache_read_input_token_cost",
         "cache_creation_input_token_cost",
         "output_cost_per_reasoning_token",
+        "output_cost_per_image",
+        "input_cost_per_pixel",
         "region_name",
         "num_retries",
         "max_retries",
@@ -219,6 +221,8 @@ _PRICE_KEYS = (
     "output_cost_per_reasoning_token",
     "input_cost_per_second",
     "output_cost_per_second",
+    "output_cost_per_image",
+    "input_cost_per_pixel",
 )
 
 

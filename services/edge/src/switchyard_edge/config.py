@@ -28,7 +28,9 @@ class Settings(CommonSettings, KafkaEnv, RedisEnv):
     router_timeout_seconds: float = 1.0
     # Principals of unknown credentials are cached this long (protects auth from key floods).
     negative_auth_cache_seconds: float = 2.0
-    # Output tokens assumed for budget admission when a request sets no max_tokens.
+    # Output tokens assumed for budget admission when a request sets no max_tokens and the
+    # model's maximum output (model_info.max_output_tokens) is unknown; a budgeted request is
+    # then sent with this max_tokens, so its worst case really bounds it.
     default_max_output_tokens: int = 4096
     # The provider adapter's X25519 public key (base64 of the raw 32 bytes): credentials given to
     # /model/new are sealed to it at once, so only the adapter can read them. Empty: /model/new

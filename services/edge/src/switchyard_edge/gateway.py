@@ -613,12 +613,16 @@ class Gateway:
         call: Call,
         plan: router_pb2.PlanResponse,
         input_tokens: int,
-        request: chat_pb2.ChatCompletionRequest | None,
+        request: estimate.Request,
     ) -> None:
         if not call.principal.has_budget:
             return
         deps = [d for g in plan.groups for d in g.deployments]
-        amount = estimate.worst_case_usd(input_tokens, deps, request, self.settings.default_max_output_tokens)
+        try:
+            amount = estimate.worst_case_usd(input_tokens, deps, request, self.settings.default_max_output_tokens)
+        except estimate.Unpriced as exc:
+            self._drop_plan_lease(call)
+            raise GatewayError(make_error(K.ERROR_KIND_PERMISSION_DENIED, str(exc)), call.headers()) from None
         await self._reserve(call, amount)
 
     async def _under_key_limits(self, call: Call, run: Callable[[], Awaitable[T]]) -> T:
@@ -653,7 +657,12 @@ class Gateway:
             exc.headers.update(call.headers())
             raise
 
+        # A budgeted request is never sent without the output limit its worst case assumed.
+        unlimited = call.principal.has_budget and not estimate.sets_output_limit(request)
+
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
+            if unlimited:
+                estimate.limit_output(request, dep, self.settings.default_max_output_tokens)
             try:
                 resp = await self.peers.adapter.Chat(
                     provider_pb2.ChatRequest(deployment=dep, request=request, call_id=call.call_id),
@@ -695,7 +704,11 @@ class Gateway:
             exc.headers.update(call.headers())
             raise
 
+        unlimited = call.principal.has_budget and not estimate.sets_output_limit(request)
+
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
+            if unlimited:
+                estimate.limit_output(request, dep, self.settings.default_max_output_tokens)
             stream = self.peers.adapter.ChatStream(
                 provider_pb2.ChatStreamRequest(deployment=dep, request=request, call_id=call.call_id),
                 timeout=remaining + 1.0,
@@ -795,17 +808,29 @@ class Gateway:
 
     # --- embeddings and images ----------------------------------------------------------
     async def _unary(
-        self, call: Call, input_tokens: int, send: Callable[[Any, float], Awaitable[Any]], result_field: str
+        self,
+        call: Call,
+        input_tokens: int,
+        send: Callable[[Any, float], Awaitable[Any]],
+        result_field: str,
+        request: images_pb2.ImageGenerationRequest | None = None,
     ) -> Completed:
         """Plan, admit and run a one-answer call (embeddings, images) through the adapter."""
         call.input_tokens = input_tokens
-        return await self._under_key_limits(call, lambda: self._run_unary(call, input_tokens, send, result_field))
+        return await self._under_key_limits(
+            call, lambda: self._run_unary(call, input_tokens, send, result_field, request)
+        )
 
     async def _run_unary(
-        self, call: Call, input_tokens: int, send: Callable[[Any, float], Awaitable[Any]], result_field: str
+        self,
+        call: Call,
+        input_tokens: int,
+        send: Callable[[Any, float], Awaitable[Any]],
+        result_field: str,
+        request: images_pb2.ImageGenerationRequest | None,
     ) -> Completed:
         plan = await self._plan(call, input_tokens)
-        await self._admit(call, plan, input_tokens, None)
+        await self._admit(call, plan, input_tokens, request)
 
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
             try:
@@ -847,7 +872,7 @@ class Gateway:
             req = provider_pb2.GenerateImageRequest(deployment=dep, request=request, call_id=call.call_id)
             return self.peers.adapter.GenerateImage(req, timeout=remaining + 1.0)
 
-        return await self._unary(call, len(request.prompt) // 3 + 1, send, "images")
+        return await self._unary(call, len(request.prompt) // 3 + 1, send, "images", request)
 
     async def list_models(self, principal: auth_pb2.Principal) -> Sequence[Any]:
         try:

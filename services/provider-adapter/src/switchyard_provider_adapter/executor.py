@@ -230,7 +230,12 @@ class Executor:
             if status >= 400:
                 return None, provider.error(ctx, status, headers, body), stats
             result = parse(ctx, request, body)
-            stats.cost_usd = self._cost(ctx.deployment, result.usage)
+            cost = (
+                self._prices.image_cost(ctx.deployment, request, len(result.data), result.usage)
+                if kind == "images"
+                else self._prices.cost(ctx.deployment, result.usage)
+            )
+            stats.cost_usd = "" if cost is None else format_usd(cost)
             return result, None, stats
         except ProviderFailure as exc:
             return None, exc.error, stats

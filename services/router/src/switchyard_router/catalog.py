@@ -257,9 +257,8 @@ class Catalog:
         }
         if cand is not None and "*" not in cfg.model:
             p = cand.proto.pricing
-            if cand.cost is not None:
-                info["input_cost_per_token"] = p.admission_input_cost_per_token
-                info["output_cost_per_token"] = p.admission_output_cost_per_token
+            if cand.rates is not None:
+                info["input_cost_per_token"], info["output_cost_per_token"] = cand.rates
             window = cand.max_input_tokens or library_context_window(p.base_model or cfg.model)
             info["max_input_tokens"] = window or None
             info["max_tokens"] = cand.proto.max_output_tokens or window or None

@@ -55,6 +55,8 @@ EXPIRY_ZSET = "{sy:budget}:res-expiry"
 # Returns {1, granted} admitted (also for a repeated id), {0, scope, spent, limit} refused,
 # {-1, scope} a scope is not loaded or holds an older limit than the caller knows of (the caller
 # loads it from PostgreSQL, storing the newer limit first, and retries).
+# A scope with no room left refuses even a request that claims to cost nothing (a limit of 0
+# means no spending at all, and a zero estimate is no proof of a free call).
 RESERVE_LUA = """
 local n = tonumber(ARGV[5])
 local need = tonumber(ARGV[1])
@@ -70,7 +72,7 @@ for i = 1, n do
     local spent = tonumber(h[3] or '0') or 0
     local reserved = tonumber(h[4] or '0') or 0
     local room = tonumber(h[2]) - spent - reserved
-    if room < need then return {0, KEYS[i], tostring(spent), h[2]} end
+    if room <= 0 or room < need then return {0, KEYS[i], tostring(spent), h[2]} end
     if headroom == nil or room < headroom then headroom = room end
   end
 end

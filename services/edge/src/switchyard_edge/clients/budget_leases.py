@@ -105,7 +105,9 @@ class BudgetLeases:
         if lease.expires <= time.monotonic():
             self._retire(lease)
             return None
-        if lease.balance < amount:
+        if lease.balance <= 0 or lease.balance < amount:
+            # An exhausted lease admits nothing, not even a zero estimate: the budget service
+            # decides whether any room is left.
             return None
         lease.balance -= amount
         lease.inflight += 1

@@ -62,7 +62,9 @@ class Candidate:
     order: int
     tags: frozenset[str]
     max_input_tokens: int
-    # USD per input + output token; None when no price is known.
+    # List USD per input and per output token (lowest tier); None when no price is known.
+    rates: tuple[float, float] | None
+    # USD per input + output token, for cost-based routing; None when no price is known.
     cost: float | None
     cooldown_time: float | None
 
@@ -136,15 +138,15 @@ class Registry:
             dep.timeout_seconds = self._policy.timeout
         if not dep.HasField("stream_timeout_seconds") and self._policy.stream_timeout is not None:
             dep.stream_timeout_seconds = self._policy.stream_timeout
-        cost: float | None = None
+        rates: tuple[float, float] | None = None
         max_input = dep.max_input_tokens
         if "*" not in dep.model and dep.provider != WILDCARD_PROVIDER:
-            inp, out = self._prices.admission_rates(dep)
-            dep.pricing.admission_input_cost_per_token = inp
-            dep.pricing.admission_output_cost_per_token = out
-            explicit = dep.pricing.HasField("input_cost_per_token") or dep.pricing.HasField("output_cost_per_token")
-            if explicit or inp or out:
-                cost = inp + out
+            admission = self._prices.admission_rates(dep)
+            if admission is None:
+                dep.pricing.admission_price_unknown = True
+            else:
+                dep.pricing.admission_input_cost_per_token, dep.pricing.admission_output_cost_per_token = admission
+            rates = self._prices.list_rates(dep)
             if not max_input:
                 max_input = library_context_window(dep.pricing.base_model or dep.model)
         max_parallel = cfg.max_parallel_requests or self._policy.default_max_parallel_requests or 0
@@ -158,7 +160,8 @@ class Registry:
             order=cfg.order if cfg.order is not None else 1_000_000,
             tags=frozenset(cfg.tags),
             max_input_tokens=max_input,
-            cost=cost,
+            rates=rates,
+            cost=rates[0] + rates[1] if rates is not None else None,
             cooldown_time=cfg.cooldown_time,
         )
 

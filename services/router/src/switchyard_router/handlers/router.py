@@ -239,11 +239,9 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             outs = [c.proto.max_output_tokens for c in cands if c.proto.max_output_tokens]
             if outs:
                 info.max_output_tokens = max(outs)
-            priced = [c for c in cands if c.cost is not None]
+            priced = [(c.cost or 0.0, c.rates) for c in cands if c.rates is not None]
             if priced:
-                cheapest = min(priced, key=lambda c: c.cost or 0.0)
-                info.input_cost_per_token = cheapest.proto.pricing.admission_input_cost_per_token
-                info.output_cost_per_token = cheapest.proto.pricing.admission_output_cost_per_token
+                info.input_cost_per_token, info.output_cost_per_token = min(priced)[1]
             if cands and all(c.tpm for c in cands):
                 info.tpm = sum(c.tpm for c in cands)
             if cands and all(c.rpm for c in cands):

@@ -44,7 +44,7 @@ class Deployment(_message.Message):
     def __init__(self, id: _Optional[str] = ..., model_group: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., api_base: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., stream_timeout_seconds: _Optional[float] = ..., drop_params: _Optional[bool] = ..., params_json: _Optional[bytes] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., max_input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., sealed_credentials: _Optional[_Mapping[str, bytes]] = ...) -> None: ...
 
 class Pricing(_message.Message):
-    __slots__ = ("base_model", "input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost", "output_cost_per_reasoning_token", "input_cost_per_second", "output_cost_per_second", "admission_input_cost_per_token", "admission_output_cost_per_token")
+    __slots__ = ("base_model", "input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost", "output_cost_per_reasoning_token", "input_cost_per_second", "output_cost_per_second", "admission_input_cost_per_token", "admission_output_cost_per_token", "admission_price_unknown", "output_cost_per_image", "input_cost_per_pixel")
     BASE_MODEL_FIELD_NUMBER: _ClassVar[int]
     INPUT_COST_PER_TOKEN_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_COST_PER_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +55,9 @@ class Pricing(_message.Message):
     OUTPUT_COST_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     ADMISSION_INPUT_COST_PER_TOKEN_FIELD_NUMBER: _ClassVar[int]
     ADMISSION_OUTPUT_COST_PER_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ADMISSION_PRICE_UNKNOWN_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_COST_PER_IMAGE_FIELD_NUMBER: _ClassVar[int]
+    INPUT_COST_PER_PIXEL_FIELD_NUMBER: _ClassVar[int]
     base_model: str
     input_cost_per_token: float
     output_cost_per_token: float
@@ -65,4 +68,7 @@ class Pricing(_message.Message):
     output_cost_per_second: float
     admission_input_cost_per_token: float
     admission_output_cost_per_token: float
-    def __init__(self, base_model: _Optional[str] = ..., input_cost_per_token: _Optional[float] = ..., output_cost_per_token: _Optional[float] = ..., cache_read_input_token_cost: _Optional[float] = ..., cache_creation_input_token_cost: _Optional[float] = ..., output_cost_per_reasoning_token: _Optional[float] = ..., input_cost_per_second: _Optional[float] = ..., output_cost_per_second: _Optional[float] = ..., admission_input_cost_per_token: _Optional[float] = ..., admission_output_cost_per_token: _Optional[float] = ...) -> None: ...
+    admission_price_unknown: bool
+    output_cost_per_image: float
+    input_cost_per_pixel: float
+    def __init__(self, base_model: _Optional[str] = ..., input_cost_per_token: _Optional[float] = ..., output_cost_per_token: _Optional[float] = ..., cache_read_input_token_cost: _Optional[float] = ..., cache_creation_input_token_cost: _Optional[float] = ..., output_cost_per_reasoning_token: _Optional[float] = ..., input_cost_per_second: _Optional[float] = ..., output_cost_per_second: _Optional[float] = ..., admission_input_cost_per_token: _Optional[float] = ..., admission_output_cost_per_token: _Optional[float] = ..., admission_price_unknown: _Optional[bool] = ..., output_cost_per_image: _Optional[float] = ..., input_cost_per_pixel: _Optional[float] = ...) -> None: ...

@@ -28,6 +28,7 @@ from switchyard_provider_adapter.domain.providers.base import (
     check_supported,
     extra_body,
     now,
+    thinking_budget,
 )
 
 K = error_pb2.ErrorKind
@@ -400,9 +401,9 @@ class AnthropicProvider(Provider):
                 raise _bad_request(
                     f"reasoning_effort must be one of {', '.join(THINKING_BUDGETS)} or none", "reasoning_effort"
                 )
-            body["thinking"] = {"type": "enabled", "budget_tokens": budget}
             if not (req.HasField("max_tokens") or req.HasField("max_completion_tokens")):
                 body["max_tokens"] = max(body["max_tokens"], budget + 1024)
+            body["thinking"] = {"type": "enabled", "budget_tokens": thinking_budget(budget, body["max_tokens"])}
         if stream:
             body["stream"] = True
         # Provider-specific keys (top_k, thinking, metadata, service_tier, ...) pass through.

@@ -152,6 +152,15 @@ JSON_TOOL_NAME = "json_tool_call"
 THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 2048, "high": 4096}
 
 
+def thinking_budget(budget: int, max_tokens: int) -> int:
+    """The thinking budget under a ``max_tokens`` cap. Claude wants 1024 <= budget_tokens <
+    max_tokens; a cap with no room for the effort's budget (e.g. the one the gateway sets on a
+    budgeted request) shrinks it to leave 1024 tokens for the answer, instead of failing."""
+    if budget < max_tokens:
+        return budget
+    return max(THINKING_BUDGETS["minimal"], max_tokens - 1024)
+
+
 def set_params(req: chat_pb2.ChatCompletionRequest) -> list[str]:
     """The OpenAI parameters a request sets (beyond model/messages/stream)."""
     names = [

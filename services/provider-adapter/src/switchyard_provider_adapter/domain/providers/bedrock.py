@@ -59,6 +59,7 @@ from switchyard_provider_adapter.domain.providers.base import (
     completion_id,
     extra_body,
     now,
+    thinking_budget,
 )
 
 K = error_pb2.ErrorKind
@@ -677,11 +678,14 @@ class BedrockProvider(Provider):
                     raise _bad_request(
                         f"reasoning_effort must be one of {', '.join(THINKING_BUDGETS)} or none", "reasoning_effort"
                     )
-                fields["thinking"] = {"type": "enabled", "budget_tokens": budget}
-                thinking = True
                 # maxTokens must leave room for the answer after the thinking budget.
                 if "maxTokens" not in inference:
                     inference["maxTokens"] = max(4096, budget + 1024)
+                fields["thinking"] = {
+                    "type": "enabled",
+                    "budget_tokens": thinking_budget(budget, inference["maxTokens"]),
+                }
+                thinking = True
             elif not ctx.drop_params:
                 raise unsupported_param("reasoning_effort", ctx.provider)
         json_mode = self._json_mode(ctx, req)
