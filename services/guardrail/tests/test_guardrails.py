@@ -143,6 +143,24 @@ def test_json_arguments_are_masked_by_value() -> None:
     assert batch.decision == MASK
     assert batch.json('{"a": "clean"}') == '{"a": "clean"}', "clean documents keep their formatting"
     assert batch.json("not json bob@example.com") == "not json [REDACTED_EMAIL]"
+    # Arguments cut short are checked as raw JSON: a redaction never leaves a dangling backslash.
+    assert batch.json('{"notes": "line\\nbob@example.com') == '{"notes": "line[REDACTED_EMAIL]'
+
+
+def test_streamed_json_arguments_stay_valid_json() -> None:
+    args = json.dumps({"to": "x\nbob@example.com", "note": "a\\" + "b" * 300 + "\ncarol@example.org"})
+    for window in (1, 5, 33):
+        sent, pending = [], ""
+        for i in range(0, len(args), 7):
+            pending += args[i : i + 7]
+            if len(pending) >= window:
+                piece = check_stream_segment(pending, ["pii_masking"], final=False, max_held=16_384, raw_json=True)
+                sent.append(piece.result.text)
+                pending = pending[piece.consumed :]
+        sent.append(
+            check_stream_segment(pending, ["pii_masking"], final=True, max_held=16_384, raw_json=True).result.text
+        )
+        assert json.loads("".join(sent)) == {"to": "x[REDACTED_EMAIL]", "note": "a\\" + "b" * 300 + "[REDACTED_EMAIL]"}
 
 
 def _stream(text: str, names: list[str], deltas: int, window: int, max_held: int = 16_384) -> str:

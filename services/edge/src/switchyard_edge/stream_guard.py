@@ -112,7 +112,9 @@ class _Guard:
         req = guardrail_pb2.CheckStreamRequest()
         req.CopyFrom(self._template)
         for k in keys:
-            req.segments.add(key=f"{k[0]}.{k[1]}", text=self._pending[k], final=final is None or k[0] in final)
+            req.segments.add(
+                key=f"{k[0]}.{k[1]}", text=self._pending[k], final=final is None or k[0] in final, json=k[1] >= 0
+            )
         try:
             resp = await self._check(req, self._timeout())
         except grpc.aio.AioRpcError as exc:

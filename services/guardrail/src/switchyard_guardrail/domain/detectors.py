@@ -232,11 +232,26 @@ def _merge(spans: Iterable[Span]) -> list[Span]:
     return out
 
 
-def _masked(data: bytes, clusters: Sequence[Span], rules: Sequence[tuple[str, Rule]], end: int) -> str:
+def _escaped(data: bytes, at: int, floor: int = 0) -> bool:
+    """Whether the byte at ``at`` follows an odd run of backslashes (is escaped in JSON text)."""
+    n = 0
+    while at - n - 1 >= floor and data[at - n - 1] == 0x5C:
+        n += 1
+    return n % 2 == 1
+
+
+def _masked(
+    data: bytes, clusters: Sequence[Span], rules: Sequence[tuple[str, Rule]], end: int, *, raw_json: bool = False
+) -> str:
+    """The text up to ``end`` with each cluster replaced. In raw JSON text (tool-call arguments
+    that are not a whole document) a redaction that starts inside an escape takes its backslash
+    too: "a\\nbob@x.com" must not become the invalid escape "a\\[REDACTED_EMAIL]"."""
     markers = [b"[REDACTED_" + rule.category.upper().encode() + b"]" for _, rule in rules]
     pieces: list[bytes] = []
     pos = 0
     for start, stop, rank in clusters:
+        if raw_json and start > pos and _escaped(data, start, pos):
+            start -= 1
         pieces.append(data[pos:start])
         pieces.append(markers[rank])
         pos = stop
@@ -249,9 +264,10 @@ def _findings(rules: Sequence[tuple[str, Rule]], clusters: Iterable[Span], block
     return [(name, rule.category, rule.action) for rank, (name, rule) in enumerate(rules) if rank in ranks]
 
 
-def scan(text: str, guardrails: Sequence[str], *, deadline: float = float("inf")) -> Result:
+def scan(text: str, guardrails: Sequence[str], *, deadline: float = float("inf"), raw_json: bool = False) -> Result:
     """Apply guardrails (canonical names) to one text: masks replace matches, any block wins.
-    Raises ScanTimeout once ``deadline`` (``time.monotonic()``) has passed."""
+    Raises ScanTimeout once ``deadline`` (``time.monotonic()``) has passed. ``raw_json``: the
+    text is JSON that could not be parsed (see ``_masked``)."""
     rules = rules_of(guardrails)
     data = text.encode()
     found = _find(data, rules, _Clock(deadline))
@@ -260,7 +276,7 @@ def scan(text: str, guardrails: Sequence[str], *, deadline: float = float("inf")
     clusters = _merge(found.spans)
     return Result(
         decision=BLOCK if found.blocked else MASK,
-        text=_masked(data, clusters, rules, len(data)) if clusters else text,
+        text=_masked(data, clusters, rules, len(data), raw_json=raw_json) if clusters else text,
         findings=_findings(rules, clusters, found.blocked),
     )
 
@@ -291,7 +307,9 @@ class Batch:
         text that is not JSON is checked as plain text."""
         doc = Document.parse(text)
         if doc is None:
-            return self.text(text)
+            res = scan(text, self.guardrails, deadline=self.deadline, raw_json=True)
+            self._add(res)
+            return res.text
         results = [scan(s, self.guardrails, deadline=self.deadline) for s in doc.strings()]
         for res in results:
             self._add(res)
@@ -310,7 +328,13 @@ class Piece:
 
 
 def check_stream_segment(
-    text: str, guardrails: Sequence[str], *, final: bool, max_held: int, deadline: float = float("inf")
+    text: str,
+    guardrails: Sequence[str],
+    *,
+    final: bool,
+    max_held: int,
+    deadline: float = float("inf"),
+    raw_json: bool = False,
 ) -> Piece:
     """Check the unsent text of one stream segment (a choice's content or a tool call's
     arguments): what was held back last time followed by what arrived since.
@@ -320,7 +344,8 @@ def check_stream_segment(
     may still grow) and everything from an opener not yet closed. When that would hold back more
     than ``max_held`` bytes, the held match is masked up to the normal cut instead: the held text
     stays bounded, and a match that long is masked, never sent in the clear. The decision is
-    BLOCK as soon as a block rule matches anywhere in the text."""
+    BLOCK as soon as a block rule matches anywhere in the text. ``raw_json``: the segment is
+    JSON as it streams (tool-call arguments): the cut never splits an escape sequence either."""
     rules = rules_of(guardrails)
     data = text.encode()
     found = _find(data, rules, _Clock(deadline), openers=not final)
@@ -330,16 +355,16 @@ def check_stream_segment(
     size = cut = len(data)
     if not final:
         cut = max(0, size - lead_of(rules))
-        while 0 < cut < size and data[cut] & 0xC0 == 0x80:  # never cut inside a UTF-8 sequence
-            cut -= 1
         held = _merge(sorted([*clusters, *([found.opened] if found.opened else [])]))
         straddling = next((h for h in held if h[0] < cut < h[1]), None)
         if straddling is not None and size - straddling[0] <= max_held:
             cut = straddling[0]
             straddling = None
+        while 0 < cut < size and (data[cut] & 0xC0 == 0x80 or (raw_json and _escaped(data, cut))):
+            cut -= 1  # never cut inside a UTF-8 sequence (or a JSON escape)
         clusters = [c for c in clusters if c[1] <= (straddling[0] if straddling else cut)]
         if straddling is not None:
             clusters.append((straddling[0], cut, straddling[2]))
-    emit = _masked(data, clusters, rules, cut) if clusters else data[:cut].decode()
+    emit = _masked(data, clusters, rules, cut, raw_json=raw_json) if clusters else data[:cut].decode()
     consumed = len(text) if cut == size else len(data[:cut].decode())
     return Piece(Result(MASK if clusters else ALLOW, emit, _findings(rules, clusters, ())), consumed)

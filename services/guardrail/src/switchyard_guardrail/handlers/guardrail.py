@@ -209,7 +209,9 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
         def work(deadline: float) -> guardrail_pb2.CheckStreamResponse:
             out = guardrail_pb2.CheckStreamResponse(decision=guardrail_pb2.DECISION_ALLOW)
             for seg in segments:
-                piece = check_stream_segment(seg.text, names, final=seg.final, max_held=held, deadline=deadline)
+                piece = check_stream_segment(
+                    seg.text, names, final=seg.final, max_held=held, deadline=deadline, raw_json=seg.json
+                )
                 res = piece.result
                 out.findings.extend(_findings(res.findings))
                 if res.decision == BLOCK:

@@ -117,14 +117,16 @@ class CheckTextsResponse(_message.Message):
     def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., texts: _Optional[_Iterable[str]] = ..., json_texts: _Optional[_Iterable[str]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class StreamSegment(_message.Message):
-    __slots__ = ("key", "text", "final")
+    __slots__ = ("key", "text", "final", "json")
     KEY_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     FINAL_FIELD_NUMBER: _ClassVar[int]
+    JSON_FIELD_NUMBER: _ClassVar[int]
     key: str
     text: str
     final: bool
-    def __init__(self, key: _Optional[str] = ..., text: _Optional[str] = ..., final: _Optional[bool] = ...) -> None: ...
+    json: bool
+    def __init__(self, key: _Optional[str] = ..., text: _Optional[str] = ..., final: _Optional[bool] = ..., json: _Optional[bool] = ...) -> None: ...
 
 class CheckStreamRequest(_message.Message):
     __slots__ = ("account_id", "request_id", "guardrails", "segments")
