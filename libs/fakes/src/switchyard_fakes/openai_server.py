@@ -5,7 +5,10 @@ content chunks, finish chunk, optional usage chunk, ``[DONE]``) and fails on com
 
 - model ``status-<code>`` (e.g. ``status-429``) always answers with that HTTP error;
 - ``POST /__script`` ``{"model": m, "responses": [{"status": 500}, {"status": 200}]}`` queues
-  outcomes for model ``m`` (then normal answers resume);
+  outcomes for model ``m`` (then normal answers resume); a chat step may also say what to answer:
+  ``"content"`` (the text), ``"chunks"`` (the text as the streamed content pieces) and
+  ``"tool_calls"`` (``[{"name", "arguments"}]``; streamed arguments come in pieces of
+  ``"argument_chunk"`` characters, 8 by default);
 - ``POST /__latency`` ``{"ms": 50}`` delays every answer; ``GET /__log`` returns recorded requests;
   ``POST /__reset`` clears scripts, latency and the log.
 
@@ -119,12 +122,17 @@ class FakeOpenAI:
         )
 
     async def _planned_failure(self, model: str) -> web.Response | None:
+        failure, _ = await self._planned(model)
+        return failure
+
+    async def _planned(self, model: str) -> tuple[web.Response | None, dict[str, Any]]:
+        """A scripted failure, or None and the scripted step (empty when none is queued)."""
         self.calls[model] += 1
         if self.latency_ms:
             await asyncio.sleep(self.latency_ms / 1000)
         if model.startswith("status-"):
             status = int(model.split("-", 1)[1])
-            return _error(status, f"fake upstream answers {status} for model {model}")
+            return _error(status, f"fake upstream answers {status} for model {model}"), {}
         queue = self.scripts.get(model)
         if queue:
             step = queue.popleft()
@@ -132,8 +140,9 @@ class FakeOpenAI:
                 await asyncio.sleep(step["delay_ms"] / 1000)
             status = int(step.get("status", 200))
             if status >= 400:
-                return _error(status, step.get("message", f"scripted failure {status}"))
-        return None
+                return _error(status, step.get("message", f"scripted failure {status}")), step
+            return None, step
+        return None, {}
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
@@ -147,11 +156,13 @@ class FakeOpenAI:
         model = str(body.get("model", ""))
         if not model or not isinstance(body.get("messages"), list):
             return _error(400, "model and messages are required")
-        failure = await self._planned_failure(model)
+        failure, step = await self._planned(model)
         if failure is not None:
             return failure
         prompt_tokens = _count_tokens(_prompt_text(body["messages"]))
-        text = REPLY
+        pieces: list[str] | None = step.get("chunks")
+        text = "".join(pieces) if pieces is not None else str(step.get("content", REPLY))
+        scripted_calls: list[dict[str, str]] = step.get("tool_calls") or []
         completion_tokens = _count_tokens(text)
         cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(time.time())
@@ -188,6 +199,12 @@ class FakeOpenAI:
                         }
                     ],
                 }
+                finish = "tool_calls"
+            if scripted_calls:
+                message["content"] = step.get("content")
+                message["tool_calls"] = [
+                    {"id": f"call_fake_{i}", "type": "function", "function": c} for i, c in enumerate(scripted_calls)
+                ]
                 finish = "tool_calls"
             out = {
                 "id": cid,
@@ -232,16 +249,31 @@ class FakeOpenAI:
                 ],
             }
         )
-        words = text.split(" ")
-        for i, w in enumerate(words):
-            piece = w if i == 0 else " " + w
+        if pieces is None:
+            words = text.split(" ")
+            pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
+        for piece in pieces:
             await send(
                 {
                     **base,
                     "choices": [{"index": 0, "delta": {"content": piece}, "logprobs": None, "finish_reason": None}],
                 }
             )
-        await send({**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}]})
+        size = int(step.get("argument_chunk", 8))
+        for i, c in enumerate(scripted_calls):
+            start = {
+                "index": i,
+                "id": f"call_fake_{i}",
+                "type": "function",
+                "function": {"name": c["name"], "arguments": ""},
+            }
+            await send({**base, "choices": [{"index": 0, "delta": {"tool_calls": [start]}, "finish_reason": None}]})
+            args = c["arguments"]
+            for at in range(0, len(args), size):
+                delta = {"tool_calls": [{"index": i, "function": {"arguments": args[at : at + size]}}]}
+                await send({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+        finish = "tool_calls" if scripted_calls else "stop"
+        await send({**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}]})
         if include_usage:
             await send({**base, "choices": [], "usage": usage})
         await resp.write(b"data: [DONE]\n\n")

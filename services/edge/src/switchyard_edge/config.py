@@ -25,6 +25,9 @@ class Settings(CommonSettings, KafkaEnv, RedisEnv):
     auth_timeout_seconds: float = 2.0
     budget_timeout_seconds: float = 1.0
     guardrail_timeout_seconds: float = 2.0
+    # Output guardrails on a stream check the answer once this many characters have arrived
+    # since the last check (one call per window, never one per chunk).
+    guardrail_stream_window_chars: int = 256
     router_timeout_seconds: float = 1.0
     # Principals of unknown credentials are cached this long (protects auth from key floods).
     negative_auth_cache_seconds: float = 2.0

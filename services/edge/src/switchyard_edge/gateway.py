@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ from switchyard.provider.v1 import provider_pb2
 from switchyard.router.v1 import router_pb2
 from switchyard_common.aio import BackgroundTasks
 from switchyard_common.errors import counts_against_deployment, make_error
+from switchyard_edge import stream_guard
 from switchyard_edge.clients.budget_leases import BudgetLeases, Hold
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
 from switchyard_edge.clients.key_limits import KeyLimiter, Ticket, has_limits
@@ -283,16 +284,13 @@ class Gateway:
         names = list(call.principal.guardrails) + list(call.options.guardrails)
         return list(dict.fromkeys(names))
 
-    async def _check_input(self, call: Call, request: chat_pb2.ChatCompletionRequest) -> None:
-        names = self.guardrails_for(call)
-        if not names:
-            return
-        req = guardrail_pb2.CheckInputRequest(
-            account_id=call.principal.account_id, request_id=call.call_id, guardrails=names, messages=request.messages
-        )
-        timeout = min(self.settings.guardrail_timeout_seconds, call.remaining())
+    async def _guardrail(self, call: Call, rpc: Callable[..., Awaitable[T]], req: Any) -> T:
+        """One call to the guardrail service within the request's deadline: unknown guardrails
+        are the client's 400, the request's own timeout running out is its 408, anything else a
+        503."""
+        timeout = min(self.settings.guardrail_timeout_seconds, max(call.remaining(), 0.1))
         try:
-            resp = await self.peers.guardrail.CheckInput(req, timeout=timeout)
+            return await rpc(req, timeout=timeout)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
                 raise GatewayError.of(
@@ -301,35 +299,54 @@ class Gateway:
             raise peer_failure(
                 "guardrail", exc, request_deadline=timeout < self.settings.guardrail_timeout_seconds
             ) from None
+
+    async def _check_input(self, call: Call, request: chat_pb2.ChatCompletionRequest) -> None:
+        names = self.guardrails_for(call)
+        if not names:
+            return
+        req = guardrail_pb2.CheckInputRequest(
+            account_id=call.principal.account_id, request_id=call.call_id, guardrails=names, messages=request.messages
+        )
+        resp = await self._guardrail(call, self.peers.guardrail.CheckInput, req)
         if resp.decision == guardrail_pb2.DECISION_BLOCK:
             raise GatewayError.of(K.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Request blocked by guardrail")
         if resp.decision == guardrail_pb2.DECISION_MASK:
             del request.messages[:]
             request.messages.extend(resp.messages)
 
+    async def _check_texts(
+        self, call: Call, names: list[str], req: guardrail_pb2.CheckTextsRequest
+    ) -> guardrail_pb2.CheckTextsResponse | None:
+        """Check texts other than chat messages (embeddings inputs, an image prompt, a completion's
+        texts and tool-call arguments): raises on a block, returns the masked texts or None."""
+        req.account_id, req.request_id = call.principal.account_id, call.call_id
+        req.guardrails.extend(names)
+        resp = await self._guardrail(call, self.peers.guardrail.CheckTexts, req)
+        if resp.decision == guardrail_pb2.DECISION_BLOCK:
+            raise GatewayError(
+                make_error(K.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Blocked by guardrail"), call.headers()
+            )
+        return resp if resp.decision == guardrail_pb2.DECISION_MASK else None
+
     async def _check_output(self, call: Call, completion: chat_pb2.ChatCompletion) -> None:
         names = self.guardrails_for(call)
         if not names:
             return
-        for choice in completion.choices:
-            if choice.message.WhichOneof("content") != "text":
-                continue
-            req = guardrail_pb2.CheckOutputRequest(
-                account_id=call.principal.account_id,
-                request_id=call.call_id,
-                guardrails=names,
-                text=choice.message.text,
-            )
-            try:
-                resp = await self.peers.guardrail.CheckOutput(
-                    req, timeout=min(self.settings.guardrail_timeout_seconds, max(call.remaining(), 0.1))
-                )
-            except grpc.aio.AioRpcError as exc:
-                raise peer_failure("guardrail", exc) from None
-            if resp.decision == guardrail_pb2.DECISION_BLOCK:
-                raise GatewayError.of(K.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Response blocked by guardrail")
-            if resp.decision == guardrail_pb2.DECISION_MASK:
-                choice.message.text = resp.text
+        texts = [c.message for c in completion.choices if c.message.WhichOneof("content") == "text"]
+        calls = [tc.function for c in completion.choices for tc in c.message.tool_calls]
+        if not texts and not calls:
+            return
+        req = guardrail_pb2.CheckTextsRequest(
+            direction=guardrail_pb2.DIRECTION_OUTPUT,
+            texts=[m.text for m in texts],
+            json_texts=[f.arguments for f in calls],
+        )
+        resp = await self._check_texts(call, names, req)
+        if resp is not None:
+            for m, text in zip(texts, resp.texts, strict=True):
+                m.text = text
+            for f, args in zip(calls, resp.json_texts, strict=True):
+                f.arguments = args
 
     # --- attempts -----------------------------------------------------------------------
     def _record(
@@ -742,11 +759,23 @@ class Gateway:
             first.choices.add(index=0, finish_reason="stop").delta.role = "assistant"
             self._record(call, dep, attempt, final=True, started=started)
             return Streaming(call, first, _empty(), rate_limit_headers)
-        return Streaming(call, first, self._rest(call, dep, stream, started), rate_limit_headers)
+        rest = self._rest(call, dep, stream, started)
+        if names := self.guardrails_for(call):
+            first, rest = stream_guard.guard(
+                first,
+                rest,
+                lambda req, timeout: self.peers.guardrail.CheckStream(req, timeout=timeout),
+                guardrail_pb2.CheckStreamRequest(
+                    account_id=call.principal.account_id, request_id=call.call_id, guardrails=names
+                ),
+                window=self.settings.guardrail_stream_window_chars,
+                timeout=lambda: min(self.settings.guardrail_timeout_seconds, max(call.remaining(), 0.1)),
+            )
+        return Streaming(call, first, rest, rate_limit_headers)
 
     async def _rest(
         self, call: Call, dep: deployment_pb2.Deployment, stream: Any, started: float
-    ) -> AsyncIterator[provider_pb2.ChatStreamResponse]:
+    ) -> AsyncGenerator[provider_pb2.ChatStreamResponse, None]:
         """The remaining stream messages; records the attempt however the stream ends."""
         recorded = False
         completion_chars = 0
@@ -854,6 +883,12 @@ class Gateway:
         )
         if request.WhichOneof("input") == "texts":
             input_tokens = sum(len(t) for t in request.texts.values) // 3 + 1
+            if names := self.guardrails_for(call):
+                texts = guardrail_pb2.CheckTextsRequest(
+                    direction=guardrail_pb2.DIRECTION_INPUT, texts=request.texts.values
+                )
+                if masked := await self._check_texts(call, names, texts):
+                    request.texts.values[:] = masked.texts
         else:
             input_tokens = sum(len(t.values) for t in request.tokens.values)
 
@@ -867,6 +902,10 @@ class Gateway:
         call = self._new_call(
             principal, router_pb2.CALL_TYPE_IMAGE_GENERATION, request.model, False, request.options, request.user
         )
+        if names := self.guardrails_for(call):
+            prompt = guardrail_pb2.CheckTextsRequest(direction=guardrail_pb2.DIRECTION_INPUT, texts=[request.prompt])
+            if masked := await self._check_texts(call, names, prompt):
+                request.prompt = masked.texts[0]
 
         def send(dep: deployment_pb2.Deployment, remaining: float) -> Awaitable[Any]:
             req = provider_pb2.GenerateImageRequest(deployment=dep, request=request, call_id=call.call_id)

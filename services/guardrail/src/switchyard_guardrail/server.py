@@ -12,7 +12,7 @@ SERVICE_NAME = guardrail_pb2.DESCRIPTOR.services_by_name["GuardrailService"].ful
 
 
 async def serve(settings: Settings) -> None:
-    servicer = GuardrailServicer()
+    servicer = GuardrailServicer(settings)
     service = GrpcService(
         host=settings.bind_host,
         port=settings.grpc_port,
@@ -22,4 +22,7 @@ async def serve(settings: Settings) -> None:
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
     )
-    await run_until_signalled(service)
+    try:
+        await run_until_signalled(service)
+    finally:
+        servicer.close()

@@ -8,12 +8,21 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class Direction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DIRECTION_UNSPECIFIED: _ClassVar[Direction]
+    DIRECTION_INPUT: _ClassVar[Direction]
+    DIRECTION_OUTPUT: _ClassVar[Direction]
+
 class Decision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     DECISION_UNSPECIFIED: _ClassVar[Decision]
     DECISION_ALLOW: _ClassVar[Decision]
     DECISION_MASK: _ClassVar[Decision]
     DECISION_BLOCK: _ClassVar[Decision]
+DIRECTION_UNSPECIFIED: Direction
+DIRECTION_INPUT: Direction
+DIRECTION_OUTPUT: Direction
 DECISION_UNSPECIFIED: Decision
 DECISION_ALLOW: Decision
 DECISION_MASK: Decision
@@ -76,3 +85,79 @@ class CheckOutputResponse(_message.Message):
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     reason: str
     def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., text: _Optional[str] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CheckTextsRequest(_message.Message):
+    __slots__ = ("account_id", "request_id", "guardrails", "direction", "texts", "json_texts")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    GUARDRAILS_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    JSON_TEXTS_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    request_id: str
+    guardrails: _containers.RepeatedScalarFieldContainer[str]
+    direction: Direction
+    texts: _containers.RepeatedScalarFieldContainer[str]
+    json_texts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, account_id: _Optional[str] = ..., request_id: _Optional[str] = ..., guardrails: _Optional[_Iterable[str]] = ..., direction: _Optional[_Union[Direction, str]] = ..., texts: _Optional[_Iterable[str]] = ..., json_texts: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CheckTextsResponse(_message.Message):
+    __slots__ = ("decision", "texts", "json_texts", "findings", "reason")
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    JSON_TEXTS_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    decision: Decision
+    texts: _containers.RepeatedScalarFieldContainer[str]
+    json_texts: _containers.RepeatedScalarFieldContainer[str]
+    findings: _containers.RepeatedCompositeFieldContainer[Finding]
+    reason: str
+    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., texts: _Optional[_Iterable[str]] = ..., json_texts: _Optional[_Iterable[str]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class StreamSegment(_message.Message):
+    __slots__ = ("key", "text", "final", "json")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    FINAL_FIELD_NUMBER: _ClassVar[int]
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    text: str
+    final: bool
+    json: bool
+    def __init__(self, key: _Optional[str] = ..., text: _Optional[str] = ..., final: _Optional[bool] = ..., json: _Optional[bool] = ...) -> None: ...
+
+class CheckStreamRequest(_message.Message):
+    __slots__ = ("account_id", "request_id", "guardrails", "segments")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    GUARDRAILS_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    request_id: str
+    guardrails: _containers.RepeatedScalarFieldContainer[str]
+    segments: _containers.RepeatedCompositeFieldContainer[StreamSegment]
+    def __init__(self, account_id: _Optional[str] = ..., request_id: _Optional[str] = ..., guardrails: _Optional[_Iterable[str]] = ..., segments: _Optional[_Iterable[_Union[StreamSegment, _Mapping]]] = ...) -> None: ...
+
+class StreamRelease(_message.Message):
+    __slots__ = ("key", "text", "consumed")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    CONSUMED_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    text: str
+    consumed: int
+    def __init__(self, key: _Optional[str] = ..., text: _Optional[str] = ..., consumed: _Optional[int] = ...) -> None: ...
+
+class CheckStreamResponse(_message.Message):
+    __slots__ = ("decision", "releases", "findings", "reason")
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    RELEASES_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    decision: Decision
+    releases: _containers.RepeatedCompositeFieldContainer[StreamRelease]
+    findings: _containers.RepeatedCompositeFieldContainer[Finding]
+    reason: str
+    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., releases: _Optional[_Iterable[_Union[StreamRelease, _Mapping]]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...

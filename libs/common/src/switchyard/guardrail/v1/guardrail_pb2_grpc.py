@@ -27,7 +27,12 @@ if _version_not_supported:
 
 class GuardrailServiceStub:
     """What may pass. Checks a request's input before the provider call and its output after it
-    (chunk by chunk for streams); each check allows, masks or blocks.
+    (window by window for streams); each check allows, masks or blocks.
+
+    Every check is bounded: text over the service's size cap is blocked with the reason
+    "guardrail input too large" (never passed unchecked), and a check that runs past the
+    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
+    large checks are already queued.
     """
 
     def __init__(self, channel):
@@ -46,15 +51,31 @@ class GuardrailServiceStub:
                 request_serializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckOutputRequest.SerializeToString,
                 response_deserializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckOutputResponse.FromString,
                 _registered_method=True)
+        self.CheckTexts = channel.unary_unary(
+                '/switchyard.guardrail.v1.GuardrailService/CheckTexts',
+                request_serializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckTextsRequest.SerializeToString,
+                response_deserializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckTextsResponse.FromString,
+                _registered_method=True)
+        self.CheckStream = channel.unary_unary(
+                '/switchyard.guardrail.v1.GuardrailService/CheckStream',
+                request_serializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckStreamRequest.SerializeToString,
+                response_deserializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckStreamResponse.FromString,
+                _registered_method=True)
 
 
 class GuardrailServiceServicer:
     """What may pass. Checks a request's input before the provider call and its output after it
-    (chunk by chunk for streams); each check allows, masks or blocks.
+    (window by window for streams); each check allows, masks or blocks.
+
+    Every check is bounded: text over the service's size cap is blocked with the reason
+    "guardrail input too large" (never passed unchecked), and a check that runs past the
+    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
+    large checks are already queued.
     """
 
     def CheckInput(self, request, context):
-        """Check the messages of a request.
+        """Check the messages of a request: text, text parts, tool-call arguments (string values of
+        JSON arguments) and tool results.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -62,6 +83,22 @@ class GuardrailServiceServicer:
 
     def CheckOutput(self, request, context):
         """Check generated text.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckTexts(self, request, context):
+        """Check a list of texts in one call: embeddings inputs, an image prompt, the texts and
+        tool-call arguments of a completion.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckStream(self, request, context):
+        """Check the unsent part of a streamed answer: returns the masked text that may be sent now
+        and holds back a bounded tail, so that no match can straddle text already sent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -80,6 +117,16 @@ def add_GuardrailServiceServicer_to_server(servicer, server):
                     request_deserializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckOutputRequest.FromString,
                     response_serializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckOutputResponse.SerializeToString,
             ),
+            'CheckTexts': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckTexts,
+                    request_deserializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckTextsRequest.FromString,
+                    response_serializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckTextsResponse.SerializeToString,
+            ),
+            'CheckStream': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckStream,
+                    request_deserializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckStreamRequest.FromString,
+                    response_serializer=switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckStreamResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'switchyard.guardrail.v1.GuardrailService', rpc_method_handlers)
@@ -90,7 +137,12 @@ def add_GuardrailServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class GuardrailService:
     """What may pass. Checks a request's input before the provider call and its output after it
-    (chunk by chunk for streams); each check allows, masks or blocks.
+    (window by window for streams); each check allows, masks or blocks.
+
+    Every check is bounded: text over the service's size cap is blocked with the reason
+    "guardrail input too large" (never passed unchecked), and a check that runs past the
+    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
+    large checks are already queued.
     """
 
     @staticmethod
@@ -137,6 +189,60 @@ class GuardrailService:
             '/switchyard.guardrail.v1.GuardrailService/CheckOutput',
             switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckOutputRequest.SerializeToString,
             switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckOutputResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckTexts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.guardrail.v1.GuardrailService/CheckTexts',
+            switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckTextsRequest.SerializeToString,
+            switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckTextsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckStream(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.guardrail.v1.GuardrailService/CheckStream',
+            switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckStreamRequest.SerializeToString,
+            switchyard_dot_guardrail_dot_v1_dot_guardrail__pb2.CheckStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

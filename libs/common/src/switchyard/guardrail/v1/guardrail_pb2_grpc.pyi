@@ -28,7 +28,12 @@ GRPC_VERSION: str
 
 class GuardrailServiceStub:
     """What may pass. Checks a request's input before the provider call and its output after it
-    (chunk by chunk for streams); each check allows, masks or blocks.
+    (window by window for streams); each check allows, masks or blocks.
+
+    Every check is bounded: text over the service's size cap is blocked with the reason
+    "guardrail input too large" (never passed unchecked), and a check that runs past the
+    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
+    large checks are already queued.
     """
 
     @_typing.overload
@@ -36,25 +41,55 @@ class GuardrailServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> GuardrailServiceAsyncStub: ...
     CheckInput: _grpc.UnaryUnaryMultiCallable[_guardrail_pb2.CheckInputRequest, _guardrail_pb2.CheckInputResponse]
-    """Check the messages of a request."""
+    """Check the messages of a request: text, text parts, tool-call arguments (string values of
+    JSON arguments) and tool results.
+    """
     CheckOutput: _grpc.UnaryUnaryMultiCallable[_guardrail_pb2.CheckOutputRequest, _guardrail_pb2.CheckOutputResponse]
     """Check generated text."""
+    CheckTexts: _grpc.UnaryUnaryMultiCallable[_guardrail_pb2.CheckTextsRequest, _guardrail_pb2.CheckTextsResponse]
+    """Check a list of texts in one call: embeddings inputs, an image prompt, the texts and
+    tool-call arguments of a completion.
+    """
+    CheckStream: _grpc.UnaryUnaryMultiCallable[_guardrail_pb2.CheckStreamRequest, _guardrail_pb2.CheckStreamResponse]
+    """Check the unsent part of a streamed answer: returns the masked text that may be sent now
+    and holds back a bounded tail, so that no match can straddle text already sent.
+    """
 
 @_typing.type_check_only
 class GuardrailServiceAsyncStub(GuardrailServiceStub):
     """What may pass. Checks a request's input before the provider call and its output after it
-    (chunk by chunk for streams); each check allows, masks or blocks.
+    (window by window for streams); each check allows, masks or blocks.
+
+    Every check is bounded: text over the service's size cap is blocked with the reason
+    "guardrail input too large" (never passed unchecked), and a check that runs past the
+    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
+    large checks are already queued.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CheckInput: _aio.UnaryUnaryMultiCallable[_guardrail_pb2.CheckInputRequest, _guardrail_pb2.CheckInputResponse]  # type: ignore[assignment]
-    """Check the messages of a request."""
+    """Check the messages of a request: text, text parts, tool-call arguments (string values of
+    JSON arguments) and tool results.
+    """
     CheckOutput: _aio.UnaryUnaryMultiCallable[_guardrail_pb2.CheckOutputRequest, _guardrail_pb2.CheckOutputResponse]  # type: ignore[assignment]
     """Check generated text."""
+    CheckTexts: _aio.UnaryUnaryMultiCallable[_guardrail_pb2.CheckTextsRequest, _guardrail_pb2.CheckTextsResponse]  # type: ignore[assignment]
+    """Check a list of texts in one call: embeddings inputs, an image prompt, the texts and
+    tool-call arguments of a completion.
+    """
+    CheckStream: _aio.UnaryUnaryMultiCallable[_guardrail_pb2.CheckStreamRequest, _guardrail_pb2.CheckStreamResponse]  # type: ignore[assignment]
+    """Check the unsent part of a streamed answer: returns the masked text that may be sent now
+    and holds back a bounded tail, so that no match can straddle text already sent.
+    """
 
 class GuardrailServiceServicer(metaclass=_abc_1.ABCMeta):
     """What may pass. Checks a request's input before the provider call and its output after it
-    (chunk by chunk for streams); each check allows, masks or blocks.
+    (window by window for streams); each check allows, masks or blocks.
+
+    Every check is bounded: text over the service's size cap is blocked with the reason
+    "guardrail input too large" (never passed unchecked), and a check that runs past the
+    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
+    large checks are already queued.
     """
 
     @_abc_1.abstractmethod
@@ -63,7 +98,9 @@ class GuardrailServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _guardrail_pb2.CheckInputRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_guardrail_pb2.CheckInputResponse, _abc.Awaitable[_guardrail_pb2.CheckInputResponse]]:
-        """Check the messages of a request."""
+        """Check the messages of a request: text, text parts, tool-call arguments (string values of
+        JSON arguments) and tool results.
+        """
 
     @_abc_1.abstractmethod
     def CheckOutput(
@@ -72,5 +109,25 @@ class GuardrailServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_guardrail_pb2.CheckOutputResponse, _abc.Awaitable[_guardrail_pb2.CheckOutputResponse]]:
         """Check generated text."""
+
+    @_abc_1.abstractmethod
+    def CheckTexts(
+        self,
+        request: _guardrail_pb2.CheckTextsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_guardrail_pb2.CheckTextsResponse, _abc.Awaitable[_guardrail_pb2.CheckTextsResponse]]:
+        """Check a list of texts in one call: embeddings inputs, an image prompt, the texts and
+        tool-call arguments of a completion.
+        """
+
+    @_abc_1.abstractmethod
+    def CheckStream(
+        self,
+        request: _guardrail_pb2.CheckStreamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_guardrail_pb2.CheckStreamResponse, _abc.Awaitable[_guardrail_pb2.CheckStreamResponse]]:
+        """Check the unsent part of a streamed answer: returns the masked text that may be sent now
+        and holds back a bounded tail, so that no match can straddle text already sent.
+        """
 
 def add_GuardrailServiceServicer_to_server(servicer: GuardrailServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
