@@ -13,11 +13,13 @@ from typing import Any
 import grpc
 import orjson
 import yaml
+from aiohttp import web
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2
 from switchyard.provider.v1 import provider_pb2, provider_pb2_grpc
 from switchyard_common.model_config import load_config
 from switchyard_common.openai_codec import chat_request_from_json, message_to_json
+from switchyard_fakes.base import Reply, scripted_app
 from switchyard_provider_adapter.config import Settings
 from switchyard_provider_adapter.server import build
 
@@ -73,6 +75,24 @@ class Adapter:
             timeout=30,
         )
         return [m async for m in call]
+
+
+def openai_upstream() -> web.Application:
+    """An OpenAI-compatible upstream that records every request and answers a short completion
+    (scripted replies first, per model, as every fake)."""
+    completion = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+    return scripted_app(
+        [("POST", "/v1/chat/completions")],
+        lambda request, rec: str((rec.json() or {}).get("model", "")),
+        lambda request, rec: Reply(body=completion),
+    )
 
 
 def assemble(chunks: Iterable[chat_pb2.ChatCompletionChunk]) -> dict[str, Any]:
@@ -134,4 +154,14 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True)
 
 
-__all__ = ["Adapter", "adapter", "assemble", "chunks_of", "dumps", "end_of", "orjson", "unary_message"]
+__all__ = [
+    "Adapter",
+    "adapter",
+    "assemble",
+    "chunks_of",
+    "dumps",
+    "end_of",
+    "openai_upstream",
+    "orjson",
+    "unary_message",
+]

@@ -290,7 +290,7 @@ async def ad(fake: Running, tmp_path: Path) -> Any:
             },
         ),
     ]
-    async with adapter(tmp_path, deployments) as a:
+    async with adapter(tmp_path, deployments, allowed_s3_buckets=["bucket"]) as a:
         yield a
 
 
@@ -568,6 +568,28 @@ async def test_images_need_bytes_or_s3(ad: Adapter, fake: Running) -> None:
     assert fake.state.last.json()["messages"][0]["content"][1] == {
         "image": {"format": "jpeg", "source": {"s3Location": {"uri": "s3://bucket/cat.jpg"}}}
     }
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        {"type": "image_url", "image_url": {"url": "s3://payroll/cat.jpg"}},
+        {"type": "file", "file": {"file_id": "s3://payroll/q3.pdf", "filename": "q3.pdf"}},
+        # A block in Converse's own shape passes through, but not its S3 object.
+        {"document": {"format": "pdf", "name": "q3", "source": {"s3Location": {"uri": "s3://payroll/q3.pdf"}}}},
+    ],
+)
+async def test_s3_objects_outside_the_allowed_buckets_are_refused(
+    ad: Adapter, fake: Running, part: dict[str, Any]
+) -> None:
+    """Bedrock reads s3:// objects with the deployment's credentials: a request may name only
+    objects of the buckets the operator listed (ALLOWED_S3_BUCKETS), never others those
+    credentials can read."""
+    messages = [{"role": "user", "content": [{"type": "text", "text": "Summarise"}, part]}]
+    resp = await ad.chat("claude", {"messages": messages})
+    assert (resp.error.kind, resp.error.http_status, resp.error.param) == (K.ERROR_KIND_BAD_REQUEST, 400, "messages")
+    assert "s3://payroll" in resp.error.message and "ALLOWED_S3_BUCKETS" in resp.error.message
+    assert not fake.state.requests
 
 
 async def test_pdf_document_and_cache_points(ad: Adapter, fake: Running) -> None:

@@ -312,6 +312,29 @@ class TestGemini(ChatScenarios):
             {"fileData": {"mimeType": "image/png", "fileUri": "https://example.com/cat.png"}}
         ]
 
+    async def test_gs_objects_only_from_allowed_buckets(self, fake: Running, tmp_path: Path) -> None:
+        """Gemini on Vertex reads gs:// objects with the deployment's credentials: a request may
+        name objects of the buckets the operator listed (ALLOWED_GCS_BUCKETS) only."""
+        deployment = {"model_name": "m", "litellm_params": self.litellm_params(fake.url)}
+        allowed = {"type": "image_url", "image_url": {"url": "gs://shared-media/cat.png"}}
+        async with adapter(tmp_path, [deployment], allowed_gcs_buckets=["shared-media"]) as ad:
+            resp = await ad.chat("m", {"messages": [{"role": "user", "content": [allowed]}]})
+            assert resp.WhichOneof("result") == "completion", resp.error
+            assert fake.state.last.json()["contents"][0]["parts"] == [
+                {"fileData": {"mimeType": "image/png", "fileUri": "gs://shared-media/cat.png"}}
+            ]
+            fake.state.reset()
+            for part in (
+                {"type": "image_url", "image_url": {"url": "gs://finance-exports/q3.png"}},
+                {"type": "file", "file": {"file_id": "gs://finance-exports/q3.pdf"}},
+                {"type": "file", "file": {"file_data": "gs://finance-exports/q3.pdf"}},
+            ):
+                resp = await ad.chat("m", {"messages": [{"role": "user", "content": [part]}]})
+                err = resp.error
+                assert (err.kind, err.http_status, err.param) == (K.ERROR_KIND_BAD_REQUEST, 400, "messages"), part
+                assert "gs://finance-exports" in err.message and "ALLOWED_GCS_BUCKETS" in err.message
+        assert not fake.state.requests
+
     async def test_logprobs(self, ad: Adapter, fake: Running) -> None:
         body = response([{"text": "Hi"}], "STOP", g.usage(2, 1), g.MODEL)
         body["candidates"][0]["logprobsResult"] = {

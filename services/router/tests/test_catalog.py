@@ -13,7 +13,14 @@ from switchyard.llm.v1 import error_pb2
 from switchyard.router.v1 import router_pb2
 from switchyard_common.db import migrate
 from switchyard_common.model_config import parse_config
-from switchyard_common.sealing import generate_keypair, load_private_key, load_public_key, open_sealed, seal
+from switchyard_common.sealing import (
+    credential_binding,
+    generate_keypair,
+    load_private_key,
+    load_public_key,
+    open_sealed,
+    seal,
+)
 from switchyard_router.catalog import Catalog, CatalogError
 from switchyard_router.clients.store import SCHEMA, ModelRow, ModelStore
 from switchyard_router.domain.policy import load_policy
@@ -57,6 +64,10 @@ async def catalogs(dsn: str) -> AsyncIterator[tuple[Catalog, Catalog]]:
         await s.close()
 
 
+# The binding of entry()'s deployment (switchyard_common.sealing.credential_binding).
+BOUND = credential_binding("openai", "rt", "http://x/v1", b"")
+
+
 def entry(model_id: str, name: str = "rt", **params: object) -> router_pb2.ModelEntry:
     return router_pb2.ModelEntry(
         id=model_id,
@@ -78,7 +89,7 @@ async def test_add_is_visible_on_the_other_replica_within_a_second(catalogs: tup
     a, b = catalogs
     private, public = generate_keypair()
     e = entry("m-1", rpm=5)
-    e.sealed_credentials["api_key"] = seal(load_public_key(public), "m-1", "api_key", "sk-upstream")
+    e.sealed_credentials["api_key"] = seal(load_public_key(public), "m-1", "api_key", "sk-upstream", binding=BOUND)
     stored = await a.add(e, "admin")
     assert stored.db_model and stored.config.rpm == 5 and "m-1" in a.registry.by_id
     took = await wait_for(lambda: "m-1" in b.registry.by_id)
@@ -86,10 +97,31 @@ async def test_add_is_visible_on_the_other_replica_within_a_second(catalogs: tup
     cand = b.registry.groups["rt"].candidates[0]
     # The plan carries the sealed key; only the private key opens it.
     sealed = cand.proto.sealed_credentials["api_key"]
-    assert open_sealed(load_private_key(private), "m-1", "api_key", sealed) == "sk-upstream"
+    assert open_sealed(load_private_key(private), "m-1", "api_key", sealed, binding=BOUND) == "sk-upstream"
     info = orjson.loads(a.entry(stored, cand).model_info_json)
     assert info["id"] == "m-1" and info["db_model"] is True and info["description"] == "runtime"
     assert b"sk-upstream" not in a.entry(stored, cand).SerializeToString()
+
+
+async def test_update_that_moves_kept_credentials_is_refused(catalogs: tuple[Catalog, Catalog]) -> None:
+    """Credentials are sealed to the deployment's definition: an update that changes where they
+    would go must carry them again, or it is refused (they would no longer open)."""
+    a, _ = catalogs
+    _, public = generate_keypair()
+    e = entry("m-11")
+    e.sealed_credentials["api_key"] = seal(load_public_key(public), "m-11", "api_key", "sk-upstream", binding=BOUND)
+    await a.add(e, "admin")
+    moved = router_pb2.ModelEntry(id="m-11", litellm_params_json=orjson.dumps({"api_base": "https://elsewhere/v1"}))
+    with pytest.raises(CatalogError) as exc:
+        await a.update(router_pb2.UpdateModelRequest(model=moved, caller="ops"))
+    assert exc.value.error.kind == K.ERROR_KIND_BAD_REQUEST and "send api_key again" in exc.value.error.message
+    assert a.registry.by_id["m-11"].config.api_base == "http://x/v1"
+    # Tuning what is no part of the binding needs no credential; moving with a new one is fine.
+    tuned = router_pb2.ModelEntry(id="m-11", litellm_params_json=orjson.dumps({"temperature": 0.3, "rpm": 9}))
+    assert (await a.update(router_pb2.UpdateModelRequest(model=tuned))).config.rpm == 9
+    moved.sealed_credentials["api_key"] = b"sealed for the new definition"
+    assert (await a.update(router_pb2.UpdateModelRequest(model=moved))).config.api_base == "https://elsewhere/v1"
+    await a.delete("m-11")
 
 
 async def test_update_merges_and_delete_removes_everywhere(catalogs: tuple[Catalog, Catalog]) -> None:

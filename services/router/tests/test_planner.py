@@ -45,9 +45,13 @@ def test_alias_hidden_alias_and_wildcards() -> None:
         "wild:claude-x",
         "anthropic/claude-x",
     )
+    # The wildcard deployment as defined travels along: its credentials belong to it.
+    assert (d.wildcard_origin.id, d.wildcard_origin.provider, d.wildcard_origin.model) == ("wild", "anthropic", "*")
     out, _ = p.plan(req("gemini-2.5-pro"), NOW)
     d = out.groups[0].deployments[0]
     assert (d.provider, d.model) == ("gemini", "gemini-2.5-pro")
+    assert (d.wildcard_origin.id, d.wildcard_origin.provider, d.wildcard_origin.model) == ("any", "*", "*")
+    assert not p.plan(req("gpt-4o"), NOW)[0].groups[0].deployments[0].HasField("wildcard_origin")
     names = p.registry.public_names()
     assert "gpt-4" in names and "secret" not in names and "anthropic/*" not in names
 

@@ -216,6 +216,15 @@ Arguments: root, name, svc, job (true in the migration Job).
 - name: CONFIG_PATH
   value: /etc/switchyard/model-config/config.yaml
 {{- end }}
+{{- if has "providers" $uses }}
+{{- $pc := $v.providerCredentials }}
+{{- range $name, $list := dict "ALLOWED_AWS_STS_ENDPOINTS" $pc.allowedAwsStsEndpoints "ALLOWED_WEB_IDENTITY_TOKEN_FILES" $pc.allowedWebIdentityTokenFiles "ALLOWED_CREDENTIAL_FILES" $pc.allowedCredentialFiles "ALLOWED_S3_BUCKETS" $pc.allowedS3Buckets "ALLOWED_GCS_BUCKETS" $pc.allowedGcsBuckets }}
+{{- with $list }}
+- name: {{ $name }}
+  value: {{ toJson . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- range $key, $val := $svc.env }}
 - name: {{ $key }}
   value: {{ $val | quote }}
@@ -224,7 +233,7 @@ Arguments: root, name, svc, job (true in the migration Job).
 
 {{/* Names the chart sets itself; services.<name>.env may not set them again. */}}
 {{- define "switchyard.checkEnv" -}}
-{{- $reserved := list "K8S_POD_NAME" "K8S_NAMESPACE_NAME" "K8S_NODE_NAME" "LOG_LEVEL" "GRPC_PORT" "HTTP_PORT" "METRICS_PORT" "SHUTDOWN_GRACE_SECONDS" "OTEL_SERVICE_NAME" "OTEL_RESOURCE_ATTRIBUTES" "OTEL_TRACES_SAMPLER" "OTEL_TRACES_SAMPLER_ARG" "OTEL_EXPORTER_OTLP_ENDPOINT" "OTEL_EXPORTER_OTLP_HEADERS" "MASTER_KEY" "DATABASE_URL" "DATABASE_POOL_MAX_SIZE" "MIGRATE_ON_START" "REDIS_URL" "KAFKA_BOOTSTRAP_SERVERS" "KAFKA_SECURITY_PROTOCOL" "KAFKA_SASL_MECHANISM" "KAFKA_SASL_USERNAME" "KAFKA_SASL_PASSWORD" "KAFKA_SSL_CAFILE" "KAFKA_TOPIC_PREFIX" "KAFKA_TOPIC_PARTITIONS" "KAFKA_REPLICATION_FACTOR" "EVENT_SPOOL_DIR" "CONFIG_PATH" "BIND_HOST" -}}
+{{- $reserved := list "K8S_POD_NAME" "K8S_NAMESPACE_NAME" "K8S_NODE_NAME" "LOG_LEVEL" "GRPC_PORT" "HTTP_PORT" "METRICS_PORT" "SHUTDOWN_GRACE_SECONDS" "OTEL_SERVICE_NAME" "OTEL_RESOURCE_ATTRIBUTES" "OTEL_TRACES_SAMPLER" "OTEL_TRACES_SAMPLER_ARG" "OTEL_EXPORTER_OTLP_ENDPOINT" "OTEL_EXPORTER_OTLP_HEADERS" "MASTER_KEY" "DATABASE_URL" "DATABASE_POOL_MAX_SIZE" "MIGRATE_ON_START" "REDIS_URL" "KAFKA_BOOTSTRAP_SERVERS" "KAFKA_SECURITY_PROTOCOL" "KAFKA_SASL_MECHANISM" "KAFKA_SASL_USERNAME" "KAFKA_SASL_PASSWORD" "KAFKA_SSL_CAFILE" "KAFKA_TOPIC_PREFIX" "KAFKA_TOPIC_PARTITIONS" "KAFKA_REPLICATION_FACTOR" "EVENT_SPOOL_DIR" "CONFIG_PATH" "BIND_HOST" "ALLOWED_AWS_STS_ENDPOINTS" "ALLOWED_WEB_IDENTITY_TOKEN_FILES" "ALLOWED_CREDENTIAL_FILES" "ALLOWED_S3_BUCKETS" "ALLOWED_GCS_BUCKETS" -}}
 {{- range $key, $_ := .svc.env -}}
 {{- if or (has $key $reserved) (hasSuffix "_ADDR" $key) -}}
 {{- fail (printf "services.%s.env.%s is set by the chart; use the dedicated value instead" $.name $key) -}}

@@ -532,11 +532,20 @@ def load_config(path: Path | str) -> GatewayConfig:
     return parse_config(data)
 
 
+ENV_REFERENCE = "os.environ/"
+
+
+def is_env_reference(value: Any) -> bool:
+    """Whether ``value`` is an ``os.environ/NAME`` reference. Only deployments of config.yaml may
+    use them: one added at runtime could otherwise read the provider adapter's environment."""
+    return isinstance(value, str) and value.startswith(ENV_REFERENCE)
+
+
 def resolve_value(value: Any) -> Any:
     """Resolve LiteLLM's ``os.environ/NAME`` references (the config format's own secret syntax;
-    used by the provider adapter only)."""
-    if isinstance(value, str) and value.startswith("os.environ/"):
-        name = value.removeprefix("os.environ/")
+    used by the provider adapter only, for its own config.yaml)."""
+    if is_env_reference(value):
+        name = value.removeprefix(ENV_REFERENCE)
         resolved = os.environ.get(name)
         if resolved is None:
             raise ConfigError(f"environment variable {name} is not set")

@@ -12,21 +12,21 @@ from decimal import Decimal
 from typing import Any
 
 import aiohttp
-import orjson
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
 from switchyard_common.errors import make_error
-from switchyard_common.model_config import ConfigError, resolve_value
 from switchyard_common.money import format_usd, parse_usd
 from switchyard_common.pricing import PriceBook
 from switchyard_provider_adapter.clients.credentials import CredentialStore
 from switchyard_provider_adapter.clients.http import HttpPool
 from switchyard_provider_adapter.config import Settings
+from switchyard_provider_adapter.domain.allowlists import DEFAULT_ALLOWLISTS, Allowlists
 from switchyard_provider_adapter.domain.errors import (
     ProviderFailure,
     RequestNotSent,
     connection_error,
+    redact,
     request_not_sent,
     timeout_error,
 )
@@ -58,6 +58,10 @@ def _rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+def _secrets(ctx: CallContext | None) -> list[str]:
+    return ctx.secrets() if ctx is not None else []
+
+
 def _request_id(headers: Mapping[str, str]) -> str:
     return headers.get("x-request-id") or headers.get("request-id") or headers.get("x-amzn-requestid") or ""
 
@@ -70,59 +74,36 @@ class Executor:
         credentials: CredentialStore,
         http: HttpPool,
         prices: PriceBook,
+        allowlists: Allowlists = DEFAULT_ALLOWLISTS,
     ) -> None:
         self._settings = settings
         self._registry = registry
         self._credentials = credentials
         self._http = http
         self._prices = prices
-        self._params_cache: dict[tuple[str, bytes, str], tuple[dict[str, Any], str]] = {}
+        self._allowlists = allowlists
 
     # --- context ------------------------------------------------------------------------
     def _context(
         self, dep: deployment_pb2.Deployment, call_id: str, drop_params: bool | None
     ) -> tuple[Provider, CallContext]:
+        # The deployment as the adapter defines it (its config.yaml copy, or a runtime one whose
+        # credentials open only for what they were sealed with), not as the caller sent it.
+        resolved = self._credentials.resolve(dep)
+        dep = resolved.deployment
         provider = self._registry.get(dep.provider)
         if provider is None:
             raise ProviderFailure(
                 make_error(K.ERROR_KIND_BAD_REQUEST, f"provider '{dep.provider}' is not supported", param="model")
             )
-        problem = self._credentials.problem_for(dep)
-        if problem:
-            raise ProviderFailure(
-                make_error(
-                    K.ERROR_KIND_AUTHENTICATION,
-                    f"credentials of deployment '{dep.id}' ({dep.model_group}) are not configured: {problem}",
-                    provider=dep.provider,
-                )
-            )
-        key = (dep.id, dep.params_json, dep.api_base)
-        cached = self._params_cache.get(key)
-        if cached is None:
-            try:
-                params = (
-                    {k: resolve_value(v) for k, v in orjson.loads(dep.params_json).items()} if dep.params_json else {}
-                )
-                api_base = str(resolve_value(dep.api_base)) if dep.api_base else ""
-            except ConfigError as exc:
-                raise ProviderFailure(make_error(K.ERROR_KIND_BAD_REQUEST, f"deployment '{dep.id}': {exc}")) from None
-            cached = (params, api_base)
-            if len(self._params_cache) > 10_000:
-                self._params_cache.clear()
-            self._params_cache[key] = cached
-        params, api_base = cached
-        if api_base != dep.api_base:
-            resolved = deployment_pb2.Deployment()
-            resolved.CopyFrom(dep)
-            resolved.api_base = api_base
-            dep = resolved
         ctx = CallContext(
             deployment=dep,
-            credentials=self._credentials.get(dep.id),
-            params=params,
+            credentials=resolved.credentials,
+            params=resolved.params,
             call_id=call_id,
             drop_params=dep.drop_params if drop_params is None else drop_params or dep.drop_params,
             send=self._send,
+            allowlists=self._allowlists,
         )
         return provider, ctx
 
@@ -169,6 +150,7 @@ class Executor:
         timeout, by_request = self._timeout(dep, opts.timeout_seconds if opts.HasField("timeout_seconds") else None)
         out = provider_pb2.ChatResponse()
         started = time.perf_counter()
+        ctx: CallContext | None = None
         try:
             provider, ctx = self._context(dep, req.call_id, opts.drop_params if opts.HasField("drop_params") else None)
             call = await provider.chat_call(ctx, req.request, stream=False)
@@ -187,15 +169,15 @@ class Executor:
         except TimeoutError:
             out.error.CopyFrom(timeout_error(dep.provider, timeout, by_request=by_request))
         except RequestNotSent as exc:
-            out.error.CopyFrom(request_not_sent(dep.provider, exc, self._credentials.get(dep.id).values()))
+            out.error.CopyFrom(request_not_sent(dep.provider, exc, _secrets(ctx)))
         except aiohttp.ClientError as exc:
-            out.error.CopyFrom(connection_error(dep.provider, exc, self._credentials.get(dep.id).values()))
+            out.error.CopyFrom(connection_error(dep.provider, exc, _secrets(ctx)))
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("unreadable provider response", extra={"provider": dep.provider, "error": repr(exc)})
             out.error.CopyFrom(
                 make_error(
                     K.ERROR_KIND_BAD_GATEWAY,
-                    f"{dep.provider}: unreadable response from provider: {exc}",
+                    redact(f"{dep.provider}: unreadable response from provider: {exc}", _secrets(ctx)),
                     provider=dep.provider,
                 )
             )
@@ -209,6 +191,7 @@ class Executor:
         stats = provider_pb2.CallStats()
         timeout, by_request = self._timeout(dep, opts.timeout_seconds if opts.HasField("timeout_seconds") else None)
         started = time.perf_counter()
+        ctx: CallContext | None = None
         try:
             provider, ctx = self._context(dep, call_id, opts.drop_params if opts.HasField("drop_params") else None)
             if not provider.supports(kind):
@@ -242,14 +225,16 @@ class Executor:
         except TimeoutError:
             return None, timeout_error(dep.provider, timeout, by_request=by_request), stats
         except RequestNotSent as exc:
-            return None, request_not_sent(dep.provider, exc, self._credentials.get(dep.id).values()), stats
+            return None, request_not_sent(dep.provider, exc, _secrets(ctx)), stats
         except aiohttp.ClientError as exc:
-            return None, connection_error(dep.provider, exc, self._credentials.get(dep.id).values()), stats
+            return None, connection_error(dep.provider, exc, _secrets(ctx)), stats
         except (ValueError, KeyError, TypeError) as exc:
             return (
                 None,
                 make_error(
-                    K.ERROR_KIND_BAD_GATEWAY, f"{dep.provider}: unreadable response: {exc}", provider=dep.provider
+                    K.ERROR_KIND_BAD_GATEWAY,
+                    redact(f"{dep.provider}: unreadable response: {exc}", _secrets(ctx)),
+                    provider=dep.provider,
                 ),
                 stats,
             )
@@ -339,6 +324,7 @@ class Executor:
         started = time.perf_counter()
         stats = provider_pb2.CallStats()
         decoder = None
+        ctx: CallContext | None = None
         try:
             provider, ctx = self._context(dep, req.call_id, opts.drop_params if opts.HasField("drop_params") else None)
             call = await provider.chat_call(ctx, req.request, stream=True)
@@ -404,7 +390,7 @@ class Executor:
             )
         except RequestNotSent as exc:
             yield self._stream_error(
-                request_not_sent(dep.provider, exc, self._credentials.get(dep.id).values()),
+                request_not_sent(dep.provider, exc, _secrets(ctx)),
                 stats,
                 started,
                 decoder,
@@ -412,7 +398,7 @@ class Executor:
             )
         except aiohttp.ClientError as exc:
             yield self._stream_error(
-                connection_error(dep.provider, exc, self._credentials.get(dep.id).values()),
+                connection_error(dep.provider, exc, _secrets(ctx)),
                 stats,
                 started,
                 decoder,
@@ -423,7 +409,7 @@ class Executor:
             yield self._stream_error(
                 make_error(
                     K.ERROR_KIND_BAD_GATEWAY,
-                    f"{dep.provider}: unreadable stream from provider: {exc}",
+                    redact(f"{dep.provider}: unreadable stream from provider: {exc}", _secrets(ctx)),
                     provider=dep.provider,
                 ),
                 stats,

@@ -13,6 +13,7 @@ from switchyard_provider_adapter.clients.credentials import CredentialStore
 from switchyard_provider_adapter.clients.http import HttpPool
 from switchyard_provider_adapter.clients.sealed import SealedCredentials
 from switchyard_provider_adapter.config import Settings
+from switchyard_provider_adapter.domain.allowlists import Allowlists
 from switchyard_provider_adapter.domain.providers import build_registry
 from switchyard_provider_adapter.executor import Executor
 from switchyard_provider_adapter.handlers.provider import ProviderServicer
@@ -25,6 +26,16 @@ SERVICE_NAME = provider_pb2.DESCRIPTOR.services_by_name["ProviderService"].full_
 def sealed_credentials(settings: Settings) -> SealedCredentials:
     key = settings.provider_credentials_private_key
     return SealedCredentials(key.get_secret_value() if key else None)
+
+
+def allowlists(settings: Settings) -> Allowlists:
+    return Allowlists.build(
+        aws_sts_endpoints=settings.allowed_aws_sts_endpoints,
+        web_identity_token_files=[*settings.allowed_web_identity_token_files, settings.aws_web_identity_token_file],
+        credential_files=settings.allowed_credential_files,
+        s3_buckets=settings.allowed_s3_buckets,
+        gcs_buckets=settings.allowed_gcs_buckets,
+    )
 
 
 def build(settings: Settings) -> tuple[GrpcService, HttpPool]:
@@ -40,7 +51,9 @@ def build(settings: Settings) -> tuple[GrpcService, HttpPool]:
         keepalive=settings.upstream_keepalive_seconds,
         connect_timeout=settings.upstream_connect_timeout_seconds,
     )
-    executor = Executor(settings, registry, CredentialStore(config, sealed_credentials(settings)), http, PriceBook())
+    allowed = allowlists(settings)
+    credentials = CredentialStore(config, sealed_credentials(settings), allowed)
+    executor = Executor(settings, registry, credentials, http, PriceBook(), allowed)
     servicer = ProviderServicer(executor)
     service = GrpcService(
         host=settings.bind_host,

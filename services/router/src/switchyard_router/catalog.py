@@ -15,8 +15,15 @@ import orjson
 from switchyard.llm.v1 import error_pb2
 from switchyard.router.v1 import router_pb2
 from switchyard_common.errors import make_error
-from switchyard_common.model_config import SECRET_PARAMS, ConfigError, GatewayConfig, parse_deployment
+from switchyard_common.model_config import (
+    SECRET_PARAMS,
+    ConfigError,
+    DeploymentConfig,
+    GatewayConfig,
+    parse_deployment,
+)
 from switchyard_common.pricing import PriceBook
+from switchyard_common.sealing import binding_of
 from switchyard_router.clients.store import DuplicateModel, ModelRow, ModelStore
 from switchyard_router.domain.policy import RouterPolicy
 from switchyard_router.domain.registry import Candidate, Registry, StoredModel, library_context_window
@@ -45,6 +52,14 @@ def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _bad(f"{what} must be a JSON object", what)
     return value
+
+
+def _binding_of_row(row: ModelRow) -> bytes | None:
+    entry = {"model_name": row.model_name, "litellm_params": row.litellm_params, "model_info": row.model_info}
+    try:
+        return binding_of(parse_deployment(entry, f"stored model {row.id}").to_proto())
+    except ConfigError:
+        return None
 
 
 class Catalog:
@@ -161,10 +176,10 @@ class Catalog:
                 "litellm_params",
             )
 
-    def _validate(self, model_id: str, name: str, params: dict[str, Any], info: dict[str, Any]) -> None:
+    def _validate(self, model_id: str, name: str, params: dict[str, Any], info: dict[str, Any]) -> DeploymentConfig:
         info["id"] = model_id
         try:
-            parse_deployment({"model_name": name, "litellm_params": params, "model_info": info}, "model")
+            return parse_deployment({"model_name": name, "litellm_params": params, "model_info": info}, "model")
         except ConfigError as exc:
             raise _bad(str(exc), "litellm_params") from None
 
@@ -208,9 +223,18 @@ class Catalog:
             params = {k: v for k, v in params.items() if v is not None}
             info = {k: v for k, v in info.items() if v is not None}
             sealed = {k: v for k, v in row.sealed.items() if k not in req.remove_credentials}
+            kept = sorted(k for k in sealed if k not in entry.sealed_credentials)
             sealed.update(entry.sealed_credentials)
             name = entry.model_name or row.model_name
-            self._validate(row.id, name, params, info)
+            updated = self._validate(row.id, name, params, info)
+            if kept and binding_of(updated.to_proto()) != _binding_of_row(row):
+                # The kept credentials are sealed to the old definition and would no longer
+                # open: say so now rather than fail every call after the update.
+                raise _bad(
+                    f"this update changes where or how the deployment's credentials are used (provider, model, "
+                    f"api_base or parameters); send {', '.join(kept)} again in the same update",
+                    "litellm_params",
+                )
             return ModelRow(
                 row.id, name, params, info, sealed, row.created_at, row.updated_at, row.created_by, req.caller
             )

@@ -3,8 +3,10 @@
 ``/v1/model/info``, ``/model_group/info`` and ``/health``. Admin only; errors are ``{"detail"}``.
 
 Credentials in ``litellm_params`` (``api_key``, ...) are sealed here, the moment they arrive,
-to the provider adapter's public key: the router and its database only ever see ciphertext,
-and no route returns them."""
+to the provider adapter's public key and bound to the deployment's definition (provider, model,
+api_base, parameters: switchyard_common.sealing): the router and its database only ever see
+ciphertext, no route returns them, and a later change of api_base cannot open them.
+``os.environ/NAME`` references are refused: they would read the provider adapter's environment."""
 
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ from starlette.responses import Response
 from switchyard.auth.v1 import auth_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard.router.v1 import router_pb2
-from switchyard_common.model_config import SECRET_PARAMS
+from switchyard_common.model_config import SECRET_PARAMS, ConfigError, is_env_reference, parse_deployment
 from switchyard_common.openai_codec import RequestError
-from switchyard_common.sealing import SealingError, load_public_key, seal
+from switchyard_common.sealing import SealingError, binding_of, load_public_key, seal
 from switchyard_edge import openapi
 from switchyard_edge.errors import GatewayError, peer_failure
 from switchyard_edge.gateway import Gateway
@@ -137,11 +139,22 @@ class ModelRoutes:
             raise BadInput("the request body must be a JSON object")
         return body
 
-    def _seal(self, model_id: str, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes], list[str]]:
-        """Split ``litellm_params`` into plain params, sealed credentials and removed ones."""
+    def _seal(
+        self, model_id: str, params: dict[str, Any], binding: Callable[[], bytes]
+    ) -> tuple[dict[str, Any], dict[str, bytes], list[str]]:
+        """Split ``litellm_params`` into plain params, sealed credentials and removed ones;
+        ``binding`` gives the deployment's credential binding (asked only when there is a
+        credential to seal)."""
+        for k, v in params.items():
+            if is_env_reference(v):
+                raise BadInput(
+                    f"litellm_params.{k}: os.environ/ references are read only from the config.yaml of the "
+                    "provider adapter; send the value itself"
+                )
         plain: dict[str, Any] = {}
         sealed: dict[str, bytes] = {}
         removed: list[str] = []
+        bound = b""
         for k, v in params.items():
             if k not in SECRET_PARAMS:
                 plain[k] = v
@@ -155,9 +168,31 @@ class ModelRoutes:
                     "this gateway cannot store credentials: PROVIDER_CREDENTIALS_PUBLIC_KEY is not configured "
                     "(use os.environ/ references in config.yaml instead)",
                 )
+            bound = bound or binding()
             text = v if isinstance(v, str) else orjson.dumps(v).decode()
-            sealed[k] = seal(self._public_key, model_id, k, text)
+            sealed[k] = seal(self._public_key, model_id, k, text, binding=bound)
         return plain, sealed, removed
+
+    @staticmethod
+    def _binding(model_id: str, name: str, params: dict[str, Any]) -> bytes:
+        """The credential binding of the deployment ``params`` define (as the router will store
+        it; an invalid definition is refused here as the router would refuse it)."""
+        entry = {"model_name": name or "model", "litellm_params": params, "model_info": {"id": model_id}}
+        try:
+            return binding_of(parse_deployment(entry, "model").to_proto())
+        except ConfigError as exc:
+            raise BadInput(str(exc)) from None
+
+    async def _stored_params(self, model_id: str) -> tuple[str, dict[str, Any]]:
+        """(model_name, litellm_params) of a stored deployment, to bind updated credentials to the
+        deployment as the update leaves it."""
+        resp = await self._router(
+            self.gateway.peers.router.GetModelInfo(router_pb2.GetModelInfoRequest(id=model_id), timeout=5.0)
+        )
+        for e in resp.models:
+            if e.id == model_id:
+                return e.model_name, orjson.loads(e.litellm_params_json) if e.litellm_params_json else {}
+        raise Refused(404, f"model {model_id!r} not found")
 
     async def _router(self, call: Awaitable[Any]) -> Any:
         try:
@@ -177,7 +212,7 @@ class ModelRoutes:
         info = _obj(body, "model_info")
         model_id = str(info.get("id") or uuid.uuid4())
         info["id"] = model_id
-        plain, sealed, _ = self._seal(model_id, params)
+        plain, sealed, _ = self._seal(model_id, params, lambda: self._binding(model_id, name, params))
         entry = router_pb2.ModelEntry(
             id=model_id,
             model_name=name,
@@ -203,7 +238,17 @@ class ModelRoutes:
         params = _obj(body, "litellm_params")
         info = _obj(body, "model_info")
         info.pop("id", None)
-        plain, sealed, removed = self._seal(model_id, params)
+        stored: tuple[str, dict[str, Any]] | None = None
+        if any(k in SECRET_PARAMS and v is not None for k, v in params.items()):
+            stored = await self._stored_params(model_id)
+
+        def binding() -> bytes:
+            # Merged as the router merges an update (catalog.update).
+            assert stored is not None
+            merged = {k: v for k, v in {**stored[1], **params}.items() if v is not None}
+            return self._binding(model_id, name or stored[0], merged)
+
+        plain, sealed, removed = self._seal(model_id, params, binding)
         entry = router_pb2.ModelEntry(
             id=model_id,
             model_name=name or "",

@@ -3,7 +3,9 @@ users rely on: context window, content policy, rate limit)."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -79,8 +81,9 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
             return None
 
 
-def error_message_from_body(body: bytes) -> tuple[str, str, str, Any]:
-    """(message, provider code, provider param, details) from the common error body shapes."""
+def error_message_from_body(body: bytes) -> tuple[str, str, str, Mapping[str, Any] | None]:
+    """(message, provider code, provider param, the error object) from the common error body
+    shapes."""
     text = body.decode("utf-8", "replace").strip()
     try:
         data = orjson.loads(body) if body else None
@@ -98,8 +101,7 @@ def error_message_from_body(body: bytes) -> tuple[str, str, str, Any]:
     message = err.get("message") or err.get("Message") or data.get("message") or data.get("detail") or text
     code = err.get("code") or err.get("status") or err.get("type") or ""
     param = err.get("param") or ""
-    details = err.get("innererror") or err.get("details")
-    return str(message)[:4000], str(code) if code is not None else "", str(param or ""), details
+    return str(message)[:4000], str(code) if code is not None else "", str(param or ""), err
 
 
 def classify(status: int, message: str) -> error_pb2.ErrorKind:
@@ -135,21 +137,119 @@ def classify(status: int, message: str) -> error_pb2.ErrorKind:
     return K.ERROR_KIND_BAD_REQUEST if 400 <= status < 500 else K.ERROR_KIND_INTERNAL_SERVER
 
 
+# What in a provider's error text may be a credential though it is none of the deployment's own:
+# the query and userinfo of URLs (signed URLs: X-Amz-Signature, X-Goog-Signature, Azure SAS `sig`,
+# Gemini's `key`), bearer tokens, AWS access key ids and SigV4 signatures.
+_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)(?:[^\s/?#@'\"<>]*@)?([^\s?#'\"<>]*)(\?[^\s#'\"<>]*)?")
+_TOKENS = re.compile(
+    r"(?i)\b(bearer\s+)[a-z0-9._~+/=-]{8,}|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|(signature=)[0-9a-f]{32,}",
+)
+
+
+def _url(m: re.Match[str]) -> str:
+    return m.group(1) + m.group(2) + ("?[REDACTED]" if m.group(3) else "")
+
+
+def _token(m: re.Match[str]) -> str:
+    return (m.group(1) or m.group(2) or "") + "[REDACTED]"
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Remove credential values from text that may reach a client or a log."""
+    """Remove credential values from text that may reach a client or a log: the deployment's own
+    credentials, and anything shaped like a credential (signed URLs, bearer tokens, AWS keys)."""
     for s in secrets:
         if s and len(s) >= 6 and s in text:
             text = text.replace(s, "[REDACTED]")
-    return text
+    if "://" in text:
+        text = _URL.sub(_url, text)
+    return _TOKENS.sub(_token, text)
+
+
+# The error details a client may see, per shape, and of each only the fields that classify the
+# error. Everything else a provider puts there (Google's DebugInfo, RequestInfo and Help links
+# naming projects, ErrorInfo metadata with consumer ids, free-form `details`) is dropped.
+_GOOGLE_DETAILS = {
+    "google.rpc.RetryInfo": ("retryDelay",),
+    "google.rpc.ErrorInfo": ("reason", "domain"),
+    "google.rpc.BadRequest": ("fieldViolations",),
+    "google.rpc.LocalizedMessage": ("locale", "message"),
+    "google.rpc.QuotaFailure": ("violations",),
+}
+_GOOGLE_ITEM_FIELDS = {
+    "fieldViolations": ("field", "description", "reason"),
+    "violations": ("quotaMetric", "quotaId", "quotaValue", "quotaDimensions"),
+}
+# Azure's content filter verdicts (innererror.content_filter_result per category:
+# filtered / severity / detected), as LiteLLM passes them on.
+_AZURE_INNER = ("code", "content_filter_result", "content_filter_results")
+_MAX_DEPTH = 4
+
+
+def _plain(value: Any, secrets: Iterable[str], depth: int = 0) -> Any:
+    """``value`` with only JSON scalars and containers, strings redacted, nesting bounded."""
+    if isinstance(value, str):
+        return redact(value, secrets)[:1000]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if depth >= _MAX_DEPTH:
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, secrets, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, secrets, depth + 1) for v in value[:50]]
+    return None
+
+
+def _pick(obj: Mapping[str, Any], fields: Iterable[str], secrets: Iterable[str]) -> dict[str, Any]:
+    return {f: _plain(obj[f], secrets) for f in fields if f in obj}
+
+
+def azure_innererror(inner: Any, secrets: Iterable[str]) -> dict[str, Any] | None:
+    """The classification fields of Azure's ``innererror``."""
+    if not isinstance(inner, Mapping):
+        return None
+    return _pick(inner, _AZURE_INNER, secrets) or None
+
+
+def _google_details(details: list[Any], secrets: Iterable[str]) -> list[dict[str, Any]] | None:
+    out = []
+    for d in details:
+        if not isinstance(d, Mapping):
+            continue
+        kind = str(d.get("@type") or "")
+        fields = _GOOGLE_DETAILS.get(kind.rpartition("/")[2])
+        if fields is None:
+            continue
+        kept: dict[str, Any] = {"@type": kind}
+        for f in fields:
+            value = d.get(f)
+            if f in _GOOGLE_ITEM_FIELDS and isinstance(value, list):
+                kept[f] = [_pick(i, _GOOGLE_ITEM_FIELDS[f], secrets) for i in value if isinstance(i, Mapping)]
+            elif value is not None:
+                kept[f] = _plain(value, secrets)
+        out.append(kept)
+    return out or None
+
+
+def client_details(err: Mapping[str, Any], secrets: Iterable[str]) -> Any:
+    """What of a provider error object's details may reach the client (None: nothing)."""
+    if "innererror" in err:
+        return azure_innererror(err["innererror"], secrets)
+    details = err.get("details")
+    if isinstance(details, list):
+        return _google_details(details, secrets)
+    return None
 
 
 def provider_error(
     provider: str, status: int, headers: Mapping[str, str], body: bytes, secrets: Iterable[str] = ()
 ) -> error_pb2.Error:
     """A typed error from a provider's error response."""
-    message, code, param, details = error_message_from_body(body)
+    secrets = list(secrets)
+    message, code, param, error_object = error_message_from_body(body)
     kind = classify(status, message)
     message = redact(message or f"HTTP {status}", secrets)
+    details = client_details(error_object, secrets) if error_object else None
     ra = retry_after_seconds(headers) if status in (429, 503, 529) else None
     if (
         code
@@ -171,8 +271,8 @@ def provider_error(
     err = make_error(
         kind,
         f"{provider}: {message}",
-        param=param,
-        code=out_code,
+        param=redact(param, secrets)[:200],
+        code=redact(out_code, secrets)[:200],
         retry_after=ra,
         provider=provider,
         status=status_override,
@@ -208,9 +308,20 @@ def request_not_sent(provider: str, exc: BaseException, secrets: Iterable[str] =
 
 
 def connection_error(provider: str, exc: BaseException, secrets: Iterable[str] = ()) -> error_pb2.Error:
+    """A failure to reach the provider. The client learns what kind of failure it was, not the
+    address: the api_base of a deployment is the operator's, often an internal host."""
+    os_error = getattr(exc, "os_error", None)
+    if isinstance(os_error, socket.gaierror):
+        reason = os_error.strerror or "name resolution failed"
+    elif isinstance(os_error, OSError):
+        # os.strerror: asyncio's own strerror names the address ("Connect call failed (host, port)").
+        reason = os.strerror(os_error.errno) if os_error.errno else type(os_error).__name__
+    else:
+        reason = _URL.sub(lambda m: "[url]", str(exc))
+    reason = redact(reason, secrets)
     return make_error(
         K.ERROR_KIND_API_CONNECTION,
-        redact(f"{provider}: connection error: {type(exc).__name__}: {exc}", secrets),
+        f"{provider}: connection error: {type(exc).__name__}" + (f": {reason}" if reason else ""),
         provider=provider,
         source=error_pb2.FAILURE_SOURCE_PROVIDER,
     )

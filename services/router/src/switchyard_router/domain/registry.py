@@ -179,6 +179,9 @@ class Registry:
                 d = deployment_pb2.Deployment()
                 d.CopyFrom(cand.proto)
                 d.model_group = name
+                d.wildcard_origin.id = cand.proto.id
+                d.wildcard_origin.provider = cand.proto.provider
+                d.wildcard_origin.model = cand.proto.model
                 if d.provider == WILDCARD_PROVIDER:
                     try:
                         d.provider, target = split_model(name, api_base=d.api_base or None)

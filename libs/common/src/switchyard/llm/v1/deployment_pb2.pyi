@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Deployment(_message.Message):
-    __slots__ = ("id", "model_group", "provider", "model", "api_base", "timeout_seconds", "stream_timeout_seconds", "drop_params", "params_json", "pricing", "max_input_tokens", "max_output_tokens", "sealed_credentials")
+    __slots__ = ("id", "model_group", "provider", "model", "api_base", "timeout_seconds", "stream_timeout_seconds", "drop_params", "params_json", "pricing", "max_input_tokens", "max_output_tokens", "sealed_credentials", "wildcard_origin")
     class SealedCredentialsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,7 @@ class Deployment(_message.Message):
     MAX_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     SEALED_CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    WILDCARD_ORIGIN_FIELD_NUMBER: _ClassVar[int]
     id: str
     model_group: str
     provider: str
@@ -41,7 +42,18 @@ class Deployment(_message.Message):
     max_input_tokens: int
     max_output_tokens: int
     sealed_credentials: _containers.ScalarMap[str, bytes]
-    def __init__(self, id: _Optional[str] = ..., model_group: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., api_base: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., stream_timeout_seconds: _Optional[float] = ..., drop_params: _Optional[bool] = ..., params_json: _Optional[bytes] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., max_input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., sealed_credentials: _Optional[_Mapping[str, bytes]] = ...) -> None: ...
+    wildcard_origin: WildcardOrigin
+    def __init__(self, id: _Optional[str] = ..., model_group: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., api_base: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., stream_timeout_seconds: _Optional[float] = ..., drop_params: _Optional[bool] = ..., params_json: _Optional[bytes] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., max_input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., sealed_credentials: _Optional[_Mapping[str, bytes]] = ..., wildcard_origin: _Optional[_Union[WildcardOrigin, _Mapping]] = ...) -> None: ...
+
+class WildcardOrigin(_message.Message):
+    __slots__ = ("id", "provider", "model")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    provider: str
+    model: str
+    def __init__(self, id: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ...) -> None: ...
 
 class Pricing(_message.Message):
     __slots__ = ("base_model", "input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost", "output_cost_per_reasoning_token", "input_cost_per_second", "output_cost_per_second", "admission_input_cost_per_token", "admission_output_cost_per_token", "admission_price_unknown", "output_cost_per_image", "input_cost_per_pixel")

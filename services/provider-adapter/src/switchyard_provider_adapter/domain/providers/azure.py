@@ -21,7 +21,13 @@ import orjson
 
 from switchyard.llm.v1 import chat_pb2, error_pb2
 from switchyard_common.errors import make_error
-from switchyard_provider_adapter.domain.errors import ProviderFailure, error_message_from_body, provider_error, redact
+from switchyard_provider_adapter.domain.errors import (
+    ProviderFailure,
+    azure_innererror,
+    error_message_from_body,
+    provider_error,
+    redact,
+)
 from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall
 from switchyard_provider_adapter.domain.providers.openai import OpenAIProvider, OpenAIStreamDecoder
 
@@ -187,9 +193,11 @@ class AzureProvider(OpenAIProvider):
         err = provider_error("azure", status, headers, body, ctx.secrets())
         azure_error = _error_object(body)
         inner = azure_error.get("innererror")
-        if isinstance(inner, Mapping):
-            # As LiteLLM surfaces it: error.provider_specific_fields.innererror.
-            err.provider_details_json = orjson.dumps({"innererror": inner})
+        shown = azure_innererror(inner, ctx.secrets())
+        if shown:
+            # As LiteLLM surfaces it: error.provider_specific_fields.innererror (its
+            # classification fields only).
+            err.provider_details_json = orjson.dumps({"innererror": shown})
         inner_code = inner.get("code") if isinstance(inner, Mapping) else None
         if status == 400 and (
             azure_error.get("code") == "content_filter" or inner_code == "ResponsibleAIPolicyViolation"

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2
+from switchyard_provider_adapter.domain.allowlists import DEFAULT_ALLOWLISTS, Allowlists
 from switchyard_provider_adapter.domain.errors import provider_error, unsupported_param
 from switchyard_provider_adapter.domain.framing import NdjsonDecoder, SseDecoder
 
@@ -55,6 +56,8 @@ class CallContext:
     # Headers of the provider's answer, for parsers of answers whose usage travels in headers
     # (Bedrock InvokeModel's x-amzn-bedrock-input-token-count). Set by the executor.
     response_headers: Mapping[str, str] = field(default_factory=dict)
+    # Buckets a request may name objects of (s3:// for Bedrock, gs:// for Gemini/Vertex).
+    allowlists: Allowlists = DEFAULT_ALLOWLISTS
 
     @property
     def provider(self) -> str:

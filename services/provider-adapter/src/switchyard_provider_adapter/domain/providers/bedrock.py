@@ -35,6 +35,7 @@ from botocore.eventstream import EventStreamBuffer, ParserError
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, error_pb2
 from switchyard_common.errors import make_error
+from switchyard_provider_adapter.domain.allowlists import Allowlists
 from switchyard_provider_adapter.domain.errors import (
     ProviderFailure,
     classify,
@@ -65,6 +66,7 @@ from switchyard_provider_adapter.domain.providers.base import (
 K = error_pb2.ErrorKind
 
 SERVICE = "bedrock"
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
 # LiteLLM's default when neither the deployment nor the model ARN names a region.
 DEFAULT_REGION = "us-west-2"
 
@@ -473,7 +475,7 @@ class BedrockStreamDecoder:
 # --- request translation ------------------------------------------------------------------------
 
 
-def _image_block(url: str, where: str) -> dict[str, Any]:
+def _image_block(url: str, where: str, allowlists: Allowlists) -> dict[str, Any]:
     m = _DATA_URL.match(url)
     if m:
         mime = (m.group("mime") or "image/png").lower()
@@ -482,6 +484,7 @@ def _image_block(url: str, where: str) -> dict[str, Any]:
             raise _bad_request(f"{where}: Bedrock takes png, jpeg, gif or webp images, not {mime}", "messages")
         return {"image": {"format": fmt, "source": {"bytes": m.group("data")}}}
     if url.startswith("s3://"):
+        allowlists.check_object(url, where, SERVICE)
         ext = url.rsplit(".", 1)[-1].lower()
         fmt = {"jpg": "jpeg"}.get(ext, ext)
         if fmt not in ("png", "jpeg", "gif", "webp"):
@@ -492,7 +495,7 @@ def _image_block(url: str, where: str) -> dict[str, Any]:
     raise _bad_request(f"{where}: Bedrock needs the image inline (a base64 data: URL) or as an s3:// URI", "messages")
 
 
-def _document_block(f: chat_pb2.FileContent, where: str, n: int) -> dict[str, Any]:
+def _document_block(f: chat_pb2.FileContent, where: str, n: int, allowlists: Allowlists) -> dict[str, Any]:
     stem = (f.filename.rsplit(".", 1)[0] if f.HasField("filename") else "") or f"document-{n}"
     name = re.sub(r"\s+", " ", _DOC_NAME_BAD.sub("-", stem)).strip()[:200] or f"document-{n}"
     if f.HasField("file_data"):
@@ -507,6 +510,7 @@ def _document_block(f: chat_pb2.FileContent, where: str, n: int) -> dict[str, An
             raise _bad_request(f"{where}: Bedrock does not take documents of type {mime}", "messages")
         return {"document": {"format": fmt, "name": name, "source": {"bytes": m.group("data")}}}
     if f.HasField("file_id") and f.file_id.startswith("s3://"):
+        allowlists.check_object(f.file_id, where, SERVICE)
         ext = f.file_id.rsplit(".", 1)[-1].lower()
         return {
             "document": {
@@ -547,14 +551,20 @@ class BedrockProvider(Provider):
 
     def region(self, ctx: CallContext) -> str:
         configured = ctx.params.get("aws_region_name")
+        region, source = DEFAULT_REGION, "aws_region_name"
         if configured:
-            return str(configured)
-        mid = str(ctx.params.get("model_id") or ctx.model)
-        if mid.startswith("arn:"):
-            parts = mid.split(":")
-            if len(parts) > 3 and parts[3]:
-                return parts[3]
-        return DEFAULT_REGION
+            region = str(configured)
+        else:
+            mid = str(ctx.params.get("model_id") or ctx.model)
+            if mid.startswith("arn:"):
+                parts = mid.split(":")
+                if len(parts) > 3 and parts[3]:
+                    region, source = parts[3], "model"
+        # The region becomes part of the host names of the runtime and STS endpoints: anything
+        # but a region name could point them (and the credentials they get) at another host.
+        if not _REGION.fullmatch(region):
+            raise _bad_request(f"{source}: the AWS region must look like us-east-1", source)
+        return region
 
     def runtime_base(self, ctx: CallContext, region: str) -> str:
         base = ctx.deployment.api_base or ctx.params.get("aws_bedrock_runtime_endpoint")
@@ -907,14 +917,15 @@ class BedrockProvider(Provider):
             native = _extra(p.other_json)
             # Blocks already in Converse's shape (cachePoint, document, guardContent, ...) pass through.
             if len(native) == 1 and "type" not in native:
+                ctx.allowlists.check_objects(native, where, SERVICE)
                 return [native]
             raise _bad_request(f"{where}: content part type {native.get('type')!r} is not supported", "messages")
         elif text_only:
             raise _bad_request(f"{where}: system messages can only hold text", "messages")
         elif which == "image_url":
-            block = _image_block(p.image_url.url, where)
+            block = _image_block(p.image_url.url, where, ctx.allowlists)
         elif which == "file":
-            block = _document_block(p.file, where, n)
+            block = _document_block(p.file, where, n, ctx.allowlists)
         elif which == "input_audio":
             if ctx.drop_params:
                 return []

@@ -17,6 +17,7 @@ import orjson
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, error_pb2
 from switchyard_common.errors import make_error
+from switchyard_provider_adapter.domain.allowlists import DEFAULT_ALLOWLISTS, Allowlists
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error, unsupported_param
 from switchyard_provider_adapter.domain.framing import SseEvent
 from switchyard_provider_adapter.domain.providers.base import (
@@ -196,7 +197,7 @@ def _extra_dict(raw: bytes) -> dict[str, Any]:
         return {}
 
 
-def _media_part(provider: str, url: str, default_mime: str, param: str) -> dict[str, Any]:
+def _media_part(provider: str, url: str, default_mime: str, param: str, allowlists: Allowlists) -> dict[str, Any]:
     try:
         data = parse_data_url(url)
     except ValueError as exc:
@@ -207,11 +208,14 @@ def _media_part(provider: str, url: str, default_mime: str, param: str) -> dict[
     if url.startswith(("http://", "https://", "gs://")):
         # Gemini fetches these itself (Vertex: gs:// and public https; AI Studio: its Files API
         # and YouTube URLs) and answers a clear 400 for URLs it will not fetch.
+        allowlists.check_object(url, param, provider)
         return {"fileData": {"mimeType": guess_mime(url, default_mime), "fileUri": url}}
     raise bad_request(provider, "image URLs must be http(s), gs:// or base64 data URLs", param)
 
 
-def _content_parts(provider: str, msg: chat_pb2.ChatMessage, where: str) -> list[dict[str, Any]]:
+def _content_parts(
+    provider: str, msg: chat_pb2.ChatMessage, where: str, allowlists: Allowlists
+) -> list[dict[str, Any]]:
     which = msg.WhichOneof("content")
     if which == "text":
         return [{"text": msg.text}]
@@ -224,15 +228,16 @@ def _content_parts(provider: str, msg: chat_pb2.ChatMessage, where: str) -> list
         if kind == "text":
             parts.append({"text": p.text})
         elif kind == "image_url":
-            parts.append(_media_part(provider, p.image_url.url, "image/jpeg", param))
+            parts.append(_media_part(provider, p.image_url.url, "image/jpeg", param, allowlists))
         elif kind == "input_audio":
             fmt = p.input_audio.format or "wav"
             parts.append({"inlineData": {"mimeType": f"audio/{fmt}", "data": p.input_audio.data}})
         elif kind == "file":
             f = p.file
             if f.HasField("file_data"):
-                parts.append(_media_part(provider, f.file_data, "application/pdf", param))
+                parts.append(_media_part(provider, f.file_data, "application/pdf", param, allowlists))
             elif f.HasField("file_id"):
+                allowlists.check_object(f.file_id, param, provider)
                 mime = f.format if f.HasField("format") else guess_mime(f.file_id, "application/pdf")
                 parts.append({"fileData": {"mimeType": mime, "fileUri": f.file_id}})
             else:
@@ -245,7 +250,7 @@ def _content_parts(provider: str, msg: chat_pb2.ChatMessage, where: str) -> list
 
 
 def build_contents(
-    provider: str, req: chat_pb2.ChatCompletionRequest
+    provider: str, req: chat_pb2.ChatCompletionRequest, allowlists: Allowlists = DEFAULT_ALLOWLISTS
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """(contents, systemInstruction) for the request's messages."""
     names = tool_names_by_id(req.messages)
@@ -257,12 +262,12 @@ def build_contents(
     for i, m in enumerate(req.messages):
         where = f"messages[{i}]"
         if m.role in ("system", "developer"):
-            system.extend(p for p in _content_parts(provider, m, where) if "text" in p)
+            system.extend(p for p in _content_parts(provider, m, where, allowlists) if "text" in p)
             continue
         if m.role == "user":
-            role, parts = "user", _content_parts(provider, m, where)
+            role, parts = "user", _content_parts(provider, m, where, allowlists)
         elif m.role == "assistant":
-            role, parts = "model", _assistant_parts(provider, m, where)
+            role, parts = "model", _assistant_parts(provider, m, where, allowlists)
         else:  # tool / function results
             role, parts = "user", [_function_response(provider, m, names, where)]
         if not parts:
@@ -275,8 +280,10 @@ def build_contents(
     return contents, ({"parts": system} if system else None)
 
 
-def _assistant_parts(provider: str, m: chat_pb2.ChatMessage, where: str) -> list[dict[str, Any]]:
-    parts = [p for p in _content_parts(provider, m, where) if p.get("text") != ""]
+def _assistant_parts(
+    provider: str, m: chat_pb2.ChatMessage, where: str, allowlists: Allowlists
+) -> list[dict[str, Any]]:
+    parts = [p for p in _content_parts(provider, m, where, allowlists) if p.get("text") != ""]
     for j, tc in enumerate(m.tool_calls):
         args = parse_arguments(tc.function.arguments, provider, f"{where}.tool_calls[{j}].function.arguments")
         part: dict[str, Any] = {"functionCall": {"name": tc.function.name, "args": args}}
@@ -376,7 +383,7 @@ def build_request(provider: str, ctx: CallContext, req: chat_pb2.ChatCompletionR
         raise unsupported_param("parallel_tool_calls", provider)
     legacy = is_legacy_model(ctx.model)
     extra = _extra_dict(req.extra_json)
-    contents, system = build_contents(provider, req)
+    contents, system = build_contents(provider, req, ctx.allowlists)
     body: dict[str, Any] = {"contents": contents}
     if system:
         body["systemInstruction"] = system
