@@ -8,8 +8,10 @@ from switchyard_common.settings import CommonSettings, KafkaEnv, RedisEnv
 class Settings(CommonSettings, KafkaEnv, RedisEnv):
     # Redis holds the per-key rate-limit counters shared by every edge replica.
     service_name: str = "edge"
-    # OpenAI-compatible HTTP API (and /metrics, /healthz, /readyz).
+    # OpenAI-compatible HTTP API (and /healthz, /readyz; /metrics is on METRICS_PORT).
     http_port: int = 4000
+    # Serve /openapi.json on the API port (off: it maps the management API for anyone).
+    serve_openapi: bool = False
     # The gRPC Gateway API for internal services.
     grpc_port: int = 50050
     auth_addr: str = "auth:50053"
