@@ -4,13 +4,21 @@ call that RPC; and the edge's public port serves the API only (metrics on their 
 
 from __future__ import annotations
 
+import concurrent.futures
+import socket
+import ssl
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
+from devstack import certs as stack_certs
 from devstack import stack
 from switchyard.auth.v1 import auth_pb2, auth_pb2_grpc
 from switchyard.budget.v1 import budget_pb2, budget_pb2_grpc
@@ -109,3 +117,66 @@ def test_edge_metrics_and_api_description_are_not_on_the_public_port(
     metrics = httpx.get(f"http://127.0.0.1:{stack_cfg.metrics_base + stack.SERVICES['edge'][1]}/metrics", timeout=5)
     assert metrics.status_code == 200
     assert "switchyard_edge_requests_total" in metrics.text
+
+
+def _certificate_shown(port: int, client: stack.TlsFiles) -> bytes:
+    """The certificate (DER) a new TLS connection to ``port`` is shown."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(cafile=client.ca_file)
+    ctx.load_cert_chain(client.cert_file, client.key_file)
+    ctx.set_alpn_protocols(["h2"])
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        ctx.wrap_socket(raw, server_hostname="localhost") as conn,
+    ):
+        der = conn.getpeercert(binary_form=True)
+    assert der is not None
+    return der
+
+
+def _der(path: stack.TlsFiles) -> bytes:
+    return x509.load_pem_x509_certificate(path.cert_file.read_bytes()).public_bytes(serialization.Encoding.DER)
+
+
+def test_certificates_rotate_without_a_restart_and_calls_in_flight_finish(
+    stack_cfg: stack.StackConfig, certs: dict[str, stack.TlsFiles], http: httpx.Client, fake: httpx.Client
+) -> None:
+    ca = stack_certs.Authority.load(stack_cfg.state_dir / "tls" / "ca")
+    adapter_port = stack_cfg.grpc_port("provider-adapter")
+    pids = {name: stack._pid(stack_cfg, name) for name in ("edge", "provider-adapter")}
+    edge_log = stack.log_file(stack_cfg, "edge")
+    reloads_before = edge_log.read_text().count("client certificate reloaded")
+
+    def chat(marker: str) -> httpx.Response:
+        return http.post(
+            "/v1/chat/completions", json={"model": "fake-chat", "messages": [{"role": "user", "content": marker}]}
+        )
+
+    def upstream_saw(marker: str) -> bool:
+        return any(marker in str(r.get("body")) for r in fake.get("/__log").json())
+
+    # A completion in flight, on the edge's connection to the adapter, while both renew.
+    fake.post("/__script", json={"model": "fake-chat", "responses": [{"delay_ms": 1500}]}).raise_for_status()
+    marker = f"rotation-{uuid.uuid4().hex}"
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(chat, marker)
+        deadline = time.monotonic() + 10
+        while not upstream_saw(marker):
+            assert time.monotonic() < deadline, "the request never reached the upstream"
+            time.sleep(0.05)
+        for name in ("edge", "provider-adapter"):
+            ca.write(name, certs[name].cert_file.parent)
+        resp = in_flight.result(timeout=30)
+    assert resp.status_code == 200, resp.text
+
+    # New connections to the adapter are shown its new certificate.
+    assert _certificate_shown(adapter_port, certs["edge"]) == _der(certs["provider-adapter"])
+    # The edge reopens its channels with its new certificate within its check interval (10 s);
+    # requests keep succeeding meanwhile.
+    deadline = time.monotonic() + 30
+    while edge_log.read_text().count("client certificate reloaded") == reloads_before:
+        assert time.monotonic() < deadline, "the edge did not pick up its new certificate"
+        assert chat("after rotation").status_code == 200
+        time.sleep(0.5)
+    assert chat("with the new certificates").status_code == 200
+    assert {name: stack._pid(stack_cfg, name) for name in pids} == pids
