@@ -1,10 +1,11 @@
 """Offline schema validation of rendered objects.
 
 Built-in kinds: the strict JSON schemas (unknown fields rejected) that the ``kubernetes-validate``
-package ships for each Kubernetes minor version. CRD kinds (ServiceMonitor, HTTPRoute): the
-``openAPIV3Schema`` of the CRD as its project publishes it, taken from that project's Go module
-(fetched once through the Go module proxy into .cache/), made strict the way the API server's
-strict field validation is: unknown fields are errors unless the schema preserves them.
+package ships for each Kubernetes minor version. CRD kinds (ServiceMonitor, HTTPRoute,
+cert-manager's Certificate and Issuer): the ``openAPIV3Schema`` of the CRD as its project
+publishes it, taken from that project's Go module (fetched once through the Go module proxy into
+.cache/), made strict the way the API server's strict field validation is: unknown fields are
+errors unless the schema preserves them.
 CEL rules (``x-kubernetes-validations``) are not evaluated here.
 """
 
@@ -38,6 +39,15 @@ CRDS: dict[tuple[str, str], tuple[str, str]] = {
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): (
         "sigs.k8s.io/gateway-api@v1.6.3",
         "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml",
+    ),
+    # cert-manager's CRD files carry Helm directives in comments and quoted labels only.
+    ("cert-manager.io/v1", "Certificate"): (
+        "github.com/cert-manager/cert-manager@v1.18.2",
+        "deploy/crds/crd-certificates.yaml",
+    ),
+    ("cert-manager.io/v1", "Issuer"): (
+        "github.com/cert-manager/cert-manager@v1.18.2",
+        "deploy/crds/crd-issuers.yaml",
     ),
 }
 MODULE_CACHE = REPO / ".cache" / "go-crds"

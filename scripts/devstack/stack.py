@@ -1,6 +1,7 @@
 """The local Switchyard stack: real PostgreSQL, Redis and Kafka (``infra.py``) on loopback, the
 offline fake upstream, and the six services as separate processes with the same environment
-variables the Helm chart sets.
+variables the Helm chart sets, calling each other over mutual TLS with certificates of a private
+CA kept in the state dir (``certs.py``).
 
     python scripts/devstack/stack.py up [--config PATH] [--http-port 4000]
     python scripts/devstack/stack.py down
@@ -26,7 +27,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devstack import infra
+from devstack import certs, infra
+from switchyard_common.grpc_tls import TlsFiles
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_STATE = REPO / ".stack"
@@ -79,6 +81,10 @@ class StackConfig:
     def grpc_port(self, service: str) -> int:
         return self.grpc_base + SERVICES[service][1]
 
+    def health_port(self, service: str) -> int:
+        """The plaintext port serving only gRPC health (the chart's probe port)."""
+        return self.grpc_port(service) + 20
+
     def addr(self, service: str) -> str:
         return f"127.0.0.1:{self.grpc_port(service)}"
 
@@ -123,6 +129,21 @@ def credentials_keypair(cfg: StackConfig) -> tuple[str, str]:
     return private, public
 
 
+def certificates(cfg: StackConfig) -> dict[str, TlsFiles]:
+    """Each service's certificate, key and CA bundle, issued once by the stack's own CA (kept in
+    the state dir like the master key, so restarted services and replica sets share them)."""
+    root = cfg.state_dir / "tls"
+    if (root / "ca" / "ca.key").exists():
+        ca = certs.Authority.load(root / "ca")
+    else:
+        ca = certs.Authority.create()
+        ca.save(root / "ca")
+    return {
+        name: certs.files_in(root / name) if (root / name / "tls.key").exists() else ca.write(name, root / name)
+        for name in SERVICES
+    }
+
+
 def replica(
     cfg: StackConfig,
     index: int,
@@ -157,9 +178,14 @@ def service_env(cfg: StackConfig, name: str) -> dict[str, str]:
         "GRPC_PORT": str(cfg.grpc_port(name)),
         "SHUTDOWN_GRACE_SECONDS": "5",
         "OTEL_SERVICE_NAME": f"switchyard-{name}",
+        "METRICS_PORT": str(cfg.metrics_base + SERVICES[name][1]),
     }
-    if name != "edge":
-        common["METRICS_PORT"] = str(cfg.metrics_base + SERVICES[name][1])
+    tls = certificates(cfg)[name]
+    common["GRPC_TLS_CERT_FILE"] = str(tls.cert_file)
+    common["GRPC_TLS_KEY_FILE"] = str(tls.key_file)
+    common["GRPC_TLS_CA_FILE"] = str(tls.ca_file)
+    if name != "edge":  # the edge's gRPC port is its public Gateway API: plaintext, keys checked
+        common["GRPC_HEALTH_PORT"] = str(cfg.health_port(name))
     kafka = {
         "KAFKA_BOOTSTRAP_SERVERS": urls["KAFKA_BOOTSTRAP_SERVERS"],
         "KAFKA_TOPIC_PARTITIONS": "3",
@@ -282,7 +308,7 @@ def ready(cfg: StackConfig, name: str) -> bool:
         return _http_ok(f"http://127.0.0.1:{cfg.http_port}/readyz") and _grpc_serving(
             cfg.addr("edge"), SERVICES[name][2]
         )
-    return _grpc_serving(cfg.addr(name), SERVICES[name][2])
+    return _grpc_serving(f"127.0.0.1:{cfg.health_port(name)}", SERVICES[name][2])
 
 
 def _wait_ready(cfg: StackConfig, names: Iterable[str], timeout: float = 90.0) -> None:

@@ -26,12 +26,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 import pytest
 import yaml
 from chart import contract, localenv, policy, render, schemas
 
-from devstack import infra, stack
+from devstack import certs, infra, stack
+from switchyard.auth.v1 import auth_pb2, auth_pb2_grpc
 
 HERE = Path(__file__).parent
 BOOT_VALUES = [render.CHART / "ci" / "production-values.yaml", HERE / "boot-values.yaml"]
@@ -145,6 +147,18 @@ def boot() -> Iterator[Boot]:
                     "BOOT_UPSTREAM_BASE": f"http://127.0.0.1:{CFG.fake_port}/v1",
                 },
             }
+            # The certificate Secrets cert-manager would write from the rendered Certificates,
+            # signed by one CA: the identity and names the chart asks for are what the code gets.
+            ca = certs.Authority.create()
+            for cert in release.of_kind("Certificate"):
+                spec = cert["spec"]
+                trust_domain, service = spec["uris"][0].removeprefix("spiffe://").split("/")
+                crt, key = ca.issue(service, dns_names=spec["dnsNames"], trust_domain=trust_domain)
+                secrets[spec["secretName"]] = {
+                    "tls.crt": crt.decode(),
+                    "tls.key": key.decode(),
+                    "ca.crt": ca.ca_pem.decode(),
+                }
             addresses = {
                 f"sy-switchyard-{name}:{values['services'][name]['ports']['grpc']}": CFG.addr(name)
                 for name in stack.SERVICES
@@ -163,6 +177,8 @@ def boot() -> Iterator[Boot]:
                     ports[values["services"][service]["ports"]["metrics"]] = (
                         CFG.metrics_base + stack.SERVICES[service][1]
                     )
+                if not values["services"][service]["ports"]["http"]:
+                    ports[values["grpcTls"]["healthPort"]] = CFG.health_port(service)
                 local = localenv.to_local(
                     obj,
                     release.objects,
@@ -264,9 +280,16 @@ def test_first_key_and_chat_completion_through_the_edge(boot: Boot) -> None:
 def test_metrics_are_served_where_the_chart_scrapes(boot: Boot) -> None:
     for name in stack.SERVICES:
         env = boot.envs[f"sy-switchyard-{name}"]
-        port = env.get("METRICS_PORT") or env["HTTP_PORT"]  # the edge serves /metrics on its HTTP port
-        resp = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        resp = httpx.get(f"http://127.0.0.1:{env['METRICS_PORT']}/metrics", timeout=10)
         assert resp.status_code == 200 and "# HELP" in resp.text, name
+    # Not on the edge's public API port.
+    assert httpx.get(f"http://127.0.0.1:{CFG.http_port}/metrics", timeout=10).status_code == 404
+
+
+def test_internal_ports_take_only_the_certificates_the_chart_mounts(boot: Boot) -> None:
+    with grpc.insecure_channel(CFG.addr("auth")) as ch, pytest.raises(grpc.RpcError) as err:
+        auth_pb2_grpc.AuthServiceStub(ch).GetKey(auth_pb2.GetKeyRequest(), timeout=5)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
 
 
 def test_traces_reach_the_configured_collector(boot: Boot) -> None:

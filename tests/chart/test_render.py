@@ -38,7 +38,8 @@ def test_policy(value_set: str) -> None:
 
 def test_examples_cover_what_platform_teams_need() -> None:
     """ci/ keeps its promises: the production example has autoscaling, disruption budgets,
-    NetworkPolicies, an Ingress and ServiceMonitors; the managed-services one TLS and SASL."""
+    NetworkPolicies, an Ingress and ServiceMonitors; the managed-services one TLS and SASL; the
+    minimal one NetworkPolicies all the same."""
     v = schemas.KUBE_VERSIONS[-1]
     prod = render.rendered("production-values", v)
     kinds = {o["kind"] for o in prod.objects}
@@ -46,18 +47,18 @@ def test_examples_cover_what_platform_teams_need() -> None:
     assert all("replicas" not in d["spec"] for d in prod.of_kind("Deployment")), "HPA-managed replicas"
 
     ext = render.rendered("external-managed-values", v)
-    env = {e["name"]: e for d in ext.of_kind("Deployment") for c in policy.pod_spec(d)["containers"] for e in c["env"]}
+    auth = ext.get("Deployment", "sy-switchyard-auth")
+    env = {e["name"]: e for e in policy.pod_spec(auth)["containers"][0]["env"]}
     assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
     assert env["KAFKA_SASL_MECHANISM"]["value"] == "SCRAM-SHA-512"
     assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "switchyard-msk-scram"
     assert env["KAFKA_SSL_CAFILE"]["value"] == "/etc/switchyard/tls/kafka/ca.crt"
-    auth = ext.get("Deployment", "sy-switchyard-auth")
     mounts = {m["mountPath"] for m in policy.pod_spec(auth)["containers"][0]["volumeMounts"]}
     assert {"/etc/switchyard/tls/postgresql", "/etc/switchyard/tls/kafka"} <= mounts
     assert ext.of_kind("HTTPRoute") and not ext.of_kind("ConfigMap"), "existing ConfigMap used, none rendered"
 
     minimal = render.rendered("minimal-values", v)
-    assert not minimal.of_kind("NetworkPolicy") and not minimal.of_kind("Job")
+    assert minimal.of_kind("NetworkPolicy") and not minimal.of_kind("Job")
     assert all(d["spec"]["replicas"] == 1 for d in minimal.of_kind("Deployment"))
 
 

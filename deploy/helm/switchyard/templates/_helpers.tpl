@@ -58,6 +58,16 @@ app.kubernetes.io/component: {{ .name }}
 {{- end -}}
 {{- end -}}
 
+{{/* "true" when the services do mutual TLS themselves (everywhere but in serviceMesh mode). */}}
+{{- define "switchyard.grpcTls" -}}
+{{- if not .Values.serviceMesh.enabled }}true{{ end -}}
+{{- end -}}
+
+{{/* The Secret with one service's gRPC certificate, key and CA bundle. */}}
+{{- define "switchyard.grpcTlsSecret" -}}
+{{- printf "%s%s" .root.Values.grpcTls.secretPrefix .name -}}
+{{- end -}}
+
 {{- define "switchyard.modelConfigName" -}}
 {{- default (printf "%s-model-config" (include "switchyard.fullname" .)) .Values.modelConfig.existingConfigMap -}}
 {{- end -}}
@@ -128,6 +138,21 @@ Arguments: root, name, svc, job (true in the migration Job).
 {{- end }}
 - name: SHUTDOWN_GRACE_SECONDS
   value: {{ $svc.shutdownGraceSeconds | quote }}
+{{- if and (include "switchyard.grpcTls" $root) (not .job) }}
+- name: GRPC_TLS_CERT_FILE
+  value: /etc/switchyard/grpc-tls/tls.crt
+- name: GRPC_TLS_KEY_FILE
+  value: /etc/switchyard/grpc-tls/tls.key
+- name: GRPC_TLS_CA_FILE
+  value: /etc/switchyard/grpc-tls/ca.crt
+- name: GRPC_TLS_TRUST_DOMAIN
+  value: {{ $v.grpcTls.trustDomain | quote }}
+{{- if not $svc.ports.http }}
+{{- /* The edge's gRPC port is its public Gateway API (keys, not certificates); HTTP probes. */}}
+- name: GRPC_HEALTH_PORT
+  value: {{ $v.grpcTls.healthPort | quote }}
+{{- end }}
+{{- end }}
 - name: OTEL_SERVICE_NAME
   value: {{ printf "switchyard-%s" .name | quote }}
 {{- $attrs := list "service.namespace=switchyard" "k8s.namespace.name=$(K8S_NAMESPACE_NAME)" "k8s.pod.name=$(K8S_POD_NAME)" "k8s.node.name=$(K8S_NODE_NAME)" }}
@@ -175,9 +200,11 @@ Arguments: root, name, svc, job (true in the migration Job).
   value: {{ (not (and $v.migrations.enabled $svc.migrate)) | toString | quote }}
 {{- end }}
 {{- if has "redis" $uses }}
-{{- if not $v.redis.existingSecret }}{{ fail (printf "services.%s uses redis: set redis.existingSecret" .name) }}{{ end }}
+{{- $redis := $v.redis }}
+{{- if $svc.credentials.redis.existingSecret }}{{ $redis = $svc.credentials.redis }}{{ end }}
+{{- if not $redis.existingSecret }}{{ fail (printf "services.%s uses redis: set redis.existingSecret" .name) }}{{ end }}
 - name: REDIS_URL
-  valueFrom: {secretKeyRef: {name: {{ $v.redis.existingSecret | quote }}, key: {{ $v.redis.urlKey | quote }}}}
+  valueFrom: {secretKeyRef: {name: {{ $redis.existingSecret | quote }}, key: {{ $redis.urlKey | quote }}}}
 {{- end }}
 {{- if has "kafka" $uses }}
 {{- $k := $v.kafka }}
@@ -185,15 +212,18 @@ Arguments: root, name, svc, job (true in the migration Job).
   value: {{ $k.bootstrapServers | quote }}
 - name: KAFKA_SECURITY_PROTOCOL
   value: {{ $k.securityProtocol | quote }}
+{{- if and $svc.credentials.kafka.username (not $k.sasl.mechanism) }}{{ fail (printf "services.%s.credentials.kafka needs kafka.sasl.mechanism" .name) }}{{ end }}
 {{- if $k.sasl.mechanism }}
 {{- if not (hasPrefix "SASL_" $k.securityProtocol) }}{{ fail "kafka.sasl.mechanism needs kafka.securityProtocol SASL_PLAINTEXT or SASL_SSL" }}{{ end }}
-{{- if not (and $k.sasl.username $k.sasl.existingSecret) }}{{ fail "kafka.sasl needs username and existingSecret" }}{{ end }}
+{{- $user := $k.sasl }}
+{{- if $svc.credentials.kafka.username }}{{ $user = $svc.credentials.kafka }}{{ end }}
+{{- if not (and $user.username $user.existingSecret) }}{{ fail (printf "services.%s: kafka.sasl (or services.%s.credentials.kafka) needs username and existingSecret" .name .name) }}{{ end }}
 - name: KAFKA_SASL_MECHANISM
   value: {{ $k.sasl.mechanism | quote }}
 - name: KAFKA_SASL_USERNAME
-  value: {{ $k.sasl.username | quote }}
+  value: {{ $user.username | quote }}
 - name: KAFKA_SASL_PASSWORD
-  valueFrom: {secretKeyRef: {name: {{ $k.sasl.existingSecret | quote }}, key: {{ $k.sasl.passwordKey | quote }}}}
+  valueFrom: {secretKeyRef: {name: {{ $user.existingSecret | quote }}, key: {{ $user.passwordKey | quote }}}}
 {{- else if hasPrefix "SASL_" $k.securityProtocol }}
 {{- fail "kafka.securityProtocol SASL_* needs kafka.sasl.mechanism" }}
 {{- end }}
@@ -233,7 +263,7 @@ Arguments: root, name, svc, job (true in the migration Job).
 
 {{/* Names the chart sets itself; services.<name>.env may not set them again. */}}
 {{- define "switchyard.checkEnv" -}}
-{{- $reserved := list "K8S_POD_NAME" "K8S_NAMESPACE_NAME" "K8S_NODE_NAME" "LOG_LEVEL" "GRPC_PORT" "HTTP_PORT" "METRICS_PORT" "SHUTDOWN_GRACE_SECONDS" "OTEL_SERVICE_NAME" "OTEL_RESOURCE_ATTRIBUTES" "OTEL_TRACES_SAMPLER" "OTEL_TRACES_SAMPLER_ARG" "OTEL_EXPORTER_OTLP_ENDPOINT" "OTEL_EXPORTER_OTLP_HEADERS" "MASTER_KEY" "DATABASE_URL" "DATABASE_POOL_MAX_SIZE" "MIGRATE_ON_START" "REDIS_URL" "KAFKA_BOOTSTRAP_SERVERS" "KAFKA_SECURITY_PROTOCOL" "KAFKA_SASL_MECHANISM" "KAFKA_SASL_USERNAME" "KAFKA_SASL_PASSWORD" "KAFKA_SSL_CAFILE" "KAFKA_TOPIC_PREFIX" "KAFKA_TOPIC_PARTITIONS" "KAFKA_REPLICATION_FACTOR" "EVENT_SPOOL_DIR" "CONFIG_PATH" "BIND_HOST" "ALLOWED_AWS_STS_ENDPOINTS" "ALLOWED_WEB_IDENTITY_TOKEN_FILES" "ALLOWED_CREDENTIAL_FILES" "ALLOWED_S3_BUCKETS" "ALLOWED_GCS_BUCKETS" -}}
+{{- $reserved := list "K8S_POD_NAME" "K8S_NAMESPACE_NAME" "K8S_NODE_NAME" "LOG_LEVEL" "GRPC_PORT" "HTTP_PORT" "METRICS_PORT" "SHUTDOWN_GRACE_SECONDS" "GRPC_TLS_CERT_FILE" "GRPC_TLS_KEY_FILE" "GRPC_TLS_CA_FILE" "GRPC_TLS_TRUST_DOMAIN" "GRPC_HEALTH_PORT" "OTEL_SERVICE_NAME" "OTEL_RESOURCE_ATTRIBUTES" "OTEL_TRACES_SAMPLER" "OTEL_TRACES_SAMPLER_ARG" "OTEL_EXPORTER_OTLP_ENDPOINT" "OTEL_EXPORTER_OTLP_HEADERS" "MASTER_KEY" "DATABASE_URL" "DATABASE_POOL_MAX_SIZE" "MIGRATE_ON_START" "REDIS_URL" "KAFKA_BOOTSTRAP_SERVERS" "KAFKA_SECURITY_PROTOCOL" "KAFKA_SASL_MECHANISM" "KAFKA_SASL_USERNAME" "KAFKA_SASL_PASSWORD" "KAFKA_SSL_CAFILE" "KAFKA_TOPIC_PREFIX" "KAFKA_TOPIC_PARTITIONS" "KAFKA_REPLICATION_FACTOR" "EVENT_SPOOL_DIR" "CONFIG_PATH" "BIND_HOST" "ALLOWED_AWS_STS_ENDPOINTS" "ALLOWED_WEB_IDENTITY_TOKEN_FILES" "ALLOWED_CREDENTIAL_FILES" "ALLOWED_S3_BUCKETS" "ALLOWED_GCS_BUCKETS" -}}
 {{- range $key, $_ := .svc.env -}}
 {{- if or (has $key $reserved) (hasSuffix "_ADDR" $key) -}}
 {{- fail (printf "services.%s.env.%s is set by the chart; use the dedicated value instead" $.name $key) -}}
@@ -241,12 +271,23 @@ Arguments: root, name, svc, job (true in the migration Job).
 {{- end -}}
 {{- end -}}
 
-{{/* Volumes of one service: /tmp, the event spool, the model config and CA bundles. */}}
+{{/* Volumes of one service: /tmp, the event spool, the model config, CA bundles and its gRPC
+certificate (a whole-Secret mount, never subPath, so that renewed files appear in place). */}}
 {{- define "switchyard.volumes" -}}
 {{- $v := .root.Values -}}
 {{- $uses := .svc.uses -}}
 - name: tmp
   emptyDir: {sizeLimit: 64Mi}
+{{- if and (include "switchyard.grpcTls" .root) (not .job) }}
+- name: grpc-tls
+  secret:
+    secretName: {{ include "switchyard.grpcTlsSecret" . | quote }}
+    defaultMode: 0440
+    items:
+      - {key: tls.crt, path: tls.crt}
+      - {key: tls.key, path: tls.key}
+      - {key: ca.crt, path: ca.crt}
+{{- end }}
 {{- if has "kafka" $uses }}
 - name: event-spool
   emptyDir: {sizeLimit: {{ $v.kafka.spool.sizeLimit | quote }}}
@@ -273,6 +314,9 @@ Arguments: root, name, svc, job (true in the migration Job).
 {{- $v := .root.Values -}}
 {{- $uses := .svc.uses -}}
 - {name: tmp, mountPath: /tmp}
+{{- if and (include "switchyard.grpcTls" .root) (not .job) }}
+- {name: grpc-tls, mountPath: /etc/switchyard/grpc-tls, readOnly: true}
+{{- end }}
 {{- if has "kafka" $uses }}
 - {name: event-spool, mountPath: /var/lib/switchyard/spool}
 {{- end }}

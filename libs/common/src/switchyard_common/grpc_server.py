@@ -1,5 +1,5 @@
-"""grpc.aio server bootstrap: standard health service and graceful shutdown (tracing of calls:
-``switchyard_common.tracing``)."""
+"""grpc.aio server bootstrap: standard health service, graceful shutdown and, when certificates
+are given, mutual TLS with per-RPC caller checks (tracing of calls: ``switchyard_common.tracing``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
+from typing import cast
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from switchyard_common.callers import GuardedServer
+from switchyard_common.grpc_tls import ServerCertificates, TlsFiles
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +25,11 @@ Hook = Callable[[], Awaitable[None]]
 
 class GrpcService:
     """One gRPC server with the health service. ``register`` adds the service's servicers;
-    ``service_names`` are the fully-qualified names reported SERVING once started."""
+    ``service_names`` are the fully-qualified names reported SERVING once started.
+
+    With ``tls``, the port takes only callers presenting a certificate of the CA, and each RPC
+    only the callers ``switchyard_common.callers`` allows. ``health_port`` then serves the health
+    service alone, in plaintext, for the kubelet's gRPC probes (which present no certificate)."""
 
     def __init__(
         self,
@@ -32,9 +40,17 @@ class GrpcService:
         service_names: Sequence[str],
         grace_seconds: float = 10.0,
         max_concurrent_rpcs: int | None = None,
+        tls: TlsFiles | None = None,
+        health_port: int = 0,
     ) -> None:
         self.host = host
         self.port = port
+        self._tls = tls
+        self._health_port = health_port
+        # Read now, so that missing or mismatched certificate files stop the process at start.
+        self._certificates = ServerCertificates(tls) if tls else None
+        self._probe: grpc.aio.Server | None = None
+        self.bound_health_port = 0
         self._register = register
         self._names = list(service_names)
         self._grace = grace_seconds
@@ -59,14 +75,32 @@ class GrpcService:
         self.bound_port = 0
 
     async def start(self) -> None:
-        self._register(self._server)
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
-        self.bound_port = self._server.add_insecure_port(f"{self.host}:{self.port}")
+        address = f"{self.host}:{self.port}"
+        if self._tls and self._certificates:
+            # Stands in for the server while the servicers register (both paths gRPC uses).
+            guarded = cast(grpc.aio.Server, GuardedServer(self._server, self._tls.trust_domain))
+            self._register(guarded)
+            health_pb2_grpc.add_HealthServicer_to_server(self._health, guarded)
+            self.bound_port = self._server.add_secure_port(address, self._certificates.credentials())
+        else:
+            self._register(self._server)
+            health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+            self.bound_port = self._server.add_insecure_port(address)
         if not self.bound_port:
-            raise RuntimeError(f"cannot bind gRPC port {self.host}:{self.port}")
+            raise RuntimeError(f"cannot bind gRPC port {address}")
+        if self._health_port:
+            self._probe = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+            health_pb2_grpc.add_HealthServicer_to_server(self._health, self._probe)
+            self.bound_health_port = self._probe.add_insecure_port(f"{self.host}:{self._health_port}")
+            if not self.bound_health_port:
+                raise RuntimeError(f"cannot bind gRPC health port {self.host}:{self._health_port}")
+            await self._probe.start()
         await self._server.start()
         await self.set_serving(True)
-        log.info("gRPC server listening", extra={"port": self.bound_port, "services": self._names})
+        log.info(
+            "gRPC server listening",
+            extra={"port": self.bound_port, "services": self._names, "mutual_tls": self._tls is not None},
+        )
 
     async def set_serving(self, serving: bool) -> None:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
@@ -77,6 +111,8 @@ class GrpcService:
         """Stop accepting calls, let in-flight ones finish within the grace period."""
         await self.set_serving(False)
         await self._server.stop(self._grace)
+        if self._probe is not None:
+            await self._probe.stop(0)
 
     async def wait(self) -> None:
         await self._server.wait_for_termination()

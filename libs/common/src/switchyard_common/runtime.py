@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from switchyard_common.aio import install_uvloop
+from switchyard_common.grpc_tls import TlsError
 from switchyard_common.model_config import ConfigError
 from switchyard_common.settings import CommonSettings, load_settings
 from switchyard_common.telemetry import init_telemetry, shutdown_telemetry
@@ -41,7 +42,7 @@ def run_service(
     install_uvloop()
     try:
         asyncio.run(command(settings) if command else serve(settings))
-    except ConfigError as exc:
+    except (ConfigError, TlsError) as exc:
         raise SystemExit(f"{settings.service_name}: {exc}") from None
     finally:
         shutdown_telemetry()

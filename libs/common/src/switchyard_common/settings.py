@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TypeVar
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from switchyard_common.grpc_tls import TlsFiles
 from switchyard_common.kafka import KafkaSettings
 
 
@@ -20,7 +22,7 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     # Address the service binds to. Containers use 0.0.0.0; the local stack uses 127.0.0.1.
     bind_host: str = "0.0.0.0"
-    # Port of the Prometheus /metrics endpoint; 0 turns it off (the edge serves it on HTTP_PORT).
+    # Port of the Prometheus /metrics endpoint; 0 turns it off.
     metrics_port: int = 0
     # Seconds a SIGTERM gives in-flight calls to finish before the process exits.
     shutdown_grace_seconds: float = 10.0
@@ -28,6 +30,36 @@ class CommonSettings(BaseSettings):
     # are our own services; the edge, which takes traceparent headers from clients, decides
     # sampling itself.
     trust_inbound_sampling: bool = True
+    # Mutual TLS between the services: this service's certificate chain and key (PEM; its URI SAN
+    # spiffe://<GRPC_TLS_TRUST_DOMAIN>/<service> names it to its peers) and the CA bundle its
+    # peers' certificates must chain to. All three or none: none is plaintext, for a service mesh
+    # whose sidecars do mutual TLS, or for local development. Replaced files are picked up
+    # without a restart.
+    grpc_tls_cert_file: str = ""
+    grpc_tls_key_file: str = ""
+    grpc_tls_ca_file: str = ""
+    grpc_tls_trust_domain: str = "switchyard"
+    # A plaintext port serving only the gRPC health service, for the kubelet's probes (which
+    # present no client certificate); 0: none.
+    grpc_health_port: int = 0
+
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> CommonSettings:
+        given = [bool(self.grpc_tls_cert_file), bool(self.grpc_tls_key_file), bool(self.grpc_tls_ca_file)]
+        if any(given) and not all(given):
+            raise ValueError("GRPC_TLS_CERT_FILE, GRPC_TLS_KEY_FILE and GRPC_TLS_CA_FILE go together")
+        return self
+
+    def grpc_tls(self) -> TlsFiles | None:
+        """The certificate files for mutual TLS, or None when it is off."""
+        if not self.grpc_tls_cert_file:
+            return None
+        return TlsFiles(
+            cert_file=Path(self.grpc_tls_cert_file),
+            key_file=Path(self.grpc_tls_key_file),
+            ca_file=Path(self.grpc_tls_ca_file),
+            trust_domain=self.grpc_tls_trust_domain,
+        )
 
 
 S = TypeVar("S", bound=BaseSettings)

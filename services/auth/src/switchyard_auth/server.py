@@ -49,5 +49,7 @@ async def serve(settings: Settings) -> None:
         register=lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(traced_servicer(servicer), server),
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
+        tls=settings.grpc_tls(),
+        health_port=settings.grpc_health_port,
     )
     await run_until_signalled(service, on_start=[producer.start], on_stop=[producer.stop, pool.close])

@@ -97,6 +97,8 @@ async def serve(settings: Settings) -> None:
         register=lambda server: budget_pb2_grpc.add_BudgetServiceServicer_to_server(traced_servicer(servicer), server),
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
+        tls=settings.grpc_tls(),
+        health_port=settings.grpc_health_port,
     )
     sweeper: asyncio.Task[None] | None = None
 

@@ -1,6 +1,7 @@
-"""The HTTP front door (FastAPI): OpenAI-compatible routes, LiteLLM-style management routes,
-health and metrics. Bodies are parsed with orjson into protobuf messages and answers are written
-with orjson; errors use OpenAI's JSON shape on model routes and ``{"detail"}`` on management routes."""
+"""The HTTP front door (FastAPI): OpenAI-compatible routes, LiteLLM-style management routes and
+health (metrics are on METRICS_PORT, apart from the API). Bodies are parsed with orjson into
+protobuf messages and answers are written with orjson; errors use OpenAI's JSON shape on model
+routes and ``{"detail"}`` on management routes."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response, StreamingResponse
 
@@ -72,7 +73,8 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
         version="0.1.0",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        # The API description helps attackers more than clients (who follow OpenAI's); opt in.
+        openapi_url="/openapi.json" if gateway.settings.serve_openapi else None,
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     settings = gateway.settings
@@ -196,7 +198,7 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
             openapi_extra={"responses": openapi.model_route({}, openapi.MODELS)["responses"]},
         )
 
-    # --- health and metrics ---------------------------------------------------------
+    # --- health -------------------------------------------------------------------
     async def live(request: Request) -> Response:
         return json_response("I'm alive!")
 
@@ -208,11 +210,6 @@ def create_app(gateway: Gateway, *, ready: Callable[[], bool]) -> FastAPI:
         app.add_api_route(path, live, methods=["GET"], include_in_schema=False)
     for path in ("/readyz", "/health/readiness"):
         app.add_api_route(path, readiness, methods=["GET"], include_in_schema=False)
-
-    async def metrics(request: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
 
     management.register(app, gateway)
     models.register(app, gateway)

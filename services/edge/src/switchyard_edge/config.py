@@ -10,8 +10,10 @@ class Settings(CommonSettings, KafkaEnv, RedisEnv):
     service_name: str = "edge"
     # Clients' traceparent headers are kept for their trace ids but cannot force sampling.
     trust_inbound_sampling: bool = False
-    # OpenAI-compatible HTTP API (and /metrics, /healthz, /readyz).
+    # OpenAI-compatible HTTP API (and /healthz, /readyz; /metrics is on METRICS_PORT).
     http_port: int = 4000
+    # Serve /openapi.json on the API port (off: it maps the management API for anyone).
+    serve_openapi: bool = False
     # The gRPC Gateway API for internal services.
     grpc_port: int = 50050
     auth_addr: str = "auth:50053"

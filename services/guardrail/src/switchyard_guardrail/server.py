@@ -21,6 +21,8 @@ async def serve(settings: Settings) -> None:
         ),
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
+        tls=settings.grpc_tls(),
+        health_port=settings.grpc_health_port,
     )
     try:
         await run_until_signalled(service)

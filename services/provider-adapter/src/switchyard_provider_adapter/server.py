@@ -63,6 +63,8 @@ def build(settings: Settings) -> tuple[GrpcService, HttpPool]:
         ),
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
+        tls=settings.grpc_tls(),
+        health_port=settings.grpc_health_port,
     )
     return service, http
 

@@ -96,7 +96,7 @@ async def build(settings: Settings) -> Router:
     )
     planner_ref.append(planner)
     await catalog.reload(force=True)
-    provider = channel(settings.provider_adapter_addr)
+    provider = channel(settings.provider_adapter_addr, settings.grpc_tls())
     checker = HealthChecker(
         provider,
         state,
@@ -111,6 +111,8 @@ async def build(settings: Settings) -> Router:
         register=lambda server: router_pb2_grpc.add_RouterServiceServicer_to_server(traced_servicer(servicer), server),
         service_names=[SERVICE_NAME],
         grace_seconds=settings.shutdown_grace_seconds,
+        tls=settings.grpc_tls(),
+        health_port=settings.grpc_health_port,
     )
     tasks: list[asyncio.Task[None]] = []
 

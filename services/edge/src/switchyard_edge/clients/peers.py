@@ -39,7 +39,7 @@ class Peers:
     @classmethod
     def connect(cls, s: Settings) -> Peers:
         chans = {
-            name: channel(addr)
+            name: channel(addr, s.grpc_tls())
             for name, addr in (
                 ("auth", s.auth_addr),
                 ("budget", s.copilot_budget_addr),
