@@ -4,19 +4,16 @@ without a known price, images priced per image, and requests that set no max_tok
 from __future__ import annotations
 
 import concurrent.futures
-import time
 import uuid
 from decimal import Decimal
 from typing import Any
 
-import grpc
 import httpx
 import openai
 import pytest
 
 from devstack import stack
 from e2e.support import wait_for_spend
-from switchyard.budget.v1 import budget_pb2, budget_pb2_grpc
 
 # The output limit the edge assumes (and sends) when a budgeted request sets none and the
 # model's maximum output is unknown (its default_max_output_tokens).
@@ -25,23 +22,10 @@ DEFAULT_MAX_OUTPUT_TOKENS = 4096
 ASK = {"max_tokens": 13, "messages": [{"role": "user", "content": "count me"}]}
 
 
-def _wait_for_limit(stack_cfg: stack.StackConfig, key_hash: str) -> None:
-    """copilot-budget learns a key's limit from its identity event (through Kafka)."""
-    request = budget_pb2.GetSpendRequest(
-        account_id="default", scopes=[budget_pb2.Scope(kind=budget_pb2.SCOPE_KIND_KEY, id=key_hash)]
-    )
-    deadline = time.monotonic() + 30
-    with grpc.insecure_channel(stack_cfg.addr("copilot-budget")) as channel:
-        stub = budget_pb2_grpc.BudgetServiceStub(channel)
-        while not stub.GetSpend(request, timeout=5).spends[0].max_budget:
-            assert time.monotonic() < deadline, "copilot-budget never learnt the key's limit"
-            time.sleep(0.1)
-
-
 def _budgeted(http: httpx.Client, stack_cfg: stack.StackConfig, base_url: str, max_budget: str) -> openai.OpenAI:
     resp = http.post("/key/generate", json={"max_budget": max_budget})
     assert resp.status_code == 200, resp.text
-    _wait_for_limit(stack_cfg, resp.json()["token"])
+    # No wait for the identity event: the key's limit holds from its first request.
     return openai.OpenAI(base_url=f"{base_url}/v1", api_key=resp.json()["key"], max_retries=0, timeout=30)
 
 

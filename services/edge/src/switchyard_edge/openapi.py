@@ -204,7 +204,15 @@ def model_route(request: JSON, answer: JSON | None = None, *, streams: bool = Fa
     """``openapi_extra`` of a model route: its body, its answer and OpenAI's error shape."""
     ok = _json(answer or _OBJECT)
     if streams:
-        ok["content"]["text/event-stream"] = {"schema": {"type": "string"}}
+        # Each event is a chunk, one final error, or the closing [DONE].
+        event = {
+            "anyOf": [
+                {"type": "object", "required": ["choices"]},
+                {"type": "object", "required": ["error"]},
+                {"const": "[DONE]"},
+            ]
+        }
+        ok["content"]["text/event-stream"] = {"schema": event}
     return {
         "requestBody": {"required": True, **_json(request)},
         "responses": {
