@@ -14,6 +14,7 @@ from switchyard.budget.v1 import budget_pb2
 from switchyard.events.v1 import usage_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.durations import duration_seconds
+from switchyard_common.event_fields import clean_usage_event
 from switchyard_copilot_budget.domain.spend_pages import parse_page_token
 
 log = logging.getLogger(__name__)
@@ -131,9 +132,14 @@ class Ledger:
         self, events: list[tuple[usage_pb2.UsageEvent, Decimal, str]]
     ) -> list[tuple[usage_pb2.UsageEvent, Decimal]]:
         """Insert attempts' rows and charge their scopes in one transaction; returns the events
-        applied now (replayed ones are left out: a replay changes nothing)."""
+        applied now (replayed ones are left out: a replay changes nothing). Events are cleaned in
+        place first (``clean_usage_event``), as PostgreSQL would refuse the whole batch for one
+        NUL; the settlement after this sees the same cleaned scopes."""
         if not events:
             return []
+        for e, _, _ in events:
+            if changed := clean_usage_event(e):
+                log.warning("usage event cleaned for the ledger", extra={"event_id": e.event_id, "fields": changed})
         rows = [self._row(e, cost, trace) for e, cost, trace in events]
         async with self._pool.acquire() as conn, conn.transaction():
             # COPY is binary; metadata travels as text and is cast to jsonb on the way in.
