@@ -240,7 +240,11 @@ Arguments: root, name, svc, job (true in the migration Job).
   emptyDir: {sizeLimit: 64Mi}
 {{- if has "kafka" $uses }}
 - name: event-spool
+  {{- with $v.kafka.spool.existingClaim }}
+  persistentVolumeClaim: {claimName: {{ . | quote }}}
+  {{- else }}
   emptyDir: {sizeLimit: {{ $v.kafka.spool.sizeLimit | quote }}}
+  {{- end }}
 {{- end }}
 {{- if and (has "modelConfig" $uses) (not .job) }}
 - name: model-config
