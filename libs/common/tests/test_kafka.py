@@ -391,3 +391,16 @@ async def test_a_new_instance_adopts_the_spool_of_a_stopped_one(kafka_bootstrap:
     assert (tmp_path / "edge-b").exists(), "a live instance's spool is left alone"
     await alive.stop(timeout=0.1)
     assert await _collect(live, topic, 5, group=f"g-{uuid.uuid4().hex[:6]}") == [f"a-{i}".encode() for i in range(5)]
+
+
+async def test_an_unreadable_spool_file_is_dropped_and_the_rest_goes_on(kafka_bootstrap: str, tmp_path: Path) -> None:
+    topic = f"t-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "spool-00000000000000000001.jsonl").write_bytes(b"torn by a crash\n")
+    live = KafkaSettings(bootstrap_servers=kafka_bootstrap)
+    producer = EventProducer(live, client_id="t", topics=[topic], spool_dir=tmp_path)
+    await producer.start()
+    producer.publish(topic, b"after", key=b"acct")
+    assert await producer.flush(30)
+    await producer.stop()
+    assert not list(tmp_path.glob("spool-*.jsonl"))
+    assert await _collect(live, topic, 1, group=f"g-{uuid.uuid4().hex[:6]}") == [b"after"]

@@ -681,13 +681,14 @@ class EventProducer:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
                     continue
-            if not self._pending and not await self._refill():
-                self._wake.clear()
-                try:
-                    async with asyncio.timeout(1.0):
-                        await self._wake.wait()
-                except TimeoutError:
-                    pass
+            if not self._pending:
+                if not await self._refill():
+                    self._wake.clear()
+                    try:
+                        async with asyncio.timeout(1.0):
+                            await self._wake.wait()
+                    except TimeoutError:
+                        pass
                 continue
             if len(self._pending) < self._batch and self._linger_ms:
                 # Let a batch form: one send of many events costs far less CPU than many sends,
@@ -746,13 +747,8 @@ class EventProducer:
                 r.solo = True
             retry.append(r)
         if retry:
-            log.warning(
-                "Kafka send failed; will retry",
-                extra={
-                    "error": repr(next(res for res in results if isinstance(res, BaseException))),
-                    "retry": len(retry),
-                },
-            )
+            error = next(res for res in results if isinstance(res, BaseException))
+            log.warning("Kafka send failed; will retry", extra={"error": repr(error), "retry": len(retry)})
         return retry + unsent, refused
 
     def _set_aside(self, r: _Record, exc: BaseException) -> None:
