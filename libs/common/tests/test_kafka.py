@@ -296,11 +296,11 @@ async def test_the_spool_rotates_by_size_and_drains_in_order(kafka_bootstrap: st
 
 
 def test_the_spool_reads_a_file_a_chunk_at_a_time(tmp_path: Path) -> None:
-    from switchyard_common.kafka import _Record, _Spool
+    from switchyard_common.spool import Record, Spool
 
-    spool = _Spool(tmp_path, instance=None, max_file_bytes=1 << 30)
+    spool = Spool(tmp_path, instance=None, max_file_bytes=1 << 30)
     assert spool.open() == 0
-    spool.append([_Record("t", None, f"v{i}".encode(), []) for i in range(1000)])
+    spool.append([Record("t", None, f"v{i}".encode(), []) for i in range(1000)])
     records, consumed = spool.read(10)
     assert [r.value for r in records] == [f"v{i}".encode() for i in range(10)] and consumed == 10
     records, _ = spool.read(10)
@@ -309,15 +309,15 @@ def test_the_spool_reads_a_file_a_chunk_at_a_time(tmp_path: Path) -> None:
 
 
 async def test_a_slow_disk_never_stalls_the_event_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from switchyard_common import kafka
+    from switchyard_common import spool
 
-    slow_append = kafka._Spool.append
+    slow_append = spool.Spool.append
 
     def append(self: Any, records: Any) -> None:
         time.sleep(0.3)  # a disk that takes its time (fsync on a busy volume)
         slow_append(self, records)
 
-    monkeypatch.setattr(kafka._Spool, "append", append)
+    monkeypatch.setattr(spool.Spool, "append", append)
     dead = KafkaSettings(bootstrap_servers="127.0.0.1:9")
     producer = EventProducer(dead, client_id="t", spool_dir=tmp_path, max_memory_records=20)
     await producer.start()

@@ -15,21 +15,15 @@ with the reason, and the records after it go on."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import fcntl
 import logging
-import os
-import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 from aiokafka.structs import ConsumerRecord
@@ -39,13 +33,13 @@ from prometheus_client import Counter, Gauge
 from pydantic import BaseModel
 
 from switchyard.events.v1 import dead_letter_pb2
+from switchyard_common.spool import SPOOL_FILE_BYTES, Record, Spool, SpoolFile
 from switchyard_common.telemetry import extract_headers
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 EVENTS_BUFFERED = Gauge("switchyard_kafka_events_buffered", "Events waiting to be sent", ["topic_group"])
-EVENTS_SPOOLED = Gauge("switchyard_kafka_events_spooled", "Events waiting in the on-disk spool")
 EVENTS_SENT = Counter("switchyard_kafka_events_sent_total", "Events acknowledged by Kafka", ["topic"])
 EVENTS_CONSUMED = Counter("switchyard_kafka_events_consumed_total", "Events applied", ["topic"])
 HANDLER_FAILURES = Counter("switchyard_kafka_handler_failures_total", "Handler failures", ["topic"])
@@ -60,8 +54,6 @@ EVENTS_DROPPED = Counter(
 
 # One dead-letter topic for every source topic (see dead_letter.proto).
 DEAD_LETTER_TOPIC = "dead-letter"
-# Spool files are closed at this size and a new one begun, so a drained file can be deleted.
-SPOOL_FILE_BYTES = 16 * 1024 * 1024
 # A dead letter keeps its record's headers up to this size (trace context is a few hundred bytes).
 _DEAD_LETTER_HEADER_BYTES = 16 * 1024
 # Kafka's answers for a record (or a batch holding one) over the broker's size limit.
@@ -183,276 +175,6 @@ def _dead_letter(
     return dl.SerializeToString()
 
 
-@dataclass(slots=True, eq=False)
-class _SpoolFile:
-    """One spool file: records are read from it in order and acknowledged in order."""
-
-    path: Path
-    records: int = 0  # complete lines
-    offset: int = 0  # bytes read so far
-    read: int = 0
-    acked: int = 0
-
-
-@dataclass(slots=True)
-class _Record:
-    topic: str
-    key: bytes | None
-    value: bytes
-    headers: list[tuple[str, bytes]]
-    # The spool file the record was read from (it stays there until acknowledged).
-    origin: _SpoolFile | None = None
-    # Kafka refused the batch this record was in as too large: it is sent alone to learn
-    # whether it is the record that can never be sent.
-    solo: bool = False
-
-    def to_line(self) -> bytes:
-        return (
-            orjson.dumps(
-                {
-                    "t": self.topic,
-                    "k": base64.b64encode(self.key).decode() if self.key is not None else None,
-                    "v": base64.b64encode(self.value).decode(),
-                    "h": [[k, base64.b64encode(v).decode()] for k, v in self.headers],
-                }
-            )
-            + b"\n"
-        )
-
-    @staticmethod
-    def from_line(line: bytes) -> _Record:
-        d = orjson.loads(line)
-        return _Record(
-            topic=d["t"],
-            key=base64.b64decode(d["k"]) if d["k"] is not None else None,
-            value=base64.b64decode(d["v"]),
-            headers=[(k, base64.b64decode(v)) for k, v in d["h"]],
-        )
-
-
-def _count_lines(path: Path) -> int:
-    n = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            n += chunk.count(b"\n")
-    return n
-
-
-def _fit(lines: Sequence[bytes], start: int, room: int) -> int:
-    """End of the run of lines from ``start`` that fits in ``room`` bytes (at least one line)."""
-    end, size = start + 1, len(lines[start])
-    while end < len(lines) and size + len(lines[end]) <= room:
-        size += len(lines[end])
-        end += 1
-    return end
-
-
-def _try_lock(directory: Path) -> int | None:
-    """An exclusive lock on ``directory`` held by this process until the descriptor is closed
-    (the kernel drops it when the process dies), or None when another process holds it."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(directory / ".lock", os.O_CREAT | os.O_RDWR, 0o600)
-    except FileNotFoundError:  # removed by a process adopting it at this very moment
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
-
-
-class _Spool:
-    """Append-only files of records not yet acknowledged, oldest first, rotated by size and read
-    a chunk at a time. Every method does blocking file I/O: the producer calls them in worker
-    threads (``asyncio.to_thread``), and a lock makes them run one at a time.
-
-    With an ``instance`` name, the files live in ``<directory>/<instance>/``, locked while the
-    process lives, and the files of instances whose process is gone are adopted at ``open``: a
-    volume shared by several replicas (or kept across pods) loses nothing when a pod goes."""
-
-    def __init__(self, directory: Path, *, instance: str | None, max_file_bytes: int) -> None:
-        self.base = directory
-        self.instance = instance
-        self.dir = directory / instance if instance else directory
-        self._max_file = max_file_bytes
-        self._files: list[_SpoolFile] = []  # oldest first
-        # The file appends go to; a file that has been read from is never appended to, so the
-        # records in memory that are not on disk always sort before every unread file.
-        self._active: _SpoolFile | None = None
-        self._active_size = 0
-        self._last_name = 0
-        self._lock_fd: int | None = None
-        self._mutex = threading.Lock()
-
-    def open(self) -> int:
-        """Take the directory, adopt orphaned files, and return how many records wait in it."""
-        with self._mutex:
-            if self.instance:
-                fd = _try_lock(self.dir)
-                if fd is None:  # a live process of the same name (e.g. two on one host)
-                    self.instance = f"{self.instance}-{os.getpid()}"
-                    self.dir = self.base / self.instance
-                    fd = _try_lock(self.dir)
-                    if fd is None:
-                        raise RuntimeError(f"event spool {self.dir} is locked by another process")
-                self._lock_fd = fd
-                self._adopt()
-            self.dir.mkdir(parents=True, exist_ok=True)
-            for path in sorted(self.dir.glob("spool-*.jsonl")):
-                self._files.append(_SpoolFile(path, records=_count_lines(path)))
-            EVENTS_SPOOLED.set(self._unacked())
-            return sum(f.records for f in self._files)
-
-    def _adopt(self) -> None:
-        orphans = [p for p in self.base.iterdir() if p.is_dir() and p != self.dir]
-        for other in orphans:
-            fd = _try_lock(other)
-            if fd is None:
-                continue  # its process is alive
-            try:
-                moved = sum(self._move(path) for path in sorted(other.glob("spool-*.jsonl")))
-                if moved:
-                    log.warning("adopted the event spool of a stopped instance", extra={"from": str(other)})
-                (other / ".lock").unlink(missing_ok=True)
-                with contextlib.suppress(OSError):
-                    other.rmdir()
-            finally:
-                os.close(fd)
-        # Before spools were per instance, their files lay in the directory itself.
-        for path in sorted(self.base.glob("spool-*.jsonl")):
-            self._move(path)
-
-    def _move(self, path: Path) -> bool:
-        target = self.dir / path.name
-        if target.exists():
-            target = self.dir / f"{path.stem}-{uuid.uuid4().hex[:8]}.jsonl"
-        try:
-            path.rename(target)
-        except FileNotFoundError:  # taken by another adopter
-            return False
-        return True
-
-    def close(self) -> None:
-        with self._mutex:
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-                self._lock_fd = None
-
-    def _unacked(self) -> int:
-        return sum(f.records - f.acked for f in self._files)
-
-    def _new_path(self) -> Path:
-        self._last_name = max(time.time_ns(), self._last_name + 1)
-        return self.dir / f"spool-{self._last_name:020d}.jsonl"
-
-    def _write(self, f: _SpoolFile, lines: Sequence[bytes], size: int) -> int:
-        data = b"".join(lines)
-        with f.path.open("ab") as fh:
-            try:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            except OSError:
-                # No half-written line may stay to swallow the next append.
-                fh.truncate(size)
-                raise
-        f.records += len(lines)
-        return size + len(data)
-
-    def append(self, records: Sequence[_Record]) -> None:
-        """Write records after every record already in the spool (durably: fsync), starting a
-        new file whenever the current one is full."""
-        lines = [r.to_line() for r in records]
-        with self._mutex:
-            i = 0
-            while i < len(lines):
-                active = self._active
-                if (
-                    active is None
-                    or active.read
-                    or (self._active_size and self._active_size + len(lines[i]) > self._max_file)
-                ):
-                    active = self._active = _SpoolFile(self._new_path())
-                    self._active_size = 0
-                    self._files.append(active)
-                end = _fit(lines, i, self._max_file - self._active_size)
-                self._active_size = self._write(active, lines[i:end], self._active_size)
-                i = end
-            EVENTS_SPOOLED.set(self._unacked())
-
-    def save(self, head: Sequence[_Record], tail: Sequence[_Record]) -> None:
-        """At shutdown: ``head`` (records that were in memory, older than every unread record in
-        the spool) goes before the unread files, ``tail`` after everything."""
-        with self._mutex:
-            unread = next((i for i, f in enumerate(self._files) if f.records and not f.read), None)
-            if head and unread is not None:
-                # '-' sorts before '.': "spool-N-000000.jsonl" comes just before "spool-N.jsonl".
-                stem = self._files[unread].path.stem
-                lines = [r.to_line() for r in head]
-                files: list[_SpoolFile] = []
-                i = 0
-                while i < len(lines):
-                    end = _fit(lines, i, self._max_file)
-                    f = _SpoolFile(self.dir / f"{stem}-{len(files):06d}.jsonl")
-                    self._write(f, lines[i:end], 0)
-                    files.append(f)
-                    i = end
-                self._files[unread:unread] = files
-                head = ()
-        self.append([*head, *tail])
-
-    def read(self, n: int) -> tuple[list[_Record], int]:
-        """Up to ``n`` of the oldest unread records, each marked with its file, and how many
-        lines were consumed (unreadable ones are logged and count as acknowledged)."""
-        out: list[_Record] = []
-        consumed = 0
-        with self._mutex:
-            for f in self._files:
-                if len(out) >= n:
-                    break
-                if f.read >= f.records:
-                    continue
-                with f.path.open("rb") as fh:
-                    fh.seek(f.offset)
-                    while len(out) < n and f.read < f.records:
-                        line = fh.readline()
-                        f.offset += len(line)
-                        f.read += 1
-                        consumed += 1
-                        try:
-                            record = _Record.from_line(line)
-                        except (ValueError, KeyError, TypeError):
-                            log.error("unreadable spool line skipped", extra={"file": str(f.path)})
-                            f.acked += 1
-                            continue
-                        record.origin = f
-                        out.append(record)
-            self._collect()
-        return out, consumed
-
-    def ack(self, counts: dict[_SpoolFile, int]) -> None:
-        """Records read from these files were acknowledged; a file goes once all of it has."""
-        with self._mutex:
-            for f, n in counts.items():
-                f.acked += n
-            self._collect()
-
-    def _collect(self) -> None:
-        keep = []
-        for f in self._files:
-            if f.acked >= f.records and f is not self._active:
-                f.path.unlink(missing_ok=True)
-            elif f.acked >= f.records and f.read:
-                self._active = None
-                f.path.unlink(missing_ok=True)
-            else:
-                keep.append(f)
-        self._files = keep
-        EVENTS_SPOOLED.set(self._unacked())
-
-
 class EventProducer:
     """Non-blocking, buffering, idempotent Kafka producer (see module docstring).
 
@@ -480,12 +202,12 @@ class EventProducer:
         self._max_memory = max_memory_records
         self._batch = batch_size
         self._linger_ms = linger_ms
-        self._pending: deque[_Record] = deque()
-        self._overflow: list[_Record] = []
+        self._pending: deque[Record] = deque()
+        self._overflow: list[Record] = []
         self._writing = 0  # records being written to the spool
         self._unread = 0  # records in the spool not read yet
-        self._in_flight: list[_Record] = []
-        self._spool = _Spool(spool_dir, instance=spool_instance, max_file_bytes=spool_file_bytes) if spool_dir else None
+        self._in_flight: list[Record] = []
+        self._spool = Spool(spool_dir, instance=spool_instance, max_file_bytes=spool_file_bytes) if spool_dir else None
         self._wake = asyncio.Event()
         self._spill_wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
@@ -514,7 +236,7 @@ class EventProducer:
         self, topic: str, value: bytes, *, key: bytes | None = None, headers: list[tuple[str, bytes]] | None = None
     ) -> None:
         """Queue one record; never blocks, never touches the disk, never raises for an outage."""
-        record = _Record(topic, key, value, headers or [])
+        record = Record(topic, key, value, headers or [])
         if not (self._unread or self._writing or self._overflow) and len(self._pending) < self._max_memory:
             self._pending.append(record)
             if len(self._pending) == 1:
@@ -650,16 +372,16 @@ class EventProducer:
             return True
         return False
 
-    def _take_batch(self) -> list[_Record]:
+    def _take_batch(self) -> list[Record]:
         if self._pending[0].solo:
             return [self._pending.popleft()]
-        batch: list[_Record] = []
+        batch: list[Record] = []
         while self._pending and len(batch) < self._batch and not self._pending[0].solo:
             batch.append(self._pending.popleft())
         return batch
 
-    async def _acknowledge(self, records: Sequence[_Record]) -> None:
-        counts: dict[_SpoolFile, int] = {}
+    async def _acknowledge(self, records: Sequence[Record]) -> None:
+        counts: dict[SpoolFile, int] = {}
         for r in records:
             if r.origin is not None:
                 counts[r.origin] = counts.get(r.origin, 0) + 1
@@ -714,12 +436,12 @@ class EventProducer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    async def _send(self, batch: list[_Record]) -> tuple[list[_Record], bool]:
+    async def _send(self, batch: list[Record]) -> tuple[list[Record], bool]:
         """Send a batch. Returns the records to send again (in order) and whether Kafka refused
         anything. A record Kafka can never take is set aside; the rest of the batch goes on."""
         assert self._producer is not None
-        sent: list[tuple[_Record, asyncio.Future[Any]]] = []
-        unsent: list[_Record] = []
+        sent: list[tuple[Record, asyncio.Future[Any]]] = []
+        unsent: list[Record] = []
         for i, r in enumerate(batch):
             try:
                 sent.append((r, await self._producer.send(r.topic, r.value, key=r.key, headers=r.headers)))
@@ -731,7 +453,7 @@ class EventProducer:
                 unsent = batch[i:]
                 break
         results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
-        retry: list[_Record] = []
+        retry: list[Record] = []
         refused = bool(unsent)
         for (r, _), res in zip(sent, results, strict=True):
             if not isinstance(res, BaseException):
@@ -751,7 +473,7 @@ class EventProducer:
             log.warning("Kafka send failed; will retry", extra={"error": repr(error), "retry": len(retry)})
         return retry + unsent, refused
 
-    def _set_aside(self, r: _Record, exc: BaseException) -> None:
+    def _set_aside(self, r: Record, exc: BaseException) -> None:
         """A record Kafka will never take: dead-lettered, or dropped if it is a dead letter."""
         reason = _reason(exc)
         extra = {"topic": r.topic, "bytes": len(r.value), "reason": reason}
