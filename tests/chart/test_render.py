@@ -310,3 +310,25 @@ def test_schema_validation_catches_unknown_and_mistyped_fields() -> None:
     assert any("'sevice' was unexpected" in e for e in schemas.errors(v, deployment))
     assert any("'intervall' was unexpected" in e for e in schemas.errors(v, monitor))
     assert any("is not of type 'integer'" in e for e in schemas.errors(v, route))
+
+
+def test_the_event_spool_can_live_on_a_claim_that_outlives_the_pod(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump({"kafka": {"spool": {"existingClaim": "switchyard-spool"}}}))
+    out = render.template([path], kube_version=schemas.KUBE_VERSIONS[-1])
+    producers = 0
+    for d in out.of_kind("Deployment"):
+        pod = policy.pod_spec(d)
+        env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+        if "EVENT_SPOOL_DIR" not in env:
+            continue
+        producers += 1
+        [volume] = [v for v in pod["volumes"] if v["name"] == "event-spool"]
+        assert volume == {"name": "event-spool", "persistentVolumeClaim": {"claimName": "switchyard-spool"}}
+        mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+        assert mounts["event-spool"] == env["EVENT_SPOOL_DIR"]
+    assert producers == 3, "edge, auth and copilot-budget spool events"
+    default = render.rendered("minimal-values", schemas.KUBE_VERSIONS[-1])
+    edge = default.get("Deployment", "sy-switchyard-edge")
+    [volume] = [v for v in policy.pod_spec(edge)["volumes"] if v["name"] == "event-spool"]
+    assert "emptyDir" in volume

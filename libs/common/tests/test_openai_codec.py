@@ -330,3 +330,80 @@ def test_protobuf_embedding_requests_are_checked(req: embeddings_pb2.EmbeddingRe
     with pytest.raises(RequestError) as exc:
         check_embedding_request(req)
     assert exc.value.param == param
+
+
+_MSG = [{"role": "user", "content": "hi"}]
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"user": "cust\x00omer"}, "user"),
+        ({"user": "u" * 257}, "user"),
+        ({"tags": ["ok", "t\x00ag"]}, "tags"),
+        ({"tags": [f"t{i}" for i in range(65)]}, "tags"),
+        ({"tags": ["t" * 257]}, "tags"),
+        ({"metadata": {"k": "v\x00"}}, "metadata"),
+        ({"metadata": {"k\x00": "v"}}, "metadata"),
+        ({"metadata": {"deep": [{"er": ["\x00"]}]}}, "metadata"),
+        ({"metadata": {"tags": ["t\x00"]}}, "metadata"),
+        ({"metadata": {"blob": "x" * 1_000_000}}, "metadata"),
+        ({"litellm_metadata": {"blob": "x" * 70_000}}, "metadata"),
+        ({"model": "gpt\x00-4o"}, "model"),
+        ({"model": "m" * 513}, "model"),
+    ],
+)
+def test_values_that_reach_the_ledger_are_bounded_and_free_of_nul(extra: dict[str, Any], param: str) -> None:
+    """A NUL makes PostgreSQL refuse the ledger batch; an oversized value makes the usage event
+    larger than Kafka takes. Both are refused at the door, for chat, embeddings and images."""
+    from switchyard_common.openai_codec import image_request_from_json
+
+    for parse, body in (
+        (chat_request_from_json, {"model": "gpt-4o", "messages": _MSG}),
+        (embedding_request_from_json, {"model": "emb", "input": "hi"}),
+        (image_request_from_json, {"model": "img", "prompt": "a cat"}),
+    ):
+        with pytest.raises(RequestError) as exc:
+            parse({**body, **extra})
+        assert exc.value.param == param
+
+
+def test_ordinary_litellm_metadata_tags_and_user_pass() -> None:
+    req = chat_request_from_json(
+        {
+            "model": "gpt-4o",
+            "messages": _MSG,
+            "user": "user@example.com",
+            "tags": [f"team-{i}" for i in range(32)],
+            "metadata": {
+                "trace_id": "t" * 64,
+                "session": {"id": "s", "steps": list(range(500))},
+                "note": "back\\u0000",
+            },
+        }
+    )
+    assert req.user == "user@example.com" and len(req.options.tags) == 32
+    assert orjson.loads(req.options.metadata_json)["note"] == "back\\u0000", "an escaped backslash is no NUL"
+
+
+@pytest.mark.parametrize(
+    ("change", "param"),
+    [
+        (lambda r: setattr(r, "user", "a\x00b"), "user"),
+        (lambda r: r.options.tags.append("x\x00"), "tags"),
+        (lambda r: r.options.tags.extend(["t"] * 65), "tags"),
+        (lambda r: setattr(r.options, "metadata_json", b'{"k": "\\u0000"}'), "metadata"),
+        (lambda r: setattr(r.options, "metadata_json", orjson.dumps({"b": "x" * 70_000})), "metadata"),
+        (lambda r: setattr(r, "model", "m\x00"), "model"),
+    ],
+)
+def test_protobuf_requests_bound_the_same_values(change: Any, param: str) -> None:
+    chat = chat_pb2.ChatCompletionRequest(model="gpt-4o")
+    chat.messages.add(role="user", text="hi")
+    emb = embeddings_pb2.EmbeddingRequest(model="emb")
+    emb.texts.values.append("hi")
+    for req, check in ((chat, check_chat_request), (emb, check_embedding_request)):
+        change(req)
+        with pytest.raises(RequestError) as exc:
+            check(req)  # type: ignore[operator]
+        assert exc.value.param == param

@@ -290,7 +290,11 @@ certificate (a whole-Secret mount, never subPath, so that renewed files appear i
 {{- end }}
 {{- if has "kafka" $uses }}
 - name: event-spool
+  {{- with $v.kafka.spool.existingClaim }}
+  persistentVolumeClaim: {claimName: {{ . | quote }}}
+  {{- else }}
   emptyDir: {sizeLimit: {{ $v.kafka.spool.sizeLimit | quote }}}
+  {{- end }}
 {{- end }}
 {{- if and (has "modelConfig" $uses) (not .job) }}
 - name: model-config

@@ -95,5 +95,17 @@ async def migrate(dsn: str, *, schema: str, migrations_dir: Path, timeout: float
     return applied_now
 
 
+def transient_error(exc: Exception) -> bool:
+    """Whether a failure lies with the database rather than with the values sent to it: lost or
+    refused connections, timeouts, lack of resources, conflicts, shutdowns, and also our own
+    statements failing (a schema not migrated yet), which a fix or a rollout ends. Only data
+    exceptions (SQLSTATE class 22, e.g. a NUL character in text) and integrity violations (23)
+    are the values' fault. A Kafka consumer retries the former for as long as they last and sets
+    a record that causes the latter aside."""
+    if isinstance(exc, asyncpg.PostgresError):
+        return (exc.sqlstate or "")[:2] not in ("22", "23")
+    return isinstance(exc, OSError | asyncpg.InterfaceError)
+
+
 def row_to_dict(row: asyncpg.Record | None) -> dict[str, Any] | None:
     return dict(row) if row is not None else None

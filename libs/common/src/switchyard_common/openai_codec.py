@@ -13,6 +13,13 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, images_pb2
+from switchyard_common.event_fields import (
+    MAX_ID_CHARS,
+    MAX_MODEL_CHARS,
+    metadata_problem,
+    tags_problem,
+    text_problem,
+)
 
 ChatCompletionRequest = chat_pb2.ChatCompletionRequest
 ChatCompletion = chat_pb2.ChatCompletion
@@ -156,6 +163,27 @@ def _str_list(value: Any, key: str) -> list[str]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
     raise RequestError(f"'{key}' must be a string or a list of strings", key)
+
+
+def _check_event_text(value: str, key: str, max_chars: int) -> None:
+    """Values that reach usage events and the spend ledger (see ``event_fields``)."""
+    if problem := text_problem(value, key, max_chars):
+        raise RequestError(problem, key)
+
+
+def _model(body: Mapping[str, Any]) -> str:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise RequestError("'model' is required", "model")
+    _check_event_text(model, "model", MAX_MODEL_CHARS)
+    return model
+
+
+def _user(body: Mapping[str, Any]) -> str | None:
+    user = _str(body, "user")
+    if user is not None:
+        _check_event_text(user, "user", MAX_ID_CHARS)
+    return user
 
 
 # --- messages -----------------------------------------------------------------------------
@@ -465,6 +493,15 @@ def options_from_json(body: Mapping[str, Any], opts: chat_pb2.RequestOptions) ->
         tags = meta.get("tags")
         if isinstance(tags, list):
             opts.tags.extend(str(t) for t in tags)
+    _check_event_options(opts)
+
+
+def _check_event_options(opts: chat_pb2.RequestOptions) -> None:
+    """``metadata`` and ``tags`` reach the usage event and the ledger: bounded, and without NUL."""
+    if opts.metadata_json and (problem := metadata_problem(opts.metadata_json)):
+        raise RequestError(problem, "metadata")
+    if opts.tags and (problem := tags_problem(opts.tags)):
+        raise RequestError(problem, "tags")
 
 
 # Messages one chat request may hold (agent transcripts run to a few thousand; far beyond is an
@@ -476,9 +513,7 @@ def chat_request_from_json(body: Any, *, max_messages: int = MAX_MESSAGES) -> ch
     """Parse and check a client's chat completion body."""
     if not isinstance(body, Mapping):
         raise RequestError("the request body must be a JSON object")
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise RequestError("'model' is required", "model")
+    model = _model(body)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise RequestError("'messages' must be a non-empty list", "messages")
@@ -522,7 +557,7 @@ def chat_request_from_json(body: Any, *, max_messages: int = MAX_MESSAGES) -> ch
         req.logprobs = b
     if (i := _int(body, "top_logprobs", bits=32)) is not None:
         req.top_logprobs = i
-    if (s := _str(body, "user")) is not None:
+    if (s := _user(body)) is not None:
         req.user = s
     if (i := _int(body, "seed")) is not None:
         req.seed = i
@@ -575,13 +610,21 @@ def check_options(opts: chat_pb2.RequestOptions) -> None:
     if opts.HasField("num_retries") and opts.num_retries < 0:
         raise RequestError("'num_retries' must not be negative", "num_retries")
     _check_json(opts.metadata_json, "metadata")
+    _check_event_options(opts)
+
+
+def _check_request_ids(req: chat_pb2.ChatCompletionRequest | embeddings_pb2.EmbeddingRequest) -> None:
+    if not req.model:
+        raise RequestError("'model' is required", "model")
+    _check_event_text(req.model, "model", MAX_MODEL_CHARS)
+    if req.HasField("user"):
+        _check_event_text(req.user, "user", MAX_ID_CHARS)
 
 
 def check_chat_request(req: chat_pb2.ChatCompletionRequest, *, max_messages: int = MAX_MESSAGES) -> None:
     """The checks ``chat_request_from_json`` makes, for a request that arrives as protobuf (the
     gRPC Gateway API): everything a provider adapter relies on is well formed."""
-    if not req.model:
-        raise RequestError("'model' is required", "model")
+    _check_request_ids(req)
     if not req.messages:
         raise RequestError("'messages' must be a non-empty list", "messages")
     if len(req.messages) > max_messages:
@@ -631,8 +674,7 @@ def check_chat_request(req: chat_pb2.ChatCompletionRequest, *, max_messages: int
 
 def check_embedding_request(req: embeddings_pb2.EmbeddingRequest) -> None:
     """``embedding_request_from_json``'s checks for a protobuf request."""
-    if not req.model:
-        raise RequestError("'model' is required", "model")
+    _check_request_ids(req)
     which = req.WhichOneof("input")
     rows = req.texts.values if which == "texts" else req.tokens.values if which == "tokens" else ()
     if not rows:
@@ -940,9 +982,7 @@ def _token_ids(row: Any) -> Any:
 def embedding_request_from_json(body: Any) -> embeddings_pb2.EmbeddingRequest:
     if not isinstance(body, Mapping):
         raise RequestError("the request body must be a JSON object")
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise RequestError("'model' is required", "model")
+    model = _model(body)
     req = embeddings_pb2.EmbeddingRequest(model=model)
     inp = body.get("input")
     if isinstance(inp, str):
@@ -962,7 +1002,7 @@ def embedding_request_from_json(body: Any) -> embeddings_pb2.EmbeddingRequest:
         req.encoding_format = s
     if (i := _int(body, "dimensions", bits=32)) is not None:
         req.dimensions = i
-    if (s := _str(body, "user")) is not None:
+    if (s := _user(body)) is not None:
         req.user = s
     options_from_json(body, req.options)
     req.extra_json = _extra(body, _EMBED_KEYS | GATEWAY_KEYS)
@@ -1020,9 +1060,7 @@ def image_request_from_json(body: Any) -> images_pb2.ImageGenerationRequest:
     """Parse and check a client's ``POST /v1/images/generations`` body."""
     if not isinstance(body, Mapping):
         raise RequestError("the request body must be a JSON object")
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise RequestError("'model' is required", "model")
+    model = _model(body)
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt:
         raise RequestError("'prompt' must be a non-empty string", "prompt")
@@ -1031,9 +1069,11 @@ def image_request_from_json(body: Any) -> images_pb2.ImageGenerationRequest:
         if i < 1:
             raise RequestError("'n' must be at least 1", "n")
         req.n = i
-    for key in ("size", "quality", "style", "user"):
+    for key in ("size", "quality", "style"):
         if (s := _str(body, key)) is not None:
             setattr(req, key, s)
+    if (s := _user(body)) is not None:
+        req.user = s
     if (s := _str(body, "response_format")) is not None:
         if s not in ("url", "b64_json"):
             raise RequestError("'response_format' must be url or b64_json", "response_format")

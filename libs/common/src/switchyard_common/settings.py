@@ -115,6 +115,8 @@ class KafkaEnv(BaseSettings):
     kafka_topic_prefix: str = ""
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
+    # Largest record produced; at or below the broker's message.max.bytes (larger: dead-lettered).
+    kafka_max_record_bytes: int = 1024 * 1024
     # Where produced events wait on disk while Kafka is unreachable (and across restarts).
     event_spool_dir: str = "/var/lib/switchyard/spool"
 
@@ -129,4 +131,5 @@ class KafkaEnv(BaseSettings):
             topic_prefix=self.kafka_topic_prefix,
             topic_partitions=self.kafka_topic_partitions,
             replication_factor=self.kafka_replication_factor,
+            max_record_bytes=self.kafka_max_record_bytes,
         )

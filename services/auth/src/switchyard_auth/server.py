@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from switchyard.auth.v1 import auth_pb2, auth_pb2_grpc
@@ -34,7 +35,13 @@ async def serve(settings: Settings) -> None:
     await repo.ensure_account(settings.default_account_id)
     kafka = settings.kafka()
     topic = kafka.topic("identity")
-    producer = EventProducer(kafka, client_id="auth", topics=[topic], spool_dir=Path(settings.event_spool_dir) / "auth")
+    producer = EventProducer(
+        kafka,
+        client_id="auth",
+        topics=[topic],
+        spool_dir=Path(settings.event_spool_dir) / "auth",
+        spool_instance=socket.gethostname(),
+    )
     servicer = AuthServicer(
         repo,
         producer,

@@ -11,7 +11,7 @@ from google.protobuf.message import DecodeError
 from redis.exceptions import RedisError
 
 from switchyard.events.v1 import identity_pb2, usage_pb2
-from switchyard_common.kafka import PoisonMessage
+from switchyard_common.kafka import PoisonMessage, Rejected
 from switchyard_common.money import parse_usd
 from switchyard_common.telemetry import trace_id_of
 from switchyard_copilot_budget.clients.ledger import Ledger, scopes_of
@@ -22,29 +22,31 @@ log = logging.getLogger(__name__)
 
 class UsageHandler:
     """Applies a partition's fetched usage events at once: one PostgreSQL transaction for the
-    ledger rows and scope spend, then one Redis round trip to settle their holds."""
+    ledger rows and scope spend, then one Redis round trip to settle their holds. Events that
+    cannot be read are returned as rejected: the consumer dead-letters them."""
 
     def __init__(self, ledger: Ledger, reservations: Reservations) -> None:
         self._ledger = ledger
         self._reservations = reservations
 
-    async def __call__(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+    async def __call__(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[Rejected]:
         events: list[tuple[usage_pb2.UsageEvent, Decimal, str]] = []
+        rejected = []
         for record in records:
             try:
                 event = usage_pb2.UsageEvent.FromString(record.value or b"")
                 cost = parse_usd(event.cost_usd)
             except (DecodeError, ValueError) as exc:
-                log.error("undecodable usage event skipped", extra={"offset": record.offset, "error": str(exc)})
+                rejected.append(Rejected(record, f"undecodable usage event: {exc}"))
                 continue
             if not event.event_id or not event.account_id:
-                log.error("usage event without event_id or account_id skipped", extra={"offset": record.offset})
+                rejected.append(Rejected(record, "usage event without event_id or account_id"))
                 continue
             events.append((event, cost, trace_id_of(record.headers)))
         applied = await self._ledger.record_usage_batch(events)
         settle = [(e, cost, absorbed) for e, cost, absorbed in applied if e.reservation_id or cost]
         if not settle:
-            return
+            return rejected
         try:
             await self._reservations.settle_many(
                 [
@@ -60,6 +62,7 @@ class UsageHandler:
                     await self._reservations.forget_scopes(e.account_id, scopes_of(e))
             except (RedisError, OSError, TimeoutError):
                 log.warning("Redis unreachable; cached scopes expire on their own")
+        return rejected
 
 
 class IdentityHandler:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from pathlib import Path
 
 import asyncpg
 from redis.exceptions import RedisError
 
 from switchyard.budget.v1 import budget_pb2, budget_pb2_grpc
-from switchyard_common.db import create_pool, migrate
+from switchyard_common.db import create_pool, migrate, transient_error
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
-from switchyard_common.kafka import EventConsumer
+from switchyard_common.kafka import EventConsumer, EventProducer
 from switchyard_common.redis_client import create_redis
 from switchyard_common.tracing import traced_servicer
 from switchyard_copilot_budget.clients.ledger import Ledger
@@ -75,12 +76,21 @@ async def serve(settings: Settings) -> None:
         lease_fraction=settings.lease_fraction,
     )
     kafka = settings.kafka()
+    # Carries the dead letters of events the consumers cannot apply.
+    dead_letters = EventProducer(
+        kafka,
+        client_id="copilot-budget",
+        spool_dir=Path(settings.event_spool_dir) / "copilot-budget",
+        spool_instance=socket.gethostname(),
+    )
     usage = EventConsumer(
         kafka,
         group_id="copilot-budget.usage",
         topics=[kafka.topic("usage")],
         batch_handler=UsageHandler(ledger, reservations),
         client_id="copilot-budget",
+        dead_letters=dead_letters,
+        transient=transient_error,
     )
     identity_topic = kafka.topic("identity")
     identity = EventConsumer(
@@ -89,6 +99,8 @@ async def serve(settings: Settings) -> None:
         topics=[identity_topic],
         handler=IdentityHandler(ledger, reservations, identity_topic),
         client_id="copilot-budget",
+        dead_letters=dead_letters,
+        transient=transient_error,
     )
     servicer = BudgetServicer(ledger, reservations, max_ttl=settings.max_reservation_ttl_seconds)
     service = GrpcService(
@@ -104,6 +116,7 @@ async def serve(settings: Settings) -> None:
 
     async def start_background() -> None:
         nonlocal sweeper
+        await dead_letters.start()
         await usage.start()
         await identity.start()
         sweeper = asyncio.get_running_loop().create_task(_sweep(reservations, settings.budget_reset_check_seconds))
@@ -115,6 +128,7 @@ async def serve(settings: Settings) -> None:
                 await sweeper
         await usage.stop()
         await identity.stop()
+        await dead_letters.stop(timeout=settings.shutdown_grace_seconds)
         await redis.aclose()
         await pool.close()
 

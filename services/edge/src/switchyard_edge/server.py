@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,11 @@ async def serve(settings: Settings) -> None:
     kafka = settings.kafka()
     usage_topic, identity_topic = kafka.topic("usage"), kafka.topic("identity")
     producer = EventProducer(
-        kafka, client_id="edge", topics=[usage_topic], spool_dir=Path(settings.event_spool_dir) / "edge"
+        kafka,
+        client_id="edge",
+        topics=[usage_topic],
+        spool_dir=Path(settings.event_spool_dir) / "edge",
+        spool_instance=socket.gethostname(),
     )
     principals = Principals(
         peers, timeout=settings.auth_timeout_seconds, negative_ttl=settings.negative_auth_cache_seconds

@@ -14,6 +14,7 @@ import orjson
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard_common.durations import duration_seconds
+from switchyard_common.event_fields import MAX_ID_CHARS, metadata_problem, tags_problem, text_problem
 from switchyard_common.money import MAX_BUDGET_USD, format_usd, parse_usd
 
 KEY_PREFIX = "sk-"
@@ -74,6 +75,19 @@ def validate_settings(s: auth_pb2.KeySettings) -> None:
     for name in ("rpm_limit", "tpm_limit", "max_parallel_requests"):
         if getattr(s.limits, name) < 0:
             raise KeyError_(f"'{name}' must not be negative", name)
+    # These travel in identity events, and the alias and ids in every usage event of the key.
+    for name, param in (
+        ("key_alias", "key_alias"),
+        ("team_id", "team_id"),
+        ("user_id", "user_id"),
+        ("org_id", "organization_id"),
+    ):
+        if problem := text_problem(getattr(s, name), param, MAX_ID_CHARS):
+            raise KeyError_(problem, param)
+    if problem := tags_problem(s.tags):
+        raise KeyError_(problem, "tags")
+    if problem := metadata_problem(s.metadata_json):
+        raise KeyError_(problem, "metadata")
 
 
 def expires_at(settings: auth_pb2.KeySettings, now: float | None = None) -> datetime | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,8 @@ from switchyard.budget.v1 import budget_pb2
 from switchyard.events.v1 import usage_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.durations import duration_seconds
+from switchyard_common.event_fields import clean_usage_event
+from switchyard_copilot_budget.domain.spend_pages import parse_page_token
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +24,8 @@ Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 # Most limits one window-reset round handles in one transaction.
 RESET_BATCH = 1000
+# Spend log rows fetched per round trip (each may hold 64 KiB of metadata).
+_SPEND_LOG_PREFETCH = 32
 
 _LOG_COLUMN_LIST = [
     "event_id",
@@ -197,9 +202,14 @@ class Ledger:
     ) -> list[tuple[usage_pb2.UsageEvent, Decimal, Decimal]]:
         """Insert attempts' rows and charge their scopes in one transaction; returns the events
         applied now (replayed ones are left out: a replay changes nothing), each with the part of
-        its cost that was already counted as spent when its lease was returned (``absorbed``)."""
+        its cost that was already counted as spent when its lease was returned (``absorbed``).
+        Events are cleaned in place first (``clean_usage_event``), as PostgreSQL would refuse the
+        whole batch for one NUL; the settlement after this sees the same cleaned scopes."""
         if not events:
             return []
+        for e, _, _ in events:
+            if changed := clean_usage_event(e):
+                log.warning("usage event cleaned for the ledger", extra={"event_id": e.event_id, "fields": changed})
         rows = [self._row(e, cost, trace) for e, cost, trace in events]
         reservations = sorted({e.reservation_id for e, _, _ in events if e.reservation_id})
         async with self._pool.acquire() as conn, conn.transaction():
@@ -462,7 +472,12 @@ class Ledger:
                 )
         return done, len(updates)
 
-    async def spend_logs(self, req: budget_pb2.ListSpendLogsRequest) -> list[asyncpg.Record]:
+    async def spend_logs(
+        self, req: budget_pb2.ListSpendLogsRequest, limit: int
+    ) -> AsyncGenerator[asyncpg.Record, None]:
+        """Rows matching ``req``, newest first, at most ``limit``, after ``req.page_token``'s row
+        (ValueError for a token that is not one). Read through a cursor a few rows at a time: the
+        caller stops when its answer is full, and rows may be large."""
         where: list[str] = []
         args: list[Any] = []
         if not req.all_accounts:
@@ -483,9 +498,16 @@ class Ledger:
         if req.HasField("end_time"):
             args.append(req.end_time.ToDatetime(tzinfo=UTC))
             where.append(f"start_time <= ${len(args)}")
-        args.append(min(max(req.limit or 100, 1), 1000))
+        if req.page_token:
+            args.extend(parse_page_token(req.page_token))
+            n = len(args)
+            where.append(f"(start_time, attempt, event_id) < (${n - 2}, ${n - 1}, ${n})")
+        args.append(limit)
         clause = ("WHERE " + " AND ".join(where)) if where else ""
-        return await self._pool.fetch(
-            f"SELECT {_LOG_COLUMNS} FROM spend_logs {clause} ORDER BY start_time DESC, attempt DESC LIMIT ${len(args)}",
-            *args,
+        query = (
+            f"SELECT {_LOG_COLUMNS} FROM spend_logs {clause} "
+            f"ORDER BY start_time DESC, attempt DESC, event_id DESC LIMIT ${len(args)}"
         )
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+            async for row in conn.cursor(query, *args, prefetch=_SPEND_LOG_PREFETCH):
+                yield row

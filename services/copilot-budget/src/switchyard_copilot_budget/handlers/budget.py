@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from decimal import Decimal
@@ -9,7 +10,6 @@ from decimal import Decimal
 import asyncpg
 import grpc
 import orjson
-from google.protobuf import timestamp_pb2
 from redis.exceptions import RedisError
 
 from switchyard.budget.v1 import budget_pb2, budget_pb2_grpc
@@ -19,6 +19,7 @@ from switchyard_common.money import format_usd, parse_usd
 from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.clients.reservations import Refused, Reservations
 from switchyard_copilot_budget.domain.scopes import LimitSpec, kind_name
+from switchyard_copilot_budget.domain.spend_pages import page_bytes, page_token
 
 log = logging.getLogger(__name__)
 K = error_pb2.ErrorKind
@@ -156,46 +157,62 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
     async def ListSpendLogs(
         self, request: budget_pb2.ListSpendLogsRequest, context: grpc.aio.ServicerContext
     ) -> budget_pb2.ListSpendLogsResponse:
+        limit = min(max(request.limit or 100, 1), 1000)
+        budget = page_bytes(request.max_bytes)
+        out = budget_pb2.ListSpendLogsResponse()
+        size = 0
+        last: asyncpg.Record | None = None
         try:
-            rows = await self._ledger.spend_logs(request)
+            # One row more than the limit says whether there is a next page.
+            async with contextlib.aclosing(self._ledger.spend_logs(request, limit + 1)) as rows:
+                async for r in rows:
+                    row = _spend_log(r)
+                    n = row.ByteSize()
+                    if len(out.logs) == limit or (out.logs and size + n > budget):
+                        assert last is not None
+                        out.next_page_token = page_token(last["start_time"], last["attempt"], last["event_id"])
+                        break
+                    out.logs.append(row)
+                    size += n
+                    last = r
+        except ValueError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
             await context.abort(grpc.StatusCode.UNAVAILABLE, "spend ledger unavailable")
-            raise AssertionError("unreachable") from None
-        out = budget_pb2.ListSpendLogsResponse()
-        for r in rows:
-            log_ = out.logs.add(
-                request_id=r["request_id"],
-                attempt=r["attempt"],
-                event_id=r["event_id"],
-                account_id=r["account_id"],
-                call_type=r["call_type"],
-                key_hash=r["key_hash"],
-                team_id=r["team_id"],
-                user_id=r["user_id"],
-                end_user=r["end_user"],
-                model=r["model"],
-                model_group=r["model_group"],
-                deployment_id=r["deployment_id"],
-                provider=r["provider"],
-                status=r["status"],
-                spend=format_usd(r["spend"]),
-                tags=list(r["tags"]),
-                trace_id=r["trace_id"],
-                stream=r["stream"],
-                http_status=r["http_status"],
-                metadata_json=orjson.dumps(r["metadata"]) if r["metadata"] else b"",
-            )
-            log_.usage.prompt_tokens = r["prompt_tokens"]
-            log_.usage.completion_tokens = r["completion_tokens"]
-            log_.usage.total_tokens = r["total_tokens"]
-            if r["cached_tokens"] or r["cache_creation_tokens"]:
-                log_.usage.prompt_tokens_details.cached_tokens = r["cached_tokens"]
-                log_.usage.prompt_tokens_details.cache_creation_tokens = r["cache_creation_tokens"]
-            if r["reasoning_tokens"]:
-                log_.usage.completion_tokens_details.reasoning_tokens = r["reasoning_tokens"]
-            st, et = timestamp_pb2.Timestamp(), timestamp_pb2.Timestamp()
-            st.FromDatetime(r["start_time"])
-            et.FromDatetime(r["end_time"])
-            log_.start_time.CopyFrom(st)
-            log_.end_time.CopyFrom(et)
         return out
+
+
+def _spend_log(r: asyncpg.Record) -> budget_pb2.SpendLog:
+    out = budget_pb2.SpendLog(
+        request_id=r["request_id"],
+        attempt=r["attempt"],
+        event_id=r["event_id"],
+        account_id=r["account_id"],
+        call_type=r["call_type"],
+        key_hash=r["key_hash"],
+        team_id=r["team_id"],
+        user_id=r["user_id"],
+        end_user=r["end_user"],
+        model=r["model"],
+        model_group=r["model_group"],
+        deployment_id=r["deployment_id"],
+        provider=r["provider"],
+        status=r["status"],
+        spend=format_usd(r["spend"]),
+        tags=list(r["tags"]),
+        trace_id=r["trace_id"],
+        stream=r["stream"],
+        http_status=r["http_status"],
+        metadata_json=orjson.dumps(r["metadata"]) if r["metadata"] else b"",
+    )
+    out.usage.prompt_tokens = r["prompt_tokens"]
+    out.usage.completion_tokens = r["completion_tokens"]
+    out.usage.total_tokens = r["total_tokens"]
+    if r["cached_tokens"] or r["cache_creation_tokens"]:
+        out.usage.prompt_tokens_details.cached_tokens = r["cached_tokens"]
+        out.usage.prompt_tokens_details.cache_creation_tokens = r["cache_creation_tokens"]
+    if r["reasoning_tokens"]:
+        out.usage.completion_tokens_details.reasoning_tokens = r["reasoning_tokens"]
+    out.start_time.FromDatetime(r["start_time"])
+    out.end_time.FromDatetime(r["end_time"])
+    return out

@@ -14,11 +14,16 @@ from switchyard.auth.v1 import auth_pb2
 from switchyard.events.v1 import usage_pb2
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
 from switchyard.router.v1 import router_pb2
+from switchyard_common.event_fields import clean_usage_event
 from switchyard_common.kafka import EventProducer
 from switchyard_common.telemetry import inject_headers
 from switchyard_edge.clients.peers import Peers
 
 log = logging.getLogger(__name__)
+
+# The requests' own values are capped far below this; a larger event carries a key's values from
+# before the caps, and Kafka would refuse it (1 MiB): cleaned, it still bills the attempt.
+MAX_USAGE_EVENT_BYTES = 256 * 1024
 
 
 def _ts(t: float) -> timestamp_pb2.Timestamp:
@@ -90,9 +95,11 @@ class UsagePublisher:
             e.http_status = 200
         if usage is not None:
             e.usage.CopyFrom(usage)
-        self._producer.publish(
-            self._topic, e.SerializeToString(), key=principal.account_id.encode(), headers=inject_headers()
-        )
+        value = e.SerializeToString()
+        if len(value) > MAX_USAGE_EVENT_BYTES:
+            log.error("usage event too large; cleaned", extra={"bytes": len(value), "fields": clean_usage_event(e)})
+            value = e.SerializeToString()
+        self._producer.publish(self._topic, value, key=principal.account_id.encode(), headers=inject_headers())
 
 
 class OutcomeReporter:

@@ -282,15 +282,25 @@ def register(app: FastAPI, gateway: Gateway) -> None:
             if limit_q:
                 if not (limit_q.isascii() and limit_q.isdigit()) or len(limit_q) > 9:
                     raise BadInput("'limit' must be a positive integer (at most 1000 rows are returned)")
-                req.limit = int(limit_q)
+                req.limit = min(int(limit_q), 1000)
+            req.page_token = q.get("page_token", "")
             resp = await gateway.peers.budget.ListSpendLogs(req, timeout=10.0)
         except GatewayError as exc:
             return _error(exc.error)
         except BadInput as exc:
             return _detail(400, str(exc))
         except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                return _detail(400, exc.details() or "invalid request")
             return _error(peer_failure("copilot-budget", exc).error)
-        return _json([spend_log_json(log) for log in resp.logs])
+        out = _json([spend_log_json(log) for log in resp.logs])
+        if resp.next_page_token:
+            # Answers are capped in bytes as well as rows (rows carry metadata): the next page
+            # is the same query continued after this one's last row (RFC 8288 link, relative so
+            # that it holds behind any proxy).
+            url = request.url.include_query_params(page_token=resp.next_page_token)
+            out.headers["link"] = f'<{url.path}?{url.query}>; rel="next"'
+        return out
 
     app.add_api_route(
         "/key/generate",

@@ -147,7 +147,7 @@ class GetSpendResponse(_message.Message):
     def __init__(self, spends: _Optional[_Iterable[_Union[ScopeSpend, _Mapping]]] = ...) -> None: ...
 
 class ListSpendLogsRequest(_message.Message):
-    __slots__ = ("account_id", "all_accounts", "key_hash", "request_id", "user_id", "team_id", "start_time", "end_time", "limit")
+    __slots__ = ("account_id", "all_accounts", "key_hash", "request_id", "user_id", "team_id", "start_time", "end_time", "limit", "max_bytes", "page_token")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     ALL_ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
     KEY_HASH_FIELD_NUMBER: _ClassVar[int]
@@ -157,6 +157,8 @@ class ListSpendLogsRequest(_message.Message):
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     all_accounts: bool
     key_hash: str
@@ -166,7 +168,9 @@ class ListSpendLogsRequest(_message.Message):
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
     limit: int
-    def __init__(self, account_id: _Optional[str] = ..., all_accounts: _Optional[bool] = ..., key_hash: _Optional[str] = ..., request_id: _Optional[str] = ..., user_id: _Optional[str] = ..., team_id: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ...) -> None: ...
+    max_bytes: int
+    page_token: str
+    def __init__(self, account_id: _Optional[str] = ..., all_accounts: _Optional[bool] = ..., key_hash: _Optional[str] = ..., request_id: _Optional[str] = ..., user_id: _Optional[str] = ..., team_id: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ..., max_bytes: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class SpendLog(_message.Message):
     __slots__ = ("request_id", "attempt", "event_id", "account_id", "call_type", "key_hash", "team_id", "user_id", "end_user", "model", "model_group", "deployment_id", "provider", "status", "spend", "usage", "start_time", "end_time", "tags", "trace_id", "stream", "http_status", "metadata_json")
@@ -219,7 +223,9 @@ class SpendLog(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., attempt: _Optional[int] = ..., event_id: _Optional[str] = ..., account_id: _Optional[str] = ..., call_type: _Optional[str] = ..., key_hash: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., end_user: _Optional[str] = ..., model: _Optional[str] = ..., model_group: _Optional[str] = ..., deployment_id: _Optional[str] = ..., provider: _Optional[str] = ..., status: _Optional[str] = ..., spend: _Optional[str] = ..., usage: _Optional[_Union[_chat_pb2.Usage, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., trace_id: _Optional[str] = ..., stream: _Optional[bool] = ..., http_status: _Optional[int] = ..., metadata_json: _Optional[bytes] = ...) -> None: ...
 
 class ListSpendLogsResponse(_message.Message):
-    __slots__ = ("logs",)
+    __slots__ = ("logs", "next_page_token")
     LOGS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     logs: _containers.RepeatedCompositeFieldContainer[SpendLog]
-    def __init__(self, logs: _Optional[_Iterable[_Union[SpendLog, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, logs: _Optional[_Iterable[_Union[SpendLog, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
