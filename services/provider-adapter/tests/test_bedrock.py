@@ -31,11 +31,11 @@ from switchyard.provider.v1 import provider_pb2
 from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes import bedrock_server as fake_bedrock
 from switchyard_fakes.base import Recorded, Reply, Running
-from switchyard_provider_adapter.domain.providers.bedrock import (
+from switchyard_provider_adapter.domain.providers.bedrock.errors import bedrock_error
+from switchyard_provider_adapter.domain.providers.bedrock.stream import (
     AwsEvent,
     BedrockStreamDecoder,
     EventStreamFrames,
-    bedrock_error,
 )
 
 K = error_pb2.ErrorKind
@@ -1053,7 +1053,7 @@ def test_signer_shortcuts_match_botocore(body: bytes, token: str | None) -> None
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    from switchyard_provider_adapter.domain.providers.aws_auth import _SigV4
+    from switchyard_provider_adapter.domain.providers.bedrock.sigv4 import _SigV4
 
     creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
     for day in ("20260101T000000Z", "20260102T235959Z", "20260101T120000Z"):

@@ -1,0 +1,82 @@
+"""OpenAI's sampling parameters under another API's names.
+
+Every translator of a chat request (the OpenAI codec, and the provider adapter's Gemini, Cohere,
+Ollama, Anthropic and Bedrock modules) copies the same request fields into its own body under
+its own names. Each names them in a table; one function applies the tables, so every dialect
+reads the request the same way: a field is sent only when the request sets it, an empty ``stop``
+is no stop, and one output cap is ``max_completion_tokens`` when set, else ``max_tokens``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from switchyard.llm.v1 import chat_pb2
+
+# The request's output cap for APIs that have one such field: OpenAI's current name
+# (max_completion_tokens) wins over the older one, as OpenAI's own API does.
+MAX_OUTPUT_TOKENS = "max_output_tokens"
+
+_Reader = Callable[[chat_pb2.ChatCompletionRequest], Any]
+
+
+def _optional(name: str) -> _Reader:
+    def read(req: chat_pb2.ChatCompletionRequest) -> Any:
+        return getattr(req, name) if req.HasField(name) else None
+
+    return read
+
+
+def _stop(req: chat_pb2.ChatCompletionRequest) -> list[str] | None:
+    return list(req.stop) if req.stop else None
+
+
+def max_output_tokens(req: chat_pb2.ChatCompletionRequest) -> int | None:
+    """The request's output cap (``MAX_OUTPUT_TOKENS``); None when it sets none."""
+    if req.HasField("max_completion_tokens"):
+        return req.max_completion_tokens
+    if req.HasField("max_tokens"):
+        return req.max_tokens
+    return None
+
+
+_READERS: dict[str, _Reader] = {
+    **{
+        name: _optional(name)
+        for name in (
+            "temperature",
+            "top_p",
+            "n",
+            "max_tokens",
+            "max_completion_tokens",
+            "presence_penalty",
+            "frequency_penalty",
+            "logprobs",
+            "top_logprobs",
+            "seed",
+        )
+    },
+    "stop": _stop,
+    MAX_OUTPUT_TOKENS: max_output_tokens,
+}
+
+
+class SamplingTable:
+    """One dialect's names for the sampling parameters (OpenAI name → its own), in the order its
+    body lists them; built once per dialect, at import."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        unknown = sorted(set(names) - set(_READERS))
+        if unknown:
+            raise ValueError(f"not sampling parameters: {', '.join(unknown)}")
+        self._rows = tuple((_READERS[name], key) for name, key in names.items())
+
+    def apply(self, req: chat_pb2.ChatCompletionRequest, out: dict[str, Any]) -> dict[str, Any]:
+        """Adds the parameters ``req`` sets to ``out`` under the dialect's names; returns ``out``."""
+        for read, key in self._rows:
+            value = read(req)
+            if value is not None:
+                out[key] = value
+        return out
