@@ -1146,3 +1146,19 @@ async def test_stale_signature_is_rejected(fake: Running) -> None:
             assert "Signature expired" in (await r.json())["message"]
         async with s.post(url, data=body, headers=signed(now)) as r:
             assert r.status == 200, await r.text()
+
+
+async def test_native_structured_output_on_claude_mythos(fake: Running, tmp_path: Path) -> None:
+    # Claude Mythos models have structured outputs on Bedrock as on Anthropic's API: one
+    # version rule serves both (Bedrock's copy of it did not know Mythos).
+    fake.state.script("*", fake_bedrock.reply_text('{"answer": "42"}', 20, 6))
+    mythos = _deployment("mythos", _params(fake.url, "us.anthropic.claude-mythos-1-v1:0"))
+    async with adapter(tmp_path, [mythos]) as a:
+        resp = await a.chat(
+            "mythos", {"messages": [{"role": "user", "content": "Answer"}], "response_format": JSON_SCHEMA}
+        )
+    assert resp.WhichOneof("result") == "completion", resp.error
+    assert json.loads(resp.completion.choices[0].message.text) == {"answer": "42"}
+    sent = fake.state.last.json()
+    assert "toolConfig" not in sent
+    assert sent["outputConfig"]["textFormat"]["type"] == "json_schema"
