@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, images_pb2
-from switchyard_common.sampling import SamplingTable
+from switchyard_common import sampling
 
 ChatCompletionRequest = chat_pb2.ChatCompletionRequest
 ChatCompletion = chat_pb2.ChatCompletion
@@ -646,33 +646,12 @@ def check_embedding_request(req: embeddings_pb2.EmbeddingRequest) -> None:
     _check_json(req.extra_json, "extra_json")
 
 
-# OpenAI's own names: every sampling parameter the request sets, as it was given.
-_SAMPLING = SamplingTable(
-    {
-        name: name
-        for name in (
-            "temperature",
-            "top_p",
-            "n",
-            "stop",
-            "max_tokens",
-            "max_completion_tokens",
-            "presence_penalty",
-            "frequency_penalty",
-            "logprobs",
-            "top_logprobs",
-            "seed",
-        )
-    }
-)
-
-
 def chat_request_to_json(
     req: chat_pb2.ChatCompletionRequest, *, model: str | None = None, include_extra: bool = True
 ) -> dict[str, Any]:
     """The OpenAI body for a request (gateway controls left out)."""
     out: dict[str, Any] = {"model": model or req.model, "messages": [message_to_json(m) for m in req.messages]}
-    _SAMPLING.apply(req, out)
+    sampling.OPENAI.apply(req, out)
     if req.stream:
         out["stream"] = True
     if req.HasField("stream_options"):

@@ -40,22 +40,23 @@ def max_output_tokens(req: chat_pb2.ChatCompletionRequest) -> int | None:
     return None
 
 
+# OpenAI's sampling parameters, in the order OpenAI's reference lists them.
+SAMPLING_PARAMETERS = (
+    "temperature",
+    "top_p",
+    "n",
+    "stop",
+    "max_tokens",
+    "max_completion_tokens",
+    "presence_penalty",
+    "frequency_penalty",
+    "logprobs",
+    "top_logprobs",
+    "seed",
+)
+
 _READERS: dict[str, _Reader] = {
-    **{
-        name: _optional(name)
-        for name in (
-            "temperature",
-            "top_p",
-            "n",
-            "max_tokens",
-            "max_completion_tokens",
-            "presence_penalty",
-            "frequency_penalty",
-            "logprobs",
-            "top_logprobs",
-            "seed",
-        )
-    },
+    **{name: _optional(name) for name in SAMPLING_PARAMETERS if name != "stop"},
     "stop": _stop,
     MAX_OUTPUT_TOKENS: max_output_tokens,
 }
@@ -80,3 +81,7 @@ class SamplingTable:
             if value is not None:
                 out[key] = value
         return out
+
+
+# OpenAI's own names: every sampling parameter a request sets, as it was given.
+OPENAI = SamplingTable({name: name for name in SAMPLING_PARAMETERS})

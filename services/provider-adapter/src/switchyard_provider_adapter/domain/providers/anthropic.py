@@ -253,17 +253,7 @@ def usage_from_anthropic(u: Mapping[str, Any], previous: chat_pb2.Usage | None) 
 class _Blocks:
     """OpenAI messages as Messages API content blocks (the turn dialect of ``build_turns``)."""
 
-    def system(
-        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
-    ) -> list[dict[str, Any]]:
-        return self._content(ctx, m, extra, where, text_only=True)
-
-    def user(
-        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
-    ) -> list[dict[str, Any]]:
-        return self._content(ctx, m, extra, where)
-
-    def _content(
+    def content(
         self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str, text_only: bool = False
     ) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = []
@@ -315,7 +305,7 @@ class _Blocks:
         for tb in extra.get("thinking_blocks") or ():
             if isinstance(tb, Mapping) and tb.get("type") in ("thinking", "redacted_thinking"):
                 blocks.append({k: v for k, v in tb.items() if k != "cache_control" or v})
-        blocks.extend(self._content(ctx, m, {k: v for k, v in extra.items() if k == "cache_control"}, where))
+        blocks.extend(self.content(ctx, m, {k: v for k, v in extra.items() if k == "cache_control"}, where))
         blocks.extend(
             {"type": "tool_use", "id": call_id, "name": name, "input": args}
             for call_id, name, args in tool_uses(PROVIDER, m, where)

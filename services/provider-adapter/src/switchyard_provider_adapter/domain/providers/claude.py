@@ -87,13 +87,11 @@ class TurnDialect(Protocol):
     beyond OpenAI's typed fields (cache_control, thinking_blocks, is_error); ``where`` is the
     message's place (``messages[3]``) for error messages."""
 
-    def system(
-        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
-    ) -> list[dict[str, Any]]: ...
-
-    def user(
-        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
-    ) -> list[dict[str, Any]]: ...
+    def content(
+        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str, text_only: bool = False
+    ) -> list[dict[str, Any]]:
+        """The blocks of a user message, or (``text_only``) of a system prompt."""
+        ...
 
     def assistant(
         self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
@@ -115,9 +113,9 @@ def build_turns(
         where = f"messages[{i}]"
         extra = json_object(m.extra_json)
         if m.role in ("system", "developer"):
-            system.extend(dialect.system(ctx, m, extra, where))
+            system.extend(dialect.content(ctx, m, extra, where, text_only=True))
         elif m.role == "user":
-            turns.add("user", dialect.user(ctx, m, extra, where))
+            turns.add("user", dialect.content(ctx, m, extra, where))
         elif m.role == "assistant":
             turns.add("assistant", dialect.assistant(ctx, m, extra, where))
         elif m.role in ("tool", "function"):

@@ -377,17 +377,7 @@ def _tools(
 class _Blocks:
     """OpenAI messages as Converse content blocks (the turn dialect of ``build_turns``)."""
 
-    def system(
-        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
-    ) -> list[dict[str, Any]]:
-        return self._content(ctx, m, extra, where, text_only=True)
-
-    def user(
-        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
-    ) -> list[dict[str, Any]]:
-        return self._content(ctx, m, extra, where)
-
-    def _content(
+    def content(
         self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str, text_only: bool = False
     ) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = []
@@ -453,7 +443,7 @@ class _Blocks:
                 blocks.append({"reasoningContent": {"reasoningText": text_block}})
             elif tb.get("type") == "redacted_thinking" and tb.get("data"):
                 blocks.append({"reasoningContent": {"redactedContent": tb["data"]}})
-        blocks.extend(self._content(ctx, m, extra, where))
+        blocks.extend(self.content(ctx, m, extra, where))
         blocks.extend(
             {"toolUse": {"toolUseId": _tool_use_id(call_id), "name": name, "input": args}}
             for call_id, name, args in tool_uses(SERVICE, m, where)
