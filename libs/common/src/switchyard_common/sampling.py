@@ -8,7 +8,7 @@ is no stop, and one output cap is ``max_completion_tokens`` when set, else ``max
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from switchyard.llm.v1 import chat_pb2
@@ -16,19 +16,6 @@ from switchyard.llm.v1 import chat_pb2
 # The request's output cap for APIs that have one such field: OpenAI's current name
 # (max_completion_tokens) wins over the older one, as OpenAI's own API does.
 MAX_OUTPUT_TOKENS = "max_output_tokens"
-
-_Reader = Callable[[chat_pb2.ChatCompletionRequest], Any]
-
-
-def _optional(name: str) -> _Reader:
-    def read(req: chat_pb2.ChatCompletionRequest) -> Any:
-        return getattr(req, name) if req.HasField(name) else None
-
-    return read
-
-
-def _stop(req: chat_pb2.ChatCompletionRequest) -> list[str] | None:
-    return list(req.stop) if req.stop else None
 
 
 def max_output_tokens(req: chat_pb2.ChatCompletionRequest) -> int | None:
@@ -54,32 +41,36 @@ SAMPLING_PARAMETERS = (
     "top_logprobs",
     "seed",
 )
-
-_READERS: dict[str, _Reader] = {
-    **{name: _optional(name) for name in SAMPLING_PARAMETERS if name != "stop"},
-    "stop": _stop,
-    MAX_OUTPUT_TOKENS: max_output_tokens,
-}
+_NAMES = frozenset(SAMPLING_PARAMETERS) | {MAX_OUTPUT_TOKENS}
 
 
 class SamplingTable:
     """One dialect's names for the sampling parameters (OpenAI name → its own), in the order its
     body lists them; built once per dialect, at import."""
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_cap", "_optional", "_stop")
 
     def __init__(self, names: Mapping[str, str]) -> None:
-        unknown = sorted(set(names) - set(_READERS))
+        unknown = sorted(set(names) - _NAMES)
         if unknown:
             raise ValueError(f"not sampling parameters: {', '.join(unknown)}")
-        self._rows = tuple((_READERS[name], key) for name, key in names.items())
+        # Optional scalar fields are copied in one loop (this runs on every request); the two
+        # fields with a rule of their own are looked at apart.
+        self._optional = tuple((n, k) for n, k in names.items() if n not in ("stop", MAX_OUTPUT_TOKENS))
+        self._stop = names.get("stop")
+        self._cap = names.get(MAX_OUTPUT_TOKENS)
 
     def apply(self, req: chat_pb2.ChatCompletionRequest, out: dict[str, Any]) -> dict[str, Any]:
         """Adds the parameters ``req`` sets to ``out`` under the dialect's names; returns ``out``."""
-        for read, key in self._rows:
-            value = read(req)
-            if value is not None:
-                out[key] = value
+        for name, key in self._optional:
+            if req.HasField(name):
+                out[key] = getattr(req, name)
+        if self._stop is not None and req.stop:
+            out[self._stop] = list(req.stop)
+        if self._cap is not None:
+            cap = max_output_tokens(req)
+            if cap is not None:
+                out[self._cap] = cap
         return out
 
 
