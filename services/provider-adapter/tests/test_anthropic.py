@@ -588,3 +588,32 @@ async def test_a_header_value_the_http_client_refuses_is_the_requests_fault(ad: 
     stream = await ad.stream("claude", body)
     assert stream[-1].error.source == error_pb2.FAILURE_SOURCE_REQUEST, stream[-1]
     assert len(fake.state.requests) == before, "nothing reached the provider"
+
+
+async def test_a_request_refused_before_sending_names_its_provider(ad: Adapter, fake: Running) -> None:
+    # As every other provider's refusals do (Bedrock's, Gemini's...): the error says whose rule it is.
+    image = {"type": "image_url", "image_url": {"url": "ftp://example.com/cat.png"}}
+    resp = await ad.chat("claude", {"messages": [{"role": "user", "content": [image]}]})
+    assert (resp.error.kind, resp.error.http_status, resp.error.param) == (K.ERROR_KIND_BAD_REQUEST, 400, "messages")
+    assert resp.error.provider == "anthropic" and resp.error.message.startswith("anthropic: ")
+    assert fake.state.requests == [], "nothing is sent upstream"
+
+
+async def test_a_json_answer_is_the_json_without_the_words_around_it(fake: Running, tmp_path: Path) -> None:
+    # Text Claude writes beside the forced JSON tool is not part of a JSON answer (as on Bedrock):
+    # the client asked for JSON and parses the content.
+    answer = fake_anthropic.message(
+        [
+            {"type": "text", "text": "Here is the JSON:"},
+            {"type": "tool_use", "id": "toolu_j", "name": "json_tool_call", "input": {"answer": "42"}},
+        ],
+        "tool_use",
+    )
+    fake.state.script("*", Reply(body=answer))
+    body = {"messages": [{"role": "user", "content": "Answer in JSON"}], "response_format": JSON_SCHEMA}
+    async with adapter(tmp_path, _model_list(fake.url, model="claude-3-5-haiku-20241022")) as a:
+        resp = await a.chat("claude", body)
+    assert resp.WhichOneof("result") == "completion", resp.error
+    choice = resp.completion.choices[0]
+    assert json.loads(choice.message.text) == {"answer": "42"}
+    assert choice.finish_reason == "stop" and not choice.message.tool_calls

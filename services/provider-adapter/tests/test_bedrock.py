@@ -31,11 +31,11 @@ from switchyard.provider.v1 import provider_pb2
 from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes import bedrock_server as fake_bedrock
 from switchyard_fakes.base import Recorded, Reply, Running
-from switchyard_provider_adapter.domain.providers.bedrock import (
+from switchyard_provider_adapter.domain.providers.bedrock.errors import bedrock_error
+from switchyard_provider_adapter.domain.providers.bedrock.stream import (
     AwsEvent,
     BedrockStreamDecoder,
     EventStreamFrames,
-    bedrock_error,
 )
 
 K = error_pb2.ErrorKind
@@ -1053,7 +1053,7 @@ def test_signer_shortcuts_match_botocore(body: bytes, token: str | None) -> None
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    from switchyard_provider_adapter.domain.providers.aws_auth import _SigV4
+    from switchyard_provider_adapter.domain.providers.bedrock.sigv4 import _SigV4
 
     creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
     for day in ("20260101T000000Z", "20260102T235959Z", "20260101T120000Z"):
@@ -1146,3 +1146,19 @@ async def test_stale_signature_is_rejected(fake: Running) -> None:
             assert "Signature expired" in (await r.json())["message"]
         async with s.post(url, data=body, headers=signed(now)) as r:
             assert r.status == 200, await r.text()
+
+
+async def test_native_structured_output_on_claude_mythos(fake: Running, tmp_path: Path) -> None:
+    # Claude Mythos models have structured outputs on Bedrock as on Anthropic's API: one
+    # version rule serves both (Bedrock's copy of it did not know Mythos).
+    fake.state.script("*", fake_bedrock.reply_text('{"answer": "42"}', 20, 6))
+    mythos = _deployment("mythos", _params(fake.url, "us.anthropic.claude-mythos-1-v1:0"))
+    async with adapter(tmp_path, [mythos]) as a:
+        resp = await a.chat(
+            "mythos", {"messages": [{"role": "user", "content": "Answer"}], "response_format": JSON_SCHEMA}
+        )
+    assert resp.WhichOneof("result") == "completion", resp.error
+    assert json.loads(resp.completion.choices[0].message.text) == {"answer": "42"}
+    sent = fake.state.last.json()
+    assert "toolConfig" not in sent
+    assert sent["outputConfig"]["textFormat"]["type"] == "json_schema"

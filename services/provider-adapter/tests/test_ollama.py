@@ -205,6 +205,18 @@ class TestOllama(ChatScenarios):
             assert "fake Ollama" in resp.completion.choices[0].message.text
             assert local.state.last.header("authorization") is None
 
+    async def test_an_unreadable_embeddings_answer_is_a_bad_gateway_worded_as_for_chat(
+        self, ad: Adapter, fake: Running
+    ) -> None:
+        # One mapping of call failures for chat, streams, embeddings and images.
+        fake.state.script("*", Reply(body=b"<html>proxy error</html>"))
+        req = embedding_request_from_json({"model": self.model_name, "input": "hello"})
+        resp = await ad.stub.Embed(
+            provider_pb2.EmbedRequest(deployment=ad.deployment(self.model_name), request=req, call_id="e"), timeout=30
+        )
+        assert (resp.error.kind, resp.error.http_status) == (K.ERROR_KIND_BAD_GATEWAY, 502)
+        assert ": unreadable response from provider: " in resp.error.message
+
     async def test_embeddings(self, ad: Adapter, fake: Running) -> None:
         req = embedding_request_from_json(
             {"model": self.model_name, "input": ["hello world", "bye"], "dimensions": 4, "keep_alive": "1m"}

@@ -22,7 +22,7 @@ from switchyard_fakes.base import Recorded, Reply, Running
 from switchyard_fakes.gemini_server import AUTH, create_app, make_service_account
 from switchyard_provider_adapter.clients.google_auth import AccessToken
 from switchyard_provider_adapter.domain.providers.base import CallContext
-from switchyard_provider_adapter.domain.providers.gemini import VertexProvider
+from switchyard_provider_adapter.domain.providers.gemini.provider import VertexProvider
 
 K = error_pb2.ErrorKind
 PROJECT = "proj-1"

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, images_pb2
+from switchyard_common import sampling
 from switchyard_common.event_fields import (
     MAX_ID_CHARS,
     MAX_MODEL_CHARS,
@@ -692,38 +693,17 @@ def chat_request_to_json(
 ) -> dict[str, Any]:
     """The OpenAI body for a request (gateway controls left out)."""
     out: dict[str, Any] = {"model": model or req.model, "messages": [message_to_json(m) for m in req.messages]}
-    if req.HasField("temperature"):
-        out["temperature"] = req.temperature
-    if req.HasField("top_p"):
-        out["top_p"] = req.top_p
-    if req.HasField("n"):
-        out["n"] = req.n
+    sampling.OPENAI.apply(req, out)
     if req.stream:
         out["stream"] = True
     if req.HasField("stream_options"):
         so: dict[str, Any] = {"include_usage": req.stream_options.include_usage}
         _merge_extra(so, req.stream_options.extra_json)
         out["stream_options"] = so
-    if req.stop:
-        out["stop"] = list(req.stop)
-    if req.HasField("max_tokens"):
-        out["max_tokens"] = req.max_tokens
-    if req.HasField("max_completion_tokens"):
-        out["max_completion_tokens"] = req.max_completion_tokens
-    if req.HasField("presence_penalty"):
-        out["presence_penalty"] = req.presence_penalty
-    if req.HasField("frequency_penalty"):
-        out["frequency_penalty"] = req.frequency_penalty
     if req.logit_bias:
         out["logit_bias"] = dict(req.logit_bias)
-    if req.HasField("logprobs"):
-        out["logprobs"] = req.logprobs
-    if req.HasField("top_logprobs"):
-        out["top_logprobs"] = req.top_logprobs
     if req.HasField("user"):
         out["user"] = req.user
-    if req.HasField("seed"):
-        out["seed"] = req.seed
     if req.tools:
         out["tools"] = [tool_to_json(t) for t in req.tools]
     if req.HasField("tool_choice"):

@@ -58,8 +58,34 @@ def _rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def _secrets(ctx: CallContext | None) -> list[str]:
-    return ctx.secrets() if ctx is not None else []
+# What a call can fail with besides a bug: the provider module's typed failures, a deadline, a
+# request the HTTP client would not send, the connection, and an answer that cannot be read.
+CALL_FAILURES = (ProviderFailure, TimeoutError, RequestNotSent, aiohttp.ClientError, ValueError, KeyError, TypeError)
+
+
+def call_error(
+    exc: Exception, provider: str, ctx: CallContext | None, *, timed_out: tuple[float, str, bool], reading: str
+) -> error_pb2.Error:
+    """The error a call that raised one of ``CALL_FAILURES`` answers with. ``timed_out`` is the
+    deadline (seconds, what ran out, whether it was the request's own); ``reading`` names what
+    could not be read ("response", "stream"). Credentials never reach the message."""
+    secrets = ctx.secrets() if ctx is not None else []
+    # Order matters: aiohttp's timeouts are also ClientErrors, InvalidURL also a ValueError.
+    if isinstance(exc, ProviderFailure):
+        return exc.error
+    if isinstance(exc, TimeoutError):
+        seconds, what, by_request = timed_out
+        return timeout_error(provider, seconds, what, by_request=by_request)
+    if isinstance(exc, RequestNotSent):
+        return request_not_sent(provider, exc, secrets)
+    if isinstance(exc, aiohttp.ClientError):
+        return connection_error(provider, exc, secrets)
+    log.warning(f"unreadable provider {reading}", extra={"provider": provider, "error": repr(exc)})
+    return make_error(
+        K.ERROR_KIND_BAD_GATEWAY,
+        redact(f"{provider}: unreadable {reading} from provider: {exc}", secrets),
+        provider=provider,
+    )
 
 
 def _request_id(headers: Mapping[str, str]) -> str:
@@ -164,22 +190,9 @@ class Executor:
             completion = provider.chat_response(ctx, req.request, body, headers)
             out.completion.CopyFrom(completion)
             out.stats.cost_usd = self._cost(ctx.deployment, completion.usage)
-        except ProviderFailure as exc:
-            out.error.CopyFrom(exc.error)
-        except TimeoutError:
-            out.error.CopyFrom(timeout_error(dep.provider, timeout, by_request=by_request))
-        except RequestNotSent as exc:
-            out.error.CopyFrom(request_not_sent(dep.provider, exc, _secrets(ctx)))
-        except aiohttp.ClientError as exc:
-            out.error.CopyFrom(connection_error(dep.provider, exc, _secrets(ctx)))
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning("unreadable provider response", extra={"provider": dep.provider, "error": repr(exc)})
+        except CALL_FAILURES as exc:
             out.error.CopyFrom(
-                make_error(
-                    K.ERROR_KIND_BAD_GATEWAY,
-                    redact(f"{dep.provider}: unreadable response from provider: {exc}", _secrets(ctx)),
-                    provider=dep.provider,
-                )
+                call_error(exc, dep.provider, ctx, timed_out=(timeout, "request", by_request), reading="response")
             )
         if not out.stats.upstream_ms:
             out.stats.upstream_ms = (time.perf_counter() - started) * 1000
@@ -220,24 +233,9 @@ class Executor:
             )
             stats.cost_usd = "" if cost is None else format_usd(cost)
             return result, None, stats
-        except ProviderFailure as exc:
-            return None, exc.error, stats
-        except TimeoutError:
-            return None, timeout_error(dep.provider, timeout, by_request=by_request), stats
-        except RequestNotSent as exc:
-            return None, request_not_sent(dep.provider, exc, _secrets(ctx)), stats
-        except aiohttp.ClientError as exc:
-            return None, connection_error(dep.provider, exc, _secrets(ctx)), stats
-        except (ValueError, KeyError, TypeError) as exc:
-            return (
-                None,
-                make_error(
-                    K.ERROR_KIND_BAD_GATEWAY,
-                    redact(f"{dep.provider}: unreadable response: {exc}", _secrets(ctx)),
-                    provider=dep.provider,
-                ),
-                stats,
-            )
+        except CALL_FAILURES as exc:
+            err = call_error(exc, dep.provider, ctx, timed_out=(timeout, "request", by_request), reading="response")
+            return None, err, stats
 
     def _embedding_batch(self, req: provider_pb2.EmbedRequest) -> int | None:
         if req.request.WhichOneof("input") != "texts":
@@ -379,44 +377,15 @@ class Executor:
             usage = decoder.usage or chat_pb2.Usage()
             stats.cost_usd = self._cost(ctx.deployment, usage)
             yield provider_pb2.ChatStreamResponse(end=provider_pb2.StreamEnd(usage=usage, stats=stats))
-        except ProviderFailure as exc:
-            yield self._stream_error(exc.error, stats, started, decoder, dep)
-        except TimeoutError:
-            what = "stream (time to first token)" if not stats.ttft_ms else "stream (no data)"
-            limit = first_timeout if not stats.ttft_ms else idle_timeout
-            by_request = first_by_request and not stats.ttft_ms
-            yield self._stream_error(
-                timeout_error(dep.provider, limit, what, by_request=by_request), stats, started, decoder, dep
+        except CALL_FAILURES as exc:
+            # Before the first chunk the time-to-first-token deadline ran; after it, the idle one.
+            timed_out = (
+                (first_timeout, "stream (time to first token)", first_by_request)
+                if not stats.ttft_ms
+                else (idle_timeout, "stream (no data)", False)
             )
-        except RequestNotSent as exc:
-            yield self._stream_error(
-                request_not_sent(dep.provider, exc, _secrets(ctx)),
-                stats,
-                started,
-                decoder,
-                dep,
-            )
-        except aiohttp.ClientError as exc:
-            yield self._stream_error(
-                connection_error(dep.provider, exc, _secrets(ctx)),
-                stats,
-                started,
-                decoder,
-                dep,
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning("unreadable provider stream", extra={"provider": dep.provider, "error": repr(exc)})
-            yield self._stream_error(
-                make_error(
-                    K.ERROR_KIND_BAD_GATEWAY,
-                    redact(f"{dep.provider}: unreadable stream from provider: {exc}", _secrets(ctx)),
-                    provider=dep.provider,
-                ),
-                stats,
-                started,
-                decoder,
-                dep,
-            )
+            err = call_error(exc, dep.provider, ctx, timed_out=timed_out, reading="stream")
+            yield self._stream_error(err, stats, started, decoder, dep)
 
     def _stream_error(
         self,

@@ -9,7 +9,10 @@ from switchyard_common.grpc_server import GrpcService, run_until_signalled
 from switchyard_common.model_config import load_config
 from switchyard_common.pricing import PriceBook
 from switchyard_common.tracing import traced_servicer
+from switchyard_provider_adapter.clients.aws_sts import RoleCredentials
 from switchyard_provider_adapter.clients.credentials import CredentialStore
+from switchyard_provider_adapter.clients.entra import EntraTokens
+from switchyard_provider_adapter.clients.google_auth import GoogleTokenSource
 from switchyard_provider_adapter.clients.http import HttpPool
 from switchyard_provider_adapter.clients.sealed import SealedCredentials
 from switchyard_provider_adapter.config import Settings
@@ -42,7 +45,9 @@ def build(settings: Settings) -> tuple[GrpcService, HttpPool]:
     config = load_config(settings.config_path)
     for warning in config.warnings:
         log.warning("config: %s", warning)
-    registry = build_registry()
+    registry = build_registry(
+        aws_roles=RoleCredentials(), google_tokens=GoogleTokenSource(), entra_tokens=EntraTokens()
+    )
     unknown = sorted({d.provider for d in config.deployments if d.provider not in registry})
     if unknown:
         log.warning("config names providers this adapter does not support", extra={"providers": unknown})

@@ -24,6 +24,7 @@ from google.auth import crypt, jwt
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure, connection_error, redact, timeout_error
+from switchyard_provider_adapter.domain.providers.common.failures import auth_failure
 
 K = error_pb2.ErrorKind
 
@@ -101,31 +102,31 @@ class GoogleTokenSource:
             try:
                 text = Path(text).read_text()
             except OSError as exc:
-                raise _auth(provider, f"vertex_credentials file cannot be read ({type(exc).__name__})") from None
+                raise auth_failure(provider, f"vertex_credentials file cannot be read ({type(exc).__name__})") from None
         try:
             info = orjson.loads(text)
         except orjson.JSONDecodeError:
             info = _python_literal(text)
             if info is None:
-                raise _auth(provider, "vertex_credentials is not valid JSON") from None
+                raise auth_failure(provider, "vertex_credentials is not valid JSON") from None
         if not isinstance(info, dict):
-            raise _auth(provider, "vertex_credentials must be a JSON object")
+            raise auth_failure(provider, "vertex_credentials must be a JSON object")
         kind = str(info.get("type") or "")
         signer: crypt.Signer | None = None
         if kind == "service_account":
             missing = [k for k in ("client_email", "private_key") if not info.get(k)]
             if missing:
-                raise _auth(provider, f"service-account credentials lack {', '.join(missing)}")
+                raise auth_failure(provider, f"service-account credentials lack {', '.join(missing)}")
             try:
                 signer = crypt.RSASigner.from_service_account_info(info)
             except (ValueError, TypeError):
-                raise _auth(provider, "the service account's private_key cannot be loaded") from None
+                raise auth_failure(provider, "the service account's private_key cannot be loaded") from None
         elif kind == "authorized_user":
             missing = [k for k in ("client_id", "client_secret", "refresh_token") if not info.get(k)]
             if missing:
-                raise _auth(provider, f"authorized-user credentials lack {', '.join(missing)}")
+                raise auth_failure(provider, f"authorized-user credentials lack {', '.join(missing)}")
         else:
-            raise _auth(
+            raise auth_failure(
                 provider, f"vertex_credentials of type '{kind}' are not supported (service_account, authorized_user)"
             )
         parsed = _Credentials(
@@ -199,7 +200,3 @@ def _python_literal(text: str) -> Any:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
-
-
-def _auth(provider: str, message: str) -> ProviderFailure:
-    return ProviderFailure(make_error(K.ERROR_KIND_AUTHENTICATION, f"{provider}: {message}", provider=provider))

@@ -47,18 +47,6 @@ class ProviderFailure(Exception):
         self.error = error
 
 
-def unsupported_param(param: str, provider: str) -> ProviderFailure:
-    return ProviderFailure(
-        make_error(
-            K.ERROR_KIND_UNSUPPORTED_PARAMS,
-            f"{provider} does not support parameter '{param}'. Set drop_params: true on the deployment "
-            "or in the request to drop it instead.",
-            param=param,
-            provider=provider,
-        )
-    )
-
-
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """Seconds from ``retry-after-ms`` / ``retry-after`` (delta-seconds or an HTTP date)."""
     ms = headers.get("retry-after-ms")

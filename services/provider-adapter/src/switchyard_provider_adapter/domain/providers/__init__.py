@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from switchyard_provider_adapter.domain.providers.anthropic import AnthropicProvider
-from switchyard_provider_adapter.domain.providers.azure import AzureProvider
+from switchyard_provider_adapter.domain.providers.azure import AzureProvider, EntraTokenSource
 from switchyard_provider_adapter.domain.providers.base import Provider
-from switchyard_provider_adapter.domain.providers.bedrock import BedrockProvider
+from switchyard_provider_adapter.domain.providers.bedrock.provider import BedrockProvider, RoleSource
 from switchyard_provider_adapter.domain.providers.cohere import CohereProvider
-from switchyard_provider_adapter.domain.providers.gemini import GeminiProvider, VertexProvider
+from switchyard_provider_adapter.domain.providers.gemini.provider import GeminiProvider, TokenSource, VertexProvider
 from switchyard_provider_adapter.domain.providers.ollama import OllamaProvider
 from switchyard_provider_adapter.domain.providers.openai import DEFAULT_API_BASES, OpenAIProvider
 
@@ -24,19 +24,19 @@ _OPENAI_COMPATIBLE = {
 }
 
 
-def build_registry() -> dict[str, Provider]:
+def build_registry(
+    *, aws_roles: RoleSource, google_tokens: TokenSource, entra_tokens: EntraTokenSource
+) -> dict[str, Provider]:
+    """The providers, given the token sources (clients/) that fetch their temporary credentials:
+    one of each per registry, so every deployment shares its cache."""
     registry: dict[str, Provider] = {}
     for name in _OPENAI_COMPATIBLE:
         registry[name] = OpenAIProvider(name)
     registry["anthropic"] = AnthropicProvider()
-    registry["azure"] = AzureProvider()
-    # One instance for both names so assumed-role credentials are cached once.
-    bedrock = BedrockProvider()
+    registry["azure"] = AzureProvider(entra_tokens)
+    # One instance for both names.
+    bedrock = BedrockProvider(aws_roles)
     registry["bedrock"] = registry["bedrock_converse"] = bedrock
-    # Vertex's OAuth2 tokens are fetched by the adapter itself (one cache per registry).
-    from switchyard_provider_adapter.clients.google_auth import GoogleTokenSource
-
-    google_tokens = GoogleTokenSource()
     registry["gemini"] = GeminiProvider("gemini")
     for name in ("vertex_ai", "vertex_ai_beta"):
         registry[name] = VertexProvider(google_tokens, name)

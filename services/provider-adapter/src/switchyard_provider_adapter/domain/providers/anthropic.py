@@ -16,23 +16,31 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, error_pb2
-from switchyard_common.errors import make_error
-from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error, unsupported_param
+from switchyard_common.sampling import SamplingTable, max_output_tokens
+from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.framing import SseEvent
-from switchyard_provider_adapter.domain.providers.base import (
-    JSON_TOOL_NAME,
-    THINKING_BUDGETS,
-    CallContext,
-    HttpCall,
-    Provider,
-    check_supported,
-    extra_body,
-    now,
-    thinking_budget,
+from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider
+from switchyard_provider_adapter.domain.providers.claude import (
+    ClaudeMessage,
+    ToolBlocks,
+    build_turns,
+    citation_delta,
+    redacted_thinking_block,
+    supports_native_json_schema,
+    thinking,
+    thinking_block,
+    thinking_delta,
+    tool_use_id,
+    tool_uses,
 )
+from switchyard_provider_adapter.domain.providers.common.answers import StreamState, cached_usage, mapped_finish, now
+from switchyard_provider_adapter.domain.providers.common.content import json_object, parse_data_url
+from switchyard_provider_adapter.domain.providers.common.failures import bad_request, unsupported, unsupported_param
+from switchyard_provider_adapter.domain.providers.common.params import JSON_TOOL_NAME, check_supported
 
 K = error_pb2.ErrorKind
 
+PROVIDER = "anthropic"
 DEFAULT_API_BASE = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -80,22 +88,7 @@ _ERROR_TYPE_STATUS = {
     "overloaded_error": 529,
 }
 
-_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^,;]*)*?);base64,(?P<data>.*)$", re.DOTALL)
-_CLAUDE_VERSION = re.compile(r"claude-(?:opus|sonnet|haiku|mythos)-(\d+)(?:-(\d{1,2}))?(?!\d)")
-
-
-def supports_native_json_schema(model: str) -> bool:
-    """Structured outputs (``output_config.format``) are generally available on Claude 4.5 and
-    newer (https://docs.anthropic.com/en/docs/build-with-claude/structured-outputs); older models
-    get LiteLLM's forced-tool fallback."""
-    if "mythos" in model:
-        return True
-    m = _CLAUDE_VERSION.search(model)
-    if not m:
-        return False
-    major = int(m.group(1))
-    minor = int(m.group(2) or 0)
-    return (major, minor) >= (4, 5)
+_SAMPLING = SamplingTable({"temperature": "temperature", "top_p": "top_p"})
 
 
 def default_max_tokens(model: str) -> int:
@@ -106,90 +99,51 @@ def default_max_tokens(model: str) -> int:
     return 8192
 
 
-def _bad_request(message: str, param: str = "") -> ProviderFailure:
-    return ProviderFailure(make_error(K.ERROR_KIND_BAD_REQUEST, f"anthropic: {message}", param=param))
-
-
-def _loads_object(raw: str, where: str) -> dict[str, Any]:
-    """Tool-call arguments as Anthropic's ``input`` object."""
-    if not raw.strip():
-        return {}
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise _bad_request(f"{where} is not valid JSON; Anthropic needs tool input as an object", "messages") from None
-    if not isinstance(value, dict):
-        raise _bad_request(f"{where} must be a JSON object", "messages")
-    return value
-
-
-def _extra(raw: bytes) -> dict[str, Any]:
-    return dict(orjson.loads(raw)) if raw else {}
-
-
 def _image_block(url: str) -> dict[str, Any]:
-    m = _DATA_URL.match(url)
-    if m:
+    try:
+        data = parse_data_url(url)
+    except ValueError:
+        data = None
+    if data is not None:
         return {
             "type": "image",
-            "source": {"type": "base64", "media_type": m.group("mime") or "image/png", "data": m.group("data")},
+            "source": {"type": "base64", "media_type": data.mime or "image/png", "data": data.data},
         }
     if url.startswith(("http://", "https://")):
         return {"type": "image", "source": {"type": "url", "url": url}}
-    raise _bad_request("image_url must be an http(s) URL or a base64 data URL", "messages")
+    raise bad_request(PROVIDER, "image_url must be an http(s) URL or a base64 data URL", "messages")
 
 
 def _file_block(f: chat_pb2.FileContent) -> dict[str, Any]:
     if f.HasField("file_data"):
-        m = _DATA_URL.match(f.file_data)
-        if not m:
-            raise _bad_request("file.file_data must be a base64 data URL", "messages")
-        mime = m.group("mime") or "application/pdf"
-        block: dict[str, Any] = {
-            "type": "document",
-            "source": {"type": "base64", "media_type": mime, "data": m.group("data")},
+        try:
+            data = parse_data_url(f.file_data)
+        except ValueError:
+            data = None
+        if data is None:
+            raise bad_request(PROVIDER, "file.file_data must be a base64 data URL", "messages")
+        mime = data.mime or "application/pdf"
+        return {
+            "type": "image" if mime.startswith("image/") else "document",
+            "source": {"type": "base64", "media_type": mime, "data": data.data},
         }
-        if mime.startswith("image/"):
-            block["type"] = "image"
-        return block
     if f.HasField("file_id"):
         # Files uploaded with Anthropic's Files API are referenced by id.
         return {"type": "document", "source": {"type": "file", "file_id": f.file_id}}
-    raise _bad_request("a file part needs file_data or file_id", "messages")
+    raise bad_request(PROVIDER, "a file part needs file_data or file_id", "messages")
 
 
-class AnthropicStreamDecoder:
+class AnthropicStreamDecoder(StreamState):
     """Messages API SSE events → OpenAI chunks, one chunk per event that carries content."""
 
-    __slots__ = (
-        "_blocks",
-        "_created",
-        "_finished",
-        "_id",
-        "_json_tool",
-        "_model",
-        "_tool_count",
-        "_usage",
-    )
+    __slots__ = ("_created", "_id", "_model", "_tools")
 
     def __init__(self, json_tool: bool) -> None:
-        self._json_tool = json_tool
+        super().__init__()
         self._id = ""
         self._model = ""
         self._created = now()
-        self._usage: chat_pb2.Usage | None = None
-        self._finished = False
-        # content block index → ("text"|"tool"|"json"|"thinking"|"other", tool index)
-        self._blocks: dict[int, tuple[str, int]] = {}
-        self._tool_count = 0
-
-    @property
-    def usage(self) -> chat_pb2.Usage | None:
-        return self._usage
-
-    @property
-    def finished(self) -> bool:
-        return self._finished
+        self._tools = ToolBlocks(json_tool)
 
     def _chunk(self) -> tuple[chat_pb2.ChatCompletionChunk, chat_pb2.ChunkChoice]:
         c = chat_pb2.ChatCompletionChunk(id=self._id, created=self._created, model=self._model)
@@ -221,7 +175,7 @@ class AnthropicStreamDecoder:
             if not reason:
                 return ()
             c, ch = self._chunk()
-            ch.finish_reason = finish_reason(reason, self._json_tool and self._tool_count == 0)
+            ch.finish_reason = finish_reason(reason, self._tools.unwrapped and self._tools.count == 0)
             return (c,)
         if etype == "message_stop":
             self._finished = True
@@ -229,87 +183,57 @@ class AnthropicStreamDecoder:
         if etype == "error":
             err = ev.get("error") or {}
             status = _ERROR_TYPE_STATUS.get(str(err.get("type") or ""), 500)
-            raise ProviderFailure(provider_error("anthropic", status, {}, orjson.dumps(ev)))
+            raise ProviderFailure(provider_error(PROVIDER, status, {}, orjson.dumps(ev)))
         return ()  # ping, content_block_stop and event types added later
 
     def _block_start(self, ev: Mapping[str, Any]) -> Iterable[chat_pb2.ChatCompletionChunk]:
-        index = int(ev.get("index", 0))
         block = ev.get("content_block") or {}
         btype = block.get("type")
+        c, ch = self._chunk()
         if btype == "text":
-            self._blocks[index] = ("text", -1)
-            if block.get("text"):
-                c, ch = self._chunk()
-                ch.delta.content = str(block["text"])
-                return (c,)
-            return ()
-        if btype == "tool_use":
-            if self._json_tool and block.get("name") == JSON_TOOL_NAME:
-                self._blocks[index] = ("json", -1)
+            if not block.get("text"):
                 return ()
-            tool_index = self._tool_count
-            self._tool_count += 1
-            self._blocks[index] = ("tool", tool_index)
-            c, ch = self._chunk()
-            t = ch.delta.tool_calls.add(index=tool_index, id=str(block.get("id") or ""), type="function")
-            t.name = str(block.get("name") or "")
-            t.arguments = ""
-            return (c,)
-        if btype == "thinking":
-            self._blocks[index] = ("thinking", -1)
-            if block.get("thinking"):
-                c, ch = self._chunk()
-                ch.delta.reasoning_content = str(block["thinking"])
-                return (c,)
+            ch.delta.content = str(block["text"])
+        elif btype == "tool_use":
+            if not self._tools.start(int(ev.get("index", 0)), block.get("id"), block.get("name"), ch.delta):
+                return ()
+        elif btype == "thinking":
+            if not block.get("thinking"):
+                return ()
+            ch.delta.reasoning_content = str(block["thinking"])
+        elif btype == "redacted_thinking":
+            ch.delta.extra_json = thinking_delta(redacted_thinking_block(block.get("data", "")))
+        else:
             return ()
-        if btype == "redacted_thinking":
-            self._blocks[index] = ("other", -1)
-            c, ch = self._chunk()
-            ch.delta.extra_json = orjson.dumps(
-                {"thinking_blocks": [{"type": "redacted_thinking", "data": block.get("data", "")}]}
-            )
-            return (c,)
-        self._blocks[index] = ("other", -1)
-        return ()
+        return (c,)
 
     def _delta(self, ev: Mapping[str, Any]) -> Iterable[chat_pb2.ChatCompletionChunk]:
-        kind, tool_index = self._blocks.get(int(ev.get("index", 0)), ("text", -1))
         delta = ev.get("delta") or {}
         dtype = delta.get("type")
         c, ch = self._chunk()
         if dtype == "text_delta":
             ch.delta.content = str(delta.get("text", ""))
         elif dtype == "input_json_delta":
-            piece = str(delta.get("partial_json", ""))
-            if not piece:
+            if not self._tools.input(int(ev.get("index", 0)), str(delta.get("partial_json", "")), ch.delta):
                 return ()
-            if kind == "json":
-                ch.delta.content = piece
-            else:
-                ch.delta.tool_calls.add(index=max(tool_index, 0)).arguments = piece
         elif dtype == "thinking_delta":
             ch.delta.reasoning_content = str(delta.get("thinking", ""))
         elif dtype == "signature_delta":
-            ch.delta.extra_json = orjson.dumps(
-                {"thinking_blocks": [{"type": "thinking", "thinking": "", "signature": delta.get("signature", "")}]}
-            )
+            ch.delta.extra_json = thinking_delta(thinking_block("", delta.get("signature", "")))
         elif dtype == "citations_delta":
-            ch.delta.extra_json = orjson.dumps({"provider_specific_fields": {"citation": delta.get("citation")}})
+            ch.delta.extra_json = citation_delta(delta.get("citation"))
         else:
             return ()
         return (c,)
 
 
 def finish_reason(stop_reason: str | None, json_tool_unwrapped: bool = False) -> str:
-    reason = _FINISH.get(str(stop_reason or ""), "stop")
-    if reason == "tool_calls" and json_tool_unwrapped:
-        return "stop"
-    return reason
+    return mapped_finish(_FINISH, stop_reason, json_tool_unwrapped)
 
 
 def usage_from_anthropic(u: Mapping[str, Any], previous: chat_pb2.Usage | None) -> chat_pb2.Usage:
-    """Anthropic usage → OpenAI usage. ``input_tokens`` excludes cache reads and writes, so they
-    are added to ``prompt_tokens``; a later (message_delta) report overrides earlier counts."""
+    """Anthropic usage → OpenAI usage (cache reads and writes count into ``prompt_tokens``); a
+    later (message_delta) report overrides earlier counts."""
     prev = previous or chat_pb2.Usage()
     prev_plain = prev.prompt_tokens - prev.prompt_tokens_details.cached_tokens
     prev_plain -= prev.prompt_tokens_details.cache_creation_tokens
@@ -318,20 +242,101 @@ def usage_from_anthropic(u: Mapping[str, Any], previous: chat_pb2.Usage | None) 
         v = u.get(key)
         return int(v) if v is not None else old
 
-    plain = pick("input_tokens", prev_plain)
-    read = pick("cache_read_input_tokens", prev.prompt_tokens_details.cached_tokens)
-    write = pick("cache_creation_input_tokens", prev.prompt_tokens_details.cache_creation_tokens)
-    out_tokens = pick("output_tokens", prev.completion_tokens)
-    usage = chat_pb2.Usage(
-        prompt_tokens=plain + read + write, completion_tokens=out_tokens, total_tokens=plain + read + write + out_tokens
+    return cached_usage(
+        pick("input_tokens", prev_plain),
+        pick("cache_read_input_tokens", prev.prompt_tokens_details.cached_tokens),
+        pick("cache_creation_input_tokens", prev.prompt_tokens_details.cache_creation_tokens),
+        pick("output_tokens", prev.completion_tokens),
     )
-    usage.prompt_tokens_details.cached_tokens = read
-    usage.prompt_tokens_details.cache_creation_tokens = write
-    return usage
+
+
+class _Blocks:
+    """OpenAI messages as Messages API content blocks (the turn dialect of ``build_turns``)."""
+
+    def content(
+        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str, text_only: bool = False
+    ) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = []
+        which = m.WhichOneof("content")
+        if which == "text":
+            if m.text or not text_only:
+                blocks.append({"type": "text", "text": m.text})
+        elif which == "parts":
+            for j, p in enumerate(m.parts.parts):
+                block = self._part(ctx, p, f"{where}.content[{j}]", text_only)
+                if block is not None:
+                    blocks.append(block)
+        # A message-level cache_control (LiteLLM's form) marks the message's last block.
+        if "cache_control" in extra and blocks:
+            blocks[-1]["cache_control"] = extra["cache_control"]
+        return [b for b in blocks if b.get("type") != "text" or b.get("text") or "cache_control" in b]
+
+    def _part(self, ctx: CallContext, p: chat_pb2.ContentPart, where: str, text_only: bool) -> dict[str, Any] | None:
+        which = p.WhichOneof("part")
+        block: dict[str, Any]
+        if which == "text":
+            block = {"type": "text", "text": p.text}
+        elif which == "other_json":
+            # Parts in Anthropic's own shape (document, search_result, ...) pass through.
+            return json_object(p.other_json)
+        elif text_only:
+            raise bad_request(PROVIDER, f"{where}: system messages can only hold text", "messages")
+        elif which == "image_url":
+            block = _image_block(p.image_url.url)
+        elif which == "file":
+            block = _file_block(p.file)
+        elif which == "input_audio":
+            if ctx.drop_params:
+                return None
+            raise unsupported(PROVIDER, "anthropic does not support audio input parts", "messages")
+        else:
+            return None
+        pextra = json_object(p.extra_json)
+        if "cache_control" in pextra:
+            block["cache_control"] = pextra["cache_control"]
+        return block
+
+    def assistant(
+        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
+    ) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = []
+        # Thinking blocks come first and must be sent back unchanged (with their signatures)
+        # when the turn continues with tool results.
+        for tb in extra.get("thinking_blocks") or ():
+            if isinstance(tb, Mapping) and tb.get("type") in ("thinking", "redacted_thinking"):
+                blocks.append({k: v for k, v in tb.items() if k != "cache_control" or v})
+        blocks.extend(self.content(ctx, m, {k: v for k, v in extra.items() if k == "cache_control"}, where))
+        blocks.extend(
+            {"type": "tool_use", "id": call_id, "name": name, "input": args}
+            for call_id, name, args in tool_uses(PROVIDER, m, where)
+        )
+        return blocks
+
+    def tool_result(
+        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
+    ) -> dict[str, Any]:
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id(PROVIDER, m, where)}
+        which = m.WhichOneof("content")
+        if which == "text":
+            block["content"] = m.text
+        elif which == "parts":
+            block["content"] = [
+                b for j, p in enumerate(m.parts.parts) if (b := self._part(ctx, p, f"{where}.content[{j}]", False))
+            ]
+        else:
+            block["content"] = ""
+        if extra.get("is_error"):
+            block["is_error"] = True
+        if "cache_control" in extra:
+            block["cache_control"] = extra["cache_control"]
+        return block
+
+
+_BLOCKS = _Blocks()
 
 
 class AnthropicProvider(Provider):
-    name = "anthropic"
+    name = PROVIDER
     supported_params = SUPPORTED_PARAMS
 
     def url(self, ctx: CallContext) -> str:
@@ -356,7 +361,7 @@ class AnthropicProvider(Provider):
         dep_headers = ctx.params.get("extra_headers")
         if isinstance(dep_headers, Mapping):
             h.update({str(k).lower(): str(v) for k, v in dep_headers.items()})
-        client_headers = extra_body(req).get("extra_headers")
+        client_headers = json_object(req.extra_json).get("extra_headers")
         if isinstance(client_headers, Mapping):
             beta = {str(k).lower(): v for k, v in client_headers.items()}.get("anthropic-beta")
             if beta:
@@ -369,23 +374,19 @@ class AnthropicProvider(Provider):
         check_supported(ctx, req, self.supported_params)
         # One choice per call: n=1 is accepted, more needs drop_params (then one is returned).
         if req.HasField("n") and req.n != 1 and not ctx.drop_params:
-            raise unsupported_param("n", "anthropic")
+            raise unsupported_param("n", PROVIDER)
         body: dict[str, Any] = {"model": ctx.model}
         system, messages = self.messages(ctx, req)
         body["messages"] = messages
         if system:
             body["system"] = system
-        if req.HasField("max_completion_tokens"):
-            body["max_tokens"] = req.max_completion_tokens
-        elif req.HasField("max_tokens"):
-            body["max_tokens"] = req.max_tokens
+        client_cap = max_output_tokens(req)
+        if client_cap is not None:
+            body["max_tokens"] = client_cap
         else:
             configured = ctx.params.get("max_tokens") or ctx.deployment.max_output_tokens
             body["max_tokens"] = int(configured) if configured else default_max_tokens(ctx.model)
-        if req.HasField("temperature"):
-            body["temperature"] = req.temperature
-        if req.HasField("top_p"):
-            body["top_p"] = req.top_p
+        _SAMPLING.apply(req, body)
         if req.stop:
             # Anthropic rejects whitespace-only stop sequences; LiteLLM drops them under drop_params.
             stops = [s for s in req.stop if s.strip() or not ctx.drop_params]
@@ -396,18 +397,14 @@ class AnthropicProvider(Provider):
         json_tool = self._response_format(ctx, req, body)
         self._tools(ctx, req, body, json_tool)
         if req.HasField("reasoning_effort") and req.reasoning_effort != "none":
-            budget = THINKING_BUDGETS.get(req.reasoning_effort)
-            if budget is None:
-                raise _bad_request(
-                    f"reasoning_effort must be one of {', '.join(THINKING_BUDGETS)} or none", "reasoning_effort"
-                )
-            if not (req.HasField("max_tokens") or req.HasField("max_completion_tokens")):
-                body["max_tokens"] = max(body["max_tokens"], budget + 1024)
-            body["thinking"] = {"type": "enabled", "budget_tokens": thinking_budget(budget, body["max_tokens"])}
+            # The cap grows to fit the thinking unless the client set it.
+            body["max_tokens"], body["thinking"] = thinking(
+                PROVIDER, req.reasoning_effort, body["max_tokens"], fixed=client_cap is not None
+            )
         if stream:
             body["stream"] = True
         # Provider-specific keys (top_k, thinking, metadata, service_tier, ...) pass through.
-        for k, v in extra_body(req).items():
+        for k, v in json_object(req.extra_json).items():
             if k != "extra_headers":
                 body.setdefault(k, v)
         return body
@@ -422,7 +419,7 @@ class AnthropicProvider(Provider):
         elif rf.type == "json_object":
             schema = {"type": "object", "additionalProperties": True}
         else:
-            raise _bad_request(f"response_format type {rf.type!r} is not supported", "response_format")
+            raise bad_request(PROVIDER, f"response_format type {rf.type!r} is not supported", "response_format")
         if rf.type == "json_schema" and supports_native_json_schema(ctx.model):
             body["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
             return False
@@ -444,7 +441,7 @@ class AnthropicProvider(Provider):
             if t.type != "function":
                 # Hosted tools (bash, text_editor, web_search, code_execution, MCP) are already
                 # in Anthropic's shape.
-                tools.append(_extra(t.extra_json))
+                tools.append(json_object(t.extra_json))
                 continue
             fn = t.function
             tool: dict[str, Any] = {"name": fn.name}
@@ -453,7 +450,7 @@ class AnthropicProvider(Provider):
             tool["input_schema"] = orjson.loads(fn.parameters_json) if fn.parameters_json else {"type": "object"}
             if fn.HasField("strict") and fn.strict and native_strict:
                 tool["strict"] = True
-            rest = _extra(t.extra_json)
+            rest = json_object(t.extra_json)
             fn_extra = rest.pop("__function_extra__", {})
             for source in (fn_extra, rest):
                 if "cache_control" in source:
@@ -485,138 +482,11 @@ class AnthropicProvider(Provider):
     def messages(
         self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest
     ) -> tuple[str | list[dict[str, Any]], list[dict[str, Any]]]:
-        system: list[dict[str, Any]] = []
-        out: list[dict[str, Any]] = []
-
-        def add(role: str, blocks: list[dict[str, Any]]) -> None:
-            # Consecutive turns of one role are merged (tool results and a following user
-            # message form one user turn, as the API expects after tool_use).
-            if not blocks:
-                return
-            if out and out[-1]["role"] == role:
-                out[-1]["content"].extend(blocks)
-            else:
-                out.append({"role": role, "content": blocks})
-
-        for i, m in enumerate(req.messages):
-            where = f"messages[{i}]"
-            extra = _extra(m.extra_json)
-            if m.role in ("system", "developer"):
-                system.extend(self._content_blocks(ctx, m, extra, where, text_only=True))
-            elif m.role == "user":
-                add("user", self._content_blocks(ctx, m, extra, where))
-            elif m.role == "assistant":
-                add("assistant", self._assistant_blocks(ctx, m, extra, where))
-            elif m.role in ("tool", "function"):
-                add("user", [self._tool_result(ctx, m, extra, where)])
-        if not out:
-            raise _bad_request("at least one user or assistant message is required", "messages")
+        system, turns = build_turns(PROVIDER, ctx, req, _BLOCKS)
         # The system prompt is a plain string unless a block carries cache_control.
         if system and all(set(b) == {"type", "text"} for b in system):
-            return "\n\n".join(b["text"] for b in system), out
-        return system, out
-
-    def _content_blocks(
-        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str, text_only: bool = False
-    ) -> list[dict[str, Any]]:
-        blocks: list[dict[str, Any]] = []
-        which = m.WhichOneof("content")
-        if which == "text":
-            if m.text or not text_only:
-                blocks.append({"type": "text", "text": m.text})
-        elif which == "parts":
-            for j, p in enumerate(m.parts.parts):
-                block = self._part(ctx, p, f"{where}.content[{j}]", text_only)
-                if block is not None:
-                    blocks.append(block)
-        # A message-level cache_control (LiteLLM's form) marks the message's last block.
-        if "cache_control" in extra and blocks:
-            blocks[-1]["cache_control"] = extra["cache_control"]
-        return [b for b in blocks if b.get("type") != "text" or b.get("text") or "cache_control" in b]
-
-    def _part(self, ctx: CallContext, p: chat_pb2.ContentPart, where: str, text_only: bool) -> dict[str, Any] | None:
-        which = p.WhichOneof("part")
-        block: dict[str, Any]
-        if which == "text":
-            block = {"type": "text", "text": p.text}
-        elif which == "other_json":
-            # Parts in Anthropic's own shape (document, search_result, ...) pass through.
-            return _extra(p.other_json)
-        elif text_only:
-            raise _bad_request(f"{where}: system messages can only hold text", "messages")
-        elif which == "image_url":
-            block = _image_block(p.image_url.url)
-        elif which == "file":
-            block = _file_block(p.file)
-        elif which == "input_audio":
-            if ctx.drop_params:
-                return None
-            raise ProviderFailure(
-                make_error(
-                    K.ERROR_KIND_UNSUPPORTED_PARAMS,
-                    "anthropic does not support audio input parts",
-                    param="messages",
-                    provider="anthropic",
-                )
-            )
-        else:
-            return None
-        pextra = _extra(p.extra_json)
-        if "cache_control" in pextra:
-            block["cache_control"] = pextra["cache_control"]
-        return block
-
-    def _assistant_blocks(
-        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
-    ) -> list[dict[str, Any]]:
-        blocks: list[dict[str, Any]] = []
-        # Thinking blocks come first and must be sent back unchanged (with their signatures)
-        # when the turn continues with tool results.
-        for tb in extra.get("thinking_blocks") or ():
-            if isinstance(tb, Mapping) and tb.get("type") in ("thinking", "redacted_thinking"):
-                blocks.append({k: v for k, v in tb.items() if k != "cache_control" or v})
-        blocks.extend(self._content_blocks(ctx, m, {k: v for k, v in extra.items() if k == "cache_control"}, where))
-        for j, tc in enumerate(m.tool_calls):
-            blocks.append(
-                {
-                    "type": "tool_use",
-                    "id": tc.id,
-                    "name": tc.function.name,
-                    "input": _loads_object(tc.function.arguments, f"{where}.tool_calls[{j}].function.arguments"),
-                }
-            )
-        if m.HasField("function_call"):
-            blocks.append(
-                {
-                    "type": "tool_use",
-                    "id": f"call_{m.function_call.name}",
-                    "name": m.function_call.name,
-                    "input": _loads_object(m.function_call.arguments, f"{where}.function_call.arguments"),
-                }
-            )
-        return blocks
-
-    def _tool_result(
-        self, ctx: CallContext, m: chat_pb2.ChatMessage, extra: Mapping[str, Any], where: str
-    ) -> dict[str, Any]:
-        tool_use_id = m.tool_call_id if m.role == "tool" else f"call_{m.name}"
-        if not tool_use_id:
-            raise _bad_request(f"{where}.tool_call_id is required", "messages")
-        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id}
-        which = m.WhichOneof("content")
-        if which == "text":
-            block["content"] = m.text
-        elif which == "parts":
-            block["content"] = [
-                b for j, p in enumerate(m.parts.parts) if (b := self._part(ctx, p, f"{where}.content[{j}]", False))
-            ]
-        else:
-            block["content"] = ""
-        if extra.get("is_error"):
-            block["is_error"] = True
-        if "cache_control" in extra:
-            block["cache_control"] = extra["cache_control"]
-        return block
+            return "\n\n".join(b["text"] for b in system), turns
+        return system, turns
 
     # --- calls --------------------------------------------------------------------------
     async def chat_call(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, stream: bool) -> HttpCall:
@@ -638,43 +508,23 @@ class AnthropicProvider(Provider):
         choice = out.choices.add(index=0)
         msg = choice.message
         msg.role = "assistant"
-        texts: list[str] = []
-        reasoning: list[str] = []
-        thinking_blocks: list[dict[str, Any]] = []
-        citations: list[Any] = []
-        unwrapped = False
+        answer = ClaudeMessage()
         for block in d.get("content") or ():
             btype = block.get("type")
             if btype == "text":
-                texts.append(str(block.get("text", "")))
+                answer.texts.append(str(block.get("text", "")))
                 if block.get("citations"):
-                    citations.extend(block["citations"])
+                    answer.citations.extend(block["citations"])
             elif btype == "tool_use":
                 if json_tool and block.get("name") == JSON_TOOL_NAME:
-                    texts.append(orjson.dumps(block.get("input") or {}).decode())
-                    unwrapped = True
-                    continue
-                tc = msg.tool_calls.add(id=str(block.get("id") or ""), type="function")
-                tc.function.name = str(block.get("name") or "")
-                tc.function.arguments = orjson.dumps(block.get("input") or {}).decode()
+                    answer.json_texts.append(orjson.dumps(block.get("input") or {}).decode())
+                else:
+                    answer.tool_call(msg, block.get("id"), block.get("name"), block.get("input") or {})
             elif btype == "thinking":
-                reasoning.append(str(block.get("thinking", "")))
-                thinking_blocks.append(
-                    {"type": "thinking", "thinking": block.get("thinking", ""), "signature": block.get("signature")}
-                )
+                answer.thinking(block.get("thinking"), block.get("signature"))
             elif btype == "redacted_thinking":
-                thinking_blocks.append({"type": "redacted_thinking", "data": block.get("data", "")})
-        if texts or not msg.tool_calls:
-            msg.text = "".join(texts)
-        if reasoning:
-            msg.reasoning_content = "".join(reasoning)
-        extra: dict[str, Any] = {}
-        if thinking_blocks:
-            extra["thinking_blocks"] = thinking_blocks
-        if citations:
-            extra["provider_specific_fields"] = {"citations": citations}
-        if extra:
-            msg.extra_json = orjson.dumps(extra)
+                answer.thinking_blocks.append(redacted_thinking_block(block.get("data", "")))
+        unwrapped = answer.fill(msg)
         choice.finish_reason = finish_reason(d.get("stop_reason"), unwrapped and not msg.tool_calls)
         out.usage.CopyFrom(usage_from_anthropic(d.get("usage") or {}, None))
         return out

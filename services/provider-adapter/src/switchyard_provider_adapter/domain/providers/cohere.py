@@ -16,25 +16,20 @@ import orjson
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, error_pb2
 from switchyard_common.errors import make_error
-from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error, unsupported_param
+from switchyard_common.sampling import MAX_OUTPUT_TOKENS, SamplingTable
+from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.framing import SseEvent
-from switchyard_provider_adapter.domain.providers.base import (
-    CallContext,
-    Framing,
-    HttpCall,
-    Provider,
-    check_supported,
+from switchyard_provider_adapter.domain.providers.base import CallContext, Framing, HttpCall, Provider
+from switchyard_provider_adapter.domain.providers.common.answers import (
+    StreamState,
     completion_id,
-    now,
-    text_of,
-)
-from switchyard_provider_adapter.domain.providers.media import (
-    auth_failure,
-    bad_request,
     floats_to_base64,
-    json_object,
     new_tool_call_id,
+    now,
 )
+from switchyard_provider_adapter.domain.providers.common.content import json_object, text_of
+from switchyard_provider_adapter.domain.providers.common.failures import auth_failure, bad_request, unsupported_param
+from switchyard_provider_adapter.domain.providers.common.params import check_supported
 
 K = error_pb2.ErrorKind
 
@@ -68,6 +63,18 @@ _NATIVE = frozenset(
 
 # reasoning_effort → thinking token budget (the budgets LiteLLM uses for Anthropic-style thinking).
 _THINKING_BUDGET = {"minimal": 512, "low": 1024, "medium": 2048, "high": 4096}
+
+_SAMPLING = SamplingTable(
+    {
+        "temperature": "temperature",
+        "top_p": "p",
+        MAX_OUTPUT_TOKENS: "max_tokens",
+        "stop": "stop_sequences",
+        "seed": "seed",
+        "frequency_penalty": "frequency_penalty",
+        "presence_penalty": "presence_penalty",
+    }
+)
 
 _FINISH = {
     "COMPLETE": "stop",
@@ -178,22 +185,7 @@ def build_request(provider: str, ctx: CallContext, req: chat_pb2.ChatCompletionR
             raise unsupported_param("tool_choice", provider)
     if tools:
         body["tools"] = tools
-    if req.HasField("temperature"):
-        body["temperature"] = req.temperature
-    if req.HasField("top_p"):
-        body["p"] = req.top_p
-    if req.HasField("max_completion_tokens"):
-        body["max_tokens"] = req.max_completion_tokens
-    elif req.HasField("max_tokens"):
-        body["max_tokens"] = req.max_tokens
-    if req.stop:
-        body["stop_sequences"] = list(req.stop)
-    if req.HasField("seed"):
-        body["seed"] = req.seed
-    if req.HasField("frequency_penalty"):
-        body["frequency_penalty"] = req.frequency_penalty
-    if req.HasField("presence_penalty"):
-        body["presence_penalty"] = req.presence_penalty
+    _SAMPLING.apply(req, body)
     if req.HasField("response_format"):
         rf = req.response_format
         if rf.type == "json_object":
@@ -309,23 +301,14 @@ def parse_completion(ctx: CallContext, data: Mapping[str, Any]) -> chat_pb2.Chat
     return out
 
 
-class CohereStreamDecoder:
+class CohereStreamDecoder(StreamState):
     def __init__(self, ctx: CallContext) -> None:
+        super().__init__()
         self._model = ctx.model
         self._id = ""
         self._created = now()
-        self._usage: chat_pb2.Usage | None = None
-        self._finished = False
         self._content_types: dict[int, str] = {}
         self._tool_index: dict[int, int] = {}
-
-    @property
-    def usage(self) -> chat_pb2.Usage | None:
-        return self._usage
-
-    @property
-    def finished(self) -> bool:
-        return self._finished
 
     def _chunk(self) -> chat_pb2.ChatCompletionChunk:
         if not self._id:

@@ -14,26 +14,25 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, error_pb2
-from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error, unsupported_param
-from switchyard_provider_adapter.domain.providers.base import (
-    CallContext,
-    Framing,
-    HttpCall,
-    Provider,
-    check_supported,
+from switchyard_common.sampling import MAX_OUTPUT_TOKENS, SamplingTable
+from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
+from switchyard_provider_adapter.domain.providers.base import CallContext, Framing, HttpCall, Provider
+from switchyard_provider_adapter.domain.providers.common.answers import (
+    StreamState,
     completion_id,
-    now,
-    text_of,
-)
-from switchyard_provider_adapter.domain.providers.media import (
-    bad_request,
     floats_to_base64,
-    json_object,
     new_tool_call_id,
-    parse_arguments,
+    now,
+)
+from switchyard_provider_adapter.domain.providers.common.content import (
+    json_object,
     parse_data_url,
+    text_of,
+    tool_arguments,
     tool_names_by_id,
 )
+from switchyard_provider_adapter.domain.providers.common.failures import bad_request, unsupported_param
+from switchyard_provider_adapter.domain.providers.common.params import check_supported
 
 K = error_pb2.ErrorKind
 
@@ -85,6 +84,18 @@ _OPTIONS = frozenset(
         "tfs_z",
     }
 )
+# Sampling parameters go into the model options.
+_SAMPLING = SamplingTable(
+    {
+        "temperature": "temperature",
+        "top_p": "top_p",
+        MAX_OUTPUT_TOKENS: "num_predict",
+        "stop": "stop",
+        "seed": "seed",
+        "presence_penalty": "presence_penalty",
+        "frequency_penalty": "frequency_penalty",
+    }
+)
 # Top-level request fields a client may set through the body.
 _TOP_LEVEL = frozenset({"keep_alive", "format", "think", "truncate", "shift"})
 
@@ -112,7 +123,7 @@ def _user_message(provider: str, m: chat_pb2.ChatMessage, where: str) -> dict[st
                 raise bad_request(
                     provider, "Ollama takes images as base64 data URLs (data:image/...;base64,...), not links", param
                 )
-            images.append(data[1])
+            images.append(data.data)
         else:
             raise bad_request(provider, "this content part type is not supported", param)
     msg: dict[str, Any] = {"role": "user", "content": "\n".join(texts)}
@@ -139,8 +150,11 @@ def _messages(provider: str, req: chat_pb2.ChatCompletionRequest) -> list[dict[s
                     {
                         "function": {
                             "name": tc.function.name,
-                            "arguments": parse_arguments(
-                                tc.function.arguments, provider, f"{where}.tool_calls[{j}].function.arguments"
+                            "arguments": tool_arguments(
+                                tc.function.arguments,
+                                provider,
+                                f"{where}.tool_calls[{j}].function.arguments",
+                                f"{where}.tool_calls[{j}].function.arguments",
                             ),
                         }
                     }
@@ -185,23 +199,7 @@ def build_request(provider: str, ctx: CallContext, req: chat_pb2.ChatCompletionR
                 fn["parameters"] = orjson.loads(t.function.parameters_json)
             tools.append({"type": "function", "function": fn})
         body["tools"] = tools
-    options: dict[str, Any] = {}
-    if req.HasField("temperature"):
-        options["temperature"] = req.temperature
-    if req.HasField("top_p"):
-        options["top_p"] = req.top_p
-    if req.HasField("max_completion_tokens"):
-        options["num_predict"] = req.max_completion_tokens
-    elif req.HasField("max_tokens"):
-        options["num_predict"] = req.max_tokens
-    if req.stop:
-        options["stop"] = list(req.stop)
-    if req.HasField("seed"):
-        options["seed"] = req.seed
-    if req.HasField("presence_penalty"):
-        options["presence_penalty"] = req.presence_penalty
-    if req.HasField("frequency_penalty"):
-        options["frequency_penalty"] = req.frequency_penalty
+    options = _SAMPLING.apply(req, {})
     if req.HasField("response_format"):
         rf = req.response_format
         if rf.type == "json_object":
@@ -266,26 +264,17 @@ def parse_completion(ctx: CallContext, data: Mapping[str, Any]) -> chat_pb2.Chat
     return out
 
 
-class OllamaStreamDecoder:
+class OllamaStreamDecoder(StreamState):
     """NDJSON lines → chunks; the `done: true` line carries the finish reason and counts."""
 
     def __init__(self, provider: str, ctx: CallContext) -> None:
+        super().__init__()
         self._provider = provider
         self._model = ctx.model
         self._id = completion_id()
         self._created = now()
-        self._usage: chat_pb2.Usage | None = None
-        self._finished = False
         self._started = False
         self._tools = 0
-
-    @property
-    def usage(self) -> chat_pb2.Usage | None:
-        return self._usage
-
-    @property
-    def finished(self) -> bool:
-        return self._finished
 
     def feed(self, line: bytes) -> Iterable[chat_pb2.ChatCompletionChunk]:
         data = orjson.loads(line)

@@ -25,16 +25,12 @@ from switchyard_common.openai_codec import (
     embedding_response_from_json,
     usage_from_json,
 )
-from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error, unsupported_param
+from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.framing import SseDecoder, SseEvent
-from switchyard_provider_adapter.domain.providers.base import (
-    JSON_TOOL_NAME,
-    CallContext,
-    HttpCall,
-    Provider,
-    join_url,
-    now,
-)
+from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider
+from switchyard_provider_adapter.domain.providers.common.answers import StreamState, now
+from switchyard_provider_adapter.domain.providers.common.failures import unsupported_param
+from switchyard_provider_adapter.domain.providers.common.params import JSON_TOOL_NAME
 
 # Default API bases of OpenAI-compatible providers (used when the deployment sets no api_base).
 DEFAULT_API_BASES = {
@@ -81,6 +77,13 @@ def is_reasoning_model(model: str) -> bool:
     `max_tokens` and only the default temperature
     (https://platform.openai.com/docs/guides/reasoning#limitations)."""
     return bool(_REASONING_MODEL.match(model.rsplit("/", 1)[-1]))
+
+
+def join_url(base: str, *parts: str) -> str:
+    url = base.rstrip("/")
+    for p in parts:
+        url += "/" + p.strip("/")
+    return url
 
 
 def completion_chunks(completion: chat_pb2.ChatCompletion) -> list[chat_pb2.ChatCompletionChunk]:
@@ -134,24 +137,15 @@ class BodyOrSseDecoder:
         return list(self._sse.close())
 
 
-class OpenAIStreamDecoder:
-    __slots__ = ("_finished", "_pending_extra", "_unwrap_json_tool", "_usage")
+class OpenAIStreamDecoder(StreamState):
+    __slots__ = ("_pending_extra", "_unwrap_json_tool")
 
     def __init__(self, unwrap_json_tool: bool = False) -> None:
-        self._usage: chat_pb2.Usage | None = None
-        self._finished = False
+        super().__init__()
         self._unwrap_json_tool = unwrap_json_tool
         # Keys of a choice-less, id-less chunk (Azure's prompt_filter_results) carried over to
         # the next chunk so every chunk of the stream has the stream's id.
         self._pending_extra: dict[str, Any] = {}
-
-    @property
-    def usage(self) -> chat_pb2.Usage | None:
-        return self._usage
-
-    @property
-    def finished(self) -> bool:
-        return self._finished
 
     def feed(self, frame: SseEvent | bytes) -> Iterable[chat_pb2.ChatCompletionChunk]:
         if isinstance(frame, bytes):
