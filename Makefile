@@ -18,10 +18,12 @@ install: ## Install uv and the workspace (locked) into .venv
 proto: install ## Regenerate Python stubs from protos/
 	@scripts/proto.sh
 
-proto-check: install ## Fail when committed stubs differ from protos/; buf lint
+proto-check: install ## buf lint; buf breaking against main; fail when committed stubs differ from protos/
 	@scripts/tools.sh buf
 	@buf lint
+	@scripts/proto-breaking.sh
 	@scripts/proto.sh --check
+	@uv run --frozen pytest tests/protos -q $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check
 	@uv run --frozen ruff check .

@@ -100,6 +100,8 @@ def _values() -> dict[str, Any]:
     values: dict[str, Any] = yaml.safe_load((render.CHART / "values.yaml").read_text())
     for path in BOOT_VALUES:
         values = _merge(values, yaml.safe_load(path.read_text()) or {})
+    # Each service entry is laid over serviceDefaults, as the chart does.
+    values["services"] = {name: _merge(values["serviceDefaults"], svc) for name, svc in values["services"].items()}
     return values
 
 

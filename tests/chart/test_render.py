@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from chart import policy, render, schemas
+from chart import contract, policy, render, schemas
 
 
 def test_helm_lint_strict(value_set: str, kube_version: str) -> None:
@@ -177,13 +177,17 @@ def test_values_schema_rejects_unknown_keys_everywhere() -> None:
         ("services.gateway.replicas", "gateway"),
         ("networkPolicy.egress.postgres.to", "postgres"),
         ("kafka.sasl.mechanizm", "mechanizm"),
+        # What is each service's own has no default.
+        ("serviceDefaults.grpcHealthService", "grpcHealthService"),
+        ("serviceDefaults.image.repository", "repository"),
+        ("serviceDefaults.ports.grpc", "grpc"),
     ],
 )
 def test_unknown_values_are_rejected(key: str, unknown: str) -> None:
     with pytest.raises(render.HelmError) as err:
         render.template(set_values={key: "1"}, kube_version=schemas.KUBE_VERSIONS[-1])
     assert "additional properties" in str(err.value).lower()
-    assert unknown in str(err.value)
+    assert f"'{unknown}'" in str(err.value)  # quoted: helm's own words, not the --set echoed back
 
 
 @pytest.mark.parametrize(
@@ -208,6 +212,50 @@ def test_misconfiguration_fails_with_a_clear_message(values: dict[str, Any], mes
     with pytest.raises(render.HelmError) as err:
         render.template([path], kube_version=schemas.KUBE_VERSIONS[-1])
     assert message in str(err.value)
+
+
+def test_service_defaults_reach_every_service_and_a_service_entry_wins(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "serviceDefaults": {
+                    "replicas": 3,
+                    "env": {"SHARED_SETTING": "all"},
+                    "podLabels": {"team": "llm"},
+                    "resources": {"requests": {"cpu": "300m", "memory": "300Mi"}, "limits": {"memory": "600Mi"}},
+                },
+                "services": {
+                    "router": {
+                        "replicas": 1,
+                        "env": {"OWN_SETTING": "router"},
+                        "podDisruptionBudget": {"enabled": False},
+                        "autoscaling": {"enabled": True},
+                    },
+                },
+            }
+        )
+    )
+    out = render.template([path], kube_version=schemas.KUBE_VERSIONS[-1])
+    deployments = {contract.service_of(d): d for d in out.of_kind("Deployment")}
+    assert len(deployments) == 6
+    for name, d in deployments.items():
+        pod = policy.pod_spec(d)
+        env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+        assert env["SHARED_SETTING"] == "all", name
+        assert d["spec"]["template"]["metadata"]["labels"]["team"] == "llm", name
+        # The edge and the provider adapter size themselves; the others take the default size.
+        requests = pod["containers"][0]["resources"]["requests"]
+        assert requests["cpu"] == ("250m" if name in ("edge", "provider-adapter") else "300m"), name
+    router = policy.pod_spec(deployments["router"])
+    assert {e["name"]: e.get("value") for e in router["containers"][0]["env"]}["OWN_SETTING"] == "router"
+    assert deployments["guardrail"]["spec"]["replicas"] == 3
+    # An entry overrides single values (false and 0 included) and merges maps key by key.
+    assert "replicas" not in deployments["router"]["spec"]  # autoscaled
+    [hpa] = out.of_kind("HorizontalPodAutoscaler")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 6)
+    budgets = {p["metadata"]["labels"]["app.kubernetes.io/component"] for p in out.of_kind("PodDisruptionBudget")}
+    assert budgets == set(deployments) - {"router"}
 
 
 SECRET_LOOKING = re.compile(r"^(sk-[A-Za-z0-9]|[a-z]+://[^/\s:@]+:[^/\s@]+@)")

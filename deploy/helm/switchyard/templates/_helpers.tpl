@@ -17,6 +17,20 @@
 {{- end -}}
 {{- end -}}
 
+{{/*
+Lays each services.<name> entry over serviceDefaults: maps merge key by key, and a list or a
+single value the service sets replaces the default. Helm hands every template of the chart the
+same values, so the entries are completed in place: every template that reads services calls this
+first (it is idempotent), and the templates and helpers then read services.<name> whole, with
+numbers kept as they are (a round trip through JSON would turn --set integers into floats).
+*/}}
+{{- define "switchyard.applyServiceDefaults" -}}
+{{- $services := .Values.services -}}
+{{- range $name, $svc := $services -}}
+{{- $_ := set $services $name (mergeOverwrite (deepCopy $.Values.serviceDefaults) $svc) -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Object name of one service's objects: <fullname>-<service>; 40 + 1 + 16 fits DNS labels. */}}
 {{- define "switchyard.serviceName" -}}
 {{- printf "%s-%s" (include "switchyard.fullname" .root) .name -}}

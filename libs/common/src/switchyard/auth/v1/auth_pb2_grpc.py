@@ -26,8 +26,13 @@ if _version_not_supported:
 
 
 class AuthServiceStub:
-    """Who is calling. Verifies a credential (master key, virtual key, session or OIDC token) and
-    returns the principal with everything the edge needs to admit the request; manages keys.
+    """Who is calling. Verifies a credential (the master key or a virtual key) and returns the
+    principal with everything the edge needs to admit the request; creates, reads and deletes
+    virtual keys, publishing an identity event for every change. Its only caller is the edge.
+    Errors follow switchyard/llm/v1/error.proto: a refusal (unknown, blocked or expired key, a
+    caller that may not manage keys, invalid settings, a key not found) is the response's `error`.
+    Departure, kept until the edge is changed with it: a key store that does not answer comes back
+    as a SERVICE_UNAVAILABLE `error` too, rather than as the status UNAVAILABLE.
     """
 
     def __init__(self, channel):
@@ -59,33 +64,42 @@ class AuthServiceStub:
 
 
 class AuthServiceServicer:
-    """Who is calling. Verifies a credential (master key, virtual key, session or OIDC token) and
-    returns the principal with everything the edge needs to admit the request; manages keys.
+    """Who is calling. Verifies a credential (the master key or a virtual key) and returns the
+    principal with everything the edge needs to admit the request; creates, reads and deletes
+    virtual keys, publishing an identity event for every change. Its only caller is the edge.
+    Errors follow switchyard/llm/v1/error.proto: a refusal (unknown, blocked or expired key, a
+    caller that may not manage keys, invalid settings, a key not found) is the response's `error`.
+    Departure, kept until the edge is changed with it: a key store that does not answer comes back
+    as a SERVICE_UNAVAILABLE `error` too, rather than as the status UNAVAILABLE.
     """
 
     def Authenticate(self, request, context):
-        """Verify a credential.
+        """Verify a credential: the principal, or an AUTHENTICATION error for an empty, unknown,
+        blocked or expired key. The edge caches the answer for `cache_ttl_seconds` and drops it
+        sooner on an identity event for the key.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GenerateKey(self, request, context):
-        """Create a virtual key; the plaintext key is returned once and only its hash is stored.
+        """Create a virtual key in the caller's account (admins only): the plaintext key is returned
+        once and only its SHA-256 is stored. Publishes IDENTITY_ACTION_CREATED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetKey(self, request, context):
-        """Read a key's settings by its hash.
+        """Read a key's settings: admins read any key of their account, a key reads only itself.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteKeys(self, request, context):
-        """Delete keys.
+        """Delete keys of the caller's account (admins only); keys that do not exist are skipped.
+        Publishes IDENTITY_ACTION_DELETED for each deleted key.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -123,8 +137,13 @@ def add_AuthServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AuthService:
-    """Who is calling. Verifies a credential (master key, virtual key, session or OIDC token) and
-    returns the principal with everything the edge needs to admit the request; manages keys.
+    """Who is calling. Verifies a credential (the master key or a virtual key) and returns the
+    principal with everything the edge needs to admit the request; creates, reads and deletes
+    virtual keys, publishing an identity event for every change. Its only caller is the edge.
+    Errors follow switchyard/llm/v1/error.proto: a refusal (unknown, blocked or expired key, a
+    caller that may not manage keys, invalid settings, a key not found) is the response's `error`.
+    Departure, kept until the edge is changed with it: a key store that does not answer comes back
+    as a SERVICE_UNAVAILABLE `error` too, rather than as the status UNAVAILABLE.
     """
 
     @staticmethod

@@ -27,8 +27,13 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AuthServiceStub:
-    """Who is calling. Verifies a credential (master key, virtual key, session or OIDC token) and
-    returns the principal with everything the edge needs to admit the request; manages keys.
+    """Who is calling. Verifies a credential (the master key or a virtual key) and returns the
+    principal with everything the edge needs to admit the request; creates, reads and deletes
+    virtual keys, publishing an identity event for every change. Its only caller is the edge.
+    Errors follow switchyard/llm/v1/error.proto: a refusal (unknown, blocked or expired key, a
+    caller that may not manage keys, invalid settings, a key not found) is the response's `error`.
+    Departure, kept until the edge is changed with it: a key store that does not answer comes back
+    as a SERVICE_UNAVAILABLE `error` too, rather than as the status UNAVAILABLE.
     """
 
     @_typing.overload
@@ -36,33 +41,57 @@ class AuthServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AuthServiceAsyncStub: ...
     Authenticate: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AuthenticateRequest, _auth_pb2.AuthenticateResponse]
-    """Verify a credential."""
+    """Verify a credential: the principal, or an AUTHENTICATION error for an empty, unknown,
+    blocked or expired key. The edge caches the answer for `cache_ttl_seconds` and drops it
+    sooner on an identity event for the key.
+    """
     GenerateKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GenerateKeyRequest, _auth_pb2.GenerateKeyResponse]
-    """Create a virtual key; the plaintext key is returned once and only its hash is stored."""
+    """Create a virtual key in the caller's account (admins only): the plaintext key is returned
+    once and only its SHA-256 is stored. Publishes IDENTITY_ACTION_CREATED.
+    """
     GetKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetKeyRequest, _auth_pb2.GetKeyResponse]
-    """Read a key's settings by its hash."""
+    """Read a key's settings: admins read any key of their account, a key reads only itself."""
     DeleteKeys: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteKeysRequest, _auth_pb2.DeleteKeysResponse]
-    """Delete keys."""
+    """Delete keys of the caller's account (admins only); keys that do not exist are skipped.
+    Publishes IDENTITY_ACTION_DELETED for each deleted key.
+    """
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
-    """Who is calling. Verifies a credential (master key, virtual key, session or OIDC token) and
-    returns the principal with everything the edge needs to admit the request; manages keys.
+    """Who is calling. Verifies a credential (the master key or a virtual key) and returns the
+    principal with everything the edge needs to admit the request; creates, reads and deletes
+    virtual keys, publishing an identity event for every change. Its only caller is the edge.
+    Errors follow switchyard/llm/v1/error.proto: a refusal (unknown, blocked or expired key, a
+    caller that may not manage keys, invalid settings, a key not found) is the response's `error`.
+    Departure, kept until the edge is changed with it: a key store that does not answer comes back
+    as a SERVICE_UNAVAILABLE `error` too, rather than as the status UNAVAILABLE.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Authenticate: _aio.UnaryUnaryMultiCallable[_auth_pb2.AuthenticateRequest, _auth_pb2.AuthenticateResponse]  # type: ignore[assignment]
-    """Verify a credential."""
+    """Verify a credential: the principal, or an AUTHENTICATION error for an empty, unknown,
+    blocked or expired key. The edge caches the answer for `cache_ttl_seconds` and drops it
+    sooner on an identity event for the key.
+    """
     GenerateKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.GenerateKeyRequest, _auth_pb2.GenerateKeyResponse]  # type: ignore[assignment]
-    """Create a virtual key; the plaintext key is returned once and only its hash is stored."""
+    """Create a virtual key in the caller's account (admins only): the plaintext key is returned
+    once and only its SHA-256 is stored. Publishes IDENTITY_ACTION_CREATED.
+    """
     GetKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetKeyRequest, _auth_pb2.GetKeyResponse]  # type: ignore[assignment]
-    """Read a key's settings by its hash."""
+    """Read a key's settings: admins read any key of their account, a key reads only itself."""
     DeleteKeys: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteKeysRequest, _auth_pb2.DeleteKeysResponse]  # type: ignore[assignment]
-    """Delete keys."""
+    """Delete keys of the caller's account (admins only); keys that do not exist are skipped.
+    Publishes IDENTITY_ACTION_DELETED for each deleted key.
+    """
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Who is calling. Verifies a credential (master key, virtual key, session or OIDC token) and
-    returns the principal with everything the edge needs to admit the request; manages keys.
+    """Who is calling. Verifies a credential (the master key or a virtual key) and returns the
+    principal with everything the edge needs to admit the request; creates, reads and deletes
+    virtual keys, publishing an identity event for every change. Its only caller is the edge.
+    Errors follow switchyard/llm/v1/error.proto: a refusal (unknown, blocked or expired key, a
+    caller that may not manage keys, invalid settings, a key not found) is the response's `error`.
+    Departure, kept until the edge is changed with it: a key store that does not answer comes back
+    as a SERVICE_UNAVAILABLE `error` too, rather than as the status UNAVAILABLE.
     """
 
     @_abc_1.abstractmethod
@@ -71,7 +100,10 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.AuthenticateRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.AuthenticateResponse, _abc.Awaitable[_auth_pb2.AuthenticateResponse]]:
-        """Verify a credential."""
+        """Verify a credential: the principal, or an AUTHENTICATION error for an empty, unknown,
+        blocked or expired key. The edge caches the answer for `cache_ttl_seconds` and drops it
+        sooner on an identity event for the key.
+        """
 
     @_abc_1.abstractmethod
     def GenerateKey(
@@ -79,7 +111,9 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.GenerateKeyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.GenerateKeyResponse, _abc.Awaitable[_auth_pb2.GenerateKeyResponse]]:
-        """Create a virtual key; the plaintext key is returned once and only its hash is stored."""
+        """Create a virtual key in the caller's account (admins only): the plaintext key is returned
+        once and only its SHA-256 is stored. Publishes IDENTITY_ACTION_CREATED.
+        """
 
     @_abc_1.abstractmethod
     def GetKey(
@@ -87,7 +121,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.GetKeyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.GetKeyResponse, _abc.Awaitable[_auth_pb2.GetKeyResponse]]:
-        """Read a key's settings by its hash."""
+        """Read a key's settings: admins read any key of their account, a key reads only itself."""
 
     @_abc_1.abstractmethod
     def DeleteKeys(
@@ -95,6 +129,8 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.DeleteKeysRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.DeleteKeysResponse, _abc.Awaitable[_auth_pb2.DeleteKeysResponse]]:
-        """Delete keys."""
+        """Delete keys of the caller's account (admins only); keys that do not exist are skipped.
+        Publishes IDENTITY_ACTION_DELETED for each deleted key.
+        """
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

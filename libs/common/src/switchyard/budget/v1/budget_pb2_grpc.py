@@ -34,6 +34,11 @@ class BudgetServiceStub:
     request; the service never grants more than the headroom left, and grants less as a limit
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
+
+    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
+    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
+    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
+    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
     """
 
     def __init__(self, channel):
@@ -83,10 +88,16 @@ class BudgetServiceServicer:
     request; the service never grants more than the headroom left, and grants less as a limit
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
+
+    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
+    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
+    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
+    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
     """
 
     def Reserve(self, request, context):
-        """Reserve the worst-case cost of one request.
+        """Reserve the worst-case cost of one request on every scope, atomically: all or nothing.
+        Idempotent per request_id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -94,34 +105,40 @@ class BudgetServiceServicer:
 
     def Release(self, request, context):
         """Give a reservation back without spend (the request failed before any provider call).
+        Best effort: it always answers OK, and a reservation it could not release expires at its TTL.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Lease(self, request, context):
-        """Reserve an amount an edge replica spends locally across requests.
+        """Reserve an amount an edge replica spends locally across requests, at least need_usd and at
+        most want_usd (less than want_usd as a limit nears). Idempotent per lease_id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ReturnLease(self, request, context):
-        """Close a lease: what its holder did not spend goes back to the budget.
+        """Close a lease: what its holder did not spend goes back to the budget. Idempotent; on
+        UNAVAILABLE the holder retries, and a lease never returned is released at its TTL.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListSpendLogs(self, request, context):
-        """Read the spend ledger of the caller's account.
+        """Read the spend ledger of the caller's account (one row per attempt), newest first, in
+        pages. INVALID_ARGUMENT for a page_token this service did not issue; UNAVAILABLE when the
+        ledger does not answer.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetSpend(self, request, context):
-        """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`.
+        """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`. UNAVAILABLE when the
+        ledger does not answer.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -177,6 +194,11 @@ class BudgetService:
     request; the service never grants more than the headroom left, and grants less as a limit
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
+
+    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
+    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
+    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
+    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
     """
 
     @staticmethod

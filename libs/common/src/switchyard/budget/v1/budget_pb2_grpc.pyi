@@ -35,6 +35,11 @@ class BudgetServiceStub:
     request; the service never grants more than the headroom left, and grants less as a limit
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
+
+    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
+    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
+    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
+    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
     """
 
     @_typing.overload
@@ -42,17 +47,30 @@ class BudgetServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> BudgetServiceAsyncStub: ...
     Reserve: _grpc.UnaryUnaryMultiCallable[_budget_pb2.ReserveRequest, _budget_pb2.ReserveResponse]
-    """Reserve the worst-case cost of one request."""
+    """Reserve the worst-case cost of one request on every scope, atomically: all or nothing.
+    Idempotent per request_id.
+    """
     Release: _grpc.UnaryUnaryMultiCallable[_budget_pb2.ReleaseRequest, _budget_pb2.ReleaseResponse]
-    """Give a reservation back without spend (the request failed before any provider call)."""
+    """Give a reservation back without spend (the request failed before any provider call).
+    Best effort: it always answers OK, and a reservation it could not release expires at its TTL.
+    """
     Lease: _grpc.UnaryUnaryMultiCallable[_budget_pb2.LeaseRequest, _budget_pb2.LeaseResponse]
-    """Reserve an amount an edge replica spends locally across requests."""
+    """Reserve an amount an edge replica spends locally across requests, at least need_usd and at
+    most want_usd (less than want_usd as a limit nears). Idempotent per lease_id.
+    """
     ReturnLease: _grpc.UnaryUnaryMultiCallable[_budget_pb2.ReturnLeaseRequest, _budget_pb2.ReturnLeaseResponse]
-    """Close a lease: what its holder did not spend goes back to the budget."""
+    """Close a lease: what its holder did not spend goes back to the budget. Idempotent; on
+    UNAVAILABLE the holder retries, and a lease never returned is released at its TTL.
+    """
     ListSpendLogs: _grpc.UnaryUnaryMultiCallable[_budget_pb2.ListSpendLogsRequest, _budget_pb2.ListSpendLogsResponse]
-    """Read the spend ledger of the caller's account."""
+    """Read the spend ledger of the caller's account (one row per attempt), newest first, in
+    pages. INVALID_ARGUMENT for a page_token this service did not issue; UNAVAILABLE when the
+    ledger does not answer.
+    """
     GetSpend: _grpc.UnaryUnaryMultiCallable[_budget_pb2.GetSpendRequest, _budget_pb2.GetSpendResponse]
-    """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`."""
+    """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`. UNAVAILABLE when the
+    ledger does not answer.
+    """
 
 @_typing.type_check_only
 class BudgetServiceAsyncStub(BudgetServiceStub):
@@ -64,21 +82,39 @@ class BudgetServiceAsyncStub(BudgetServiceStub):
     request; the service never grants more than the headroom left, and grants less as a limit
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
+
+    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
+    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
+    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
+    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Reserve: _aio.UnaryUnaryMultiCallable[_budget_pb2.ReserveRequest, _budget_pb2.ReserveResponse]  # type: ignore[assignment]
-    """Reserve the worst-case cost of one request."""
+    """Reserve the worst-case cost of one request on every scope, atomically: all or nothing.
+    Idempotent per request_id.
+    """
     Release: _aio.UnaryUnaryMultiCallable[_budget_pb2.ReleaseRequest, _budget_pb2.ReleaseResponse]  # type: ignore[assignment]
-    """Give a reservation back without spend (the request failed before any provider call)."""
+    """Give a reservation back without spend (the request failed before any provider call).
+    Best effort: it always answers OK, and a reservation it could not release expires at its TTL.
+    """
     Lease: _aio.UnaryUnaryMultiCallable[_budget_pb2.LeaseRequest, _budget_pb2.LeaseResponse]  # type: ignore[assignment]
-    """Reserve an amount an edge replica spends locally across requests."""
+    """Reserve an amount an edge replica spends locally across requests, at least need_usd and at
+    most want_usd (less than want_usd as a limit nears). Idempotent per lease_id.
+    """
     ReturnLease: _aio.UnaryUnaryMultiCallable[_budget_pb2.ReturnLeaseRequest, _budget_pb2.ReturnLeaseResponse]  # type: ignore[assignment]
-    """Close a lease: what its holder did not spend goes back to the budget."""
+    """Close a lease: what its holder did not spend goes back to the budget. Idempotent; on
+    UNAVAILABLE the holder retries, and a lease never returned is released at its TTL.
+    """
     ListSpendLogs: _aio.UnaryUnaryMultiCallable[_budget_pb2.ListSpendLogsRequest, _budget_pb2.ListSpendLogsResponse]  # type: ignore[assignment]
-    """Read the spend ledger of the caller's account."""
+    """Read the spend ledger of the caller's account (one row per attempt), newest first, in
+    pages. INVALID_ARGUMENT for a page_token this service did not issue; UNAVAILABLE when the
+    ledger does not answer.
+    """
     GetSpend: _aio.UnaryUnaryMultiCallable[_budget_pb2.GetSpendRequest, _budget_pb2.GetSpendResponse]  # type: ignore[assignment]
-    """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`."""
+    """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`. UNAVAILABLE when the
+    ledger does not answer.
+    """
 
 class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Money. Admits requests by reserving their worst-case cost atomically against every
@@ -89,6 +125,11 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
     request; the service never grants more than the headroom left, and grants less as a limit
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
+
+    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
+    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
+    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
+    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
     """
 
     @_abc_1.abstractmethod
@@ -97,7 +138,9 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _budget_pb2.ReserveRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_budget_pb2.ReserveResponse, _abc.Awaitable[_budget_pb2.ReserveResponse]]:
-        """Reserve the worst-case cost of one request."""
+        """Reserve the worst-case cost of one request on every scope, atomically: all or nothing.
+        Idempotent per request_id.
+        """
 
     @_abc_1.abstractmethod
     def Release(
@@ -105,7 +148,9 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _budget_pb2.ReleaseRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_budget_pb2.ReleaseResponse, _abc.Awaitable[_budget_pb2.ReleaseResponse]]:
-        """Give a reservation back without spend (the request failed before any provider call)."""
+        """Give a reservation back without spend (the request failed before any provider call).
+        Best effort: it always answers OK, and a reservation it could not release expires at its TTL.
+        """
 
     @_abc_1.abstractmethod
     def Lease(
@@ -113,7 +158,9 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _budget_pb2.LeaseRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_budget_pb2.LeaseResponse, _abc.Awaitable[_budget_pb2.LeaseResponse]]:
-        """Reserve an amount an edge replica spends locally across requests."""
+        """Reserve an amount an edge replica spends locally across requests, at least need_usd and at
+        most want_usd (less than want_usd as a limit nears). Idempotent per lease_id.
+        """
 
     @_abc_1.abstractmethod
     def ReturnLease(
@@ -121,7 +168,9 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _budget_pb2.ReturnLeaseRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_budget_pb2.ReturnLeaseResponse, _abc.Awaitable[_budget_pb2.ReturnLeaseResponse]]:
-        """Close a lease: what its holder did not spend goes back to the budget."""
+        """Close a lease: what its holder did not spend goes back to the budget. Idempotent; on
+        UNAVAILABLE the holder retries, and a lease never returned is released at its TTL.
+        """
 
     @_abc_1.abstractmethod
     def ListSpendLogs(
@@ -129,7 +178,10 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _budget_pb2.ListSpendLogsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_budget_pb2.ListSpendLogsResponse, _abc.Awaitable[_budget_pb2.ListSpendLogsResponse]]:
-        """Read the spend ledger of the caller's account."""
+        """Read the spend ledger of the caller's account (one row per attempt), newest first, in
+        pages. INVALID_ARGUMENT for a page_token this service did not issue; UNAVAILABLE when the
+        ledger does not answer.
+        """
 
     @_abc_1.abstractmethod
     def GetSpend(
@@ -137,6 +189,8 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _budget_pb2.GetSpendRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_budget_pb2.GetSpendResponse, _abc.Awaitable[_budget_pb2.GetSpendResponse]]:
-        """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`."""
+        """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`. UNAVAILABLE when the
+        ledger does not answer.
+        """
 
 def add_BudgetServiceServicer_to_server(servicer: BudgetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

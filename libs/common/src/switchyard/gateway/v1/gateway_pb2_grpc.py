@@ -31,7 +31,8 @@ class GatewayServiceStub:
     `authorization` metadata ("Bearer sk-...") or in `x-api-key`. Failures are gRPC status
     codes (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED,
     DEADLINE_EXCEEDED, UNAVAILABLE, INTERNAL) whose trailing metadata `switchyard-error-bin`
-    holds the serialized switchyard.llm.v1.Error.
+    holds the serialized switchyard.llm.v1.Error. This API faces clients outside the gateway and
+    follows gRPC's usual way; the internal services follow switchyard/llm/v1/error.proto instead.
     """
 
     def __init__(self, channel):
@@ -68,18 +69,21 @@ class GatewayServiceServicer:
     `authorization` metadata ("Bearer sk-...") or in `x-api-key`. Failures are gRPC status
     codes (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED,
     DEADLINE_EXCEEDED, UNAVAILABLE, INTERNAL) whose trailing metadata `switchyard-error-bin`
-    holds the serialized switchyard.llm.v1.Error.
+    holds the serialized switchyard.llm.v1.Error. This API faces clients outside the gateway and
+    follows gRPC's usual way; the internal services follow switchyard/llm/v1/error.proto instead.
     """
 
     def CreateChatCompletion(self, request, context):
-        """One chat completion.
+        """One chat completion, through authentication, budget, guardrails, routing with retries and
+        fallbacks, and usage accounting.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StreamChatCompletion(self, request, context):
-        """One chat completion, streamed chunk by chunk.
+        """One chat completion, streamed chunk by chunk as the provider sends them. A failure after the
+        first chunk ends the stream with a status, as before it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -136,7 +140,8 @@ class GatewayService:
     `authorization` metadata ("Bearer sk-...") or in `x-api-key`. Failures are gRPC status
     codes (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED,
     DEADLINE_EXCEEDED, UNAVAILABLE, INTERNAL) whose trailing metadata `switchyard-error-bin`
-    holds the serialized switchyard.llm.v1.Error.
+    holds the serialized switchyard.llm.v1.Error. This API faces clients outside the gateway and
+    follows gRPC's usual way; the internal services follow switchyard/llm/v1/error.proto instead.
     """
 
     @staticmethod

@@ -32,7 +32,8 @@ class GatewayServiceStub:
     `authorization` metadata ("Bearer sk-...") or in `x-api-key`. Failures are gRPC status
     codes (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED,
     DEADLINE_EXCEEDED, UNAVAILABLE, INTERNAL) whose trailing metadata `switchyard-error-bin`
-    holds the serialized switchyard.llm.v1.Error.
+    holds the serialized switchyard.llm.v1.Error. This API faces clients outside the gateway and
+    follows gRPC's usual way; the internal services follow switchyard/llm/v1/error.proto instead.
     """
 
     @_typing.overload
@@ -40,9 +41,13 @@ class GatewayServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> GatewayServiceAsyncStub: ...
     CreateChatCompletion: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CreateChatCompletionRequest, _gateway_pb2.CreateChatCompletionResponse]
-    """One chat completion."""
+    """One chat completion, through authentication, budget, guardrails, routing with retries and
+    fallbacks, and usage accounting.
+    """
     StreamChatCompletion: _grpc.UnaryStreamMultiCallable[_gateway_pb2.StreamChatCompletionRequest, _gateway_pb2.StreamChatCompletionResponse]
-    """One chat completion, streamed chunk by chunk."""
+    """One chat completion, streamed chunk by chunk as the provider sends them. A failure after the
+    first chunk ends the stream with a status, as before it.
+    """
     CreateEmbedding: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CreateEmbeddingRequest, _gateway_pb2.CreateEmbeddingResponse]
     """Embeddings."""
     ListModels: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListModelsRequest, _gateway_pb2.ListModelsResponse]
@@ -55,14 +60,19 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     `authorization` metadata ("Bearer sk-...") or in `x-api-key`. Failures are gRPC status
     codes (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED,
     DEADLINE_EXCEEDED, UNAVAILABLE, INTERNAL) whose trailing metadata `switchyard-error-bin`
-    holds the serialized switchyard.llm.v1.Error.
+    holds the serialized switchyard.llm.v1.Error. This API faces clients outside the gateway and
+    follows gRPC's usual way; the internal services follow switchyard/llm/v1/error.proto instead.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateChatCompletion: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CreateChatCompletionRequest, _gateway_pb2.CreateChatCompletionResponse]  # type: ignore[assignment]
-    """One chat completion."""
+    """One chat completion, through authentication, budget, guardrails, routing with retries and
+    fallbacks, and usage accounting.
+    """
     StreamChatCompletion: _aio.UnaryStreamMultiCallable[_gateway_pb2.StreamChatCompletionRequest, _gateway_pb2.StreamChatCompletionResponse]  # type: ignore[assignment]
-    """One chat completion, streamed chunk by chunk."""
+    """One chat completion, streamed chunk by chunk as the provider sends them. A failure after the
+    first chunk ends the stream with a status, as before it.
+    """
     CreateEmbedding: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CreateEmbeddingRequest, _gateway_pb2.CreateEmbeddingResponse]  # type: ignore[assignment]
     """Embeddings."""
     ListModels: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListModelsRequest, _gateway_pb2.ListModelsResponse]  # type: ignore[assignment]
@@ -74,7 +84,8 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     `authorization` metadata ("Bearer sk-...") or in `x-api-key`. Failures are gRPC status
     codes (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED,
     DEADLINE_EXCEEDED, UNAVAILABLE, INTERNAL) whose trailing metadata `switchyard-error-bin`
-    holds the serialized switchyard.llm.v1.Error.
+    holds the serialized switchyard.llm.v1.Error. This API faces clients outside the gateway and
+    follows gRPC's usual way; the internal services follow switchyard/llm/v1/error.proto instead.
     """
 
     @_abc_1.abstractmethod
@@ -83,7 +94,9 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.CreateChatCompletionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.CreateChatCompletionResponse, _abc.Awaitable[_gateway_pb2.CreateChatCompletionResponse]]:
-        """One chat completion."""
+        """One chat completion, through authentication, budget, guardrails, routing with retries and
+        fallbacks, and usage accounting.
+        """
 
     @_abc_1.abstractmethod
     def StreamChatCompletion(
@@ -91,7 +104,9 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.StreamChatCompletionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_gateway_pb2.StreamChatCompletionResponse], _abc.AsyncIterator[_gateway_pb2.StreamChatCompletionResponse]]:
-        """One chat completion, streamed chunk by chunk."""
+        """One chat completion, streamed chunk by chunk as the provider sends them. A failure after the
+        first chunk ends the stream with a status, as before it.
+        """
 
     @_abc_1.abstractmethod
     def CreateEmbedding(

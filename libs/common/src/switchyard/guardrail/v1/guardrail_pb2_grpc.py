@@ -29,10 +29,16 @@ class GuardrailServiceStub:
     """What may pass. Checks a request's input before the provider call and its output after it
     (window by window for streams); each check allows, masks or blocks.
 
-    Every check is bounded: text over the service's size cap is blocked with the reason
-    "guardrail input too large" (never passed unchecked), and a check that runs past the
-    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
-    large checks are already queued.
+    Every check is bounded: text over the service's size cap is blocked with a reason saying it is
+    too large (never passed unchecked), and a check that runs past the service's per-scan
+    deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many large checks are
+    already queued.
+
+    Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
+    never an error. A guardrail name the service does not know fails the call with
+    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
+    the client or the key, so it is an answer, not a failure of the call), kept until the
+    responses carry a switchyard.llm.v1.Error.
     """
 
     def __init__(self, channel):
@@ -67,10 +73,16 @@ class GuardrailServiceServicer:
     """What may pass. Checks a request's input before the provider call and its output after it
     (window by window for streams); each check allows, masks or blocks.
 
-    Every check is bounded: text over the service's size cap is blocked with the reason
-    "guardrail input too large" (never passed unchecked), and a check that runs past the
-    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
-    large checks are already queued.
+    Every check is bounded: text over the service's size cap is blocked with a reason saying it is
+    too large (never passed unchecked), and a check that runs past the service's per-scan
+    deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many large checks are
+    already queued.
+
+    Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
+    never an error. A guardrail name the service does not know fails the call with
+    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
+    the client or the key, so it is an answer, not a failure of the call), kept until the
+    responses carry a switchyard.llm.v1.Error.
     """
 
     def CheckInput(self, request, context):
@@ -82,7 +94,7 @@ class GuardrailServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CheckOutput(self, request, context):
-        """Check generated text.
+        """Check the text of a whole, non-streamed answer.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -139,10 +151,16 @@ class GuardrailService:
     """What may pass. Checks a request's input before the provider call and its output after it
     (window by window for streams); each check allows, masks or blocks.
 
-    Every check is bounded: text over the service's size cap is blocked with the reason
-    "guardrail input too large" (never passed unchecked), and a check that runs past the
-    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
-    large checks are already queued.
+    Every check is bounded: text over the service's size cap is blocked with a reason saying it is
+    too large (never passed unchecked), and a check that runs past the service's per-scan
+    deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many large checks are
+    already queued.
+
+    Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
+    never an error. A guardrail name the service does not know fails the call with
+    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
+    the client or the key, so it is an answer, not a failure of the call), kept until the
+    responses carry a switchyard.llm.v1.Error.
     """
 
     @staticmethod

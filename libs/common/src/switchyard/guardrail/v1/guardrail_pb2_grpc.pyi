@@ -30,10 +30,16 @@ class GuardrailServiceStub:
     """What may pass. Checks a request's input before the provider call and its output after it
     (window by window for streams); each check allows, masks or blocks.
 
-    Every check is bounded: text over the service's size cap is blocked with the reason
-    "guardrail input too large" (never passed unchecked), and a check that runs past the
-    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
-    large checks are already queued.
+    Every check is bounded: text over the service's size cap is blocked with a reason saying it is
+    too large (never passed unchecked), and a check that runs past the service's per-scan
+    deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many large checks are
+    already queued.
+
+    Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
+    never an error. A guardrail name the service does not know fails the call with
+    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
+    the client or the key, so it is an answer, not a failure of the call), kept until the
+    responses carry a switchyard.llm.v1.Error.
     """
 
     @_typing.overload
@@ -45,7 +51,7 @@ class GuardrailServiceStub:
     JSON arguments) and tool results.
     """
     CheckOutput: _grpc.UnaryUnaryMultiCallable[_guardrail_pb2.CheckOutputRequest, _guardrail_pb2.CheckOutputResponse]
-    """Check generated text."""
+    """Check the text of a whole, non-streamed answer."""
     CheckTexts: _grpc.UnaryUnaryMultiCallable[_guardrail_pb2.CheckTextsRequest, _guardrail_pb2.CheckTextsResponse]
     """Check a list of texts in one call: embeddings inputs, an image prompt, the texts and
     tool-call arguments of a completion.
@@ -60,10 +66,16 @@ class GuardrailServiceAsyncStub(GuardrailServiceStub):
     """What may pass. Checks a request's input before the provider call and its output after it
     (window by window for streams); each check allows, masks or blocks.
 
-    Every check is bounded: text over the service's size cap is blocked with the reason
-    "guardrail input too large" (never passed unchecked), and a check that runs past the
-    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
-    large checks are already queued.
+    Every check is bounded: text over the service's size cap is blocked with a reason saying it is
+    too large (never passed unchecked), and a check that runs past the service's per-scan
+    deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many large checks are
+    already queued.
+
+    Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
+    never an error. A guardrail name the service does not know fails the call with
+    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
+    the client or the key, so it is an answer, not a failure of the call), kept until the
+    responses carry a switchyard.llm.v1.Error.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -72,7 +84,7 @@ class GuardrailServiceAsyncStub(GuardrailServiceStub):
     JSON arguments) and tool results.
     """
     CheckOutput: _aio.UnaryUnaryMultiCallable[_guardrail_pb2.CheckOutputRequest, _guardrail_pb2.CheckOutputResponse]  # type: ignore[assignment]
-    """Check generated text."""
+    """Check the text of a whole, non-streamed answer."""
     CheckTexts: _aio.UnaryUnaryMultiCallable[_guardrail_pb2.CheckTextsRequest, _guardrail_pb2.CheckTextsResponse]  # type: ignore[assignment]
     """Check a list of texts in one call: embeddings inputs, an image prompt, the texts and
     tool-call arguments of a completion.
@@ -86,10 +98,16 @@ class GuardrailServiceServicer(metaclass=_abc_1.ABCMeta):
     """What may pass. Checks a request's input before the provider call and its output after it
     (window by window for streams); each check allows, masks or blocks.
 
-    Every check is bounded: text over the service's size cap is blocked with the reason
-    "guardrail input too large" (never passed unchecked), and a check that runs past the
-    service's per-scan deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many
-    large checks are already queued.
+    Every check is bounded: text over the service's size cap is blocked with a reason saying it is
+    too large (never passed unchecked), and a check that runs past the service's per-scan
+    deadline fails with DEADLINE_EXCEEDED; RESOURCE_EXHAUSTED means too many large checks are
+    already queued.
+
+    Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
+    never an error. A guardrail name the service does not know fails the call with
+    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
+    the client or the key, so it is an answer, not a failure of the call), kept until the
+    responses carry a switchyard.llm.v1.Error.
     """
 
     @_abc_1.abstractmethod
@@ -108,7 +126,7 @@ class GuardrailServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _guardrail_pb2.CheckOutputRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_guardrail_pb2.CheckOutputResponse, _abc.Awaitable[_guardrail_pb2.CheckOutputResponse]]:
-        """Check generated text."""
+        """Check the text of a whole, non-streamed answer."""
 
     @_abc_1.abstractmethod
     def CheckTexts(

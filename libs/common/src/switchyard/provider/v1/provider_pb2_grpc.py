@@ -30,6 +30,8 @@ class ProviderServiceStub:
     OpenAI-shaped request into the provider's wire format, calls it over pooled HTTP
     connections with the credentials it holds, and translates the answer back. Provider
     failures come back in-band as typed errors; a gRPC error status means the worker itself failed.
+    (switchyard/llm/v1/error.proto: a provider's refusal or failure is an answer of this service.)
+    Its callers are the edge and the router's health checks.
     """
 
     def __init__(self, channel):
@@ -70,10 +72,13 @@ class ProviderServiceServicer:
     OpenAI-shaped request into the provider's wire format, calls it over pooled HTTP
     connections with the credentials it holds, and translates the answer back. Provider
     failures come back in-band as typed errors; a gRPC error status means the worker itself failed.
+    (switchyard/llm/v1/error.proto: a provider's refusal or failure is an answer of this service.)
+    Its callers are the edge and the router's health checks.
     """
 
     def Chat(self, request, context):
-        """One non-streaming chat completion.
+        """One non-streaming chat completion against one deployment (no retries here: the edge
+        retries and falls back per its plan).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -88,14 +93,14 @@ class ProviderServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Embed(self, request, context):
-        """Embeddings.
+        """One embeddings call against one deployment.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GenerateImage(self, request, context):
-        """Image generation.
+        """One image generation call against one deployment.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -152,6 +157,8 @@ class ProviderService:
     OpenAI-shaped request into the provider's wire format, calls it over pooled HTTP
     connections with the credentials it holds, and translates the answer back. Provider
     failures come back in-band as typed errors; a gRPC error status means the worker itself failed.
+    (switchyard/llm/v1/error.proto: a provider's refusal or failure is an answer of this service.)
+    Its callers are the edge and the router's health checks.
     """
 
     @staticmethod

@@ -31,6 +31,8 @@ class ProviderServiceStub:
     OpenAI-shaped request into the provider's wire format, calls it over pooled HTTP
     connections with the credentials it holds, and translates the answer back. Provider
     failures come back in-band as typed errors; a gRPC error status means the worker itself failed.
+    (switchyard/llm/v1/error.proto: a provider's refusal or failure is an answer of this service.)
+    Its callers are the edge and the router's health checks.
     """
 
     @_typing.overload
@@ -38,15 +40,17 @@ class ProviderServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ProviderServiceAsyncStub: ...
     Chat: _grpc.UnaryUnaryMultiCallable[_provider_pb2.ChatRequest, _provider_pb2.ChatResponse]
-    """One non-streaming chat completion."""
+    """One non-streaming chat completion against one deployment (no retries here: the edge
+    retries and falls back per its plan).
+    """
     ChatStream: _grpc.UnaryStreamMultiCallable[_provider_pb2.ChatStreamRequest, _provider_pb2.ChatStreamResponse]
     """One streaming chat completion: chunks as the provider sends them, then an end message
     with usage and cost, or an error.
     """
     Embed: _grpc.UnaryUnaryMultiCallable[_provider_pb2.EmbedRequest, _provider_pb2.EmbedResponse]
-    """Embeddings."""
+    """One embeddings call against one deployment."""
     GenerateImage: _grpc.UnaryUnaryMultiCallable[_provider_pb2.GenerateImageRequest, _provider_pb2.GenerateImageResponse]
-    """Image generation."""
+    """One image generation call against one deployment."""
     Session: _grpc.StreamStreamMultiCallable[_provider_pb2.SessionRequest, _provider_pb2.SessionResponse]
     """The calls above multiplexed over one long-lived stream. A message on an open stream costs a
     fraction of a new call (measured here: 0.37 ms against 0.82 ms a round trip), so the edge
@@ -60,19 +64,23 @@ class ProviderServiceAsyncStub(ProviderServiceStub):
     OpenAI-shaped request into the provider's wire format, calls it over pooled HTTP
     connections with the credentials it holds, and translates the answer back. Provider
     failures come back in-band as typed errors; a gRPC error status means the worker itself failed.
+    (switchyard/llm/v1/error.proto: a provider's refusal or failure is an answer of this service.)
+    Its callers are the edge and the router's health checks.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Chat: _aio.UnaryUnaryMultiCallable[_provider_pb2.ChatRequest, _provider_pb2.ChatResponse]  # type: ignore[assignment]
-    """One non-streaming chat completion."""
+    """One non-streaming chat completion against one deployment (no retries here: the edge
+    retries and falls back per its plan).
+    """
     ChatStream: _aio.UnaryStreamMultiCallable[_provider_pb2.ChatStreamRequest, _provider_pb2.ChatStreamResponse]  # type: ignore[assignment]
     """One streaming chat completion: chunks as the provider sends them, then an end message
     with usage and cost, or an error.
     """
     Embed: _aio.UnaryUnaryMultiCallable[_provider_pb2.EmbedRequest, _provider_pb2.EmbedResponse]  # type: ignore[assignment]
-    """Embeddings."""
+    """One embeddings call against one deployment."""
     GenerateImage: _aio.UnaryUnaryMultiCallable[_provider_pb2.GenerateImageRequest, _provider_pb2.GenerateImageResponse]  # type: ignore[assignment]
-    """Image generation."""
+    """One image generation call against one deployment."""
     Session: _aio.StreamStreamMultiCallable[_provider_pb2.SessionRequest, _provider_pb2.SessionResponse]  # type: ignore[assignment]
     """The calls above multiplexed over one long-lived stream. A message on an open stream costs a
     fraction of a new call (measured here: 0.37 ms against 0.82 ms a round trip), so the edge
@@ -85,6 +93,8 @@ class ProviderServiceServicer(metaclass=_abc_1.ABCMeta):
     OpenAI-shaped request into the provider's wire format, calls it over pooled HTTP
     connections with the credentials it holds, and translates the answer back. Provider
     failures come back in-band as typed errors; a gRPC error status means the worker itself failed.
+    (switchyard/llm/v1/error.proto: a provider's refusal or failure is an answer of this service.)
+    Its callers are the edge and the router's health checks.
     """
 
     @_abc_1.abstractmethod
@@ -93,7 +103,9 @@ class ProviderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _provider_pb2.ChatRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_provider_pb2.ChatResponse, _abc.Awaitable[_provider_pb2.ChatResponse]]:
-        """One non-streaming chat completion."""
+        """One non-streaming chat completion against one deployment (no retries here: the edge
+        retries and falls back per its plan).
+        """
 
     @_abc_1.abstractmethod
     def ChatStream(
@@ -111,7 +123,7 @@ class ProviderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _provider_pb2.EmbedRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_provider_pb2.EmbedResponse, _abc.Awaitable[_provider_pb2.EmbedResponse]]:
-        """Embeddings."""
+        """One embeddings call against one deployment."""
 
     @_abc_1.abstractmethod
     def GenerateImage(
@@ -119,7 +131,7 @@ class ProviderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _provider_pb2.GenerateImageRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_provider_pb2.GenerateImageResponse, _abc.Awaitable[_provider_pb2.GenerateImageResponse]]:
-        """Image generation."""
+        """One image generation call against one deployment."""
 
     @_abc_1.abstractmethod
     def Session(

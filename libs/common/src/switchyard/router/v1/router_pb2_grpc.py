@@ -30,6 +30,13 @@ class RouterServiceStub:
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
     It also owns the deployment registry: models added at runtime, their health and limits.
+
+    Its callers are the edge (every RPC) and nothing else. Errors follow
+    switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
+    may not use, no deployment free) or a management change that is refused is the response's
+    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
+    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
+    the status FAILED_PRECONDITION.
     """
 
     def __init__(self, channel):
@@ -100,24 +107,37 @@ class RouterServiceServicer:
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
     It also owns the deployment registry: models added at runtime, their health and limits.
+
+    Its callers are the edge (every RPC) and nothing else. Errors follow
+    switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
+    may not use, no deployment free) or a management change that is refused is the response's
+    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
+    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
+    the status FAILED_PRECONDITION.
     """
 
     def Plan(self, request, context):
-        """Plan one request.
+        """Plan one request: the candidate groups in the order to try them, the retry policy and, when
+        the primary group needs admission, a lease on its first deployment. Routing state is kept in
+        memory and synchronised through Redis in the background; only an admission (rpm, tpm or
+        parallel limits, usage-aware strategies) costs a Redis call.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ReportOutcome(self, request, context):
-        """Report the outcomes of attempts (batched by each edge replica).
+        """Report the outcomes of attempts (batched by each edge replica, off the response path): they
+        release leases, correct token counts and feed cooldowns and latency statistics. Outcomes of
+        deployments the router does not know are ignored.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListModels(self, request, context):
-        """The public model names this gateway serves.
+        """The public model names this gateway serves (for `GET /v1/models`), filtered to what the
+        caller may use.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -254,6 +274,13 @@ class RouterService:
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
     It also owns the deployment registry: models added at runtime, their health and limits.
+
+    Its callers are the edge (every RPC) and nothing else. Errors follow
+    switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
+    may not use, no deployment free) or a management change that is refused is the response's
+    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
+    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
+    the status FAILED_PRECONDITION.
     """
 
     @staticmethod

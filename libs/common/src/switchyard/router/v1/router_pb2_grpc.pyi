@@ -31,6 +31,13 @@ class RouterServiceStub:
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
     It also owns the deployment registry: models added at runtime, their health and limits.
+
+    Its callers are the edge (every RPC) and nothing else. Errors follow
+    switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
+    may not use, no deployment free) or a management change that is refused is the response's
+    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
+    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
+    the status FAILED_PRECONDITION.
     """
 
     @_typing.overload
@@ -38,11 +45,20 @@ class RouterServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> RouterServiceAsyncStub: ...
     Plan: _grpc.UnaryUnaryMultiCallable[_router_pb2.PlanRequest, _router_pb2.PlanResponse]
-    """Plan one request."""
+    """Plan one request: the candidate groups in the order to try them, the retry policy and, when
+    the primary group needs admission, a lease on its first deployment. Routing state is kept in
+    memory and synchronised through Redis in the background; only an admission (rpm, tpm or
+    parallel limits, usage-aware strategies) costs a Redis call.
+    """
     ReportOutcome: _grpc.UnaryUnaryMultiCallable[_router_pb2.ReportOutcomeRequest, _router_pb2.ReportOutcomeResponse]
-    """Report the outcomes of attempts (batched by each edge replica)."""
+    """Report the outcomes of attempts (batched by each edge replica, off the response path): they
+    release leases, correct token counts and feed cooldowns and latency statistics. Outcomes of
+    deployments the router does not know are ignored.
+    """
     ListModels: _grpc.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]
-    """The public model names this gateway serves."""
+    """The public model names this gateway serves (for `GET /v1/models`), filtered to what the
+    caller may use.
+    """
     Acquire: _grpc.UnaryUnaryMultiCallable[_router_pb2.AcquireRequest, _router_pb2.AcquireResponse]
     """Admit one more attempt on a deployment whose group needs admission (rpm/tpm/parallel
     limits or a usage-aware strategy): called by the edge for retries and fallbacks, whose
@@ -72,15 +88,31 @@ class RouterServiceAsyncStub(RouterServiceStub):
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
     It also owns the deployment registry: models added at runtime, their health and limits.
+
+    Its callers are the edge (every RPC) and nothing else. Errors follow
+    switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
+    may not use, no deployment free) or a management change that is refused is the response's
+    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
+    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
+    the status FAILED_PRECONDITION.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Plan: _aio.UnaryUnaryMultiCallable[_router_pb2.PlanRequest, _router_pb2.PlanResponse]  # type: ignore[assignment]
-    """Plan one request."""
+    """Plan one request: the candidate groups in the order to try them, the retry policy and, when
+    the primary group needs admission, a lease on its first deployment. Routing state is kept in
+    memory and synchronised through Redis in the background; only an admission (rpm, tpm or
+    parallel limits, usage-aware strategies) costs a Redis call.
+    """
     ReportOutcome: _aio.UnaryUnaryMultiCallable[_router_pb2.ReportOutcomeRequest, _router_pb2.ReportOutcomeResponse]  # type: ignore[assignment]
-    """Report the outcomes of attempts (batched by each edge replica)."""
+    """Report the outcomes of attempts (batched by each edge replica, off the response path): they
+    release leases, correct token counts and feed cooldowns and latency statistics. Outcomes of
+    deployments the router does not know are ignored.
+    """
     ListModels: _aio.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]  # type: ignore[assignment]
-    """The public model names this gateway serves."""
+    """The public model names this gateway serves (for `GET /v1/models`), filtered to what the
+    caller may use.
+    """
     Acquire: _aio.UnaryUnaryMultiCallable[_router_pb2.AcquireRequest, _router_pb2.AcquireResponse]  # type: ignore[assignment]
     """Admit one more attempt on a deployment whose group needs admission (rpm/tpm/parallel
     limits or a usage-aware strategy): called by the edge for retries and fallbacks, whose
@@ -109,6 +141,13 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
     an ordered plan (deployments to try, retry policy, fallback groups); the edge executes the
     plan and reports each attempt's outcome, which feeds cooldowns, latency and usage statistics.
     It also owns the deployment registry: models added at runtime, their health and limits.
+
+    Its callers are the edge (every RPC) and nothing else. Errors follow
+    switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
+    may not use, no deployment free) or a management change that is refused is the response's
+    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
+    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
+    the status FAILED_PRECONDITION.
     """
 
     @_abc_1.abstractmethod
@@ -117,7 +156,11 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _router_pb2.PlanRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_router_pb2.PlanResponse, _abc.Awaitable[_router_pb2.PlanResponse]]:
-        """Plan one request."""
+        """Plan one request: the candidate groups in the order to try them, the retry policy and, when
+        the primary group needs admission, a lease on its first deployment. Routing state is kept in
+        memory and synchronised through Redis in the background; only an admission (rpm, tpm or
+        parallel limits, usage-aware strategies) costs a Redis call.
+        """
 
     @_abc_1.abstractmethod
     def ReportOutcome(
@@ -125,7 +168,10 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _router_pb2.ReportOutcomeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_router_pb2.ReportOutcomeResponse, _abc.Awaitable[_router_pb2.ReportOutcomeResponse]]:
-        """Report the outcomes of attempts (batched by each edge replica)."""
+        """Report the outcomes of attempts (batched by each edge replica, off the response path): they
+        release leases, correct token counts and feed cooldowns and latency statistics. Outcomes of
+        deployments the router does not know are ignored.
+        """
 
     @_abc_1.abstractmethod
     def ListModels(
@@ -133,7 +179,9 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _router_pb2.ListModelsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_router_pb2.ListModelsResponse, _abc.Awaitable[_router_pb2.ListModelsResponse]]:
-        """The public model names this gateway serves."""
+        """The public model names this gateway serves (for `GET /v1/models`), filtered to what the
+        caller may use.
+        """
 
     @_abc_1.abstractmethod
     def Acquire(
