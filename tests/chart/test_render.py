@@ -380,3 +380,23 @@ def test_the_event_spool_can_live_on_a_claim_that_outlives_the_pod(tmp_path: Pat
     edge = default.get("Deployment", "sy-switchyard-edge")
     [volume] = [v for v in policy.pod_spec(edge)["volumes"] if v["name"] == "event-spool"]
     assert "emptyDir" in volume
+
+
+def test_autoscaling_bounds_given_with_set_are_checked_as_numbers() -> None:
+    """--set gives integers, values files floats: the bounds check must take either."""
+    on = {"services.edge.autoscaling.enabled": "true"}
+    rendered = render.template(
+        kube_version=schemas.KUBE_VERSIONS[-1], set_values={**on, "services.edge.autoscaling.maxReplicas": "7"}
+    )
+    hpa = [o for o in rendered.objects if o["kind"] == "HorizontalPodAutoscaler"]
+    assert [o["spec"]["maxReplicas"] for o in hpa] == [7]
+    with pytest.raises(render.HelmError) as err:
+        render.template(
+            kube_version=schemas.KUBE_VERSIONS[-1],
+            set_values={
+                **on,
+                "services.edge.autoscaling.maxReplicas": "1",
+                "services.edge.autoscaling.minReplicas": "3",
+            },
+        )
+    assert "maxReplicas < minReplicas" in str(err.value)
