@@ -20,7 +20,7 @@ from switchyard_edge.clients.principals import Principals
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.config import Settings
 from switchyard_edge.domain import estimate
-from switchyard_edge.domain.call import Attempt, Call, CallType, Completed, Streaming
+from switchyard_edge.domain.call import Attempt, Call, CallType, Completed, Request, Streaming
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.pipeline import stream
 from switchyard_edge.pipeline.accounting import Accounting
@@ -61,23 +61,9 @@ class Gateway:
             )
         return await self._principals.authenticate(credential)
 
-    def _call(
-        self,
-        principal: auth_pb2.Principal,
-        call_type: CallType,
-        model: str,
-        stream: bool,
-        options: chat_pb2.RequestOptions,
-        end_user: str,
-    ) -> Call:
+    def _call(self, principal: auth_pb2.Principal, call_type: CallType, request: Request, stream: bool) -> Call:
         return Call.start(
-            principal,
-            call_type,
-            model,
-            stream=stream,
-            options=options,
-            end_user=end_user,
-            default_timeout=self.settings.request_timeout_seconds,
+            principal, call_type, request, stream=stream, default_timeout=self.settings.request_timeout_seconds
         )
 
     def _admission(self, call: Call) -> Admission:
@@ -90,7 +76,7 @@ class Gateway:
         request: chat_pb2.ChatCompletionRequest,
         call_type: CallType = CallType.CHAT,
     ) -> Completed:
-        call = self._call(principal, call_type, request.model, False, request.options, request.user)
+        call = self._call(principal, call_type, request, False)
         async with self._admission(call) as adm:
             dep, attempt, started = await self._run_chat(adm, request, self._adapter.chat)
             try:
@@ -108,7 +94,7 @@ class Gateway:
     ) -> Streaming:
         """Start a stream: returns once the first chunk is in hand, so a failure before any byte
         reaches the client can still be retried or reported with its HTTP status."""
-        call = self._call(principal, call_type, request.model, True, request.options, request.user)
+        call = self._call(principal, call_type, request, True)
         async with self._admission(call) as adm:
             dep, attempt, started = await self._run_chat(adm, request, self._adapter.open_stream)
             return stream.start(adm, dep, attempt, started, self._accounting, self._guardrails)
@@ -135,7 +121,7 @@ class Gateway:
 
     # --- embeddings and images ----------------------------------------------------------
     async def embeddings(self, principal: auth_pb2.Principal, request: embeddings_pb2.EmbeddingRequest) -> Completed:
-        call = self._call(principal, CallType.EMBEDDING, request.model, False, request.options, request.user)
+        call = self._call(principal, CallType.EMBEDDING, request, False)
         async with self._admission(call) as adm:
             if request.WhichOneof("input") == "texts":
                 call.input_tokens = sum(len(t) for t in request.texts.values) // 3 + 1
@@ -154,7 +140,7 @@ class Gateway:
             return await self._unary(adm, None, invoke)
 
     async def images(self, principal: auth_pb2.Principal, request: images_pb2.ImageGenerationRequest) -> Completed:
-        call = self._call(principal, CallType.IMAGE_GENERATION, request.model, False, request.options, request.user)
+        call = self._call(principal, CallType.IMAGE_GENERATION, request, False)
         async with self._admission(call) as adm:
             if names := call.guardrails():
                 prompt = guardrail_pb2.CheckTextsRequest(

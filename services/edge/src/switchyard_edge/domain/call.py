@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from switchyard.auth.v1 import auth_pb2
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2
 from switchyard.provider.v1 import provider_pb2
 from switchyard.router.v1 import router_pb2
 
@@ -39,6 +39,9 @@ _ROUTER_TYPES = {
     CallType.EMBEDDING: router_pb2.CALL_TYPE_EMBEDDING,
     CallType.IMAGE_GENERATION: router_pb2.CALL_TYPE_IMAGE_GENERATION,
 }
+
+
+Request = chat_pb2.ChatCompletionRequest | embeddings_pb2.EmbeddingRequest | images_pb2.ImageGenerationRequest
 
 
 @dataclass(slots=True, eq=False)
@@ -73,22 +76,21 @@ class Call:
         cls,
         principal: auth_pb2.Principal,
         call_type: CallType,
-        model: str,
+        request: Request,
         *,
         stream: bool,
-        options: chat_pb2.RequestOptions,
-        end_user: str,
         default_timeout: float,
     ) -> Call:
-        """A request arriving now; its deadline is its own ``timeout`` or ``default_timeout``."""
+        """``request`` arriving now; its deadline is its own ``timeout`` or ``default_timeout``."""
+        options = request.options
         timeout = options.timeout_seconds if options.HasField("timeout_seconds") else default_timeout
         return cls(
             principal=principal,
             call_type=call_type,
-            model=model,
+            model=request.model,
             stream=stream,
             options=options,
-            end_user=end_user,
+            end_user=request.user,
             deadline=asyncio.get_running_loop().time() + timeout,
         )
 

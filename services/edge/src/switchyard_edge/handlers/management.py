@@ -232,27 +232,10 @@ def register(app: FastAPI, edge: Edge) -> None:
         endpoint.__name__ = handler.__name__
         return endpoint
 
-    app.add_api_route(
-        "/key/generate",
-        route(generate_key),
-        methods=["POST"],
-        openapi_extra=openapi.management_route(openapi.KEY_GENERATE_REQUEST),
-    )
-    app.add_api_route(
-        "/key/info",
-        route(key_info),
-        methods=["GET"],
-        openapi_extra=openapi.management_route(query={"key": {"type": "string"}}),
-    )
-    app.add_api_route(
-        "/key/delete",
-        route(delete_keys),
-        methods=["POST"],
-        openapi_extra=openapi.management_route(openapi.KEY_DELETE_REQUEST),
-    )
-    app.add_api_route(
-        "/spend/logs",
-        route(spend_logs),
-        methods=["GET"],
-        openapi_extra=openapi.management_route(query=openapi.SPEND_LOGS_QUERY),
-    )
+    for path, handler, method, extra in (
+        ("/key/generate", generate_key, "POST", openapi.management_route(openapi.KEY_GENERATE_REQUEST)),
+        ("/key/info", key_info, "GET", openapi.management_route(query={"key": {"type": "string"}})),
+        ("/key/delete", delete_keys, "POST", openapi.management_route(openapi.KEY_DELETE_REQUEST)),
+        ("/spend/logs", spend_logs, "GET", openapi.management_route(query=openapi.SPEND_LOGS_QUERY)),
+    ):
+        app.add_api_route(path, route(handler), methods=[method], openapi_extra=extra)

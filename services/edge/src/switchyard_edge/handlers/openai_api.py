@@ -18,6 +18,7 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Histogram
 from starlette.responses import Response, StreamingResponse
 
+from switchyard.auth.v1 import auth_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.errors import make_error, openai_error_body
 from switchyard_common.openai_codec import (
@@ -141,34 +142,53 @@ class OpenAIRoutes:
         return await self.chat_completions(request, model)
 
     # --- embeddings and images --------------------------------------------------------------
-    async def embeddings(self, request: Request) -> Response:
-        gateway = self._edge.gateway
-        with _server_span(request, "POST /v1/embeddings"):
+    async def _one_answer(
+        self,
+        request: Request,
+        span: str,
+        limit: int,
+        decode: Callable[[Any], Any],
+        run: Callable[[auth_pb2.Principal, Any], Awaitable[Completed]],
+        encode: Callable[[Any], Any],
+        counted: str = "",
+    ) -> Response:
+        """A route with one JSON answer; ``counted``: its label in the requests counter."""
+        with _server_span(request, span):
             try:
-                who = await gateway.authenticate(credential_of(request))
-                req = embedding_request_from_json(await read_json(request, self._max_embeddings_body))
-                done = await gateway.embeddings(who, req)
+                who = await self._edge.gateway.authenticate(credential_of(request))
+                done = await run(who, decode(await read_json(request, limit)))
             except GatewayError as exc:
+                if counted:
+                    REQUESTS.labels(counted, str(exc.error.http_status)).inc()
                 return openai_error(exc.error, exc.headers)
             except RequestError as exc:
+                if counted:
+                    REQUESTS.labels(counted, "400").inc()
                 return _bad_request(exc)
-            return json_response(embedding_response_to_json(done.result), headers=_completed_headers(done))
+            if counted:
+                REQUESTS.labels(counted, "200").inc()
+            return json_response(encode(done.result), headers=_completed_headers(done))
+
+    async def embeddings(self, request: Request) -> Response:
+        return await self._one_answer(
+            request,
+            "POST /v1/embeddings",
+            self._max_embeddings_body,
+            embedding_request_from_json,
+            self._edge.gateway.embeddings,
+            embedding_response_to_json,
+        )
 
     async def images(self, request: Request) -> Response:
-        gateway = self._edge.gateway
-        with _server_span(request, "POST /v1/images/generations"):
-            try:
-                who = await gateway.authenticate(credential_of(request))
-                req = image_request_from_json(await read_json(request, self._max_images_body))
-                done = await gateway.images(who, req)
-            except GatewayError as exc:
-                REQUESTS.labels("images", str(exc.error.http_status)).inc()
-                return openai_error(exc.error, exc.headers)
-            except RequestError as exc:
-                REQUESTS.labels("images", "400").inc()
-                return _bad_request(exc)
-            REQUESTS.labels("images", "200").inc()
-            return json_response(image_response_to_json(done.result), headers=_completed_headers(done))
+        return await self._one_answer(
+            request,
+            "POST /v1/images/generations",
+            self._max_images_body,
+            image_request_from_json,
+            self._edge.gateway.images,
+            image_response_to_json,
+            counted="images",
+        )
 
     # --- models -----------------------------------------------------------------------------
     async def list_models(self, request: Request) -> Response:
