@@ -99,7 +99,10 @@ class Call:
 
     def guardrails(self) -> list[str]:
         """The key's guardrails and the request's own, each once."""
-        return list(dict.fromkeys([*self.principal.guardrails, *self.options.guardrails]))
+        key, own = self.principal.guardrails, self.options.guardrails
+        if not key and not own:
+            return []  # the common case, asked several times a request
+        return list(dict.fromkeys([*key, *own]))
 
     def count(self, stats: provider_pb2.CallStats | None, usage: chat_pb2.Usage | None) -> None:
         """Add one attempt's provider time, cost and tokens to the request's totals."""

@@ -4,7 +4,7 @@ whether a failure counts against the deployment."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
@@ -50,8 +50,7 @@ def cut_stream(
     return usage, provider_pb2.CallStats(cost_usd=f"{cost:.10f}" if cost else "")
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What an attempt's result says about its deployment."""
 
     # The failure is the deployment's (it may cool down): cached plans are stale.
