@@ -13,7 +13,7 @@ import pytest
 from switchyard.guardrail.v1 import guardrail_pb2
 from switchyard.llm.v1 import chat_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_edge import stream_guard
+from switchyard_edge.pipeline import stream_guard
 
 HOLD = 6  # len("SECRET"): no match can start in text already released
 

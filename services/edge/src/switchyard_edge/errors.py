@@ -3,12 +3,16 @@ gRPC status with the Error in trailing metadata (Gateway API)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
 import grpc
 
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.errors import make_error
 
 K = error_pb2.ErrorKind
+T = TypeVar("T")
 
 
 class GatewayError(Exception):
@@ -52,3 +56,11 @@ def peer_failure(peer: str, exc: grpc.aio.AioRpcError, *, request_deadline: bool
     return GatewayError.of(
         K.ERROR_KIND_SERVICE_UNAVAILABLE, f"Switchyard {peer} service {reason}; try again shortly.", retry_after=1.0
     )
+
+
+async def from_peer(peer: str, call: Awaitable[T]) -> T:
+    """The answer of one call to ``peer``; a call that fails is ``peer_failure``."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as exc:
+        raise peer_failure(peer, exc) from None

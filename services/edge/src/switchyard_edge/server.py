@@ -19,13 +19,19 @@ from switchyard_common.grpc_server import GrpcService
 from switchyard_common.kafka import EventConsumer, EventProducer
 from switchyard_common.redis_client import create_redis
 from switchyard_common.tracing import traced_servicer
-from switchyard_edge.app import create_app
+from switchyard_edge.app import Edge, create_app
+from switchyard_edge.clients.adapter import AdapterClient
 from switchyard_edge.clients.budget_leases import BudgetLeases
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
+from switchyard_edge.clients.guardrail import GuardrailClient
 from switchyard_edge.clients.key_limits import KeyLimiter
+from switchyard_edge.clients.keys import KeysClient
+from switchyard_edge.clients.model_registry import ModelRegistry
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.clients.principals import Principals
+from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.clients.routing_watch import RoutingWatch
+from switchyard_edge.clients.spend import SpendClient
 from switchyard_edge.config import Settings
 from switchyard_edge.domain.plan_cache import PlanCache
 from switchyard_edge.gateway import Gateway
@@ -77,18 +83,17 @@ async def serve(settings: Settings) -> None:
 
     gateway = Gateway(
         settings,
-        peers,
         principals,
+        RouterClient(peers, settings, plans, routing, outcomes),
+        GuardrailClient(peers, settings),
+        AdapterClient(peers.adapter),
         UsagePublisher(producer, usage_topic),
-        outcomes,
-        background,
-        plans=plans,
-        routing=routing,
-        leases=leases,
-        key_limits=key_limits,
+        leases,
+        key_limits,
     )
+    edge = Edge(settings, gateway, KeysClient(peers, principals), SpendClient(peers), ModelRegistry(peers))
     started = asyncio.Event()
-    app = create_app(gateway, ready=started.is_set)
+    app = create_app(edge, ready=started.is_set)
     grpc_service = GrpcService(
         host=settings.bind_host,
         port=settings.grpc_port,

@@ -4,11 +4,12 @@ verified credential."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from hashlib import sha256
+from typing import TYPE_CHECKING, Any
 
-import grpc
 import orjson
 from fastapi import FastAPI, Request
 from google.protobuf import timestamp_pb2
@@ -16,31 +17,19 @@ from starlette.responses import Response
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.budget.v1 import budget_pb2
-from switchyard.llm.v1 import error_pb2
 from switchyard_common.openai_codec import usage_to_json
 from switchyard_edge import openapi
-from switchyard_edge.errors import GatewayError, peer_failure
-from switchyard_edge.gateway import Gateway
-from switchyard_edge.httpio import credential_of, read_json
+from switchyard_edge.handlers.httpio import (
+    BadInput,
+    ManagementHandler,
+    credential_of,
+    json_response,
+    management_endpoint,
+    read_object,
+)
 
-K = error_pb2.ErrorKind
-_JSON = "application/json"
-
-
-class BadInput(ValueError):
-    pass
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type=_JSON)
-
-
-def _detail(status: int, message: str) -> Response:
-    return _json({"detail": message}, status)
-
-
-def _error(err: error_pb2.Error) -> Response:
-    return _detail(err.http_status or 500, err.message)
+if TYPE_CHECKING:
+    from switchyard_edge.app import Edge
 
 
 def _str_list(body: dict[str, Any], key: str) -> list[str]:
@@ -178,122 +167,57 @@ def spend_log_json(log: budget_pb2.SpendLog) -> dict[str, Any]:
     }
 
 
-def register(app: FastAPI, gateway: Gateway) -> None:
-    limit = gateway.settings.max_management_body_bytes
+def register(app: FastAPI, edge: Edge) -> None:
+    limit = edge.settings.max_management_body_bytes
 
-    async def caller(request: Request) -> auth_pb2.Principal:
-        return await gateway.authenticate(credential_of(request))
-
-    async def generate_key(request: Request) -> Response:
-        try:
-            who = await caller(request)
-            body = await read_json(request, limit)
-            if not isinstance(body, dict):
-                raise BadInput("the request body must be a JSON object")
-            settings = key_settings(body)
-            resp = await gateway.peers.auth.GenerateKey(
-                auth_pb2.GenerateKeyRequest(caller=who, settings=settings, key=_opt_str(body, "key")), timeout=5.0
-            )
-        except GatewayError as exc:
-            return _error(exc.error)
-        except (BadInput, ValueError) as exc:
-            return _detail(400, str(exc))
-        except grpc.aio.AioRpcError as exc:
-            return _error(peer_failure("auth", exc).error)
-        if resp.WhichOneof("result") == "error":
-            return _error(resp.error)
+    async def generate_key(request: Request, who: auth_pb2.Principal) -> Response:
+        body = await read_object(request, limit)
+        resp = await edge.keys.generate(who, key_settings(body), _opt_str(body, "key"))
         out = key_info_json(resp.info)
         out["key"] = resp.key
-        return _json(out)
+        return json_response(out)
 
-    async def key_info(request: Request) -> Response:
-        try:
-            who = await caller(request)
-            key = request.query_params.get("key") or credential_of(request)
-            resp = await gateway.peers.auth.GetKey(auth_pb2.GetKeyRequest(caller=who, key=key), timeout=5.0)
-        except GatewayError as exc:
-            return _error(exc.error)
-        except grpc.aio.AioRpcError as exc:
-            return _error(peer_failure("auth", exc).error)
-        if resp.WhichOneof("result") == "error":
-            return _error(resp.error)
-        info = resp.info
-        try:
-            spend = await gateway.peers.budget.GetSpend(
-                budget_pb2.GetSpendRequest(
-                    account_id=info.account_id,
-                    scopes=[budget_pb2.Scope(kind=budget_pb2.SCOPE_KIND_KEY, id=info.key_hash)],
-                ),
-                timeout=5.0,
-            )
-        except grpc.aio.AioRpcError as exc:
-            return _error(peer_failure("copilot-budget", exc).error)
-        info.spend = spend.spends[0].spend if spend.spends else "0"
+    async def key_info(request: Request, who: auth_pb2.Principal) -> Response:
+        info = await edge.keys.get(who, request.query_params.get("key") or credential_of(request))
+        spend = await edge.spend.of_key(info.account_id, info.key_hash)
+        info.spend = spend.spend if spend is not None else "0"
         out = key_info_json(info)
-        if spend.spends and spend.spends[0].HasField("budget_reset_at"):
-            out["budget_reset_at"] = spend.spends[0].budget_reset_at.ToDatetime(tzinfo=UTC).isoformat()
-        return _json({"key": info.key_hash, "info": out})
+        if spend is not None and spend.HasField("budget_reset_at"):
+            out["budget_reset_at"] = spend.budget_reset_at.ToDatetime(tzinfo=UTC).isoformat()
+        return json_response({"key": info.key_hash, "info": out})
 
-    async def delete_keys(request: Request) -> Response:
-        try:
-            who = await caller(request)
-            body = await read_json(request, limit)
-            if not isinstance(body, dict):
-                raise BadInput("the request body must be a JSON object")
-            keys = _str_list(body, "keys")
-            if not keys:
-                raise BadInput("'keys' must list at least one key")
-            resp = await gateway.peers.auth.DeleteKeys(auth_pb2.DeleteKeysRequest(caller=who, keys=keys), timeout=5.0)
-        except GatewayError as exc:
-            return _error(exc.error)
-        except (BadInput, ValueError) as exc:
-            return _detail(400, str(exc))
-        except grpc.aio.AioRpcError as exc:
-            return _error(peer_failure("auth", exc).error)
-        if resp.HasField("error"):
-            return _error(resp.error)
-        for h in resp.deleted_key_hashes:
-            gateway.principals.invalidate_key(h)
-        return _json({"deleted_keys": list(resp.deleted_key_hashes)})
+    async def delete_keys(request: Request, who: auth_pb2.Principal) -> Response:
+        keys = _str_list(await read_object(request, limit), "keys")
+        if not keys:
+            raise BadInput("'keys' must list at least one key")
+        return json_response({"deleted_keys": await edge.keys.delete(who, keys)})
 
-    async def spend_logs(request: Request) -> Response:
+    async def spend_logs(request: Request, who: auth_pb2.Principal) -> Response:
         q = request.query_params
-        try:
-            who = await caller(request)
-            req = budget_pb2.ListSpendLogsRequest(
-                account_id=who.account_id,
-                request_id=q.get("request_id", ""),
-                user_id=q.get("user_id", ""),
-                team_id=q.get("team_id", ""),
-            )
-            api_key = q.get("api_key", "")
-            if who.is_admin:
-                if api_key:
-                    from hashlib import sha256
-
-                    req.key_hash = api_key if len(api_key) == 64 else sha256(api_key.encode()).hexdigest()
-            else:
-                req.key_hash = who.key_hash  # a key sees only its own spend
-            for name, field in (("start_date", "start_time"), ("end_date", "end_time")):
-                ts = _parse_time(q.get(name), name)
-                if ts is not None:
-                    getattr(req, field).CopyFrom(ts)
-            limit_q = q.get("limit")
-            if limit_q:
-                if not (limit_q.isascii() and limit_q.isdigit()) or len(limit_q) > 9:
-                    raise BadInput("'limit' must be a positive integer (at most 1000 rows are returned)")
-                req.limit = min(int(limit_q), 1000)
-            req.page_token = q.get("page_token", "")
-            resp = await gateway.peers.budget.ListSpendLogs(req, timeout=10.0)
-        except GatewayError as exc:
-            return _error(exc.error)
-        except BadInput as exc:
-            return _detail(400, str(exc))
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                return _detail(400, exc.details() or "invalid request")
-            return _error(peer_failure("copilot-budget", exc).error)
-        out = _json([spend_log_json(log) for log in resp.logs])
+        req = budget_pb2.ListSpendLogsRequest(
+            account_id=who.account_id,
+            request_id=q.get("request_id", ""),
+            user_id=q.get("user_id", ""),
+            team_id=q.get("team_id", ""),
+        )
+        api_key = q.get("api_key", "")
+        if who.is_admin:
+            if api_key:
+                req.key_hash = api_key if len(api_key) == 64 else sha256(api_key.encode()).hexdigest()
+        else:
+            req.key_hash = who.key_hash  # a key sees only its own spend
+        for name, field in (("start_date", "start_time"), ("end_date", "end_time")):
+            ts = _parse_time(q.get(name), name)
+            if ts is not None:
+                getattr(req, field).CopyFrom(ts)
+        limit_q = q.get("limit")
+        if limit_q:
+            if not (limit_q.isascii() and limit_q.isdigit()) or len(limit_q) > 9:
+                raise BadInput("'limit' must be a positive integer (at most 1000 rows are returned)")
+            req.limit = min(int(limit_q), 1000)
+        req.page_token = q.get("page_token", "")
+        resp = await edge.spend.logs(req)
+        out = json_response([spend_log_json(log) for log in resp.logs])
         if resp.next_page_token:
             # Answers are capped in bytes as well as rows (rows carry metadata): the next page
             # is the same query continued after this one's last row (RFC 8288 link, relative so
@@ -302,24 +226,16 @@ def register(app: FastAPI, gateway: Gateway) -> None:
             out.headers["link"] = f'<{url.path}?{url.query}>; rel="next"'
         return out
 
-    app.add_api_route(
-        "/key/generate",
-        generate_key,
-        methods=["POST"],
-        openapi_extra=openapi.management_route(openapi.KEY_GENERATE_REQUEST),
-    )
-    app.add_api_route(
-        "/key/info",
-        key_info,
-        methods=["GET"],
-        openapi_extra=openapi.management_route(query={"key": {"type": "string"}}),
-    )
-    app.add_api_route(
-        "/key/delete", delete_keys, methods=["POST"], openapi_extra=openapi.management_route(openapi.KEY_DELETE_REQUEST)
-    )
-    app.add_api_route(
-        "/spend/logs",
-        spend_logs,
-        methods=["GET"],
-        openapi_extra=openapi.management_route(query=openapi.SPEND_LOGS_QUERY),
-    )
+    def route(handler: ManagementHandler) -> Callable[[Request], Awaitable[Response]]:
+        endpoint = management_endpoint(edge, handler)
+        # The OpenAPI document names the operation (id and summary) after the function.
+        endpoint.__name__ = handler.__name__
+        return endpoint
+
+    for path, handler, method, extra in (
+        ("/key/generate", generate_key, "POST", openapi.management_route(openapi.KEY_GENERATE_REQUEST)),
+        ("/key/info", key_info, "GET", openapi.management_route(query={"key": {"type": "string"}})),
+        ("/key/delete", delete_keys, "POST", openapi.management_route(openapi.KEY_DELETE_REQUEST)),
+        ("/spend/logs", spend_logs, "GET", openapi.management_route(query=openapi.SPEND_LOGS_QUERY)),
+    ):
+        app.add_api_route(path, route(handler), methods=[method], openapi_extra=extra)

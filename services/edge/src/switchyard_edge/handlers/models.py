@@ -12,46 +12,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import grpc
 import orjson
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from switchyard.auth.v1 import auth_pb2
-from switchyard.llm.v1 import error_pb2
 from switchyard.router.v1 import router_pb2
 from switchyard_common.model_config import SECRET_PARAMS, ConfigError, is_env_reference, parse_deployment
-from switchyard_common.openai_codec import RequestError
-from switchyard_common.sealing import SealingError, binding_of, load_public_key, seal
+from switchyard_common.sealing import binding_of, load_public_key, seal
 from switchyard_edge import openapi
-from switchyard_edge.errors import GatewayError, peer_failure
-from switchyard_edge.gateway import Gateway
-from switchyard_edge.httpio import credential_of, read_json
+from switchyard_edge.handlers.httpio import (
+    BadInput,
+    ManagementHandler,
+    Refused,
+    json_response,
+    management_endpoint,
+    read_object,
+)
 
-K = error_pb2.ErrorKind
-_JSON = "application/json"
-Handler = Callable[[Request, auth_pb2.Principal], Awaitable[Response]]
-
-
-class BadInput(ValueError):
-    pass
-
-
-class Refused(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type=_JSON)
-
-
-def _detail(status: int, message: str) -> Response:
-    return _json({"detail": message}, status)
+if TYPE_CHECKING:
+    from switchyard_edge.app import Edge
 
 
 def _obj(body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -126,18 +108,13 @@ def _health_json(d: router_pb2.DeploymentHealth) -> dict[str, Any]:
 
 
 class ModelRoutes:
-    def __init__(self, gateway: Gateway) -> None:
-        self.gateway = gateway
+    def __init__(self, edge: Edge) -> None:
+        self._edge = edge
+        self._limit = edge.settings.max_management_body_bytes
         self._public_key = None
-        key = gateway.settings.provider_credentials_public_key
+        key = edge.settings.provider_credentials_public_key
         if key:
             self._public_key = load_public_key(key)
-
-    async def _body(self, request: Request) -> dict[str, Any]:
-        body = await read_json(request, self.gateway.settings.max_management_body_bytes)
-        if not isinstance(body, dict):
-            raise BadInput("the request body must be a JSON object")
-        return body
 
     def _seal(
         self, model_id: str, params: dict[str, Any], binding: Callable[[], bytes]
@@ -186,23 +163,14 @@ class ModelRoutes:
     async def _stored_params(self, model_id: str) -> tuple[str, dict[str, Any]]:
         """(model_name, litellm_params) of a stored deployment, to bind updated credentials to the
         deployment as the update leaves it."""
-        resp = await self._router(
-            self.gateway.peers.router.GetModelInfo(router_pb2.GetModelInfoRequest(id=model_id), timeout=5.0)
-        )
-        for e in resp.models:
+        for e in await self._edge.models.info(model_id):
             if e.id == model_id:
                 return e.model_name, orjson.loads(e.litellm_params_json) if e.litellm_params_json else {}
         raise Refused(404, f"model {model_id!r} not found")
 
-    async def _router(self, call: Awaitable[Any]) -> Any:
-        try:
-            return await call
-        except grpc.aio.AioRpcError as exc:
-            raise GatewayError(peer_failure("router", exc).error) from None
-
     # --- routes ---------------------------------------------------------------------------
     async def new(self, request: Request, who: auth_pb2.Principal) -> Response:
-        body = await self._body(request)
+        body = await read_object(request, self._limit)
         name = body.get("model_name")
         if not isinstance(name, str) or not name:
             raise BadInput("'model_name' is required")
@@ -220,14 +188,7 @@ class ModelRoutes:
             model_info_json=orjson.dumps(info),
             sealed_credentials=sealed,
         )
-        resp = await self._router(
-            self.gateway.peers.router.AddModel(
-                router_pb2.AddModelRequest(model=entry, caller=_caller(who)), timeout=10.0
-            )
-        )
-        if resp.HasField("error"):
-            raise GatewayError(resp.error)
-        return _json(_row_json(resp.model))
+        return json_response(_row_json(await self._edge.models.add(entry, _caller(who))))
 
     async def _update(self, body: dict[str, Any], model_id: str, who: auth_pb2.Principal) -> Response:
         if not model_id:
@@ -257,13 +218,10 @@ class ModelRoutes:
             sealed_credentials=sealed,
         )
         req = router_pb2.UpdateModelRequest(model=entry, remove_credentials=removed, caller=_caller(who))
-        resp = await self._router(self.gateway.peers.router.UpdateModel(req, timeout=10.0))
-        if resp.HasField("error"):
-            raise GatewayError(resp.error)
-        return _json(_row_json(resp.model))
+        return json_response(_row_json(await self._edge.models.update(req)))
 
     async def update(self, request: Request, who: auth_pb2.Principal) -> Response:
-        body = await self._body(request)
+        body = await read_object(request, self._limit)
         info = _obj(body, "model_info")
         model_id = info.get("id") or body.get("id") or ""
         if not isinstance(model_id, str):
@@ -271,40 +229,33 @@ class ModelRoutes:
         return await self._update(body, model_id, who)
 
     async def patch(self, request: Request, who: auth_pb2.Principal) -> Response:
-        return await self._update(await self._body(request), request.path_params["model_id"], who)
+        return await self._update(await read_object(request, self._limit), request.path_params["model_id"], who)
 
     async def delete(self, request: Request, who: auth_pb2.Principal) -> Response:
-        body = await self._body(request)
+        body = await read_object(request, self._limit)
         model_id = body.get("id")
         if not isinstance(model_id, str) or not model_id:
             raise BadInput("'id' is required")
-        resp = await self._router(
-            self.gateway.peers.router.DeleteModel(router_pb2.DeleteModelRequest(id=model_id), timeout=10.0)
-        )
-        if resp.HasField("error"):
-            raise GatewayError(resp.error)
-        return _json({"message": f"Model: {model_id} deleted successfully"})
+        await self._edge.models.delete(model_id)
+        return json_response({"message": f"Model: {model_id} deleted successfully"})
 
     async def info(self, request: Request, who: auth_pb2.Principal) -> Response:
         q = request.query_params
-        req = router_pb2.GetModelInfoRequest(id=q.get("litellm_model_id") or q.get("model_id") or "")
-        resp = await self._router(self.gateway.peers.router.GetModelInfo(req, timeout=5.0))
-        return _json({"data": [_entry_json(e) for e in resp.models]})
+        entries = await self._edge.models.info(q.get("litellm_model_id") or q.get("model_id") or "")
+        return json_response({"data": [_entry_json(e) for e in entries]})
 
     async def group_info(self, request: Request, who: auth_pb2.Principal) -> Response:
-        req = router_pb2.GetModelGroupInfoRequest(model_group=request.query_params.get("model_group") or "")
-        resp = await self._router(self.gateway.peers.router.GetModelGroupInfo(req, timeout=5.0))
-        return _json({"data": [_group_json(g) for g in resp.groups]})
+        groups = await self._edge.models.groups(request.query_params.get("model_group") or "")
+        return json_response({"data": [_group_json(g) for g in groups]})
 
     async def health(self, request: Request, who: auth_pb2.Principal) -> Response:
         q = request.query_params
-        req = router_pb2.GetHealthRequest(
-            model=q.get("model") or "", check_now=(q.get("check") or "").lower() in ("1", "true", "yes")
+        deployments = await self._edge.models.health(
+            q.get("model") or "", check_now=(q.get("check") or "").lower() in ("1", "true", "yes")
         )
-        resp = await self._router(self.gateway.peers.router.GetHealth(req, timeout=120.0))
-        healthy = [_health_json(d) for d in resp.deployments if d.healthy]
-        unhealthy = [_health_json(d) for d in resp.deployments if not d.healthy]
-        return _json(
+        healthy = [_health_json(d) for d in deployments if d.healthy]
+        unhealthy = [_health_json(d) for d in deployments if not d.healthy]
+        return json_response(
             {
                 "healthy_endpoints": healthy,
                 "unhealthy_endpoints": unhealthy,
@@ -318,26 +269,15 @@ def _caller(who: auth_pb2.Principal) -> str:
     return who.user_id or who.key_alias or (who.key_hash[:12] if who.key_hash else "master_key")
 
 
-def register(app: FastAPI, gateway: Gateway) -> None:
-    routes = ModelRoutes(gateway)
+def register(app: FastAPI, edge: Edge) -> None:
+    routes = ModelRoutes(edge)
 
-    def admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            try:
-                who = await gateway.authenticate(credential_of(request))
-                if not who.is_admin:
-                    return _detail(403, "only proxy admins may use the model management routes")
-                return await handler(request, who)
-            except GatewayError as exc:
-                return _detail(exc.error.http_status or 500, exc.error.message)
-            except (BadInput, RequestError) as exc:
-                return _detail(400, str(exc))
-            except Refused as exc:
-                return _detail(exc.status, exc.detail)
-            except SealingError as exc:
-                return _detail(500, str(exc))
-
-        return endpoint
+    def admin(handler: ManagementHandler) -> Callable[[Request], Awaitable[Response]]:
+        return management_endpoint(
+            edge,
+            handler,
+            admin_only="only proxy admins may use the model management routes",
+        )
 
     body = openapi.management_route({"type": "object"})
     app.add_api_route("/model/new", admin(routes.new), methods=["POST"], openapi_extra=body)
