@@ -211,3 +211,21 @@ async def test_a_budgeted_request_without_an_output_limit_is_sent_with_one() -> 
     request = chat_request()
     await p.gateway.chat(principal(), request)
     assert request.max_tokens == p.gateway.settings.default_max_output_tokens
+
+
+async def test_a_stream_whose_body_is_never_read_is_settled_when_its_response_closes() -> None:
+    """A client that goes away between the headers and the body: the stream's generator never
+    starts (so its own clean-up never runs); closing the response charges the first chunk and
+    gives everything back."""
+    p = pipeline(plan((PRIMARY, [deployment("d1")])), Adapter({"d1": [_stream_messages()]}))
+    who = principal()
+    streaming = await p.gateway.chat_stream(who, chat_request(stream=True))
+    assert not await p.slot_free(who)
+    await streaming.close()
+    await streaming.close()  # once only
+    (event,) = p.usage.events
+    assert event["error"].http_status == 499
+    assert p.adapter.streams[0].cancelled, "the provider stream was stopped"
+    assert await p.slot_free(who)
+    assert p.budget_lease().inflight == 0
+    assert p.outcomes.lease_releases(PLAN_LEASE) == 1

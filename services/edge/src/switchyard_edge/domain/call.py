@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -149,6 +149,10 @@ class Completed:
     stats: provider_pb2.CallStats
 
 
+async def _nothing() -> None:
+    return None
+
+
 @dataclass(slots=True)
 class Streaming:
     """A stream whose first chunk has arrived (so the response can start); ``chunks`` yields the
@@ -158,3 +162,6 @@ class Streaming:
     first: chat_pb2.ChatCompletionChunk
     chunks: AsyncIterator[provider_pb2.ChatStreamResponse]
     rate_limit_headers: dict[str, str]
+    # Called once the response is over, however it ended: settles a stream whose rest was never
+    # read (the client went away before the body started), which ``chunks`` cannot do.
+    close: Callable[[], Awaitable[None]] = _nothing

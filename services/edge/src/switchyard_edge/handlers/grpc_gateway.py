@@ -93,21 +93,25 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
             streaming = await self._gw.chat_stream(who, req)
         except GatewayError as exc:
             await _abort(context, exc.error)
-        yield gateway_pb2.StreamChatCompletionResponse(chunk=streaming.first)
-        async for msg in streaming.chunks:
-            kind = msg.WhichOneof("event")
-            if kind == "chunk":
-                yield gateway_pb2.StreamChatCompletionResponse(chunk=msg.chunk)
-            elif kind == "end":
-                final = gateway_pb2.StreamChatCompletionResponse(info=_info(streaming.call, msg.end.stats.cost_usd))
-                final.chunk.id = streaming.first.id
-                final.chunk.model = streaming.first.model
-                final.chunk.created = streaming.first.created
-                final.chunk.usage.CopyFrom(msg.end.usage)
-                yield final
-                return
-            else:
-                await _abort(context, msg.error)
+        try:
+            yield gateway_pb2.StreamChatCompletionResponse(chunk=streaming.first)
+            async for msg in streaming.chunks:
+                kind = msg.WhichOneof("event")
+                if kind == "chunk":
+                    yield gateway_pb2.StreamChatCompletionResponse(chunk=msg.chunk)
+                elif kind == "end":
+                    final = gateway_pb2.StreamChatCompletionResponse(info=_info(streaming.call, msg.end.stats.cost_usd))
+                    final.chunk.id = streaming.first.id
+                    final.chunk.model = streaming.first.model
+                    final.chunk.created = streaming.first.created
+                    final.chunk.usage.CopyFrom(msg.end.usage)
+                    yield final
+                    return
+                else:
+                    await _abort(context, msg.error)
+        finally:
+            # A client that cancels before the rest of the stream was read: settle it here.
+            await streaming.close()
 
     async def CreateEmbedding(
         self, request: gateway_pb2.CreateEmbeddingRequest, context: grpc.aio.ServicerContext

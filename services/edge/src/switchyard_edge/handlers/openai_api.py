@@ -212,7 +212,22 @@ def _sse_response(streaming: Streaming, include_usage: bool) -> StreamingRespons
     h["x-litellm-overhead-duration-ms"] = f"{streaming.call.overhead_ms():.3f}"
     h["cache-control"] = "no-cache"
     h["x-accel-buffering"] = "no"
-    return StreamingResponse(_sse(streaming, include_usage), media_type="text/event-stream", headers=h)
+    return _StreamResponse(streaming, _sse(streaming, include_usage), media_type="text/event-stream", headers=h)
+
+
+class _StreamResponse(StreamingResponse):
+    """Settles the stream however the response ends, including a client that went away before
+    the body was read (its generator never starts, so its own clean-up never runs)."""
+
+    def __init__(self, streaming: Streaming, content: AsyncIterator[bytes], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._streaming = streaming
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._streaming.close()
 
 
 async def _sse(streaming: Streaming, include_usage: bool) -> AsyncIterator[bytes]:

@@ -39,59 +39,81 @@ def start(
         first.choices.add(index=0, finish_reason="stop").delta.role = "assistant"
         accounting.record(adm, dep, attempt, final=True, started=started)
         return Streaming(call, first, _empty(), opened.rate_limit_headers)
-    first, rest = opened.first, _rest(adm, dep, opened, started, accounting)
+    state = _Settlement(adm, dep, opened, started, accounting)
+    first, rest = opened.first, _rest(state)
     if names := call.guardrails():
         first, rest = guardrails.guard_stream(call, names, first, rest)
     adm.hand_over()
-    return Streaming(call, first, rest, opened.rate_limit_headers)
+    return Streaming(call, first, rest, opened.rate_limit_headers, close=state.abandon)
 
 
-async def _rest(
-    adm: Admission, dep: deployment_pb2.Deployment, opened: OpenStream, started: float, accounting: Accounting
-) -> AsyncGenerator[provider_pb2.ChatStreamResponse, None]:
-    """The remaining stream messages; records the attempt and closes the admission however the
-    stream ends, at once (a consumer stops reading after the end message, and this generator's
-    ``finally`` would then only run when it is collected)."""
+class _Settlement:
+    """How a handed-over stream ends, exactly once: at its end message, on an error, when the
+    client goes away mid-stream, or (``abandon``) when the response was dropped before its body
+    was ever read — a generator that never started runs no ``finally``."""
 
-    def settle(attempt: Attempt) -> None:
-        accounting.record(adm, dep, attempt, final=True, started=started)
-        adm.close()
+    def __init__(
+        self,
+        adm: Admission,
+        dep: deployment_pb2.Deployment,
+        opened: OpenStream,
+        started: float,
+        accounting: Accounting,
+    ) -> None:
+        self.adm, self.dep, self.opened, self.started, self.accounting = adm, dep, opened, started, accounting
+        self.settled = False
+        assert opened.first is not None
+        self.produced = charging.produced_chars(opened.first)
 
-    settled = False
-    produced = 0
+    def settle(self, attempt: Attempt) -> None:
+        if self.settled:
+            return
+        self.settled = True
+        self.accounting.record(self.adm, self.dep, attempt, final=True, started=self.started)
+        self.adm.close()
+
+    def cut(self) -> None:
+        """The client went away: stop the provider and charge what was generated so far
+        (estimated), so disconnecting is never a way around a budget."""
+        if self.settled:
+            return
+        self.opened.stream.cancel()
+        usage, stats = charging.cut_stream(self.adm.call.input_tokens, self.produced, self.dep.pricing)
+        disconnected = make_error(K.ERROR_KIND_BAD_REQUEST, "client disconnected", status=499)
+        self.settle(Attempt(error=disconnected, usage=usage, stats=stats))
+
+    async def abandon(self) -> None:
+        self.cut()
+
+
+async def _rest(state: _Settlement) -> AsyncGenerator[provider_pb2.ChatStreamResponse, None]:
+    """The remaining stream messages; settles however the stream ends, at once (a consumer stops
+    reading after the end message, and this generator's ``finally`` would then only run when it
+    is collected)."""
     try:
-        async for msg in opened.stream:
+        async for msg in state.opened.stream:
             kind = msg.WhichOneof("event")
             if kind == "chunk":
-                produced += charging.produced_chars(msg.chunk)
+                state.produced += charging.produced_chars(msg.chunk)
                 yield msg
             elif kind == "end":
-                settle(Attempt(stats=msg.end.stats, usage=msg.end.usage))
-                settled = True
+                state.settle(Attempt(stats=msg.end.stats, usage=msg.end.usage))
                 yield msg
                 return
             else:
-                settle(Attempt(error=msg.error, stats=msg.stats, usage=msg.usage if msg.HasField("usage") else None))
-                settled = True
+                usage = msg.usage if msg.HasField("usage") else None
+                state.settle(Attempt(error=msg.error, stats=msg.stats, usage=usage))
                 yield msg
                 return
         err = make_error(K.ERROR_KIND_BAD_GATEWAY, "provider stream ended unexpectedly")
-        settle(Attempt(error=err))
-        settled = True
+        state.settle(Attempt(error=err))
         yield provider_pb2.ChatStreamResponse(error=err)
     except grpc.aio.AioRpcError as exc:
-        err = adapter_error(exc, adm.call.remaining())
-        settle(Attempt(error=err))
-        settled = True
+        err = adapter_error(exc, state.adm.call.remaining())
+        state.settle(Attempt(error=err))
         yield provider_pb2.ChatStreamResponse(error=err)
     finally:
-        if not settled:
-            # The client went away mid-stream: charge what was generated so far (estimated),
-            # so disconnecting is never a way around a budget.
-            opened.stream.cancel()
-            usage, stats = charging.cut_stream(adm.call.input_tokens, produced, dep.pricing)
-            disconnected = make_error(K.ERROR_KIND_BAD_REQUEST, "client disconnected", status=499)
-            settle(Attempt(error=disconnected, usage=usage, stats=stats))
+        state.cut()
 
 
 async def _empty() -> AsyncIterator[provider_pb2.ChatStreamResponse]:
