@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,8 @@ class Auth:
     pool: asyncpg.Pool
     publisher: RecordingPublisher
     producer: EventProducer
+    # Where the events go (the test's Kafka, with a topic prefix of its own).
+    kafka: KafkaSettings
     auth: auth_pb2_grpc.AuthServiceStub = field(init=False)
     keys: keys_pb2_grpc.KeyServiceStub = field(init=False)
     accounts: accounts_pb2_grpc.AccountServiceStub = field(init=False)
@@ -157,15 +160,13 @@ def mask(*paths: str) -> field_mask_pb2.FieldMask:
     return field_mask_pb2.FieldMask(paths=list(paths))
 
 
-@pytest.fixture
-async def auth(pg_dsn: str, tmp_path: Path) -> AsyncIterator[Auth]:
+@asynccontextmanager
+async def running(pg_dsn: str, producer: EventProducer, kafka: KafkaSettings, topic: str) -> AsyncIterator[Auth]:
     await migrate(pg_dsn, schema=SCHEMA, migrations_dir=MIGRATIONS)
     pool = await create_pool(pg_dsn, schema=SCHEMA, max_size=30)
     repo = Repository(pool)
     await repo.ensure_account("default")
-    # Kafka is unreachable here on purpose: identity events buffer and nothing blocks.
-    producer = EventProducer(KafkaSettings(bootstrap_servers="127.0.0.1:9"), client_id="t", spool_dir=tmp_path)
-    publisher = RecordingPublisher(producer, "identity")
+    publisher = RecordingPublisher(producer, topic)
     core = Core(repo=repo, events=publisher, default_account="default", cache_ttl=30)
     service = GrpcService(
         host="127.0.0.1",
@@ -176,10 +177,33 @@ async def auth(pg_dsn: str, tmp_path: Path) -> AsyncIterator[Auth]:
     await service.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{service.bound_port}")
     try:
-        a = Auth(channel, pool, publisher, producer)
+        a = Auth(channel, pool, publisher, producer, kafka)
         a.master = await a.principal(MASTER)
         yield a
     finally:
         await channel.close()
         await service.stop()
         await pool.close()
+
+
+@pytest.fixture
+async def auth(pg_dsn: str, tmp_path: Path) -> AsyncIterator[Auth]:
+    # Kafka is unreachable here on purpose: identity events buffer and nothing blocks.
+    kafka = KafkaSettings(bootstrap_servers="127.0.0.1:9")
+    producer = EventProducer(kafka, client_id="t", spool_dir=tmp_path)
+    async with running(pg_dsn, producer, kafka, "identity") as a:
+        yield a
+
+
+@pytest.fixture
+async def auth_with_kafka(pg_dsn: str, tmp_path: Path, kafka_bootstrap: str) -> AsyncIterator[Auth]:
+    """The auth service publishing to the test Kafka (a topic of its own), as in production."""
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}-")
+    topic = kafka.topic("identity")
+    producer = EventProducer(kafka, client_id="auth-test", topics=[topic], spool_dir=tmp_path)
+    await producer.start()
+    try:
+        async with running(pg_dsn, producer, kafka, topic) as a:
+            yield a
+    finally:
+        await producer.stop()

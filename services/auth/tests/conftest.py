@@ -8,6 +8,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from auth_testing import auth
+from auth_testing import auth, auth_with_kafka
 
-__all__ = ["auth"]
+__all__ = ["auth", "auth_with_kafka"]

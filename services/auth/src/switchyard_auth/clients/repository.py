@@ -576,6 +576,12 @@ class Repository:
         the proof."""
         return await self._pool.fetchrow(f"SELECT {_cols(KEYS)} FROM keys WHERE key_hash = $1", key_hash)
 
+    async def secret_in_use(self, key_hash: str) -> bool:
+        """Whether a secret's hash is, or was first, some key's (a secret never comes back)."""
+        return bool(
+            await self._pool.fetchval("SELECT EXISTS (SELECT 1 FROM keys WHERE key_hash = $1 OR key_id = $1)", key_hash)
+        )
+
     async def principal_facts(self, key_hash: str) -> dict[str, Mapping[str, Any] | None] | None:
         """Everything a key's principal says, in one query: the key, its account, user, team,
         membership and organisation (the key's, else its team's), and their budget objects.

@@ -187,11 +187,17 @@ def merged(current: M, update: M, paths: Sequence[str]) -> tuple[M, set[str]]:
     fields = mask_fields(paths, current)
     out = type(current)()
     out.CopyFrom(current)
+    source = type(update)()
+    source.CopyFrom(update)
     try:
+        for path in paths:
+            if "." in path:
+                # A nested path whose parent the update left unset still means "clear it".
+                getattr(source, path.split(".", 1)[0]).SetInParent()
         field_mask_pb2.FieldMask(paths=list(paths)).MergeMessage(
-            update, out, replace_message_field=True, replace_repeated_field=True
+            source, out, replace_message_field=True, replace_repeated_field=True
         )
-    except (KeyError, ValueError):
+    except (AttributeError, KeyError, ValueError):
         bad = next(iter(paths), "")
         raise Invalid(f"Unknown field in update mask: '{bad}'", bad) from None
     return out, fields

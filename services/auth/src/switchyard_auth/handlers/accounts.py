@@ -99,7 +99,6 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
         self, request: accounts_pb2.UpdateAccountRequest, context: grpc.aio.ServicerContext
     ) -> accounts_pb2.UpdateAccountResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.ACCOUNT_UPDATE)
         row = await self._account(caller, request.account_id, Op.ACCOUNT_UPDATE)
         if row["status"] == "deleted":
             raise Invalid("a deleted account cannot change", "account_id")
@@ -129,7 +128,6 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
         self, request: accounts_pb2.DeleteAccountRequest, context: grpc.aio.ServicerContext
     ) -> accounts_pb2.DeleteAccountResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.ACCOUNT_DELETE)
         row = await self._account(caller, request.account_id, Op.ACCOUNT_DELETE)
         account_id, name = row["account_id"], row["account_name"]
         if account_id == self.core.default_account:
@@ -179,7 +177,6 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
         self, request: accounts_pb2.UpdateEntitlementsRequest, context: grpc.aio.ServicerContext
     ) -> accounts_pb2.UpdateEntitlementsResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.ENTITLEMENTS_UPDATE)
         row = await self._account(caller, request.account_id, Op.ENTITLEMENTS_UPDATE)
         fields = set(request.update_mask.paths)
         unknown = fields - set(entitlements.FIELDS)
@@ -207,7 +204,6 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
 
     async def _admin_change(self, request: Any, change: str) -> accounts_pb2.AccountAdmin:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.ACCOUNT_ADMINS_WRITE)
         row = await self._account(caller, request.account_id, Op.ACCOUNT_ADMINS_WRITE)
         email, role = self._admin_request(
             request.user_email, getattr(request, "role", ""), role_required=change == "update"
@@ -256,7 +252,6 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
         self, request: accounts_pb2.ListAccountAdminsRequest, context: grpc.aio.ServicerContext
     ) -> accounts_pb2.ListAccountAdminsResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.ACCOUNT_ADMINS_READ)
         row = await self._account(caller, request.account_id, Op.ACCOUNT_ADMINS_READ)
         admins = await self.core.repo.list_admins(row["account_id"])
         return accounts_pb2.ListAccountAdminsResponse(admins=[views.admin_view(a) for a in admins])

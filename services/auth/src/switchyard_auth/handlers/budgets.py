@@ -62,8 +62,8 @@ class BudgetServicer(budget_objects_pb2_grpc.BudgetObjectServiceServicer):
         self, request: budget_objects_pb2.CreateBudgetRequest, context: grpc.aio.ServicerContext
     ) -> budget_objects_pb2.CreateBudgetResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.BUDGET_CREATE)
         tenant = await self.core.tenant(caller, request.account_id)
+        Core.require(caller, Op.BUDGET_CREATE)
         async with self.core.repo.write(tenant) as tx:
             budget = views.budget_view(await self.e.insert(tx, caller, request.budget_id, request.settings))
         self.core.events.publish([self.e.event(A.IDENTITY_ACTION_CREATED, budget)])
@@ -84,8 +84,8 @@ class BudgetServicer(budget_objects_pb2_grpc.BudgetObjectServiceServicer):
         self, request: budget_objects_pb2.ListBudgetsRequest, context: grpc.aio.ServicerContext
     ) -> budget_objects_pb2.ListBudgetsResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.BUDGET_READ)
         scope = await self.core.scope(caller, request.account_id, write=False)
+        Core.require(caller, Op.BUDGET_READ)
         async with self.core.repo.read(scope) as tx:
             rows, total = await tx.list_simple(BUDGETS, page_of(request.limit, request.offset))
         return budget_objects_pb2.ListBudgetsResponse(budgets=[views.budget_view(r) for r in rows], total_count=total)

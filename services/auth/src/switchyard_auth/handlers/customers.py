@@ -37,8 +37,8 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
         self, request: customers_pb2.CreateCustomerRequest, context: grpc.aio.ServicerContext
     ) -> customers_pb2.CreateCustomerResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.CUSTOMER_CREATE)
         tenant = await self.core.tenant(caller, request.account_id)
+        Core.require(caller, Op.CUSTOMER_CREATE)
         if not request.user_id:
             raise Invalid("'user_id' is required", "user_id")
         async with self.core.repo.write(tenant) as tx:
@@ -62,8 +62,8 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
         self, request: customers_pb2.ListCustomersRequest, context: grpc.aio.ServicerContext
     ) -> customers_pb2.ListCustomersResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.CUSTOMER_READ)
         scope = await self.core.scope(caller, request.account_id, write=False)
+        Core.require(caller, Op.CUSTOMER_READ)
         async with self.core.repo.read(scope) as tx:
             rows, total = await tx.list_simple(
                 CUSTOMERS, page_of(request.limit, request.offset), equals={"budget_id": request.budget_id}

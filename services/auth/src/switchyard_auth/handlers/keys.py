@@ -179,6 +179,8 @@ class KeyOps:
             row = await self._apply_update(tx, caller, row, s, paths)
         secret = new_secret or keys.new_key()
         new_hash = keys.hash_key(secret)
+        if new_secret and await self.core.repo.secret_in_use(new_hash):
+            raise Invalid("A key with this value already exists, or had it before.", "new_key")
         try:
             updated = await tx.regenerate_key(row["key_id"], new_hash, keys.display_name(secret))
         except asyncpg.UniqueViolationError:
@@ -277,8 +279,8 @@ class KeyServicer(keys_pb2_grpc.KeyServiceServicer):
         self, request: keys_pb2.ListKeysRequest, context: grpc.aio.ServicerContext
     ) -> keys_pb2.ListKeysResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.KEY_READ)
         scope = await self.core.scope(caller, request.account_id, write=False)
+        Core.require(caller, Op.KEY_READ)
         vis = authz.visibility(caller, Op.KEY_READ)
         filters = KeyFilters(
             user_id=request.user_id,

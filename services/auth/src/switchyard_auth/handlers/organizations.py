@@ -42,8 +42,8 @@ class OrganizationServicer(organizations_pb2_grpc.OrganizationServiceServicer):
         self, request: organizations_pb2.CreateOrganizationRequest, context: grpc.aio.ServicerContext
     ) -> organizations_pb2.CreateOrganizationResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.ORG_CREATE)
         tenant = await self.core.tenant(caller, request.account_id)
+        Core.require(caller, Op.ORG_CREATE)
         async with self.core.repo.write(tenant) as tx:
             row = await self.e.insert(tx, caller, request.organization_id, request.settings)
             org = await self.e.one(tx, row)
@@ -65,8 +65,8 @@ class OrganizationServicer(organizations_pb2_grpc.OrganizationServiceServicer):
         self, request: organizations_pb2.ListOrganizationsRequest, context: grpc.aio.ServicerContext
     ) -> organizations_pb2.ListOrganizationsResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.ORG_READ)
         scope = await self.core.scope(caller, request.account_id, write=False)
+        Core.require(caller, Op.ORG_READ)
         async with self.core.repo.read(scope) as tx:
             rows, total = await tx.list_simple(
                 ORGANIZATIONS,

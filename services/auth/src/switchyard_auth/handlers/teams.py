@@ -89,8 +89,8 @@ class TeamServicer(teams_pb2_grpc.TeamServiceServicer):
         self, request: teams_pb2.CreateTeamRequest, context: grpc.aio.ServicerContext
     ) -> teams_pb2.CreateTeamResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.TEAM_CREATE)
         tenant = await self.core.tenant(caller, request.account_id)
+        Core.require(caller, Op.TEAM_CREATE)
         events: list[identity_pb2.IdentityEvent] = []
         async with self.core.repo.write(tenant) as tx:
             await _within_organization(tx, request.settings)
@@ -117,8 +117,8 @@ class TeamServicer(teams_pb2_grpc.TeamServiceServicer):
         self, request: teams_pb2.ListTeamsRequest, context: grpc.aio.ServicerContext
     ) -> teams_pb2.ListTeamsResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.TEAM_READ)
         scope = await self.core.scope(caller, request.account_id, write=False)
+        Core.require(caller, Op.TEAM_READ)
         vis = authz.visibility(caller, Op.TEAM_READ)
         async with self.core.repo.read(scope) as tx:
             rows, total = await tx.list_teams(

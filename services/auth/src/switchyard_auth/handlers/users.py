@@ -42,8 +42,8 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
         self, request: users_pb2.CreateUserRequest, context: grpc.aio.ServicerContext
     ) -> users_pb2.CreateUserResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.USER_CREATE)
         tenant = await self.core.tenant(caller, request.account_id)
+        Core.require(caller, Op.USER_CREATE)
         settings = users_pb2.UserSettings()
         settings.CopyFrom(request.settings)
         settings.user_role = settings.user_role or "internal_user"
@@ -93,8 +93,8 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
         self, request: users_pb2.ListUsersRequest, context: grpc.aio.ServicerContext
     ) -> users_pb2.ListUsersResponse:
         caller = await self.core.caller(request.caller)
-        Core.require(caller, Op.USER_READ)
         scope = await self.core.scope(caller, request.account_id, write=False)
+        Core.require(caller, Op.USER_READ)
         async with self.core.repo.read(scope) as tx:
             rows, total = await tx.list_users(
                 role=request.user_role,
@@ -140,8 +140,6 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
         async with self.core.repo.write(tenant) as tx:
             for ident in ids:
                 await self.e.load(tx, caller, ident, Op.USER_DELETE, for_update=True)
-            if caller.user_id in ids:
-                raise Invalid("You cannot delete your own user.", "user_ids")
             users = await views.users(tx, await tx.get_many(USERS, ids))
             key_infos = await views.keys(tx, await tx.delete_where(KEYS, "user_id", ids))
             member_rows = await tx.delete_where(TEAM_MEMBERS, "user_id", ids)
