@@ -538,7 +538,8 @@ async def test_users_with_first_key_roles_and_deletion(auth: Auth) -> None:
     assert made.key.startswith("sk-") and made.key_info.settings.user_id == made.user.user_id
     assert [x.team_id for x in made.user.memberships] == [team]
     p = await auth.principal(made.key)
-    assert p.role == "proxy_admin" and p.is_admin and p.user_limit.max_budget == "9" and p.account_id == acct
+    assert p.role == "proxy_admin" and p.user_limit.max_budget == "9" and p.account_id == acct
+    assert not p.is_admin, "is_admin is the master key's: the edge lets it manage what is not per-account"
     for settings, param in (
         (users_pb2.UserSettings(user_email="ann@example.TEST"), "user_email"),
         (users_pb2.UserSettings(user_email="no-at-sign"), "user_email"),
@@ -908,6 +909,28 @@ async def test_team_keys_stay_within_their_team(auth: Auth) -> None:
                 key=info.key_id,
                 settings=auth_pb2.KeySettings(models=["llama"]),
                 update_mask=mask("models"),
+            )
+        ),
+        K.ERROR_KIND_BAD_REQUEST,
+        "models",
+    )
+
+
+async def test_a_users_models_bound_their_keys(auth: Auth) -> None:
+    m = auth.master
+    acct = await auth.account()
+    made = ok(
+        await auth.users.CreateUser(
+            users_pb2.CreateUserRequest(
+                caller=m, account_id=acct, settings=users_pb2.UserSettings(models=["claude"]), create_key=True
+            )
+        )
+    )
+    assert list((await auth.principal(made.key)).models) == ["claude"], "a key without models: its user's"
+    refused(
+        await auth.keys.CreateKey(
+            keys_pb2.CreateKeyRequest(
+                caller=m, account_id=acct, settings=auth_pb2.KeySettings(user_id=made.user.user_id, models=["gpt-4o"])
             )
         ),
         K.ERROR_KIND_BAD_REQUEST,

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from switchyard.auth.v1 import auth_pb2, teams_pb2
@@ -54,13 +55,18 @@ def expires_at(duration: str, now: float | None = None) -> datetime | None:
 ANY_MODEL = frozenset({"*", "all-proxy-models", "all-team-models"})
 
 
+def check_models_within(models: Sequence[str], allowed: Sequence[str], whose: str) -> None:
+    """``models`` lie within ``allowed`` (empty, or naming every model: no bound)."""
+    if allowed and not ANY_MODEL & set(allowed):
+        outside = [m for m in models if m not in allowed and m not in ANY_MODEL]
+        if outside:
+            raise Invalid(f"'models' must be within the {whose} models; not: {', '.join(outside[:5])}", "models")
+
+
 def check_within_team(key: auth_pb2.KeySettings, team: teams_pb2.TeamSettings) -> None:
     """A key's models and limits lie within its team's (LiteLLM refuses a team key that would
     reach past its team the same way)."""
-    if team.models and not ANY_MODEL & set(team.models):
-        outside = [m for m in key.models if m not in team.models and m not in ANY_MODEL]
-        if outside:
-            raise Invalid(f"'models' must be within the team's models; not: {', '.join(outside[:5])}", "models")
+    check_models_within(key.models, team.models, "team's")
     if team.max_budget and key.max_budget and parse_usd(key.max_budget) > parse_usd(team.max_budget):
         raise Invalid(f"'max_budget' must not exceed the team's max_budget ({team.max_budget})", "max_budget")
     for name in ("rpm_limit", "tpm_limit", "max_parallel_requests"):

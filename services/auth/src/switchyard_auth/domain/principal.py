@@ -84,10 +84,13 @@ def build(
         user_id=s.user_id,
         org_id=org_id,
         role=role,
-        # Account admins manage their account (the edge's routes read this flag).
-        is_admin=role == "proxy_admin",
-        # A key without models of its own may call what its team may.
-        models=list(s.models) or (list(team.settings.models) if team is not None else []),
+        # Only the master key: the edge's current routes let is_admin manage what is not
+        # per-account (the router's model registry); an account admin's rights are its role's.
+        is_admin=False,
+        # A key without models of its own may call what its team may, else what its user may.
+        models=list(s.models)
+        or (list(team.settings.models) if team is not None else [])
+        or (list(user.settings.models) if user is not None else []),
         limits=s.limits,
         guardrails=s.guardrails,
         metadata_json=s.metadata_json,

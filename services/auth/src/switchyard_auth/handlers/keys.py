@@ -88,8 +88,11 @@ class KeyOps:
         team = await tx.get(TEAMS, s.team_id) if s.team_id else None
         if "team_id" in changed and s.team_id and team is None:
             raise Invalid(f"team '{s.team_id}' not found", "team_id")
-        if "user_id" in changed and s.user_id and await tx.get(USERS, s.user_id) is None:
+        user = await tx.get(USERS, s.user_id) if s.user_id else None
+        if "user_id" in changed and s.user_id and user is None:
             raise Invalid(f"user '{s.user_id}' not found", "user_id")
+        if user is not None and {"user_id", "models"} & set(changed):
+            keys.check_models_within(s.models, list(user["models"] or ()), "user's")
         if "org_id" in changed and s.org_id and await tx.get(ORGANIZATIONS, s.org_id) is None:
             raise Invalid(f"organization '{s.org_id}' not found", "organization_id")
         if "budget_id" in changed and s.budget_id and await tx.get(BUDGETS, s.budget_id) is None:

@@ -46,11 +46,7 @@ async def _within_organization(tx: ReadTx, settings: teams_pb2.TeamSettings) -> 
     org = await tx.get(ORGANIZATIONS, settings.organization_id)
     if org is None:
         raise Invalid(f"organization '{settings.organization_id}' not found", "organization_id")
-    allowed = list(org["models"] or ())
-    if allowed and not keys.ANY_MODEL & set(allowed):
-        outside = [m for m in settings.models if m not in allowed and m not in keys.ANY_MODEL]
-        if outside:
-            raise Invalid(f"'models' must be within the organization's models; not: {', '.join(outside[:5])}", "models")
+    keys.check_models_within(settings.models, list(org["models"] or ()), "organization's")
 
 
 class TeamServicer(teams_pb2_grpc.TeamServiceServicer):
