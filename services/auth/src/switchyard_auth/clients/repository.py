@@ -288,31 +288,24 @@ class ReadTx:
             f"SELECT {_cols(USERS)} FROM users WHERE {self._acct(q)} AND lower(user_email) = lower({q(email)})", q.args
         )
 
-    async def team_members(self, team_ids: Iterable[str]) -> list[asyncpg.Record]:
-        """Members of teams, with the users' e-mails, by team then join order."""
+    async def _team_members(self, column: str, values: Iterable[str], order: str) -> list[asyncpg.Record]:
         q = _Q()
         return list(
             await self._conn.fetch(
                 f"SELECT {_cols(TEAM_MEMBERS, 'm')}, u.user_email FROM team_members m "
                 "JOIN users u ON u.account_id = m.account_id AND u.user_id = m.user_id "
-                f"WHERE {self._acct(q, 'm')} AND m.team_id = ANY({q(list(team_ids))}::text[]) "
-                "ORDER BY m.team_id, m.created_at, m.user_id",
+                f"WHERE {self._acct(q, 'm')} AND m.{column} = ANY({q(list(values))}::text[]) ORDER BY {order}",
                 *q.args,
             )
         )
 
+    async def team_members(self, team_ids: Iterable[str]) -> list[asyncpg.Record]:
+        """Members of teams, with the users' e-mails, by team then join order."""
+        return await self._team_members("team_id", team_ids, "m.team_id, m.created_at, m.user_id")
+
     async def memberships(self, user_ids: Iterable[str]) -> list[asyncpg.Record]:
         """Team memberships of users, with their e-mails."""
-        q = _Q()
-        return list(
-            await self._conn.fetch(
-                f"SELECT {_cols(TEAM_MEMBERS, 'm')}, u.user_email FROM team_members m "
-                "JOIN users u ON u.account_id = m.account_id AND u.user_id = m.user_id "
-                f"WHERE {self._acct(q, 'm')} AND m.user_id = ANY({q(list(user_ids))}::text[]) "
-                "ORDER BY m.user_id, m.created_at, m.team_id",
-                *q.args,
-            )
-        )
+        return await self._team_members("user_id", user_ids, "m.user_id, m.created_at, m.team_id")
 
     async def organization_members(self, organization_ids: Iterable[str]) -> list[asyncpg.Record]:
         q = _Q()

@@ -113,13 +113,13 @@ class BudgetServicer(budget_objects_pb2_grpc.BudgetObjectServiceServicer):
         caller = await self.core.caller(request.caller)
         tenant = await self.core.tenant(caller, request.account_id)
         async with self.core.repo.write(tenant) as tx:
+            await self.e.load_all(tx, caller, list(request.budget_ids), Op.BUDGET_DELETE)
             for ident in request.budget_ids:
-                await self.e.load(tx, caller, ident, Op.BUDGET_DELETE, for_update=True)
                 users = await tx.budget_referrers(ident)
                 if users:
                     used = ", ".join(f"{n} {table}" for table, n in sorted(users.items()))
                     raise Invalid(f"budget '{ident}' is still used by {used}", "budget_ids")
-            rows = await self.e.delete(tx, caller, list(request.budget_ids))
+            rows = await self.e.delete_rows(tx, list(request.budget_ids))
         budgets = [views.budget_view(r) for r in rows]
         self.core.events.publish([self.e.event(A.IDENTITY_ACTION_DELETED, b) for b in budgets])
         return budget_objects_pb2.DeleteBudgetsResponse(deleted_budget_ids=[b.budget_id for b in budgets])

@@ -81,9 +81,7 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
                 tx, caller, request.user_id, request.settings, list(request.update_mask.paths)
             )
             customer = await self.e.one(tx, row)
-        blocked = "blocked" in fields and customer.settings.blocked
-        action = A.IDENTITY_ACTION_BLOCKED if blocked else A.IDENTITY_ACTION_UPDATED
-        self.core.events.publish([self.e.event(action, customer)])
+        self.core.events.publish([self.e.changed_event(customer, fields)])
         return customers_pb2.UpdateCustomerResponse(customer=customer)
 
     @rpc(customers_pb2.DeleteCustomersResponse)
@@ -93,7 +91,8 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
         caller = await self.core.caller(request.caller)
         tenant = await self.core.tenant(caller, request.account_id)
         async with self.core.repo.write(tenant) as tx:
-            rows = await self.e.delete(tx, caller, list(request.user_ids))
+            await self.e.load_all(tx, caller, list(request.user_ids), Op.CUSTOMER_DELETE)
+            rows = await self.e.delete_rows(tx, list(request.user_ids))
             customers = await views.customers(tx, rows)
         self.core.events.publish([self.e.event(A.IDENTITY_ACTION_DELETED, c) for c in customers])
         return customers_pb2.DeleteCustomersResponse(deleted_user_ids=[c.user_id for c in customers])
@@ -101,13 +100,10 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
     async def _block(self, request: Any, blocked: bool) -> list[customers_pb2.Customer]:
         caller = await self.core.caller(request.caller)
         tenant = await self.core.tenant(caller, request.account_id)
-        if not request.user_ids:
-            raise Invalid("name at least one customer", "user_ids")
         async with self.core.repo.write(tenant) as tx:
             rows = []
-            for ident in dict.fromkeys(request.user_ids):
-                await self.e.load(tx, caller, ident, Op.CUSTOMER_BLOCK, for_update=True)
-                row = await tx.update(CUSTOMERS, (ident,), {"blocked": blocked})
+            for found in await self.e.load_all(tx, caller, list(request.user_ids), Op.CUSTOMER_BLOCK):
+                row = await tx.update(CUSTOMERS, (found["user_id"],), {"blocked": blocked})
                 assert row is not None
                 rows.append(row)
             customers = await views.customers(tx, rows)

@@ -19,7 +19,7 @@ from switchyard_auth.domain import authz, entitlements
 from switchyard_auth.domain.authz import Caller, Op, Target
 from switchyard_auth.domain.settings import Invalid, merged, validate
 from switchyard_auth.handlers.common import Core, denied, not_found
-from switchyard_auth.handlers.events import state_event
+from switchyard_auth.handlers.events import A, state_event
 from switchyard_common.event_fields import MAX_ID_CHARS, text_problem
 
 View = Callable[[ReadTx, Sequence[Any]], Awaitable[list[Any]]]
@@ -168,17 +168,23 @@ class Entities:
         assert updated is not None
         return updated, fields
 
-    async def delete(self, tx: WriteTx, caller: Caller, ids: Sequence[str]) -> list[Any]:
-        """Delete rows, all or none: every id must exist and be the caller's to delete. Returns
-        the rows as they were, with their new versions."""
+    async def load_all(self, tx: ReadTx, caller: Caller, ids: Sequence[str], op: Op) -> list[Any]:
+        """Several objects for ``op``, all or none: each must exist and be the caller's to touch."""
         n = self.noun
         if not ids:
             raise Invalid(f"name at least one {n.name}", f"{n.id_param}s")
-        for ident in ids:
-            await self.load(tx, caller, ident, n.delete, for_update=True)
+        return [await self.load(tx, caller, ident, op, for_update=True) for ident in dict.fromkeys(ids)]
+
+    async def delete_rows(self, tx: WriteTx, ids: Sequence[str]) -> list[Any]:
+        """Delete rows ``load_all`` checked; they come back as they were, with new versions."""
         deleted = []
         for ident in dict.fromkeys(ids):
-            row = await tx.delete(n.table, (ident,))
+            row = await tx.delete(self.noun.table, (ident,))
             assert row is not None
             deleted.append(row)
         return deleted
+
+    def changed_event(self, msg: Any, fields: Collection[str]) -> identity_pb2.IdentityEvent:
+        """The event of an update: BLOCKED when it blocked the entity, else UPDATED."""
+        blocked = "blocked" in fields and msg.settings.blocked
+        return self.event(A.IDENTITY_ACTION_BLOCKED if blocked else A.IDENTITY_ACTION_UPDATED, msg)

@@ -11,7 +11,7 @@ import asyncpg
 from switchyard.auth.v1 import users_pb2
 from switchyard.events.v1 import identity_pb2
 from switchyard_auth.clients.repository import ReadTx, WriteTx
-from switchyard_auth.clients.rows import TEAMS, USERS, to_columns
+from switchyard_auth.clients.rows import TEAMS, USERS, Table, to_columns
 from switchyard_auth.domain.authz import Caller
 from switchyard_auth.domain.settings import Invalid, check_email
 from switchyard_auth.handlers import views
@@ -47,6 +47,38 @@ async def resolve_user(
         )
     )
     return row
+
+
+async def find_member(tx: ReadTx, table: Table, parent_id: str, user_id: str, email: str) -> Any:
+    """A membership (team or organisation, by ``table``) named by the user's id or e-mail, locked
+    for the change that follows."""
+    if not user_id and email:
+        user = await tx.user_by_email(email)
+        user_id = user["user_id"] if user is not None else ""
+    if not user_id:
+        raise Invalid("name the member by user_id or user_email", "user_id")
+    member = await tx.get(table, parent_id, user_id, for_update=True)
+    if member is None:
+        noun = table.ids[0].removesuffix("_id")
+        raise Invalid(f"user '{user_id}' is not a member of {noun} '{parent_id}'", "user_id")
+    return member
+
+
+async def remove_members(
+    tx: WriteTx, table: Table, parent_id: str, user_ids: Sequence[str], emails: Sequence[str]
+) -> list[Any]:
+    """Delete memberships named by user id or e-mail, all or none; they come back with new
+    versions."""
+    if not user_ids and not emails:
+        raise Invalid("name at least one member in user_ids or user_emails", "user_ids")
+    members = [await find_member(tx, table, parent_id, u, "") for u in user_ids]
+    members += [await find_member(tx, table, parent_id, "", e) for e in emails]
+    deleted = []
+    for user_id in dict.fromkeys(m["user_id"] for m in members):
+        row = await tx.delete(table, (parent_id, user_id))
+        assert row is not None
+        deleted.append(row)
+    return deleted
 
 
 async def team_member_events(

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 import grpc
 
 from switchyard.auth.v1 import organizations_pb2, organizations_pb2_grpc
 from switchyard.events.v1 import identity_pb2
-from switchyard_auth.clients.repository import ReadTx
 from switchyard_auth.clients.rows import ORGANIZATION_MEMBERS, ORGANIZATIONS, to_columns
 from switchyard_auth.domain.authz import Op
 from switchyard_auth.domain.settings import Invalid, validate
@@ -17,7 +14,7 @@ from switchyard_auth.handlers import views
 from switchyard_auth.handlers.common import Core, page_of, rpc
 from switchyard_auth.handlers.entities import Entities, Noun, check_references
 from switchyard_auth.handlers.events import A, E
-from switchyard_auth.handlers.members import organization_member_events, resolve_user
+from switchyard_auth.handlers.members import find_member, organization_member_events, remove_members, resolve_user
 
 NOUN = Noun(
     "organization",
@@ -88,10 +85,7 @@ class OrganizationServicer(organizations_pb2_grpc.OrganizationServiceServicer):
                 tx, caller, request.organization_id, request.settings, list(request.update_mask.paths)
             )
             org = await self.e.one(tx, row)
-        blocked = "blocked" in fields and org.settings.blocked
-        self.core.events.publish(
-            [self.e.event(A.IDENTITY_ACTION_BLOCKED if blocked else A.IDENTITY_ACTION_UPDATED, org)]
-        )
+        self.core.events.publish([self.e.changed_event(org, fields)])
         return organizations_pb2.UpdateOrganizationResponse(organization=org)
 
     @rpc(organizations_pb2.DeleteOrganizationsResponse)
@@ -102,8 +96,7 @@ class OrganizationServicer(organizations_pb2_grpc.OrganizationServiceServicer):
         tenant = await self.core.tenant(caller, request.account_id)
         ids = list(request.organization_ids)
         async with self.core.repo.write(tenant) as tx:
-            for ident in ids:
-                await self.e.load(tx, caller, ident, Op.ORG_DELETE, for_update=True)
+            await self.e.load_all(tx, caller, list(ids), Op.ORG_DELETE)
             teams = await tx.organization_teams(ids)
             if teams:
                 t = teams[0]
@@ -114,7 +107,7 @@ class OrganizationServicer(organizations_pb2_grpc.OrganizationServiceServicer):
                 )
             orgs = await views.organizations(tx, await tx.get_many(ORGANIZATIONS, ids))
             member_rows = await tx.delete_where(ORGANIZATION_MEMBERS, "organization_id", ids)
-            rows = await self.e.delete(tx, caller, ids)
+            rows = await self.e.delete_rows(tx, ids)
         versions = {r["organization_id"]: r["version"] for r in rows}
         events = organization_member_events(A.IDENTITY_ACTION_DELETED, member_rows)
         for o in orgs:
@@ -123,17 +116,6 @@ class OrganizationServicer(organizations_pb2_grpc.OrganizationServiceServicer):
             events.append(self.e.event(A.IDENTITY_ACTION_DELETED, o))
         self.core.events.publish(events)
         return organizations_pb2.DeleteOrganizationsResponse(deleted_organization_ids=[o.organization_id for o in orgs])
-
-    async def _member(self, tx: ReadTx, organization_id: str, user_id: str, email: str) -> Any:
-        if not user_id and email:
-            user = await tx.user_by_email(email)
-            user_id = user["user_id"] if user is not None else ""
-        if not user_id:
-            raise Invalid("name the member by user_id or user_email", "user_id")
-        member = await tx.get(ORGANIZATION_MEMBERS, organization_id, user_id, for_update=True)
-        if member is None:
-            raise Invalid(f"user '{user_id}' is not a member of organization '{organization_id}'", "user_id")
-        return member
 
     @rpc(organizations_pb2.AddOrganizationMembersResponse)
     async def AddOrganizationMembers(
@@ -181,7 +163,7 @@ class OrganizationServicer(organizations_pb2_grpc.OrganizationServiceServicer):
         m = request.member
         async with self.core.repo.write(tenant) as tx:
             await self.e.load(tx, caller, m.organization_id, Op.ORG_MEMBERS_WRITE, for_update=True)
-            member = await self._member(tx, m.organization_id, m.user_id, m.user_email)
+            member = await find_member(tx, ORGANIZATION_MEMBERS, m.organization_id, m.user_id, m.user_email)
             validate(m, only=_MEMBER_FIELDS)
             await check_references(tx, m, {"budget_id"})
             changes = to_columns(ORGANIZATION_MEMBERS, m)
@@ -199,17 +181,11 @@ class OrganizationServicer(organizations_pb2_grpc.OrganizationServiceServicer):
     ) -> organizations_pb2.RemoveOrganizationMembersResponse:
         caller = await self.core.caller(request.caller)
         tenant = await self.core.tenant(caller, request.account_id)
-        if not request.user_ids and not request.user_emails:
-            raise Invalid("name at least one member in user_ids or user_emails", "user_ids")
         async with self.core.repo.write(tenant) as tx:
             row = await self.e.load(tx, caller, request.organization_id, Op.ORG_MEMBERS_WRITE, for_update=True)
-            members = [await self._member(tx, request.organization_id, u, "") for u in request.user_ids]
-            members += [await self._member(tx, request.organization_id, "", e) for e in request.user_emails]
-            deleted = []
-            for member in {m["user_id"]: m for m in members}.values():
-                gone = await tx.delete(ORGANIZATION_MEMBERS, (request.organization_id, member["user_id"]))
-                assert gone is not None
-                deleted.append(gone)
+            deleted = await remove_members(
+                tx, ORGANIZATION_MEMBERS, request.organization_id, request.user_ids, request.user_emails
+            )
             org = await self.e.one(tx, row)
         self.core.events.publish(organization_member_events(A.IDENTITY_ACTION_DELETED, deleted))
         return organizations_pb2.RemoveOrganizationMembersResponse(organization=org)

@@ -19,7 +19,7 @@ from switchyard_auth.handlers import views
 from switchyard_auth.handlers.common import Core, page_of, rpc
 from switchyard_auth.handlers.entities import Entities, Noun, check_entitlements, check_references
 from switchyard_auth.handlers.events import A, E, key_event
-from switchyard_auth.handlers.members import resolve_user, team_member_events
+from switchyard_auth.handlers.members import find_member, remove_members, resolve_user, team_member_events
 
 NOUN = Noun(
     "team",
@@ -152,8 +152,7 @@ class TeamServicer(teams_pb2_grpc.TeamServiceServicer):
 
         row, fields = await self.e.update(tx, caller, team_id, settings, list(mask.paths), op=op, check=in_organization)
         team = await self._team(tx, row)
-        blocked = "blocked" in fields and team.settings.blocked
-        return team, [self.e.event(A.IDENTITY_ACTION_BLOCKED if blocked else A.IDENTITY_ACTION_UPDATED, team)]
+        return team, [self.e.changed_event(team, fields)]
 
     @rpc(teams_pb2.DeleteTeamsResponse)
     async def DeleteTeams(
@@ -163,12 +162,11 @@ class TeamServicer(teams_pb2_grpc.TeamServiceServicer):
         tenant = await self.core.tenant(caller, request.account_id)
         async with self.core.repo.write(tenant) as tx:
             ids = list(request.team_ids)
-            for ident in ids:
-                await self.e.load(tx, caller, ident, Op.TEAM_DELETE, for_update=True)
+            await self.e.load_all(tx, caller, list(ids), Op.TEAM_DELETE)
             key_infos = await views.keys(tx, await tx.delete_where(KEYS, "team_id", ids))
             member_rows = await tx.delete_where(TEAM_MEMBERS, "team_id", ids)
             member_events = await team_member_events(tx, A.IDENTITY_ACTION_DELETED, member_rows)
-            rows = await self.e.delete(tx, caller, ids)
+            rows = await self.e.delete_rows(tx, ids)
             teams = await views.teams(tx, rows, members=False)
         events = [key_event(A.IDENTITY_ACTION_DELETED, i) for i in key_infos]
         events += member_events + [self.e.event(A.IDENTITY_ACTION_DELETED, t) for t in teams]
@@ -192,17 +190,6 @@ class TeamServicer(teams_pb2_grpc.TeamServiceServicer):
         self.core.events.publish(events)
         return teams_pb2.AddTeamMembersResponse(team=team)
 
-    async def _member_user(self, tx: ReadTx, team_id: str, user_id: str, email: str) -> Any:
-        if not user_id and email:
-            user = await tx.user_by_email(email)
-            user_id = user["user_id"] if user is not None else ""
-        if not user_id:
-            raise Invalid("name the member by user_id or user_email", "user_id")
-        member = await tx.get(TEAM_MEMBERS, team_id, user_id, for_update=True)
-        if member is None:
-            raise Invalid(f"user '{user_id}' is not a member of team '{team_id}'", "user_id")
-        return member
-
     @rpc(teams_pb2.UpdateTeamMemberResponse)
     async def UpdateTeamMember(
         self, request: teams_pb2.UpdateTeamMemberRequest, context: grpc.aio.ServicerContext
@@ -220,7 +207,7 @@ class TeamServicer(teams_pb2_grpc.TeamServiceServicer):
             )
         async with self.core.repo.write(tenant) as tx:
             team = await self.e.load(tx, caller, m.team_id, Op.TEAM_MEMBERS_WRITE, for_update=True)
-            member = await self._member_user(tx, m.team_id, m.user_id, m.user_email)
+            member = await find_member(tx, TEAM_MEMBERS, m.team_id, m.user_id, m.user_email)
             validate(m, only=fields)
             if "role" in fields and not m.role:
                 raise Invalid("'role' must be one of admin, user", "role")
@@ -240,17 +227,9 @@ class TeamServicer(teams_pb2_grpc.TeamServiceServicer):
     ) -> teams_pb2.RemoveTeamMembersResponse:
         caller = await self.core.caller(request.caller)
         tenant = await self.core.tenant(caller, request.account_id)
-        if not request.user_ids and not request.user_emails:
-            raise Invalid("name at least one member in user_ids or user_emails", "user_ids")
         async with self.core.repo.write(tenant) as tx:
             team = await self.e.load(tx, caller, request.team_id, Op.TEAM_MEMBERS_WRITE, for_update=True)
-            members = [await self._member_user(tx, request.team_id, u, "") for u in request.user_ids]
-            members += [await self._member_user(tx, request.team_id, "", e) for e in request.user_emails]
-            deleted = []
-            for member in {m["user_id"]: m for m in members}.values():
-                row = await tx.delete(TEAM_MEMBERS, (request.team_id, member["user_id"]))
-                assert row is not None
-                deleted.append(row)
+            deleted = await remove_members(tx, TEAM_MEMBERS, request.team_id, request.user_ids, request.user_emails)
             events = await team_member_events(tx, A.IDENTITY_ACTION_DELETED, deleted, [team])
             result = await self._team(tx, team)
         self.core.events.publish(events)

@@ -124,10 +124,7 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
                 tx, caller, request.user_id, request.settings, list(request.update_mask.paths), check=has_role
             )
             user = await self.e.one(tx, row)
-        blocked = "blocked" in fields and user.settings.blocked
-        self.core.events.publish(
-            [self.e.event(A.IDENTITY_ACTION_BLOCKED if blocked else A.IDENTITY_ACTION_UPDATED, user)]
-        )
+        self.core.events.publish([self.e.changed_event(user, fields)])
         return users_pb2.UpdateUserResponse(user=user)
 
     @rpc(users_pb2.DeleteUsersResponse)
@@ -138,8 +135,7 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
         tenant = await self.core.tenant(caller, request.account_id)
         ids = list(request.user_ids)
         async with self.core.repo.write(tenant) as tx:
-            for ident in ids:
-                await self.e.load(tx, caller, ident, Op.USER_DELETE, for_update=True)
+            await self.e.load_all(tx, caller, list(ids), Op.USER_DELETE)
             users = await views.users(tx, await tx.get_many(USERS, ids))
             key_infos = await views.keys(tx, await tx.delete_where(KEYS, "user_id", ids))
             member_rows = await tx.delete_where(TEAM_MEMBERS, "user_id", ids)
@@ -147,7 +143,7 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
             org_member_events = organization_member_events(
                 A.IDENTITY_ACTION_DELETED, await tx.delete_where(ORGANIZATION_MEMBERS, "user_id", ids)
             )
-            rows = await self.e.delete(tx, caller, ids)
+            rows = await self.e.delete_rows(tx, ids)
         versions = {r["user_id"]: r["version"] for r in rows}
         for u in users:
             u.version = versions[u.user_id]

@@ -52,6 +52,19 @@ def _apply(out: Any, settings: Any, budgets: Budgets, version: int) -> Limits:
     return eff
 
 
+def _entity(cls: Any, table: Any, id_field: str, row: Row) -> Any:
+    """An entity message (Team, User, Organization, Customer) with the fields every one has."""
+    return cls(
+        **{id_field: row[id_field]},
+        account_id=row["account_id"],
+        settings=settings_from_row(table, row),
+        created_at=ts(row["created_at"]),
+        updated_at=ts(row["updated_at"]),
+        created_by=row["created_by"] or "",
+        version=row["version"],
+    )
+
+
 def key_info(row: Row, budgets: Budgets) -> auth_pb2.KeyInfo:
     settings = settings_from_row(KEYS, row)
     info = auth_pb2.KeyInfo(
@@ -83,17 +96,9 @@ def budget_view(row: Row) -> budget_objects_pb2.BudgetObject:
 
 
 def customer_view(row: Row, budgets: Budgets) -> customers_pb2.Customer:
-    c = customers_pb2.Customer(
-        user_id=row["user_id"],
-        account_id=row["account_id"],
-        settings=settings_from_row(CUSTOMERS, row),
-        created_at=ts(row["created_at"]),
-        updated_at=ts(row["updated_at"]),
-        created_by=row["created_by"] or "",
-        version=row["version"],
-    )
-    _apply(c, c.settings, budgets, c.version)
-    return c
+    msg: customers_pb2.Customer = _entity(customers_pb2.Customer, CUSTOMERS, "user_id", row)
+    _apply(msg, msg.settings, budgets, msg.version)
+    return msg
 
 
 def member_view(row: Row, team_duration: str, budgets: Budgets) -> teams_pb2.TeamMember:
@@ -125,44 +130,20 @@ def org_member_view(row: Row) -> organizations_pb2.OrganizationMember:
 
 
 def team_view(row: Row, budgets: Budgets) -> tuple[teams_pb2.Team, Limits]:
-    t = teams_pb2.Team(
-        team_id=row["team_id"],
-        account_id=row["account_id"],
-        settings=settings_from_row(TEAMS, row),
-        created_at=ts(row["created_at"]),
-        updated_at=ts(row["updated_at"]),
-        created_by=row["created_by"] or "",
-        version=row["version"],
-    )
+    t: teams_pb2.Team = _entity(teams_pb2.Team, TEAMS, "team_id", row)
     return t, _apply(t, t.settings, budgets, t.version)
 
 
 def user_view(row: Row, budgets: Budgets) -> users_pb2.User:
-    u = users_pb2.User(
-        user_id=row["user_id"],
-        account_id=row["account_id"],
-        settings=settings_from_row(USERS, row),
-        created_at=ts(row["created_at"]),
-        updated_at=ts(row["updated_at"]),
-        created_by=row["created_by"] or "",
-        version=row["version"],
-    )
-    _apply(u, u.settings, budgets, u.version)
-    return u
+    msg: users_pb2.User = _entity(users_pb2.User, USERS, "user_id", row)
+    _apply(msg, msg.settings, budgets, msg.version)
+    return msg
 
 
 def org_view(row: Row, budgets: Budgets) -> organizations_pb2.Organization:
-    o = organizations_pb2.Organization(
-        organization_id=row["organization_id"],
-        account_id=row["account_id"],
-        settings=settings_from_row(ORGANIZATIONS, row),
-        created_at=ts(row["created_at"]),
-        updated_at=ts(row["updated_at"]),
-        created_by=row["created_by"] or "",
-        version=row["version"],
-    )
-    _apply(o, o.settings, budgets, o.version)
-    return o
+    msg: organizations_pb2.Organization = _entity(organizations_pb2.Organization, ORGANIZATIONS, "organization_id", row)
+    _apply(msg, msg.settings, budgets, msg.version)
+    return msg
 
 
 def account_view(row: Row) -> accounts_pb2.Account:
