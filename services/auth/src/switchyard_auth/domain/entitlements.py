@@ -4,7 +4,6 @@ merged field by field (features flag by flag), and enforced where objects are cr
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from decimal import Decimal
 from typing import Any
 
 from switchyard.auth.v1 import accounts_pb2
@@ -99,12 +98,3 @@ def check_budget(e: accounts_pb2.Entitlements, amount: str, param: str) -> None:
             "max_budget",
             f"'{param}' {amount} is above the account's 'max_budget' entitlement ({e.max_budget} USD).",
         )
-
-
-def feature_enabled(e: accounts_pb2.Entitlements, flag: str) -> bool:
-    """A flag the entitlements do not name is on."""
-    return e.features.get(flag, True)
-
-
-def budget_amounts(values: Mapping[str, str]) -> list[tuple[str, Decimal]]:
-    return [(k, parse_usd(v)) for k, v in values.items() if v]

@@ -13,6 +13,7 @@ from google.protobuf import field_mask_pb2
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from switchyard_auth.domain.authz import USER_ROLES
 from switchyard_common.durations import duration_seconds
 from switchyard_common.event_fields import MAX_ID_CHARS, MAX_MODEL_CHARS, metadata_problem, tags_problem, text_problem
 from switchyard_common.money import MAX_BUDGET_USD, parse_usd
@@ -40,9 +41,7 @@ MAX_EMAIL_CHARS = 320
 
 # (message, field) → the values a text field may take ("" is always allowed: it means unset).
 CHOICES: dict[tuple[str, str], frozenset[str]] = {
-    ("UserSettings", "user_role"): frozenset(
-        {"proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"}
-    ),
+    ("UserSettings", "user_role"): frozenset(r.value for r in USER_ROLES),
     ("TeamMember", "role"): frozenset({"admin", "user"}),
     ("OrganizationMember", "user_role"): frozenset({"org_admin", "internal_user", "internal_user_viewer"}),
     ("AccountAdmin", "role"): frozenset({"account_admin", "account_viewer"}),
