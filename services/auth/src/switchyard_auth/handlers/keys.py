@@ -151,7 +151,8 @@ class KeyOps:
         if not authz.allowed(caller, Op.KEY_UPDATE, _settings_target(tx.account_id, merged, row["key_id"])):
             raise denied("You may not move this key to that user or team.")
         await self._bounded_by_entitlements(tx, merged, count=False)
-        columns_paths = [p for p in paths if p.split(".", 1)[0] != "duration"]
+        # `duration` is no column: it sets expires_at below.
+        columns_paths = list(paths)
         if "org_id" not in fields and merged.org_id != current.org_id:
             columns_paths.append("org_id")  # taken from the team
         try:
