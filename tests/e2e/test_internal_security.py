@@ -20,7 +20,16 @@ from cryptography.hazmat.primitives import serialization
 
 from devstack import certs as stack_certs
 from devstack import stack
-from switchyard.auth.v1 import auth_pb2, auth_pb2_grpc
+from switchyard.auth.v1 import (
+    accounts_pb2,
+    accounts_pb2_grpc,
+    auth_pb2,
+    auth_pb2_grpc,
+    keys_pb2,
+    keys_pb2_grpc,
+    teams_pb2,
+    teams_pb2_grpc,
+)
 from switchyard.budget.v1 import budget_pb2, budget_pb2_grpc
 from switchyard.router.v1 import router_pb2, router_pb2_grpc
 
@@ -35,6 +44,27 @@ def _attacks(cfg: stack.StackConfig) -> dict[str, tuple[str, Callable[[grpc.Chan
             cfg.addr("auth"),
             lambda ch: auth_pb2_grpc.AuthServiceStub(ch).GenerateKey(
                 auth_pb2.GenerateKeyRequest(caller=ADMIN), timeout=5
+            ),
+        ),
+        "auth.CreateAccount": (
+            cfg.addr("auth"),
+            lambda ch: accounts_pb2_grpc.AccountServiceStub(ch).CreateAccount(
+                accounts_pb2.CreateAccountRequest(
+                    caller=ADMIN, settings=accounts_pb2.AccountSettings(account_name=f"evil-{uuid.uuid4().hex[:8]}")
+                ),
+                timeout=5,
+            ),
+        ),
+        "auth.CreateKey": (
+            cfg.addr("auth"),
+            lambda ch: keys_pb2_grpc.KeyServiceStub(ch).CreateKey(
+                keys_pb2.CreateKeyRequest(caller=ADMIN, account_id="default"), timeout=5
+            ),
+        ),
+        "auth.ListTeams": (
+            cfg.addr("auth"),
+            lambda ch: teams_pb2_grpc.TeamServiceStub(ch).ListTeams(
+                teams_pb2.ListTeamsRequest(caller=ADMIN), timeout=5
             ),
         ),
         "budget.ListSpendLogs": (
@@ -80,7 +110,18 @@ def certs(stack_cfg: stack.StackConfig) -> Iterator[dict[str, stack.TlsFiles]]:
     yield stack.certificates(stack_cfg)
 
 
-@pytest.mark.parametrize("rpc", ["auth.GenerateKey", "budget.ListSpendLogs", "router.AddModel", "router.DeleteModel"])
+@pytest.mark.parametrize(
+    "rpc",
+    [
+        "auth.GenerateKey",
+        "auth.CreateAccount",
+        "auth.CreateKey",
+        "auth.ListTeams",
+        "budget.ListSpendLogs",
+        "router.AddModel",
+        "router.DeleteModel",
+    ],
+)
 def test_no_internal_rpc_without_a_client_certificate(
     stack_cfg: stack.StackConfig, certs: dict[str, stack.TlsFiles], rpc: str
 ) -> None:
@@ -98,11 +139,15 @@ def test_the_routers_certificate_cannot_call_auth_or_the_budget(
     ca = certs["router"].ca_file.read_bytes()
     attacks = _attacks(stack_cfg)
     codes = {}
-    for rpc in ("auth.GenerateKey", "budget.ListSpendLogs"):
+    for rpc in ("auth.GenerateKey", "auth.CreateAccount", "auth.CreateKey", "auth.ListTeams", "budget.ListSpendLogs"):
         addr, call = attacks[rpc]
         with _secure(addr, certs["router"], ca=ca) as ch:
             codes[rpc] = _code(call, ch)
     assert codes == dict.fromkeys(codes, grpc.StatusCode.PERMISSION_DENIED)
+    # The management plane's services are the edge's to call.
+    addr, call = attacks["auth.ListTeams"]
+    with _secure(addr, certs["edge"], ca=ca) as ch:
+        assert _code(call, ch) == grpc.StatusCode.OK
     # The edge, whose certificate auth accepts, still mints keys for a caller with the master key.
     resp = http.post("/key/generate", json={"models": ["fake-chat"]})
     assert resp.status_code == 200, resp.text

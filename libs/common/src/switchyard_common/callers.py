@@ -44,6 +44,14 @@ class ServiceCallers:
 CALLERS: Final[Mapping[str, ServiceCallers]] = {
     # Authenticate and the admin RPCs (GenerateKey, GetKey, DeleteKeys): the edge only.
     "switchyard.auth.v1.AuthService": ServiceCallers(EDGE),
+    # The management plane (tenancy): the edge only, passing the verified caller.
+    "switchyard.auth.v1.AccountService": ServiceCallers(EDGE),
+    "switchyard.auth.v1.OrganizationService": ServiceCallers(EDGE),
+    "switchyard.auth.v1.TeamService": ServiceCallers(EDGE),
+    "switchyard.auth.v1.UserService": ServiceCallers(EDGE),
+    "switchyard.auth.v1.CustomerService": ServiceCallers(EDGE),
+    "switchyard.auth.v1.BudgetObjectService": ServiceCallers(EDGE),
+    "switchyard.auth.v1.KeyService": ServiceCallers(EDGE),
     # Reservations, leases and the spend logs of every account.
     "switchyard.budget.v1.BudgetService": ServiceCallers(EDGE),
     "switchyard.guardrail.v1.GuardrailService": ServiceCallers(EDGE),

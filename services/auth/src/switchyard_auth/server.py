@@ -1,26 +1,89 @@
-"""Wires the auth service: migrations, pool, Kafka producer, gRPC server."""
+"""Wires the auth service: migrations, pool, Kafka producer, gRPC services."""
 
 from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
 
-from switchyard.auth.v1 import auth_pb2, auth_pb2_grpc
+import grpc
+
+from switchyard.auth.v1 import (
+    accounts_pb2,
+    accounts_pb2_grpc,
+    auth_pb2,
+    auth_pb2_grpc,
+    budget_objects_pb2,
+    budget_objects_pb2_grpc,
+    customers_pb2,
+    customers_pb2_grpc,
+    keys_pb2,
+    keys_pb2_grpc,
+    organizations_pb2,
+    organizations_pb2_grpc,
+    teams_pb2,
+    teams_pb2_grpc,
+    users_pb2,
+    users_pb2_grpc,
+)
 from switchyard_auth.clients.repository import Repository
 from switchyard_auth.config import Settings
+from switchyard_auth.handlers.accounts import AccountServicer
 from switchyard_auth.handlers.auth import AuthServicer
+from switchyard_auth.handlers.budgets import BudgetServicer
+from switchyard_auth.handlers.common import Core
+from switchyard_auth.handlers.customers import CustomerServicer
+from switchyard_auth.handlers.events import Publisher
+from switchyard_auth.handlers.keys import KeyOps, KeyServicer
+from switchyard_auth.handlers.organizations import OrganizationServicer
+from switchyard_auth.handlers.teams import TeamServicer
+from switchyard_auth.handlers.users import UserServicer
 from switchyard_common.db import create_pool, migrate
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
 from switchyard_common.kafka import EventProducer
 from switchyard_common.tracing import traced_servicer
 
 SERVICE_NAME = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
+# Every service this process serves, for the health service: AuthService first (the probes ask
+# for it), then one per noun of the management plane.
+SERVICE_NAMES = [
+    SERVICE_NAME,
+    *(
+        m.DESCRIPTOR.services_by_name[name].full_name
+        for m, name in (
+            (accounts_pb2, "AccountService"),
+            (organizations_pb2, "OrganizationService"),
+            (teams_pb2, "TeamService"),
+            (users_pb2, "UserService"),
+            (customers_pb2, "CustomerService"),
+            (budget_objects_pb2, "BudgetObjectService"),
+            (keys_pb2, "KeyService"),
+        )
+    ),
+]
 SCHEMA = "auth"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def run_migrations(settings: Settings) -> None:
     await migrate(settings.database_url.get_secret_value(), schema=SCHEMA, migrations_dir=MIGRATIONS)
+
+
+def register_all(server: grpc.aio.Server, core: Core, *, master_key: str, trace: bool = True) -> None:
+    """Add every servicer of the auth service to ``server``."""
+    ops = KeyOps(core)
+
+    def wrap(servicer: Any) -> Any:
+        return traced_servicer(servicer) if trace else servicer
+
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(wrap(AuthServicer(core, ops, master_key=master_key)), server)
+    keys_pb2_grpc.add_KeyServiceServicer_to_server(wrap(KeyServicer(core, ops)), server)
+    accounts_pb2_grpc.add_AccountServiceServicer_to_server(wrap(AccountServicer(core)), server)
+    organizations_pb2_grpc.add_OrganizationServiceServicer_to_server(wrap(OrganizationServicer(core)), server)
+    teams_pb2_grpc.add_TeamServiceServicer_to_server(wrap(TeamServicer(core)), server)
+    users_pb2_grpc.add_UserServiceServicer_to_server(wrap(UserServicer(core, ops)), server)
+    customers_pb2_grpc.add_CustomerServiceServicer_to_server(wrap(CustomerServicer(core)), server)
+    budget_objects_pb2_grpc.add_BudgetObjectServiceServicer_to_server(wrap(BudgetServicer(core)), server)
 
 
 async def serve(settings: Settings) -> None:
@@ -42,19 +105,17 @@ async def serve(settings: Settings) -> None:
         spool_dir=Path(settings.event_spool_dir) / "auth",
         spool_instance=socket.gethostname(),
     )
-    servicer = AuthServicer(
-        repo,
-        producer,
-        master_key=master,
+    core = Core(
+        repo=repo,
+        events=Publisher(producer, topic),
         default_account=settings.default_account_id,
         cache_ttl=settings.principal_cache_ttl_seconds,
-        identity_topic=topic,
     )
     service = GrpcService(
         host=settings.bind_host,
         port=settings.grpc_port,
-        register=lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(traced_servicer(servicer), server),
-        service_names=[SERVICE_NAME],
+        register=lambda server: register_all(server, core, master_key=master),
+        service_names=SERVICE_NAMES,
         grace_seconds=settings.shutdown_grace_seconds,
         tls=settings.grpc_tls(),
         health_port=settings.grpc_health_port,

@@ -78,8 +78,12 @@ class IdentityHandler:
             raise PoisonMessage(f"undecodable identity event: {exc}") from None
         if not event.key_hash:
             return
+        # The key's scope: its stable id (events from before key ids name it by hash, the same).
+        key_id = event.key_id or event.key_hash
         delete = event.action == identity_pb2.IDENTITY_ACTION_DELETED
-        s = event.key_settings
+        # The limit in force (the key's own, else its budget object's) rides in `limit` since
+        # events name their entity; older ones carry only the key's own settings.
+        s = event.limit if event.entity else event.key_settings
         max_budget = parse_usd(s.max_budget) if s.max_budget else None
         if not delete and max_budget is None:
             delete = True  # a key without a budget needs no limit row
@@ -88,7 +92,7 @@ class IdentityHandler:
             self._topic,
             event.account_id,
             "key",
-            event.key_hash,
+            key_id,
             max_budget,
             s.budget_duration or None,
             delete,
@@ -96,6 +100,6 @@ class IdentityHandler:
         )
         if changed:
             try:
-                await self._reservations.forget_scopes(event.account_id, [("key", event.key_hash)])
+                await self._reservations.forget_scopes(event.account_id, [("key", key_id)])
             except (RedisError, OSError, TimeoutError):
                 log.warning("Redis unreachable; cached key limit expires on its own")

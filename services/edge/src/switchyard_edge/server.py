@@ -77,7 +77,7 @@ async def serve(settings: Settings) -> None:
         except DecodeError:
             return
         if event.key_hash:
-            leases.retire_for_key(event.key_hash)
+            leases.retire_for_key(event.key_id or event.key_hash)
 
     identity = EventConsumer(kafka, group_id=None, topics=[identity_topic], handler=on_identity, client_id="edge")
 

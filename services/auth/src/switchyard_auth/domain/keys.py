@@ -1,4 +1,4 @@
-"""Virtual keys: generation, hashing, durations and the principal a key yields."""
+"""Virtual keys: generation, hashing, references and expiry."""
 
 from __future__ import annotations
 
@@ -6,26 +6,14 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-import orjson
-
-from switchyard.auth.v1 import auth_pb2
-from switchyard_common.durations import duration_seconds
-from switchyard_common.event_fields import MAX_ID_CHARS, metadata_problem, tags_problem, text_problem
-from switchyard_common.money import MAX_BUDGET_USD, format_usd, parse_usd
+from switchyard.auth.v1 import auth_pb2, teams_pb2
+from switchyard_auth.domain.settings import Invalid, check_duration
+from switchyard_common.money import parse_usd
 
 KEY_PREFIX = "sk-"
-
-
-class KeyError_(ValueError):
-    """Invalid key settings; ``param`` names the field."""
-
-    def __init__(self, message: str, param: str = "") -> None:
-        super().__init__(message)
-        self.param = param
 
 
 def hash_key(key: str) -> str:
@@ -35,6 +23,12 @@ def hash_key(key: str) -> str:
 
 def is_hash(value: str) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def ref_hash(ref: str) -> str:
+    """What a reference to a key is looked up by: a hash or key id as given, a secret hashed."""
+    ref = ref.strip()
+    return ref if is_hash(ref) else hash_key(ref)
 
 
 def new_key() -> str:
@@ -50,93 +44,32 @@ def same_secret(a: str, b: str) -> bool:
     return hmac.compare_digest(hashlib.sha256(a.encode()).digest(), hashlib.sha256(b.encode()).digest())
 
 
-def parse_duration(value: str, param: str) -> int:
-    """``30s``, ``15m``, ``1h``, ``7d``, ``2w``, ``1mo`` → seconds."""
-    try:
-        return duration_seconds(value)
-    except ValueError as exc:
-        raise KeyError_(f"'{param}' {exc}", param) from None
-
-
-def validate_settings(s: auth_pb2.KeySettings) -> None:
-    if s.max_budget:
-        try:
-            amount = parse_usd(s.max_budget)
-        except ValueError:
-            raise KeyError_("'max_budget' must be a number", "max_budget") from None
-        if amount < 0:
-            raise KeyError_("'max_budget' must not be negative", "max_budget")
-        if amount > MAX_BUDGET_USD:
-            raise KeyError_(f"'max_budget' must be at most {MAX_BUDGET_USD} USD", "max_budget")
-    if s.budget_duration:
-        parse_duration(s.budget_duration, "budget_duration")
-    if s.duration:
-        parse_duration(s.duration, "duration")
-    for name in ("rpm_limit", "tpm_limit", "max_parallel_requests"):
-        if getattr(s.limits, name) < 0:
-            raise KeyError_(f"'{name}' must not be negative", name)
-    # These travel in identity events, and the alias and ids in every usage event of the key.
-    for name, param in (
-        ("key_alias", "key_alias"),
-        ("team_id", "team_id"),
-        ("user_id", "user_id"),
-        ("org_id", "organization_id"),
-    ):
-        if problem := text_problem(getattr(s, name), param, MAX_ID_CHARS):
-            raise KeyError_(problem, param)
-    if problem := tags_problem(s.tags):
-        raise KeyError_(problem, "tags")
-    if problem := metadata_problem(s.metadata_json):
-        raise KeyError_(problem, "metadata")
-
-
-def expires_at(settings: auth_pb2.KeySettings, now: float | None = None) -> datetime | None:
-    if not settings.duration:
+def expires_at(duration: str, now: float | None = None) -> datetime | None:
+    """When a key created now with ``duration`` (e.g. 30d) expires; None for no duration."""
+    if not duration:
         return None
-    return datetime.fromtimestamp((now or time.time()) + parse_duration(settings.duration, "duration"), UTC)
+    return datetime.fromtimestamp((now or time.time()) + check_duration(duration, "duration"), UTC)
 
 
-def settings_from_row(row: Mapping[str, Any]) -> auth_pb2.KeySettings:
-    s = auth_pb2.KeySettings(
-        key_alias=row["key_alias"] or "",
-        team_id=row["team_id"] or "",
-        user_id=row["user_id"] or "",
-        org_id=row["org_id"] or "",
-        models=list(row["models"] or ()),
-        max_budget=format_usd(row["max_budget"]) if row["max_budget"] is not None else "",
-        budget_duration=row["budget_duration"] or "",
-        guardrails=list(row["guardrails"] or ()),
-        blocked=bool(row["blocked"]),
-        tags=list(row["tags"] or ()),
-        metadata_json=orjson.dumps(row["metadata"]) if row["metadata"] else b"",
-    )
-    s.limits.rpm_limit = row["rpm_limit"] or 0
-    s.limits.tpm_limit = row["tpm_limit"] or 0
-    s.limits.max_parallel_requests = row["max_parallel_requests"] or 0
-    return s
+# Model entries that stand for "every model" (LiteLLM's special names).
+ANY_MODEL = frozenset({"*", "all-proxy-models", "all-team-models"})
 
 
-def principal_from_row(row: Mapping[str, Any], cache_ttl: int) -> auth_pb2.Principal:
-    settings = settings_from_row(row)
-    p = auth_pb2.Principal(
-        account_id=row["account_id"],
-        key_hash=row["key_hash"],
-        key_alias=settings.key_alias,
-        team_id=settings.team_id,
-        user_id=settings.user_id,
-        org_id=settings.org_id,
-        is_admin=False,
-        models=settings.models,
-        limits=settings.limits,
-        has_budget=bool(settings.max_budget),
-        guardrails=settings.guardrails,
-        metadata_json=settings.metadata_json,
-        cache_ttl_seconds=cache_ttl,
-    )
-    if row["expires_at"] is not None:
-        p.expires_at = int(row["expires_at"].timestamp())
-    if settings.max_budget:
-        p.key_limit.max_budget = settings.max_budget
-        p.key_limit.budget_duration = settings.budget_duration
-        p.key_limit.version = row["settings_version"]
-    return p
+def check_models_within(models: Sequence[str], allowed: Sequence[str], whose: str) -> None:
+    """``models`` lie within ``allowed`` (empty, or naming every model: no bound)."""
+    if allowed and not ANY_MODEL & set(allowed):
+        outside = [m for m in models if m not in allowed and m not in ANY_MODEL]
+        if outside:
+            raise Invalid(f"'models' must be within the {whose} models; not: {', '.join(outside[:5])}", "models")
+
+
+def check_within_team(key: auth_pb2.KeySettings, team: teams_pb2.TeamSettings) -> None:
+    """A key's models and limits lie within its team's (LiteLLM refuses a team key that would
+    reach past its team the same way)."""
+    check_models_within(key.models, team.models, "team's")
+    if team.max_budget and key.max_budget and parse_usd(key.max_budget) > parse_usd(team.max_budget):
+        raise Invalid(f"'max_budget' must not exceed the team's max_budget ({team.max_budget})", "max_budget")
+    for name in ("rpm_limit", "tpm_limit", "max_parallel_requests"):
+        bound = getattr(team, name)
+        if bound and getattr(key.limits, name) > bound:
+            raise Invalid(f"'{name}' must not exceed the team's {name} ({bound})", name)

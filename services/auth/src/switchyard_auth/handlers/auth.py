@@ -1,55 +1,40 @@
-"""gRPC AuthService: credentials → principals; key management."""
+"""AuthService: credentials → principals, and the original key RPCs (GenerateKey, GetKey,
+DeleteKeys) that the edge's current `/key/*` routes call. Those act in the caller's own account
+(the master key's: the default account) and share every rule with KeyService."""
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
+from collections.abc import Mapping
 
-import asyncpg
 import grpc
-from google.protobuf import timestamp_pb2
 
 from switchyard.auth.v1 import auth_pb2, auth_pb2_grpc
-from switchyard.events.v1 import identity_pb2
-from switchyard.llm.v1 import error_pb2
-from switchyard_auth.clients.repository import Repository
-from switchyard_auth.domain import keys
+from switchyard_auth.clients.repository import Tenant
+from switchyard_auth.clients.rows import BUDGETS, KEYS, ORGANIZATIONS, TEAMS, USERS, Row, settings_from_row, ts, usd
+from switchyard_auth.domain import keys, limits, principal
+from switchyard_auth.domain.authz import Op
+from switchyard_auth.domain.principal import Entity, KeyFacts, Membership
+from switchyard_auth.handlers import views
+from switchyard_auth.handlers.common import STORE_ERRORS, Core, K, rpc, unavailable
+from switchyard_auth.handlers.events import A, key_event
+from switchyard_auth.handlers.keys import KeyOps
 from switchyard_common.errors import make_error
-from switchyard_common.kafka import EventProducer
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
-
-_STORE_ERRORS = (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError)
 
 
-def _unavailable() -> error_pb2.Error:
-    return make_error(K.ERROR_KIND_SERVICE_UNAVAILABLE, "the key store is unavailable; try again shortly")
+def _budget(facts: Mapping[str, Row | None], alias: str) -> limits.Limits | None:
+    row = facts.get(alias)
+    return limits.of(settings_from_row(BUDGETS, row)) if row is not None else None
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
-    def __init__(
-        self,
-        repo: Repository,
-        producer: EventProducer,
-        *,
-        master_key: str,
-        default_account: str,
-        cache_ttl: int,
-        identity_topic: str,
-    ) -> None:
-        self._repo = repo
-        self._producer = producer
+    def __init__(self, core: Core, ops: KeyOps, *, master_key: str) -> None:
+        self._core = core
+        self._ops = ops
         self._master = master_key
-        self._default_account = default_account
-        self._ttl = cache_ttl
-        self._topic = identity_topic
-
-    def _admin(self) -> auth_pb2.Principal:
-        return auth_pb2.Principal(
-            account_id=self._default_account, is_admin=True, key_alias="master_key", cache_ttl_seconds=self._ttl
-        )
 
     async def Authenticate(
         self, request: auth_pb2.AuthenticateRequest, context: grpc.aio.ServicerContext
@@ -58,141 +43,80 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         if not cred:
             return auth_pb2.AuthenticateResponse(error=make_error(K.ERROR_KIND_AUTHENTICATION, "No api key passed in."))
         if keys.same_secret(cred, self._master):
-            return auth_pb2.AuthenticateResponse(principal=self._admin())
+            return auth_pb2.AuthenticateResponse(
+                principal=principal.master(self._core.default_account, self._core.cache_ttl)
+            )
         key_hash = keys.hash_key(cred)
         try:
-            row = await self._repo.key_by_hash(key_hash)
-        except _STORE_ERRORS:
+            facts = await self._core.repo.principal_facts(key_hash)
+        except STORE_ERRORS:
             log.warning("key lookup failed", exc_info=True)
-            return auth_pb2.AuthenticateResponse(error=_unavailable())
-        if row is None:
+            return auth_pb2.AuthenticateResponse(error=unavailable())
+        if facts is None:
             return auth_pb2.AuthenticateResponse(
                 error=make_error(
                     K.ERROR_KIND_AUTHENTICATION,
                     f"Authentication Error: invalid API key (hashed token ending {key_hash[-8:]}).",
                 )
             )
-        if row["blocked"]:
-            return auth_pb2.AuthenticateResponse(
-                error=make_error(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key is blocked.")
-            )
-        if row["expires_at"] is not None and row["expires_at"].timestamp() < time.time():
-            return auth_pb2.AuthenticateResponse(
-                error=make_error(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key has expired.")
-            )
-        return auth_pb2.AuthenticateResponse(principal=keys.principal_from_row(dict(row), self._ttl))
-
-    def _account_of(self, caller: auth_pb2.Principal) -> str:
-        return caller.account_id or self._default_account
-
-    def _key_info(self, row: asyncpg.Record) -> auth_pb2.KeyInfo:
-        info = auth_pb2.KeyInfo(
-            key_hash=row["key_hash"],
-            key_name=row["key_name"],
-            account_id=row["account_id"],
-            settings=keys.settings_from_row(dict(row)),
-            created_at=int(row["created_at"].timestamp()),
+        k, u, t, m, o = facts["k"], facts["u"], facts["t"], facts["m"], facts["o"]
+        assert k is not None and facts["a"] is not None
+        key = KeyFacts(
+            key_id=k["key_id"],
+            key_hash=k["key_hash"],
+            account_id=k["account_id"],
+            settings=settings_from_row(KEYS, k),
+            version=k["settings_version"],
+            expires_at=ts(k["expires_at"]),
+            budget=_budget(facts, "kb"),
         )
-        if row["expires_at"] is not None:
-            info.expires_at = int(row["expires_at"].timestamp())
-        return info
-
-    def _publish(
-        self,
-        account_id: str,
-        action: identity_pb2.IdentityAction,
-        key_hash: str,
-        version: int,
-        settings: auth_pb2.KeySettings | None = None,
-    ) -> None:
-        now = timestamp_pb2.Timestamp()
-        now.GetCurrentTime()
-        event = identity_pb2.IdentityEvent(
-            event_id=str(uuid.uuid4()),
-            occurred_at=now,
-            account_id=account_id,
-            action=action,
-            key_hash=key_hash,
-            settings_version=version,
+        user = Entity(settings_from_row(USERS, u), u["version"], _budget(facts, "ub")) if u is not None else None
+        team = Entity(settings_from_row(TEAMS, t), t["version"], _budget(facts, "tb")) if t is not None else None
+        org = Entity(settings_from_row(ORGANIZATIONS, o), o["version"], _budget(facts, "ob")) if o is not None else None
+        member = (
+            Membership(m["role"], usd(m["max_budget_in_team"]), m["version"], _budget(facts, "mb"))
+            if m is not None
+            else None
         )
-        if settings is not None:
-            event.key_settings.CopyFrom(settings)
-        from switchyard_common.telemetry import inject_headers
-
-        self._producer.publish(
-            self._topic, event.SerializeToString(), key=account_id.encode(), headers=inject_headers()
+        why = principal.refusal(key, facts["a"]["status"], user, team, org, time.time())
+        if why is not None:
+            return auth_pb2.AuthenticateResponse(error=make_error(K.ERROR_KIND_AUTHENTICATION, why))
+        org_id = key.settings.org_id or (team.settings.organization_id if team is not None else "")
+        return auth_pb2.AuthenticateResponse(
+            principal=principal.build(key, user, team, member, org, org_id, self._core.cache_ttl)
         )
 
+    @rpc(auth_pb2.GenerateKeyResponse, unavailable_as_error=True)
     async def GenerateKey(
         self, request: auth_pb2.GenerateKeyRequest, context: grpc.aio.ServicerContext
     ) -> auth_pb2.GenerateKeyResponse:
-        if not request.caller.is_admin:
-            return auth_pb2.GenerateKeyResponse(
-                error=make_error(K.ERROR_KIND_PERMISSION_DENIED, "only admins can create keys")
-            )
-        try:
-            keys.validate_settings(request.settings)
-            expires = keys.expires_at(request.settings)
-        except keys.KeyError_ as exc:
-            return auth_pb2.GenerateKeyResponse(error=make_error(K.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
-        key = request.key or keys.new_key()
-        if not key.startswith(keys.KEY_PREFIX):
-            return auth_pb2.GenerateKeyResponse(
-                error=make_error(K.ERROR_KIND_BAD_REQUEST, "keys must start with 'sk-'", param="key")
-            )
-        account = self._account_of(request.caller)
-        try:
-            await self._repo.ensure_account(account)
-            row = await self._repo.insert_key(
-                account, keys.hash_key(key), keys.display_name(key), request.settings, expires
-            )
-        except asyncpg.UniqueViolationError:
-            return auth_pb2.GenerateKeyResponse(
-                error=make_error(
-                    K.ERROR_KIND_BAD_REQUEST, "a key with this value or alias already exists", param="key_alias"
-                )
-            )
-        except _STORE_ERRORS:
-            log.warning("key insert failed", exc_info=True)
-            return auth_pb2.GenerateKeyResponse(error=_unavailable())
-        info = self._key_info(row)
-        self._publish(
-            account, identity_pb2.IDENTITY_ACTION_CREATED, info.key_hash, row["settings_version"], info.settings
-        )
-        log.info("key created", extra={"account_id": account, "key_name": info.key_name})
-        return auth_pb2.GenerateKeyResponse(key=key, info=info)
+        caller = await self._core.caller(request.caller)
+        settings = auth_pb2.KeySettings()
+        settings.CopyFrom(request.settings)
+        async with self._core.repo.write(Tenant(caller.account_id)) as tx:
+            secret, row = await self._ops.create(tx, caller, settings, request.key)
+            info = await self._ops.info(tx, row)
+        self._core.events.publish([key_event(A.IDENTITY_ACTION_CREATED, info)])
+        log.info("key created", extra={"account_id": info.account_id, "key_name": info.key_name})
+        return auth_pb2.GenerateKeyResponse(key=secret, info=info)
 
+    @rpc(auth_pb2.GetKeyResponse, unavailable_as_error=True)
     async def GetKey(
         self, request: auth_pb2.GetKeyRequest, context: grpc.aio.ServicerContext
     ) -> auth_pb2.GetKeyResponse:
-        key_hash = request.key if keys.is_hash(request.key) else keys.hash_key(request.key)
-        caller = request.caller
-        if not caller.is_admin and key_hash != caller.key_hash:
-            return auth_pb2.GetKeyResponse(
-                error=make_error(K.ERROR_KIND_PERMISSION_DENIED, "a key can only read its own settings")
-            )
-        try:
-            row = await self._repo.get_key(self._account_of(caller), key_hash)
-        except _STORE_ERRORS:
-            return auth_pb2.GetKeyResponse(error=_unavailable())
-        if row is None:
-            return auth_pb2.GetKeyResponse(error=make_error(K.ERROR_KIND_NOT_FOUND, "key not found", param="key"))
-        return auth_pb2.GetKeyResponse(info=self._key_info(row))
+        caller = await self._core.caller(request.caller)
+        async with self._core.repo.read(Tenant(caller.account_id)) as tx:
+            row = await self._ops.load(tx, caller, request.key, Op.KEY_READ)
+            info = await self._ops.info(tx, row)
+        return auth_pb2.GetKeyResponse(info=info)
 
+    @rpc(auth_pb2.DeleteKeysResponse, unavailable_as_error=True)
     async def DeleteKeys(
         self, request: auth_pb2.DeleteKeysRequest, context: grpc.aio.ServicerContext
     ) -> auth_pb2.DeleteKeysResponse:
-        if not request.caller.is_admin:
-            return auth_pb2.DeleteKeysResponse(
-                error=make_error(K.ERROR_KIND_PERMISSION_DENIED, "only admins can delete keys")
-            )
-        hashes = [k if keys.is_hash(k) else keys.hash_key(k) for k in request.keys]
-        try:
-            rows = await self._repo.delete_keys(self._account_of(request.caller), hashes)
-        except _STORE_ERRORS:
-            return auth_pb2.DeleteKeysResponse(error=_unavailable())
-        for row in rows:
-            self._publish(
-                row["account_id"], identity_pb2.IDENTITY_ACTION_DELETED, row["key_hash"], row["settings_version"]
-            )
-        return auth_pb2.DeleteKeysResponse(deleted_key_hashes=[r["key_hash"] for r in rows])
+        caller = await self._core.caller(request.caller)
+        async with self._core.repo.write(Tenant(caller.account_id)) as tx:
+            rows = await self._ops.remove(tx, caller, list(request.keys), [], skip_missing=True)
+            infos = await views.keys(tx, rows)
+        self._core.events.publish([key_event(A.IDENTITY_ACTION_DELETED, i) for i in infos])
+        return auth_pb2.DeleteKeysResponse(deleted_key_hashes=[i.key_hash for i in infos])

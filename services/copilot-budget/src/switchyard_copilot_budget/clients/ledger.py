@@ -76,7 +76,8 @@ def scopes_of(e: usage_pb2.UsageEvent) -> list[tuple[str, str]]:
     """The (kind, id) scopes an event's spend counts against."""
     out = []
     for kind, value in (
-        ("key", e.key_hash),
+        # A key's scope is its stable id; events older than key ids name it by hash, the same.
+        ("key", e.key_id or e.key_hash),
         ("user", e.user_id),
         ("team", e.team_id),
         ("org", e.org_id),

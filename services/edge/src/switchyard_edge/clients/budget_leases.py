@@ -35,7 +35,8 @@ def scopes_of(p: auth_pb2.Principal) -> tuple[tuple[int, str], ...]:
     return tuple(
         (kind, value)
         for kind, value in (
-            (budget_pb2.SCOPE_KIND_KEY, p.key_hash),
+            # A key's spend scope is its stable id (the same across regeneration).
+            (budget_pb2.SCOPE_KIND_KEY, p.key_id or p.key_hash),
             (budget_pb2.SCOPE_KIND_USER, p.user_id),
             (budget_pb2.SCOPE_KIND_TEAM, p.team_id),
             (budget_pb2.SCOPE_KIND_ORG, p.org_id),

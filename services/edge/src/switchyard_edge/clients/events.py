@@ -64,6 +64,7 @@ class UsagePublisher:
             attempt=attempt,
             account_id=principal.account_id,
             key_hash=principal.key_hash,
+            key_id=principal.key_id,
             key_alias=principal.key_alias,
             team_id=principal.team_id,
             user_id=principal.user_id,

@@ -24,17 +24,54 @@ class RateLimits(_message.Message):
     def __init__(self, rpm_limit: _Optional[int] = ..., tpm_limit: _Optional[int] = ..., max_parallel_requests: _Optional[int] = ...) -> None: ...
 
 class SpendLimit(_message.Message):
-    __slots__ = ("max_budget", "budget_duration", "version")
+    __slots__ = ("max_budget", "budget_duration", "version", "soft_budget")
     MAX_BUDGET_FIELD_NUMBER: _ClassVar[int]
     BUDGET_DURATION_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    SOFT_BUDGET_FIELD_NUMBER: _ClassVar[int]
     max_budget: str
     budget_duration: str
     version: int
-    def __init__(self, max_budget: _Optional[str] = ..., budget_duration: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+    soft_budget: str
+    def __init__(self, max_budget: _Optional[str] = ..., budget_duration: _Optional[str] = ..., version: _Optional[int] = ..., soft_budget: _Optional[str] = ...) -> None: ...
 
 class Principal(_message.Message):
-    __slots__ = ("account_id", "key_hash", "key_alias", "team_id", "user_id", "org_id", "is_admin", "models", "limits", "has_budget", "guardrails", "metadata_json", "cache_ttl_seconds", "expires_at", "key_limit")
+    __slots__ = ("account_id", "key_hash", "key_alias", "team_id", "user_id", "org_id", "is_admin", "models", "limits", "has_budget", "guardrails", "metadata_json", "cache_ttl_seconds", "expires_at", "key_limit", "role", "is_super_admin", "key_id", "team_alias", "team_limit", "user_limit", "org_limit", "team_member_limit", "team_rate_limits", "user_rate_limits", "org_rate_limits", "team_member_rate_limits", "team_models", "team_model_aliases", "model_aliases", "tags", "allowed_routes", "model_max_budget", "model_rpm_limit", "model_tpm_limit", "team_role")
+    class TeamModelAliasesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class ModelAliasesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class ModelMaxBudgetEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: ModelBudget
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[ModelBudget, _Mapping]] = ...) -> None: ...
+    class ModelRpmLimitEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class ModelTpmLimitEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_HASH_FIELD_NUMBER: _ClassVar[int]
     KEY_ALIAS_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +87,27 @@ class Principal(_message.Message):
     CACHE_TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     KEY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    IS_SUPER_ADMIN_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ALIAS_FIELD_NUMBER: _ClassVar[int]
+    TEAM_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    USER_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    ORG_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    TEAM_MEMBER_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    TEAM_RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
+    USER_RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
+    ORG_RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
+    TEAM_MEMBER_RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
+    TEAM_MODELS_FIELD_NUMBER: _ClassVar[int]
+    TEAM_MODEL_ALIASES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ALIASES_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_ROUTES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_MAX_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    MODEL_RPM_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_TPM_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ROLE_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     key_hash: str
     key_alias: str
@@ -65,7 +123,28 @@ class Principal(_message.Message):
     cache_ttl_seconds: int
     expires_at: int
     key_limit: SpendLimit
-    def __init__(self, account_id: _Optional[str] = ..., key_hash: _Optional[str] = ..., key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., is_admin: _Optional[bool] = ..., models: _Optional[_Iterable[str]] = ..., limits: _Optional[_Union[RateLimits, _Mapping]] = ..., has_budget: _Optional[bool] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., cache_ttl_seconds: _Optional[int] = ..., expires_at: _Optional[int] = ..., key_limit: _Optional[_Union[SpendLimit, _Mapping]] = ...) -> None: ...
+    role: str
+    is_super_admin: bool
+    key_id: str
+    team_alias: str
+    team_limit: SpendLimit
+    user_limit: SpendLimit
+    org_limit: SpendLimit
+    team_member_limit: SpendLimit
+    team_rate_limits: RateLimits
+    user_rate_limits: RateLimits
+    org_rate_limits: RateLimits
+    team_member_rate_limits: RateLimits
+    team_models: _containers.RepeatedScalarFieldContainer[str]
+    team_model_aliases: _containers.ScalarMap[str, str]
+    model_aliases: _containers.ScalarMap[str, str]
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    allowed_routes: _containers.RepeatedScalarFieldContainer[str]
+    model_max_budget: _containers.MessageMap[str, ModelBudget]
+    model_rpm_limit: _containers.ScalarMap[str, int]
+    model_tpm_limit: _containers.ScalarMap[str, int]
+    team_role: str
+    def __init__(self, account_id: _Optional[str] = ..., key_hash: _Optional[str] = ..., key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., is_admin: _Optional[bool] = ..., models: _Optional[_Iterable[str]] = ..., limits: _Optional[_Union[RateLimits, _Mapping]] = ..., has_budget: _Optional[bool] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., cache_ttl_seconds: _Optional[int] = ..., expires_at: _Optional[int] = ..., key_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., role: _Optional[str] = ..., is_super_admin: _Optional[bool] = ..., key_id: _Optional[str] = ..., team_alias: _Optional[str] = ..., team_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., user_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., org_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., team_member_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., team_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., user_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., org_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., team_member_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., team_models: _Optional[_Iterable[str]] = ..., team_model_aliases: _Optional[_Mapping[str, str]] = ..., model_aliases: _Optional[_Mapping[str, str]] = ..., tags: _Optional[_Iterable[str]] = ..., allowed_routes: _Optional[_Iterable[str]] = ..., model_max_budget: _Optional[_Mapping[str, ModelBudget]] = ..., model_rpm_limit: _Optional[_Mapping[str, int]] = ..., model_tpm_limit: _Optional[_Mapping[str, int]] = ..., team_role: _Optional[str] = ...) -> None: ...
 
 class AuthenticateResponse(_message.Message):
     __slots__ = ("principal", "error")
@@ -76,7 +155,35 @@ class AuthenticateResponse(_message.Message):
     def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
 
 class KeySettings(_message.Message):
-    __slots__ = ("key_alias", "team_id", "user_id", "org_id", "models", "max_budget", "budget_duration", "limits", "guardrails", "metadata_json", "duration", "blocked", "tags")
+    __slots__ = ("key_alias", "team_id", "user_id", "org_id", "models", "max_budget", "budget_duration", "limits", "guardrails", "metadata_json", "duration", "blocked", "tags", "aliases", "soft_budget", "allowed_routes", "model_max_budget", "budget_id", "model_rpm_limit", "model_tpm_limit", "permissions_json", "allowed_cache_controls", "object_permission_json", "key_type")
+    class AliasesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class ModelMaxBudgetEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: ModelBudget
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[ModelBudget, _Mapping]] = ...) -> None: ...
+    class ModelRpmLimitEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class ModelTpmLimitEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     KEY_ALIAS_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +197,17 @@ class KeySettings(_message.Message):
     DURATION_FIELD_NUMBER: _ClassVar[int]
     BLOCKED_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    SOFT_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_ROUTES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_MAX_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_RPM_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_TPM_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PERMISSIONS_JSON_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_CACHE_CONTROLS_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_PERMISSION_JSON_FIELD_NUMBER: _ClassVar[int]
+    KEY_TYPE_FIELD_NUMBER: _ClassVar[int]
     key_alias: str
     team_id: str
     user_id: str
@@ -103,7 +221,26 @@ class KeySettings(_message.Message):
     duration: str
     blocked: bool
     tags: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., max_budget: _Optional[str] = ..., budget_duration: _Optional[str] = ..., limits: _Optional[_Union[RateLimits, _Mapping]] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., duration: _Optional[str] = ..., blocked: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
+    aliases: _containers.ScalarMap[str, str]
+    soft_budget: str
+    allowed_routes: _containers.RepeatedScalarFieldContainer[str]
+    model_max_budget: _containers.MessageMap[str, ModelBudget]
+    budget_id: str
+    model_rpm_limit: _containers.ScalarMap[str, int]
+    model_tpm_limit: _containers.ScalarMap[str, int]
+    permissions_json: bytes
+    allowed_cache_controls: _containers.RepeatedScalarFieldContainer[str]
+    object_permission_json: bytes
+    key_type: str
+    def __init__(self, key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., max_budget: _Optional[str] = ..., budget_duration: _Optional[str] = ..., limits: _Optional[_Union[RateLimits, _Mapping]] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., duration: _Optional[str] = ..., blocked: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ..., aliases: _Optional[_Mapping[str, str]] = ..., soft_budget: _Optional[str] = ..., allowed_routes: _Optional[_Iterable[str]] = ..., model_max_budget: _Optional[_Mapping[str, ModelBudget]] = ..., budget_id: _Optional[str] = ..., model_rpm_limit: _Optional[_Mapping[str, int]] = ..., model_tpm_limit: _Optional[_Mapping[str, int]] = ..., permissions_json: _Optional[bytes] = ..., allowed_cache_controls: _Optional[_Iterable[str]] = ..., object_permission_json: _Optional[bytes] = ..., key_type: _Optional[str] = ...) -> None: ...
+
+class ModelBudget(_message.Message):
+    __slots__ = ("budget_limit", "time_period")
+    BUDGET_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    TIME_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    budget_limit: str
+    time_period: str
+    def __init__(self, budget_limit: _Optional[str] = ..., time_period: _Optional[str] = ...) -> None: ...
 
 class GenerateKeyRequest(_message.Message):
     __slots__ = ("caller", "settings", "key")
@@ -116,7 +253,7 @@ class GenerateKeyRequest(_message.Message):
     def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., settings: _Optional[_Union[KeySettings, _Mapping]] = ..., key: _Optional[str] = ...) -> None: ...
 
 class KeyInfo(_message.Message):
-    __slots__ = ("key_hash", "key_name", "account_id", "settings", "created_at", "expires_at", "spend")
+    __slots__ = ("key_hash", "key_name", "account_id", "settings", "created_at", "expires_at", "spend", "key_id", "updated_at", "version", "limit", "created_by")
     KEY_HASH_FIELD_NUMBER: _ClassVar[int]
     KEY_NAME_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -124,6 +261,11 @@ class KeyInfo(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     SPEND_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
     key_hash: str
     key_name: str
     account_id: str
@@ -131,7 +273,12 @@ class KeyInfo(_message.Message):
     created_at: int
     expires_at: int
     spend: str
-    def __init__(self, key_hash: _Optional[str] = ..., key_name: _Optional[str] = ..., account_id: _Optional[str] = ..., settings: _Optional[_Union[KeySettings, _Mapping]] = ..., created_at: _Optional[int] = ..., expires_at: _Optional[int] = ..., spend: _Optional[str] = ...) -> None: ...
+    key_id: str
+    updated_at: int
+    version: int
+    limit: SpendLimit
+    created_by: str
+    def __init__(self, key_hash: _Optional[str] = ..., key_name: _Optional[str] = ..., account_id: _Optional[str] = ..., settings: _Optional[_Union[KeySettings, _Mapping]] = ..., created_at: _Optional[int] = ..., expires_at: _Optional[int] = ..., spend: _Optional[str] = ..., key_id: _Optional[str] = ..., updated_at: _Optional[int] = ..., version: _Optional[int] = ..., limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., created_by: _Optional[str] = ...) -> None: ...
 
 class GenerateKeyResponse(_message.Message):
     __slots__ = ("key", "error", "info")

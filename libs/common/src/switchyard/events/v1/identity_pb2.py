@@ -23,18 +23,26 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from switchyard.auth.v1 import accounts_pb2 as switchyard_dot_auth_dot_v1_dot_accounts__pb2
 from switchyard.auth.v1 import auth_pb2 as switchyard_dot_auth_dot_v1_dot_auth__pb2
+from switchyard.auth.v1 import budget_objects_pb2 as switchyard_dot_auth_dot_v1_dot_budget__objects__pb2
+from switchyard.auth.v1 import customers_pb2 as switchyard_dot_auth_dot_v1_dot_customers__pb2
+from switchyard.auth.v1 import organizations_pb2 as switchyard_dot_auth_dot_v1_dot_organizations__pb2
+from switchyard.auth.v1 import teams_pb2 as switchyard_dot_auth_dot_v1_dot_teams__pb2
+from switchyard.auth.v1 import users_pb2 as switchyard_dot_auth_dot_v1_dot_users__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#switchyard/events/v1/identity.proto\x12\x14switchyard.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dswitchyard/auth/v1/auth.proto\"\xff\x01\n\rIdentityEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x34\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32$.switchyard.events.v1.IdentityAction\x12\x10\n\x08key_hash\x18\x05 \x01(\t\x12\x35\n\x0ckey_settings\x18\x06 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12\x18\n\x10settings_version\x18\x07 \x01(\x03*\xa5\x01\n\x0eIdentityAction\x12\x1f\n\x1bIDENTITY_ACTION_UNSPECIFIED\x10\x00\x12\x1b\n\x17IDENTITY_ACTION_CREATED\x10\x01\x12\x1b\n\x17IDENTITY_ACTION_UPDATED\x10\x02\x12\x1b\n\x17IDENTITY_ACTION_DELETED\x10\x03\x12\x1b\n\x17IDENTITY_ACTION_BLOCKED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#switchyard/events/v1/identity.proto\x12\x14switchyard.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!switchyard/auth/v1/accounts.proto\x1a\x1dswitchyard/auth/v1/auth.proto\x1a\'switchyard/auth/v1/budget_objects.proto\x1a\"switchyard/auth/v1/customers.proto\x1a&switchyard/auth/v1/organizations.proto\x1a\x1eswitchyard/auth/v1/teams.proto\x1a\x1eswitchyard/auth/v1/users.proto\"\x81\x08\n\rIdentityEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x34\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32$.switchyard.events.v1.IdentityAction\x12\x10\n\x08key_hash\x18\x05 \x01(\t\x12\x35\n\x0ckey_settings\x18\x06 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12\x18\n\x10settings_version\x18\x07 \x01(\x03\x12\x34\n\x06\x65ntity\x18\x08 \x01(\x0e\x32$.switchyard.events.v1.IdentityEntity\x12\x11\n\tentity_id\x18\t \x01(\t\x12\x0e\n\x06key_id\x18\n \x01(\t\x12\x19\n\x11previous_key_hash\x18\x0b \x01(\t\x12\x16\n\x0emember_user_id\x18\x0c \x01(\t\x12-\n\x05limit\x18\r \x01(\x0b\x32\x1e.switchyard.auth.v1.SpendLimit\x12\x33\n\x0brate_limits\x18\x0e \x01(\x0b\x32\x1e.switchyard.auth.v1.RateLimits\x12(\n\x04team\x18\x0f \x01(\x0b\x32\x18.switchyard.auth.v1.TeamH\x00\x12(\n\x04user\x18\x10 \x01(\x0b\x32\x18.switchyard.auth.v1.UserH\x00\x12\x38\n\x0corganization\x18\x11 \x01(\x0b\x32 .switchyard.auth.v1.OrganizationH\x00\x12\x30\n\x08\x63ustomer\x18\x12 \x01(\x0b\x32\x1c.switchyard.auth.v1.CustomerH\x00\x12\x32\n\x06\x62udget\x18\x13 \x01(\x0b\x32 .switchyard.auth.v1.BudgetObjectH\x00\x12.\n\x07\x61\x63\x63ount\x18\x14 \x01(\x0b\x32\x1b.switchyard.auth.v1.AccountH\x00\x12\x35\n\x0bteam_member\x18\x15 \x01(\x0b\x32\x1e.switchyard.auth.v1.TeamMemberH\x00\x12\x45\n\x13organization_member\x18\x16 \x01(\x0b\x32&.switchyard.auth.v1.OrganizationMemberH\x00\x12\x39\n\raccount_admin\x18\x17 \x01(\x0b\x32 .switchyard.auth.v1.AccountAdminH\x00\x12*\n\x03key\x18\x18 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfoH\x00\x42\x07\n\x05state*\xa5\x01\n\x0eIdentityAction\x12\x1f\n\x1bIDENTITY_ACTION_UNSPECIFIED\x10\x00\x12\x1b\n\x17IDENTITY_ACTION_CREATED\x10\x01\x12\x1b\n\x17IDENTITY_ACTION_UPDATED\x10\x02\x12\x1b\n\x17IDENTITY_ACTION_DELETED\x10\x03\x12\x1b\n\x17IDENTITY_ACTION_BLOCKED\x10\x04*\xe4\x02\n\x0eIdentityEntity\x12\x1f\n\x1bIDENTITY_ENTITY_UNSPECIFIED\x10\x00\x12\x17\n\x13IDENTITY_ENTITY_KEY\x10\x01\x12\x18\n\x14IDENTITY_ENTITY_TEAM\x10\x02\x12\x18\n\x14IDENTITY_ENTITY_USER\x10\x03\x12 \n\x1cIDENTITY_ENTITY_ORGANIZATION\x10\x04\x12\x1c\n\x18IDENTITY_ENTITY_CUSTOMER\x10\x05\x12\x1a\n\x16IDENTITY_ENTITY_BUDGET\x10\x06\x12\x1b\n\x17IDENTITY_ENTITY_ACCOUNT\x10\x07\x12\x1f\n\x1bIDENTITY_ENTITY_TEAM_MEMBER\x10\x08\x12\'\n#IDENTITY_ENTITY_ORGANIZATION_MEMBER\x10\t\x12!\n\x1dIDENTITY_ENTITY_ACCOUNT_ADMIN\x10\nb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchyard.events.v1.identity_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_IDENTITYACTION']._serialized_start=384
-  _globals['_IDENTITYACTION']._serialized_end=549
-  _globals['_IDENTITYEVENT']._serialized_start=126
-  _globals['_IDENTITYEVENT']._serialized_end=381
+  _globals['_IDENTITYACTION']._serialized_start=1370
+  _globals['_IDENTITYACTION']._serialized_end=1535
+  _globals['_IDENTITYENTITY']._serialized_start=1538
+  _globals['_IDENTITYENTITY']._serialized_end=1894
+  _globals['_IDENTITYEVENT']._serialized_start=342
+  _globals['_IDENTITYEVENT']._serialized_end=1367
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,186 @@
+"""What every management RPC shares: the error convention, the caller resolved from the verified
+principal the edge passes, the scope (tenant) it acts in, and the authorization checks."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+import grpc
+
+from switchyard.auth.v1 import auth_pb2
+from switchyard.llm.v1 import error_pb2
+from switchyard_auth.clients.repository import ALL_ACCOUNTS, Ambiguous, Page, Repository, Scope, Tenant
+from switchyard_auth.domain import authz
+from switchyard_auth.domain.authz import Caller, Op, Role, Target
+from switchyard_auth.domain.entitlements import Exceeded
+from switchyard_auth.domain.settings import Invalid
+from switchyard_auth.handlers.events import Publisher
+from switchyard_common.errors import make_error
+
+log = logging.getLogger(__name__)
+K = error_pb2.ErrorKind
+
+STORE_ERRORS = (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError)
+DEFAULT_PAGE = 100
+MAX_PAGE = 500
+
+
+class Refusal(Exception):
+    """An answer of the business (error.proto rule 1): the response's ``error``."""
+
+    def __init__(self, error: error_pb2.Error) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def refuse(kind: error_pb2.ErrorKind, message: str, param: str = "") -> Refusal:
+    return Refusal(make_error(kind, message, param=param))
+
+
+def unavailable() -> error_pb2.Error:
+    return make_error(K.ERROR_KIND_SERVICE_UNAVAILABLE, "the key store is unavailable; try again shortly")
+
+
+def not_found(noun: str, ident: str = "", param: str = "") -> Refusal:
+    named = f" '{ident}'" if ident else ""
+    return refuse(K.ERROR_KIND_NOT_FOUND, f"{noun}{named} not found", param)
+
+
+def denied(message: str) -> Refusal:
+    return refuse(K.ERROR_KIND_PERMISSION_DENIED, message)
+
+
+R = TypeVar("R")
+
+
+def rpc(
+    response: Callable[..., R], *, unavailable_as_error: bool = False
+) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
+    """Turns what a handler raises into the convention of switchyard/llm/v1/error.proto: refusals
+    and invalid values into ``response(error=...)``; a store that does not answer into the status
+    UNAVAILABLE (``unavailable_as_error``: into a SERVICE_UNAVAILABLE error, as AuthService's
+    original RPCs answer until the edge handles the status for them)."""
+
+    def wrap(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+        @functools.wraps(fn)
+        async def handler(self: Any, request: Any, context: grpc.aio.ServicerContext) -> R:
+            try:
+                return await fn(self, request, context)
+            except Refusal as exc:
+                return response(error=exc.error)
+            except Invalid as exc:
+                return response(error=make_error(K.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
+            except Exceeded as exc:
+                return response(error=make_error(K.ERROR_KIND_PERMISSION_DENIED, str(exc), param=exc.entitlement))
+            except Ambiguous:
+                return response(
+                    error=make_error(
+                        K.ERROR_KIND_BAD_REQUEST,
+                        "That id exists in several accounts; name the account with account_id.",
+                        param="account_id",
+                    )
+                )
+            except STORE_ERRORS:
+                log.warning("identity store failed", extra={"rpc": fn.__name__}, exc_info=True)
+                if unavailable_as_error:
+                    return response(error=unavailable())
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "the identity store is unavailable; try again shortly")
+                raise  # abort raises; this line is for the type checker
+
+        return handler
+
+    return wrap
+
+
+def page_of(limit: int, offset: int) -> Page:
+    if limit < 0:
+        raise Invalid("'limit' must not be negative", "limit")
+    if offset < 0:
+        raise Invalid("'offset' must not be negative", "offset")
+    return Page(min(limit or DEFAULT_PAGE, MAX_PAGE), offset)
+
+
+@dataclass
+class Core:
+    """The auth service's shared state and the steps every management RPC takes."""
+
+    repo: Repository
+    events: Publisher
+    default_account: str
+    cache_ttl: int
+
+    async def caller(self, principal: auth_pb2.Principal) -> Caller:
+        """The caller's rights, read now from the store for keys (a principal the edge cached may
+        be older than a block or a role change); the master key is trusted as the edge says."""
+        if principal.is_super_admin or (principal.is_admin and not principal.key_hash and not principal.key_id):
+            return Caller(account_id=principal.account_id or self.default_account, role=Role.SUPER_ADMIN)
+        ref = principal.key_id or principal.key_hash
+        if not ref:
+            raise refuse(K.ERROR_KIND_AUTHENTICATION, "No credential: the caller is not authenticated.")
+        facts = await self.repo.caller_facts(ref)
+        if facts is None:
+            raise refuse(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: the caller's key no longer exists.")
+        key, user, teams = facts
+        if key["blocked"]:
+            raise refuse(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key is blocked.")
+        if key["account_status"] != "active":
+            raise denied("The caller's account is not active.")
+        if user is None:
+            return Caller(account_id=key["account_id"], role=Role.KEY, key_id=key["key_id"])
+        if user["blocked"]:
+            raise refuse(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key's user is blocked.")
+        return Caller(
+            account_id=key["account_id"],
+            role=Role(user["user_role"]),
+            user_id=user["user_id"],
+            key_id=key["key_id"],
+            admin_teams=frozenset(t["team_id"] for t in teams if t["role"] == "admin"),
+            member_teams=frozenset(t["team_id"] for t in teams),
+        )
+
+    async def scope(self, caller: Caller, account_id: str, *, write: bool) -> Scope:
+        """The tenant the call acts in: the caller's own account (another one named is not
+        found), or for super admins the account they name — required for writes, and for reads
+        optional (without it, every account)."""
+        if not caller.is_super_admin:
+            if account_id and account_id != caller.account_id:
+                raise not_found("account", account_id, "account_id")
+            return Tenant(caller.account_id)
+        if not account_id:
+            if write:
+                raise refuse(
+                    K.ERROR_KIND_BAD_REQUEST,
+                    "account_id is required for this super admin write operation.",
+                    "account_id",
+                )
+            return ALL_ACCOUNTS
+        row = await self.repo.account(account_id)
+        if row is None or row["status"] == "deleted":
+            raise not_found("account", account_id, "account_id")
+        return Tenant(account_id)
+
+    async def tenant(self, caller: Caller, account_id: str) -> Tenant:
+        scope = await self.scope(caller, account_id, write=True)
+        assert isinstance(scope, Tenant)
+        return scope
+
+    @staticmethod
+    def require(caller: Caller, op: Op) -> None:
+        """Refuse callers none of whose roles may ever do ``op``."""
+        if not authz.may_attempt(caller, op):
+            raise denied(f"Your role may not do this ({op.value}).")
+
+    @staticmethod
+    def check(caller: Caller, op: Op, target: Target, read_op: Op, noun: str, ident: str = "", param: str = "") -> None:
+        """Refuse ``op`` on ``target`` unless the table allows it: 403 when the caller may see the
+        object, else 404 (an object one may not see is not there)."""
+        if authz.allowed(caller, op, target):
+            return
+        if op is not read_op and authz.allowed(caller, read_op, target):
+            raise denied(f"Your role may not do this ({op.value}).")
+        raise not_found(noun, ident, param)
