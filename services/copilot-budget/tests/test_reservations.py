@@ -356,3 +356,18 @@ async def test_a_limit_the_caller_knows_of_holds_before_its_identity_event(parts
     # Another account cannot put a limit on this scope.
     await ledger.ensure_limit("other", "key", key, Decimal("0.01"), None, 99)
     assert (await ledger.scope_state("key", key, "acct"))[0::2] == (None, 10)
+
+
+async def test_a_keys_spend_follows_its_stable_id_across_regeneration(parts: tuple[Ledger, Reservations]) -> None:
+    """/key/regenerate gives a key a new hash but keeps its id: the spend of a key without a
+    limit (summed over the ledger) counts rows under every hash it had, and rows written before
+    key ids were stored, which carry only the hash that was its id then."""
+    ledger, _ = parts
+    key_id, new_hash = uuid.uuid4().hex, uuid.uuid4().hex
+    before = _event(f"{uuid.uuid4()}:0", key_id, "0.10")  # hash == id: before regeneration
+    await ledger.record_usage(before, Decimal("0.10"), "")
+    await ledger._pool.execute("UPDATE spend_logs SET key_id = NULL WHERE event_id = $1", before.event_id)
+    after = _event(f"{uuid.uuid4()}:0", new_hash, "0.25")
+    after.key_id = key_id
+    await ledger.record_usage(after, Decimal("0.25"), "")
+    assert await ledger.total_spend("key", key_id, "acct") == (None, Decimal("0.35"), None)

@@ -34,6 +34,7 @@ _LOG_COLUMN_LIST = [
     "account_id",
     "call_type",
     "key_hash",
+    "key_id",
     "key_alias",
     "team_id",
     "user_id",
@@ -168,6 +169,7 @@ class Ledger:
             e.account_id,
             e.call_type,
             e.key_hash,
+            e.key_id or e.key_hash,
             e.key_alias,
             e.team_id,
             e.user_id,
@@ -370,8 +372,13 @@ class Ledger:
         column = self._LOG_COLUMN_OF.get(kind)
         if column is None:
             return None, Decimal(0), None
+        where = f"{column} = $1"
+        if kind == "key":
+            # A key's scope id is its stable id; rows from before key ids were stored carry only
+            # the hash (which was the id then).
+            where = "(key_id = $1 OR (key_id IS NULL AND key_hash = $1))"
         total = await self._pool.fetchval(
-            f"SELECT COALESCE(SUM(spend), 0) FROM spend_logs WHERE {column} = $1 AND account_id = $2",
+            f"SELECT COALESCE(SUM(spend), 0) FROM spend_logs WHERE {where} AND account_id = $2",
             scope_id,
             account_id,
         )

@@ -1,5 +1,7 @@
 """Cached authentication: a warm request costs no call to the auth service. Entries expire after
-the TTL auth gives and are dropped at once when an identity event names their key."""
+the TTL auth gives and are dropped at once when an identity event names their key (by its hash,
+its previous hash after a regeneration, or its stable id) or anything the principal was built
+from: its team, user, organization, team membership or account."""
 
 from __future__ import annotations
 
@@ -30,7 +32,8 @@ class Principals:
         self._negative_ttl = negative_ttl
         # sha256(credential) → (principal or error, expires at, monotonic)
         self._cache: dict[str, tuple[auth_pb2.Principal | error_pb2.Error, float]] = {}
-        self._by_key_hash: dict[str, set[str]] = {}
+        # (what, id) → digests of cached principals built from it (see _refs).
+        self._by_ref: dict[tuple[str, str], set[str]] = {}
 
     async def authenticate(self, credential: str) -> auth_pb2.Principal:
         digest = hashlib.sha256(credential.encode()).hexdigest()
@@ -54,10 +57,11 @@ class Principals:
             if ttl > 0:
                 if len(self._cache) >= _MAX_ENTRIES:
                     self._cache.clear()
-                    self._by_key_hash.clear()
+                    self._by_ref.clear()
                 self._cache[digest] = (value, now + ttl)
-                if isinstance(value, auth_pb2.Principal) and value.key_hash:
-                    self._by_key_hash.setdefault(value.key_hash, set()).add(digest)
+                if isinstance(value, auth_pb2.Principal):
+                    for ref in _refs(value):
+                        self._by_ref.setdefault(ref, set()).add(digest)
         if isinstance(value, error_pb2.Error):
             raise GatewayError(value)
         if value.expires_at and value.expires_at < time.time():
@@ -65,7 +69,10 @@ class Principals:
         return value
 
     def invalidate_key(self, key_hash: str) -> None:
-        for digest in self._by_key_hash.pop(key_hash, ()):
+        self._drop(("key", key_hash))
+
+    def _drop(self, ref: tuple[str, str]) -> None:
+        for digest in self._by_ref.pop(ref, ()):
             self._cache.pop(digest, None)
 
     async def on_identity_event(self, record: ConsumerRecord[bytes, bytes]) -> None:
@@ -74,5 +81,38 @@ class Principals:
         except DecodeError:
             log.warning("undecodable identity event ignored")
             return
-        if event.key_hash:
-            self.invalidate_key(event.key_hash)
+        for ref in _event_refs(event):
+            self._drop(ref)
+
+
+def _refs(p: auth_pb2.Principal) -> list[tuple[str, str]]:
+    """What a cached principal was built from (the master key has none but its account)."""
+    refs = [("account", p.account_id)]
+    for what, value in (("key", p.key_hash), ("key_id", p.key_id), ("team", p.team_id), ("user", p.user_id)):
+        if value:
+            refs.append((what, value))
+    if p.org_id:
+        refs.append(("org", p.org_id))
+    return refs
+
+
+_ENTITY_REF = {
+    identity_pb2.IDENTITY_ENTITY_TEAM: "team",
+    identity_pb2.IDENTITY_ENTITY_USER: "user",
+    identity_pb2.IDENTITY_ENTITY_ORGANIZATION: "org",
+}
+
+
+def _event_refs(e: identity_pb2.IdentityEvent) -> list[tuple[str, str]]:
+    """The cached principals an identity event makes stale."""
+    refs = [("key", h) for h in (e.key_hash, e.previous_key_hash) if h]
+    if e.key_id:
+        refs.append(("key_id", e.key_id))
+    if (what := _ENTITY_REF.get(e.entity)) and e.entity_id:
+        refs.append((what, e.entity_id))
+    memberships = (identity_pb2.IDENTITY_ENTITY_TEAM_MEMBER, identity_pb2.IDENTITY_ENTITY_ORGANIZATION_MEMBER)
+    if e.entity in memberships and e.member_user_id:
+        refs.append(("user", e.member_user_id))
+    if e.entity == identity_pb2.IDENTITY_ENTITY_ACCOUNT and e.entity_id:
+        refs.append(("account", e.entity_id))
+    return refs

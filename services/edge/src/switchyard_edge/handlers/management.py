@@ -179,7 +179,8 @@ def register(app: FastAPI, edge: Edge) -> None:
 
     async def key_info(request: Request, who: auth_pb2.Principal) -> Response:
         info = await edge.keys.get(who, request.query_params.get("key") or credential_of(request))
-        spend = await edge.spend.of_key(info.account_id, info.key_hash)
+        # Spend lives under the key's stable id (it survives /key/regenerate).
+        spend = await edge.spend.of_key(info.account_id, info.key_id or info.key_hash)
         info.spend = spend.spend if spend is not None else "0"
         out = key_info_json(info)
         if spend is not None and spend.HasField("budget_reset_at"):

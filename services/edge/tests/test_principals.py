@@ -1,0 +1,77 @@
+"""The edge's cache of principals: which identity events drop which cached principals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+
+from switchyard.auth.v1 import auth_pb2
+from switchyard.events.v1 import identity_pb2
+from switchyard_edge.clients.principals import Principals
+
+E = identity_pb2
+
+
+class _Auth:
+    """Stands in for the auth service's Authenticate: one principal per credential."""
+
+    def __init__(self, principals: dict[str, auth_pb2.Principal]) -> None:
+        self.principals = principals
+        self.calls = 0
+
+    async def Authenticate(self, req: auth_pb2.AuthenticateRequest, timeout: float) -> Any:
+        self.calls += 1
+        return auth_pb2.AuthenticateResponse(principal=self.principals[req.credential])
+
+
+def _principal(**fields: Any) -> auth_pb2.Principal:
+    return auth_pb2.Principal(**{"account_id": "acct", "cache_ttl_seconds": 300, **fields})
+
+
+def _record(event: identity_pb2.IdentityEvent) -> ConsumerRecord[bytes, bytes]:
+    value = event.SerializeToString()
+    return ConsumerRecord("identity", 0, 0, 0, 0, b"acct", value, None, 0, len(value), [])
+
+
+async def _cached_after(event: identity_pb2.IdentityEvent) -> dict[str, bool]:
+    """Which of three cached principals are still served from the cache after ``event``."""
+    auth = _Auth(
+        {
+            "sk-a": _principal(key_hash="ha", key_id="ka", team_id="t1", user_id="u1", org_id="o1"),
+            "sk-b": _principal(key_hash="hb", key_id="kb", team_id="t2", user_id="u2"),
+            "sk-c": _principal(key_hash="hc", key_id="kc", account_id="other"),
+        }
+    )
+    peers: Any = type("Peers", (), {"auth": auth})()
+    cache = Principals(peers, timeout=1.0, negative_ttl=1.0)
+    for cred in ("sk-a", "sk-b", "sk-c"):
+        await cache.authenticate(cred)
+    await cache.on_identity_event(_record(event))
+    out = {}
+    for cred in ("sk-a", "sk-b", "sk-c"):
+        before = auth.calls
+        await cache.authenticate(cred)
+        out[cred] = auth.calls == before
+    return out
+
+
+async def test_a_regenerated_keys_old_secret_is_dropped_by_its_previous_hash() -> None:
+    event = E.IdentityEvent(entity=E.IDENTITY_ENTITY_KEY, key_id="ka", key_hash="new", previous_key_hash="ha")
+    assert await _cached_after(event) == {"sk-a": False, "sk-b": True, "sk-c": True}
+
+
+async def test_a_change_of_a_team_user_or_organization_drops_the_principals_built_from_it() -> None:
+    team = E.IdentityEvent(entity=E.IDENTITY_ENTITY_TEAM, entity_id="t2", action=E.IDENTITY_ACTION_BLOCKED)
+    assert await _cached_after(team) == {"sk-a": True, "sk-b": False, "sk-c": True}
+    user = E.IdentityEvent(entity=E.IDENTITY_ENTITY_USER, entity_id="u1")
+    assert await _cached_after(user) == {"sk-a": False, "sk-b": True, "sk-c": True}
+    org = E.IdentityEvent(entity=E.IDENTITY_ENTITY_ORGANIZATION, entity_id="o1")
+    assert await _cached_after(org) == {"sk-a": False, "sk-b": True, "sk-c": True}
+    member = E.IdentityEvent(entity=E.IDENTITY_ENTITY_TEAM_MEMBER, entity_id="t9", member_user_id="u2")
+    assert await _cached_after(member) == {"sk-a": True, "sk-b": False, "sk-c": True}
+
+
+async def test_a_suspended_account_drops_every_principal_of_that_account_only() -> None:
+    event = E.IdentityEvent(entity=E.IDENTITY_ENTITY_ACCOUNT, entity_id="acct", action=E.IDENTITY_ACTION_UPDATED)
+    assert await _cached_after(event) == {"sk-a": False, "sk-b": False, "sk-c": True}
