@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.domain import charging
 from switchyard_edge.domain.call import Attempt
+from switchyard_llm.errors import make_error
 
 K = error_pb2.ErrorKind
 

@@ -33,9 +33,9 @@ from switchyard.guardrail.v1 import guardrail_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard.provider.v1 import provider_pb2
 from switchyard.router.v1 import router_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.domain import estimate
 from switchyard_edge.errors import GatewayError
+from switchyard_llm.errors import make_error
 
 K = error_pb2.ErrorKind
 PRIMARY, FALLBACK = router_pb2.GROUP_ROLE_PRIMARY, router_pb2.GROUP_ROLE_FALLBACK

@@ -7,8 +7,8 @@ import pytest
 
 from switchyard.llm.v1 import error_pb2
 from switchyard.router.v1 import router_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.domain import retry
+from switchyard_llm.errors import make_error
 
 K = error_pb2.ErrorKind
 R = router_pb2

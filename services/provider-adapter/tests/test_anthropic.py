@@ -427,7 +427,7 @@ async def test_thinking_blocks_become_reasoning_content_and_go_back_with_signatu
     assert sent["max_tokens"] > 2048
     msg = unary_message(first)["message"]
     assert msg["reasoning_content"] == "Paris is in France."
-    from switchyard_common.openai_codec import message_to_json
+    from switchyard_llm.openai_codec import message_to_json
 
     full = message_to_json(first.completion.choices[0].message)
     assert full["thinking_blocks"] == [

@@ -28,9 +28,9 @@ from scenarios import (
 
 from switchyard.llm.v1 import chat_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes import bedrock_server as fake_bedrock
 from switchyard_fakes.base import Recorded, Reply, Running
+from switchyard_llm.openai_codec import embedding_request_from_json
 from switchyard_provider_adapter.domain.providers.bedrock.errors import bedrock_error
 from switchyard_provider_adapter.domain.providers.bedrock.stream import (
     AwsEvent,

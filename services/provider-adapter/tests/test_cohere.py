@@ -13,7 +13,6 @@ from scenarios import IMAGE_MESSAGES, INPUT_PRICE, JSON_SCHEMA, OUTPUT_PRICE, TO
 
 from switchyard.llm.v1 import error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes.base import Recorded, Reply, Running
 from switchyard_fakes.cohere_server import (
     chat_response,
@@ -24,6 +23,7 @@ from switchyard_fakes.cohere_server import (
     stream_tool_calls,
     usage,
 )
+from switchyard_llm.openai_codec import embedding_request_from_json
 
 K = error_pb2.ErrorKind
 MODEL = "command-a-03-2025"

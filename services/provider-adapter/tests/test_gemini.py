@@ -18,9 +18,9 @@ from scenarios import INPUT_PRICE, OUTPUT_PRICE, TOOL_HISTORY, TOOLS, ChatScenar
 
 from switchyard.llm.v1 import error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes.base import Recorded, Reply, Running
 from switchyard_fakes.gemini_server import create_app, response, sse_frames
+from switchyard_llm.openai_codec import embedding_request_from_json
 
 K = error_pb2.ErrorKind
 

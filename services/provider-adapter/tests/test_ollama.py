@@ -14,9 +14,9 @@ from scenarios import IMAGE_MESSAGES, JSON_SCHEMA, PNG_B64, TOOLS, ChatScenarios
 
 from switchyard.llm.v1 import error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes.base import Recorded, Reply, Running
 from switchyard_fakes.ollama_server import create_app, error, final, message, ndjson
+from switchyard_llm.openai_codec import embedding_request_from_json
 
 K = error_pb2.ErrorKind
 MODEL = "llama3.2"

@@ -14,8 +14,8 @@ from scenarios import JSON_SCHEMA, TOOLS
 from test_openai import _chunk, _completion, _usage, _usage_chunk
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
-from switchyard_common.openai_codec import chat_request_from_json
 from switchyard_fakes.base import Recorded, Reply, Running, scripted_app, sse
+from switchyard_llm.openai_codec import chat_request_from_json
 from switchyard_provider_adapter.domain.providers.base import CallContext
 from switchyard_provider_adapter.domain.providers.openai import OpenAIProvider, is_reasoning_model
 

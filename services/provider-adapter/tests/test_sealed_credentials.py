@@ -16,11 +16,11 @@ from harness import Adapter, adapter, openai_upstream
 
 from switchyard.llm.v1 import deployment_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.model_config import parse_deployment
-from switchyard_common.openai_codec import chat_request_from_json
-from switchyard_common.sealing import binding_of, generate_keypair, load_public_key, seal
 from switchyard_fakes import bedrock_server as fake_bedrock
 from switchyard_fakes.base import Running
+from switchyard_llm.model_config import parse_deployment
+from switchyard_llm.openai_codec import chat_request_from_json
+from switchyard_llm.sealing import binding_of, generate_keypair, load_public_key, seal
 from switchyard_provider_adapter.domain.allowlists import Allowlists
 
 K = error_pb2.ErrorKind

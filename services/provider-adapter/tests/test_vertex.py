@@ -17,9 +17,9 @@ from scenarios import ChatScenarios
 
 from switchyard.llm.v1 import deployment_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes.base import Recorded, Reply, Running
 from switchyard_fakes.gemini_server import AUTH, create_app, make_service_account
+from switchyard_llm.openai_codec import embedding_request_from_json
 from switchyard_provider_adapter.clients.google_auth import AccessToken
 from switchyard_provider_adapter.domain.providers.base import CallContext
 from switchyard_provider_adapter.domain.providers.gemini.provider import VertexProvider

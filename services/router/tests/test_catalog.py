@@ -12,8 +12,8 @@ import pytest
 from switchyard.llm.v1 import error_pb2
 from switchyard.router.v1 import router_pb2
 from switchyard_common.db import migrate
-from switchyard_common.model_config import parse_config
-from switchyard_common.sealing import (
+from switchyard_llm.model_config import parse_config
+from switchyard_llm.sealing import (
     credential_binding,
     generate_keypair,
     load_private_key,
@@ -64,7 +64,7 @@ async def catalogs(dsn: str) -> AsyncIterator[tuple[Catalog, Catalog]]:
         await s.close()
 
 
-# The binding of entry()'s deployment (switchyard_common.sealing.credential_binding).
+# The binding of entry()'s deployment (switchyard_llm.sealing.credential_binding).
 BOUND = credential_binding("openai", "rt", "http://x/v1", b"")
 
 

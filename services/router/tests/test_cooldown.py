@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.model_config import parse_config
+from switchyard_llm.model_config import parse_config
 from switchyard_router.domain.cooldown import Action, Cooldowns, decide
 from switchyard_router.domain.policy import RouterPolicy, load_policy
 

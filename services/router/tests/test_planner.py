@@ -223,7 +223,7 @@ def test_usage_strategies_need_admission_everywhere_and_mock_needs_none() -> Non
 
 
 def test_global_drop_params_reaches_the_deployments() -> None:
-    from switchyard_common.model_config import parse_config
+    from switchyard_llm.model_config import parse_config
     from switchyard_router.domain.policy import load_policy
     from switchyard_router.domain.registry import Registry, StoredModel
 

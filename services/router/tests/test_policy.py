@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.model_config import ConfigError, parse_config
+from switchyard_common.settings import ConfigError
+from switchyard_llm.model_config import parse_config
 from switchyard_router.domain.policy import load_policy
 
 K = error_pb2.ErrorKind

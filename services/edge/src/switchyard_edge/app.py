@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.clients.keys import KeysClient
 from switchyard_edge.clients.model_registry import ModelRegistry
 from switchyard_edge.clients.spend import SpendClient
@@ -24,6 +23,7 @@ from switchyard_edge.gateway import Gateway
 from switchyard_edge.handlers import health, management, models
 from switchyard_edge.handlers.httpio import detail, openai_error
 from switchyard_edge.handlers.openai_api import Handler, OpenAIRoutes
+from switchyard_llm.errors import make_error
 
 log = logging.getLogger(__name__)
 K = error_pb2.ErrorKind

@@ -9,7 +9,7 @@ from typing import TypeVar
 import grpc
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard_llm.errors import make_error
 
 K = error_pb2.ErrorKind
 T = TypeVar("T")

@@ -15,9 +15,9 @@ import aiohttp
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.money import format_usd, parse_usd
-from switchyard_common.pricing import PriceBook
+from switchyard_llm.errors import make_error
+from switchyard_llm.money import format_usd, parse_usd
+from switchyard_llm.pricing import PriceBook
 from switchyard_provider_adapter.clients.credentials import CredentialStore
 from switchyard_provider_adapter.clients.http import HttpPool
 from switchyard_provider_adapter.config import Settings

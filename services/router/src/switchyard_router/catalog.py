@@ -14,16 +14,16 @@ import orjson
 
 from switchyard.llm.v1 import error_pb2
 from switchyard.router.v1 import router_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.model_config import (
+from switchyard_common.settings import ConfigError
+from switchyard_llm.errors import make_error
+from switchyard_llm.model_config import (
     SECRET_PARAMS,
-    ConfigError,
     DeploymentConfig,
     GatewayConfig,
     parse_deployment,
 )
-from switchyard_common.pricing import PriceBook
-from switchyard_common.sealing import binding_of
+from switchyard_llm.pricing import PriceBook
+from switchyard_llm.sealing import binding_of
 from switchyard_router.clients.store import DuplicateModel, ModelRow, ModelStore
 from switchyard_router.domain.policy import RouterPolicy
 from switchyard_router.domain.registry import Candidate, Registry, StoredModel, library_context_window

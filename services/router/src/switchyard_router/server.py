@@ -14,9 +14,9 @@ from switchyard.router.v1 import router_pb2, router_pb2_grpc
 from switchyard_common.db import migrate
 from switchyard_common.grpc_client import channel
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
-from switchyard_common.model_config import load_config
 from switchyard_common.redis_client import create_redis
 from switchyard_common.tracing import traced_servicer
+from switchyard_llm.model_config import load_config
 from switchyard_router.catalog import Catalog
 from switchyard_router.clients.health_check import HealthChecker
 from switchyard_router.clients.state import SharedState

@@ -10,7 +10,7 @@ import asyncpg
 import orjson
 
 from switchyard.auth.v1 import auth_pb2
-from switchyard_common.money import parse_usd
+from switchyard_llm.money import parse_usd
 
 _KEY_COLUMNS = (
     "key_hash, account_id, key_name, key_alias, team_id, user_id, org_id, models, max_budget, "

@@ -14,8 +14,8 @@ import orjson
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard_common.durations import duration_seconds
-from switchyard_common.event_fields import MAX_ID_CHARS, metadata_problem, tags_problem, text_problem
-from switchyard_common.money import MAX_BUDGET_USD, format_usd, parse_usd
+from switchyard_llm.event_fields import MAX_ID_CHARS, metadata_problem, tags_problem, text_problem
+from switchyard_llm.money import MAX_BUDGET_USD, format_usd, parse_usd
 
 KEY_PREFIX = "sk-"
 

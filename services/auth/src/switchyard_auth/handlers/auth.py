@@ -15,8 +15,8 @@ from switchyard.events.v1 import identity_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_auth.clients.repository import Repository
 from switchyard_auth.domain import keys
-from switchyard_common.errors import make_error
 from switchyard_common.kafka import EventProducer
+from switchyard_llm.errors import make_error
 
 log = logging.getLogger(__name__)
 K = error_pb2.ErrorKind

@@ -14,8 +14,8 @@ from switchyard.budget.v1 import budget_pb2
 from switchyard.events.v1 import usage_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.durations import duration_seconds
-from switchyard_common.event_fields import clean_usage_event
 from switchyard_copilot_budget.domain.spend_pages import parse_page_token
+from switchyard_llm.event_fields import clean_usage_event
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from redis.exceptions import RedisError
 
 from switchyard.budget.v1 import budget_pb2, budget_pb2_grpc
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.money import format_usd, parse_usd
 from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.clients.reservations import Refused, Reservations
 from switchyard_copilot_budget.domain.scopes import LimitSpec, kind_name
 from switchyard_copilot_budget.domain.spend_pages import page_bytes, page_token
+from switchyard_llm.errors import make_error
+from switchyard_llm.money import format_usd, parse_usd
 
 log = logging.getLogger(__name__)
 K = error_pb2.ErrorKind

@@ -12,10 +12,10 @@ import grpc
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.clients.adapter_sessions import AdapterSessions, SessionStream
 from switchyard_edge.domain.call import Attempt, Call
 from switchyard_edge.errors import peer_failure
+from switchyard_llm.errors import make_error
 
 K = error_pb2.ErrorKind
 # The adapter applies the deployment's own timeout and answers before the request's deadline;

@@ -22,9 +22,9 @@ import grpc
 from switchyard.auth.v1 import auth_pb2
 from switchyard.budget.v1 import budget_pb2
 from switchyard_common.aio import BackgroundTasks
-from switchyard_common.money import parse_usd
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.errors import GatewayError, peer_failure
+from switchyard_llm.money import parse_usd
 
 log = logging.getLogger(__name__)
 

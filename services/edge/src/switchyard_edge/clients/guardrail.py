@@ -12,12 +12,12 @@ import grpc
 from switchyard.guardrail.v1 import guardrail_pb2
 from switchyard.llm.v1 import chat_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.config import Settings
 from switchyard_edge.domain.call import Call
 from switchyard_edge.errors import GatewayError, peer_failure
 from switchyard_edge.pipeline import stream_guard
+from switchyard_llm.errors import make_error
 
 K = error_pb2.ErrorKind
 T = TypeVar("T")

@@ -10,11 +10,11 @@ import grpc
 from switchyard.auth.v1 import auth_pb2
 from switchyard.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import grpc_status, make_error
-from switchyard_common.openai_codec import RequestError, check_chat_request, check_embedding_request
 from switchyard_edge.domain.call import Call, Completed
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.gateway import Gateway
+from switchyard_llm.errors import grpc_status, make_error
+from switchyard_llm.openai_codec import RequestError, check_chat_request, check_embedding_request
 
 K = error_pb2.ErrorKind
 

@@ -13,10 +13,10 @@ from starlette.responses import Response
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error, openai_error_body
-from switchyard_common.openai_codec import RequestError
-from switchyard_common.sealing import SealingError
 from switchyard_edge.errors import GatewayError
+from switchyard_llm.errors import make_error, openai_error_body
+from switchyard_llm.openai_codec import RequestError
+from switchyard_llm.sealing import SealingError
 
 if TYPE_CHECKING:
     from switchyard_edge.app import Edge

@@ -20,8 +20,12 @@ from starlette.responses import Response, StreamingResponse
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error, openai_error_body
-from switchyard_common.openai_codec import (
+from switchyard_edge import openapi
+from switchyard_edge.domain.call import Completed, Streaming
+from switchyard_edge.errors import GatewayError
+from switchyard_edge.handlers.httpio import credential_of, json_response, openai_error, read_json
+from switchyard_llm.errors import make_error, openai_error_body
+from switchyard_llm.openai_codec import (
     RequestError,
     chat_request_from_json,
     chunk_to_json,
@@ -32,10 +36,6 @@ from switchyard_common.openai_codec import (
     image_response_to_json,
     usage_to_json,
 )
-from switchyard_edge import openapi
-from switchyard_edge.domain.call import Completed, Streaming
-from switchyard_edge.errors import GatewayError
-from switchyard_edge.handlers.httpio import credential_of, json_response, openai_error, read_json
 
 if TYPE_CHECKING:
     from switchyard_edge.app import Edge

@@ -18,13 +18,13 @@ from types import TracebackType
 
 from switchyard.llm.v1 import error_pb2
 from switchyard.router.v1 import router_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.clients.budget_leases import BudgetLeases, Hold
 from switchyard_edge.clients.key_limits import KeyLimiter, Ticket, has_limits
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.domain import estimate
 from switchyard_edge.domain.call import Call
 from switchyard_edge.errors import GatewayError
+from switchyard_llm.errors import make_error
 
 K = error_pb2.ErrorKind
 

@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable
 
 from switchyard.llm.v1 import deployment_pb2, error_pb2
 from switchyard.router.v1 import router_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.domain import retry
 from switchyard_edge.domain.call import Attempt
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.pipeline.accounting import Accounting
 from switchyard_edge.pipeline.admission import Admission
+from switchyard_llm.errors import make_error
 
 K = error_pb2.ErrorKind
 

@@ -11,13 +11,13 @@ import grpc
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.clients.adapter import OpenStream, adapter_error
 from switchyard_edge.clients.guardrail import GuardrailClient
 from switchyard_edge.domain import charging
 from switchyard_edge.domain.call import Attempt, Streaming
 from switchyard_edge.pipeline.accounting import Accounting
 from switchyard_edge.pipeline.admission import Admission
+from switchyard_llm.errors import make_error
 
 K = error_pb2.ErrorKind
 

@@ -21,8 +21,8 @@ import grpc
 from switchyard.guardrail.v1 import guardrail_pb2
 from switchyard.llm.v1 import chat_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.errors import peer_failure
+from switchyard_llm.errors import make_error
 
 K = error_pb2.ErrorKind
 # (choice index, tool-call index or -1 for the choice's content)

@@ -22,15 +22,15 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import deployment_pb2, error_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.model_config import (
+from switchyard_common.settings import ConfigError
+from switchyard_llm.errors import make_error
+from switchyard_llm.model_config import (
     WILDCARD_PROVIDER,
-    ConfigError,
     DeploymentConfig,
     GatewayConfig,
     resolve_value,
 )
-from switchyard_common.sealing import SealingError, credential_binding
+from switchyard_llm.sealing import SealingError, credential_binding
 from switchyard_provider_adapter.clients.sealed import SealedCredentials
 from switchyard_provider_adapter.domain.allowlists import DEFAULT_ALLOWLISTS, Allowlists
 from switchyard_provider_adapter.domain.errors import ProviderFailure

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure, error_message_from_body, redact
 from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall
 

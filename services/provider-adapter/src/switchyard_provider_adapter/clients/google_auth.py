@@ -22,7 +22,7 @@ import orjson
 from google.auth import crypt, jwt
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure, connection_error, redact, timeout_error
 from switchyard_provider_adapter.domain.providers.common.failures import auth_failure
 

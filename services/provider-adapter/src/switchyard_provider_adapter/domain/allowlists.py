@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.model_config import is_env_reference
+from switchyard_llm.errors import make_error
+from switchyard_llm.model_config import is_env_reference
 from switchyard_provider_adapter.domain.errors import ProviderFailure
 
 K = error_pb2.ErrorKind

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard_llm.errors import make_error
 
 K = error_pb2.ErrorKind
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from switchyard.llm.v1 import error_pb2
 from switchyard.router.v1 import router_pb2
-from switchyard_common.errors import make_error
+from switchyard_llm.errors import make_error
 from switchyard_router.domain.cooldown import Cooldowns
 from switchyard_router.domain.health import HealthBook
 from switchyard_router.domain.limits import MODE_FIRST, MODE_LEAST_BUSY, MODE_USAGE, Admission, LimitSpec

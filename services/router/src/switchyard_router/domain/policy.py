@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.model_config import ConfigError, GatewayConfig
+from switchyard_common.settings import ConfigError
+from switchyard_llm.model_config import GatewayConfig
 
 K = error_pb2.ErrorKind
 

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, error_pb2
-from switchyard_common.sampling import SamplingTable, max_output_tokens
+from switchyard_llm.sampling import SamplingTable, max_output_tokens
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.framing import SseEvent
 from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider

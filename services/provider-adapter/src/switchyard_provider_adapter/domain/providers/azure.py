@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, error_pb2
-from switchyard_common.errors import make_error
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure, azure_innererror, provider_error
 from switchyard_provider_adapter.domain.providers.base import CallContext
 from switchyard_provider_adapter.domain.providers.openai import OpenAIProvider, OpenAIStreamDecoder

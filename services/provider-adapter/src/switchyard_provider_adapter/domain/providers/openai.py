@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, images_pb2
-from switchyard_common.openai_codec import (
+from switchyard_llm.openai_codec import (
     chat_request_to_json,
     chunk_from_json,
     completion_from_json,

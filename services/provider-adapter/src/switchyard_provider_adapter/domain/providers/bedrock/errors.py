@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import classify, redact, retry_after_seconds
 
 K = error_pb2.ErrorKind

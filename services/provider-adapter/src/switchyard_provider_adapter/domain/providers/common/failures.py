@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure
 
 K = error_pb2.ErrorKind

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from switchyard_common.model_config import ConfigError, deployment_id, parse_config, resolve_value, split_model
+from switchyard_common.settings import ConfigError
+from switchyard_llm.model_config import deployment_id, parse_config, resolve_value, split_model
 
 
 def test_parse_litellm_config() -> None:

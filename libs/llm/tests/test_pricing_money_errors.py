@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
-from switchyard_common.errors import http_status, make_error, openai_error_body
-from switchyard_common.money import format_usd, parse_usd
-from switchyard_common.pricing import PriceBook, Rates, compute
+from switchyard_llm.errors import http_status, make_error, openai_error_body
+from switchyard_llm.money import format_usd, parse_usd
+from switchyard_llm.pricing import PriceBook, Rates, compute
 
 
 def _usage(p: int, c: int, cached: int = 0, written: int = 0, reasoning: int = 0) -> chat_pb2.Usage:

@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, images_pb2
-from switchyard_common import sampling
-from switchyard_common.event_fields import (
+from switchyard_llm import sampling
+from switchyard_llm.event_fields import (
     MAX_ID_CHARS,
     MAX_MODEL_CHARS,
     metadata_problem,

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2
-from switchyard_common.openai_codec import (
+from switchyard_llm.openai_codec import (
     RequestError,
     chat_request_from_json,
     chat_request_to_json,
@@ -356,7 +356,7 @@ _MSG = [{"role": "user", "content": "hi"}]
 def test_values_that_reach_the_ledger_are_bounded_and_free_of_nul(extra: dict[str, Any], param: str) -> None:
     """A NUL makes PostgreSQL refuse the ledger batch; an oversized value makes the usage event
     larger than Kafka takes. Both are refused at the door, for chat, embeddings and images."""
-    from switchyard_common.openai_codec import image_request_from_json
+    from switchyard_llm.openai_codec import image_request_from_json
 
     for parse, body in (
         (chat_request_from_json, {"model": "gpt-4o", "messages": _MSG}),

@@ -23,7 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, images_pb2
-from switchyard_common.model_config import ConfigError, split_model
+from switchyard_common.settings import ConfigError
+from switchyard_llm.model_config import split_model
 
 log = logging.getLogger(__name__)
 

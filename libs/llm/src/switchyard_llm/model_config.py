@@ -18,6 +18,7 @@ import orjson
 import yaml
 
 from switchyard.llm.v1 import deployment_pb2
+from switchyard_common.settings import ConfigError
 
 # Providers recognised as the prefix of `litellm_params.model` ("anthropic/claude-...").
 KNOWN_PROVIDERS = frozenset(
@@ -228,10 +229,6 @@ _PRICE_KEYS = (
 
 # Provider of a `model: "*"` deployment until a request names the model.
 WILDCARD_PROVIDER = "*"
-
-
-class ConfigError(ValueError):
-    """The config file cannot be used; the message names the entry at fault."""
 
 
 def _infer_provider(model: str, api_base: str | None) -> str:

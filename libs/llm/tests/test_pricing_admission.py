@@ -9,7 +9,7 @@ import pytest
 from genai_prices import Usage, calc_price
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, images_pb2
-from switchyard_common.pricing import PriceBook, image_output_tokens, image_price
+from switchyard_llm.pricing import PriceBook, image_output_tokens, image_price
 
 
 def _dep(provider: str, model: str, **pricing: float | str) -> deployment_pb2.Deployment:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from switchyard_common.model_config import parse_deployment
-from switchyard_common.sealing import (
+from switchyard_llm.model_config import parse_deployment
+from switchyard_llm.sealing import (
     SealingError,
     binding_of,
     credential_binding,
