@@ -9,19 +9,17 @@ import orjson
 import pytest
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2
-from switchyard_llm.openai_codec import (
-    RequestError,
+from switchyard_llm.errors import RequestError
+from switchyard_llm.openai_codec.chat import (
     chat_request_from_json,
     chat_request_to_json,
-    check_chat_request,
-    check_embedding_request,
     chunk_from_json,
     chunk_to_json,
     completion_from_json,
     completion_to_json,
-    embedding_request_from_json,
-    embedding_request_to_json,
 )
+from switchyard_llm.openai_codec.checks import check_chat_request, check_embedding_request
+from switchyard_llm.openai_codec.embeddings import embedding_request_from_json, embedding_request_to_json
 
 FULL_REQUEST: dict[str, Any] = {
     "model": "gpt-4o",
@@ -356,7 +354,7 @@ _MSG = [{"role": "user", "content": "hi"}]
 def test_values_that_reach_the_ledger_are_bounded_and_free_of_nul(extra: dict[str, Any], param: str) -> None:
     """A NUL makes PostgreSQL refuse the ledger batch; an oversized value makes the usage event
     larger than Kafka takes. Both are refused at the door, for chat, embeddings and images."""
-    from switchyard_llm.openai_codec import image_request_from_json
+    from switchyard_llm.openai_codec.images import image_request_from_json
 
     for parse, body in (
         (chat_request_from_json, {"model": "gpt-4o", "messages": _MSG}),

@@ -6,7 +6,8 @@ import orjson
 import pytest
 
 from switchyard.llm.v1 import images_pb2
-from switchyard_llm.openai_codec import RequestError, image_request_from_json, image_response_to_json
+from switchyard_llm.errors import RequestError
+from switchyard_llm.openai_codec.images import image_request_from_json, image_response_to_json
 
 
 def test_request_fields_options_and_extra_keys() -> None:

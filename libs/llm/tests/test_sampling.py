@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from switchyard_llm.openai_codec import chat_request_from_json, chat_request_to_json
+from switchyard_llm.openai_codec.chat import chat_request_from_json, chat_request_to_json
 from switchyard_llm.sampling import MAX_OUTPUT_TOKENS, SamplingTable
 
 NATIVE = SamplingTable({"temperature": "temp", MAX_OUTPUT_TOKENS: "limit", "stop": "stops", "seed": "seed"})

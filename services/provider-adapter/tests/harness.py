@@ -19,7 +19,8 @@ from switchyard.llm.v1 import chat_pb2, deployment_pb2
 from switchyard.provider.v1 import provider_pb2, provider_pb2_grpc
 from switchyard_fakes.base import Reply, scripted_app
 from switchyard_llm.model_config import load_config
-from switchyard_llm.openai_codec import chat_request_from_json, message_to_json
+from switchyard_llm.openai_codec.chat import chat_request_from_json
+from switchyard_llm.openai_codec.messages import message_to_json
 from switchyard_provider_adapter.config import Settings
 from switchyard_provider_adapter.server import build
 

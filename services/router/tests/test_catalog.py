@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
 from switchyard_common.db import migrate
 from switchyard_llm.model_config import parse_config
@@ -26,7 +26,6 @@ from switchyard_router.clients.store import SCHEMA, ModelRow, ModelStore
 from switchyard_router.domain.policy import load_policy
 from switchyard_router.server import MIGRATIONS
 
-K = error_pb2.ErrorKind
 CONFIG = parse_config(
     {
         "model_list": [
@@ -114,7 +113,7 @@ async def test_update_that_moves_kept_credentials_is_refused(catalogs: tuple[Cat
     moved = router_pb2.ModelEntry(id="m-11", litellm_params_json=orjson.dumps({"api_base": "https://elsewhere/v1"}))
     with pytest.raises(CatalogError) as exc:
         await a.update(router_pb2.UpdateModelRequest(model=moved, caller="ops"))
-    assert exc.value.error.kind == K.ERROR_KIND_BAD_REQUEST and "send api_key again" in exc.value.error.message
+    assert exc.value.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST and "send api_key again" in exc.value.error.message
     assert a.registry.by_id["m-11"].config.api_base == "http://x/v1"
     # Tuning what is no part of the binding needs no credential; moving with a new one is fine.
     tuned = router_pb2.ModelEntry(id="m-11", litellm_params_json=orjson.dumps({"temperature": 0.3, "rpm": 9}))
@@ -139,20 +138,20 @@ async def test_update_merges_and_delete_removes_everywhere(catalogs: tuple[Catal
 @pytest.mark.parametrize(
     ("make", "kind", "fragment"),
     [
-        (lambda: entry("cfg-1"), K.ERROR_KIND_BAD_REQUEST, "config.yaml"),
-        (lambda: entry("m-3", api_key="plain"), K.ERROR_KIND_BAD_REQUEST, "sealed"),
-        (lambda: entry("m-4", rpm="lots"), K.ERROR_KIND_BAD_REQUEST, "rpm"),
-        (lambda: entry("m-7", timeout="slow"), K.ERROR_KIND_BAD_REQUEST, "'slow'"),
-        (lambda: entry("m-8", weight=-1), K.ERROR_KIND_BAD_REQUEST, "non-negative"),
-        (lambda: entry("m-9", rpm=1e40), K.ERROR_KIND_BAD_REQUEST, "rpm must be between"),
+        (lambda: entry("cfg-1"), ErrorKind.ERROR_KIND_BAD_REQUEST, "config.yaml"),
+        (lambda: entry("m-3", api_key="plain"), ErrorKind.ERROR_KIND_BAD_REQUEST, "sealed"),
+        (lambda: entry("m-4", rpm="lots"), ErrorKind.ERROR_KIND_BAD_REQUEST, "rpm"),
+        (lambda: entry("m-7", timeout="slow"), ErrorKind.ERROR_KIND_BAD_REQUEST, "'slow'"),
+        (lambda: entry("m-8", weight=-1), ErrorKind.ERROR_KIND_BAD_REQUEST, "non-negative"),
+        (lambda: entry("m-9", rpm=1e40), ErrorKind.ERROR_KIND_BAD_REQUEST, "rpm must be between"),
         (
             lambda: router_pb2.ModelEntry(id="m-5", model_name="x", litellm_params_json=b"[1]"),
-            K.ERROR_KIND_BAD_REQUEST,
+            ErrorKind.ERROR_KIND_BAD_REQUEST,
             "object",
         ),
         (
             lambda: router_pb2.ModelEntry(id="m-6", model_name="x", litellm_params_json=b'{"model": "mystery"}'),
-            K.ERROR_KIND_BAD_REQUEST,
+            ErrorKind.ERROR_KIND_BAD_REQUEST,
             "provider",
         ),
     ],
@@ -173,10 +172,10 @@ async def test_duplicates_config_models_and_unknown_ids(catalogs: tuple[Catalog,
         await a.delete("cfg-1")
     with pytest.raises(CatalogError) as exc:
         await a.delete("never-was")
-    assert exc.value.error.kind == K.ERROR_KIND_NOT_FOUND
+    assert exc.value.error.kind == ErrorKind.ERROR_KIND_NOT_FOUND
     with pytest.raises(CatalogError) as exc:
         await a.update(router_pb2.UpdateModelRequest(model=router_pb2.ModelEntry(id="never-was")))
-    assert exc.value.error.kind == K.ERROR_KIND_NOT_FOUND
+    assert exc.value.error.kind == ErrorKind.ERROR_KIND_NOT_FOUND
 
 
 async def test_config_model_info_never_shows_credentials(catalogs: tuple[Catalog, Catalog]) -> None:

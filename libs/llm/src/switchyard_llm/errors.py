@@ -1,4 +1,7 @@
-"""One table from error kind to HTTP status, OpenAI error ``type`` and gRPC status code."""
+"""Errors as the services exchange them: one table from error kind to HTTP status, OpenAI error
+``type`` and gRPC status code; ``make_error`` to build one; ``TypedError``, the one exception base
+for code that fails with an Error (the edge's ``GatewayError``, the adapter's ``ProviderFailure``,
+the codec's ``RequestError``)."""
 
 from __future__ import annotations
 
@@ -7,29 +10,27 @@ from typing import Any
 import grpc
 
 from switchyard.llm.v1 import error_pb2
-
-Kind = error_pb2.ErrorKind
-Error = error_pb2.Error
+from switchyard.llm.v1.error_pb2 import ErrorKind
 
 # kind → (HTTP status, OpenAI error type, gRPC status)
 _TABLE: dict[int, tuple[int, str, grpc.StatusCode]] = {
-    Kind.ERROR_KIND_BAD_REQUEST: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
-    Kind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
-    Kind.ERROR_KIND_CONTENT_POLICY_VIOLATION: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
-    Kind.ERROR_KIND_UNSUPPORTED_PARAMS: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
-    Kind.ERROR_KIND_GUARDRAIL_BLOCKED: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
-    Kind.ERROR_KIND_AUTHENTICATION: (401, "auth_error", grpc.StatusCode.UNAUTHENTICATED),
-    Kind.ERROR_KIND_PERMISSION_DENIED: (403, "permission_error", grpc.StatusCode.PERMISSION_DENIED),
-    Kind.ERROR_KIND_NOT_FOUND: (404, "not_found_error", grpc.StatusCode.NOT_FOUND),
-    Kind.ERROR_KIND_TIMEOUT: (408, "timeout_error", grpc.StatusCode.DEADLINE_EXCEEDED),
-    Kind.ERROR_KIND_UNPROCESSABLE: (422, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
-    Kind.ERROR_KIND_RATE_LIMIT: (429, "rate_limit_error", grpc.StatusCode.RESOURCE_EXHAUSTED),
-    Kind.ERROR_KIND_BUDGET_EXCEEDED: (429, "budget_exceeded", grpc.StatusCode.RESOURCE_EXHAUSTED),
-    Kind.ERROR_KIND_NO_DEPLOYMENTS: (429, "rate_limit_error", grpc.StatusCode.RESOURCE_EXHAUSTED),
-    Kind.ERROR_KIND_INTERNAL_SERVER: (500, "server_error", grpc.StatusCode.INTERNAL),
-    Kind.ERROR_KIND_API_CONNECTION: (500, "api_connection_error", grpc.StatusCode.UNAVAILABLE),
-    Kind.ERROR_KIND_BAD_GATEWAY: (502, "server_error", grpc.StatusCode.UNAVAILABLE),
-    Kind.ERROR_KIND_SERVICE_UNAVAILABLE: (503, "service_unavailable_error", grpc.StatusCode.UNAVAILABLE),
+    ErrorKind.ERROR_KIND_BAD_REQUEST: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    ErrorKind.ERROR_KIND_GUARDRAIL_BLOCKED: (400, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    ErrorKind.ERROR_KIND_AUTHENTICATION: (401, "auth_error", grpc.StatusCode.UNAUTHENTICATED),
+    ErrorKind.ERROR_KIND_PERMISSION_DENIED: (403, "permission_error", grpc.StatusCode.PERMISSION_DENIED),
+    ErrorKind.ERROR_KIND_NOT_FOUND: (404, "not_found_error", grpc.StatusCode.NOT_FOUND),
+    ErrorKind.ERROR_KIND_TIMEOUT: (408, "timeout_error", grpc.StatusCode.DEADLINE_EXCEEDED),
+    ErrorKind.ERROR_KIND_UNPROCESSABLE: (422, "invalid_request_error", grpc.StatusCode.INVALID_ARGUMENT),
+    ErrorKind.ERROR_KIND_RATE_LIMIT: (429, "rate_limit_error", grpc.StatusCode.RESOURCE_EXHAUSTED),
+    ErrorKind.ERROR_KIND_BUDGET_EXCEEDED: (429, "budget_exceeded", grpc.StatusCode.RESOURCE_EXHAUSTED),
+    ErrorKind.ERROR_KIND_NO_DEPLOYMENTS: (429, "rate_limit_error", grpc.StatusCode.RESOURCE_EXHAUSTED),
+    ErrorKind.ERROR_KIND_INTERNAL_SERVER: (500, "server_error", grpc.StatusCode.INTERNAL),
+    ErrorKind.ERROR_KIND_API_CONNECTION: (500, "api_connection_error", grpc.StatusCode.UNAVAILABLE),
+    ErrorKind.ERROR_KIND_BAD_GATEWAY: (502, "server_error", grpc.StatusCode.UNAVAILABLE),
+    ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE: (503, "service_unavailable_error", grpc.StatusCode.UNAVAILABLE),
 }
 _DEFAULT = (500, "server_error", grpc.StatusCode.INTERNAL)
 
@@ -71,6 +72,26 @@ def make_error(
     if retry_after is not None:
         err.retry_after_seconds = retry_after
     return err
+
+
+class TypedError(Exception):
+    """An exception that carries the Error it becomes at the boundary (OpenAI error JSON, a
+    response's ``error`` field, the Gateway API's status and trailing metadata)."""
+
+    def __init__(self, error: error_pb2.Error) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class RequestError(TypedError, ValueError):
+    """A client body that cannot be served (400); ``param`` names the offending field."""
+
+    def __init__(self, message: str, param: str = "") -> None:
+        super().__init__(make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, message, param=param))
+
+    @property
+    def param(self) -> str:
+        return self.error.param
 
 
 def counts_against_deployment(err: error_pb2.Error) -> bool:

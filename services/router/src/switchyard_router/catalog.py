@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
 from switchyard_common.settings import ConfigError
 from switchyard_llm.errors import make_error
@@ -29,7 +30,6 @@ from switchyard_router.domain.policy import RouterPolicy
 from switchyard_router.domain.registry import Candidate, Registry, StoredModel, library_context_window
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 
 
 class CatalogError(Exception):
@@ -39,7 +39,7 @@ class CatalogError(Exception):
 
 
 def _bad(message: str, param: str = "") -> CatalogError:
-    return CatalogError(make_error(K.ERROR_KIND_BAD_REQUEST, message, param=param))
+    return CatalogError(make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, message, param=param))
 
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
@@ -155,7 +155,7 @@ class Catalog:
         if self._store is None:
             raise CatalogError(
                 make_error(
-                    K.ERROR_KIND_SERVICE_UNAVAILABLE,
+                    ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE,
                     "runtime model management needs the router's database (DATABASE_URL)",
                 )
             )
@@ -242,7 +242,7 @@ class Catalog:
         updated = await store.update(entry.id, change)
         if updated is None:
             raise CatalogError(
-                make_error(K.ERROR_KIND_NOT_FOUND, f"model {entry.id!r} not found", param="model_info.id")
+                make_error(ErrorKind.ERROR_KIND_NOT_FOUND, f"model {entry.id!r} not found", param="model_info.id")
             )
         await self.reload()
         return self._stored(updated)
@@ -259,7 +259,7 @@ class Catalog:
             )
         row = await store.delete(model_id)
         if row is None:
-            raise CatalogError(make_error(K.ERROR_KIND_NOT_FOUND, f"model {model_id!r} not found", param="id"))
+            raise CatalogError(make_error(ErrorKind.ERROR_KIND_NOT_FOUND, f"model {model_id!r} not found", param="id"))
         await self.reload()
         try:
             return self._stored(row)

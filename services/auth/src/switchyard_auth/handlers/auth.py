@@ -13,19 +13,19 @@ from google.protobuf import timestamp_pb2
 from switchyard.auth.v1 import auth_pb2, auth_pb2_grpc
 from switchyard.events.v1 import identity_pb2
 from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_auth.clients.repository import Repository
 from switchyard_auth.domain import keys
 from switchyard_common.kafka import EventProducer
 from switchyard_llm.errors import make_error
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 
 _STORE_ERRORS = (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError)
 
 
 def _unavailable() -> error_pb2.Error:
-    return make_error(K.ERROR_KIND_SERVICE_UNAVAILABLE, "the key store is unavailable; try again shortly")
+    return make_error(ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE, "the key store is unavailable; try again shortly")
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
@@ -56,7 +56,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     ) -> auth_pb2.AuthenticateResponse:
         cred = request.credential.strip()
         if not cred:
-            return auth_pb2.AuthenticateResponse(error=make_error(K.ERROR_KIND_AUTHENTICATION, "No api key passed in."))
+            return auth_pb2.AuthenticateResponse(
+                error=make_error(ErrorKind.ERROR_KIND_AUTHENTICATION, "No api key passed in.")
+            )
         if keys.same_secret(cred, self._master):
             return auth_pb2.AuthenticateResponse(principal=self._admin())
         key_hash = keys.hash_key(cred)
@@ -68,17 +70,17 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         if row is None:
             return auth_pb2.AuthenticateResponse(
                 error=make_error(
-                    K.ERROR_KIND_AUTHENTICATION,
+                    ErrorKind.ERROR_KIND_AUTHENTICATION,
                     f"Authentication Error: invalid API key (hashed token ending {key_hash[-8:]}).",
                 )
             )
         if row["blocked"]:
             return auth_pb2.AuthenticateResponse(
-                error=make_error(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key is blocked.")
+                error=make_error(ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key is blocked.")
             )
         if row["expires_at"] is not None and row["expires_at"].timestamp() < time.time():
             return auth_pb2.AuthenticateResponse(
-                error=make_error(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key has expired.")
+                error=make_error(ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key has expired.")
             )
         return auth_pb2.AuthenticateResponse(principal=keys.principal_from_row(dict(row), self._ttl))
 
@@ -128,17 +130,19 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     ) -> auth_pb2.GenerateKeyResponse:
         if not request.caller.is_admin:
             return auth_pb2.GenerateKeyResponse(
-                error=make_error(K.ERROR_KIND_PERMISSION_DENIED, "only admins can create keys")
+                error=make_error(ErrorKind.ERROR_KIND_PERMISSION_DENIED, "only admins can create keys")
             )
         try:
             keys.validate_settings(request.settings)
             expires = keys.expires_at(request.settings)
         except keys.KeyError_ as exc:
-            return auth_pb2.GenerateKeyResponse(error=make_error(K.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
+            return auth_pb2.GenerateKeyResponse(
+                error=make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param)
+            )
         key = request.key or keys.new_key()
         if not key.startswith(keys.KEY_PREFIX):
             return auth_pb2.GenerateKeyResponse(
-                error=make_error(K.ERROR_KIND_BAD_REQUEST, "keys must start with 'sk-'", param="key")
+                error=make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, "keys must start with 'sk-'", param="key")
             )
         account = self._account_of(request.caller)
         try:
@@ -149,7 +153,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         except asyncpg.UniqueViolationError:
             return auth_pb2.GenerateKeyResponse(
                 error=make_error(
-                    K.ERROR_KIND_BAD_REQUEST, "a key with this value or alias already exists", param="key_alias"
+                    ErrorKind.ERROR_KIND_BAD_REQUEST, "a key with this value or alias already exists", param="key_alias"
                 )
             )
         except _STORE_ERRORS:
@@ -169,14 +173,16 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         caller = request.caller
         if not caller.is_admin and key_hash != caller.key_hash:
             return auth_pb2.GetKeyResponse(
-                error=make_error(K.ERROR_KIND_PERMISSION_DENIED, "a key can only read its own settings")
+                error=make_error(ErrorKind.ERROR_KIND_PERMISSION_DENIED, "a key can only read its own settings")
             )
         try:
             row = await self._repo.get_key(self._account_of(caller), key_hash)
         except _STORE_ERRORS:
             return auth_pb2.GetKeyResponse(error=_unavailable())
         if row is None:
-            return auth_pb2.GetKeyResponse(error=make_error(K.ERROR_KIND_NOT_FOUND, "key not found", param="key"))
+            return auth_pb2.GetKeyResponse(
+                error=make_error(ErrorKind.ERROR_KIND_NOT_FOUND, "key not found", param="key")
+            )
         return auth_pb2.GetKeyResponse(info=self._key_info(row))
 
     async def DeleteKeys(
@@ -184,7 +190,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     ) -> auth_pb2.DeleteKeysResponse:
         if not request.caller.is_admin:
             return auth_pb2.DeleteKeysResponse(
-                error=make_error(K.ERROR_KIND_PERMISSION_DENIED, "only admins can delete keys")
+                error=make_error(ErrorKind.ERROR_KIND_PERMISSION_DENIED, "only admins can delete keys")
             )
         hashes = [k if keys.is_hash(k) else keys.hash_key(k) for k in request.keys]
         try:

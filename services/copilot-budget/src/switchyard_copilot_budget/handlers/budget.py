@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 
 from switchyard.budget.v1 import budget_pb2, budget_pb2_grpc
 from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.clients.reservations import Refused, Reservations
 from switchyard_copilot_budget.domain.scopes import LimitSpec, kind_name
@@ -22,7 +23,6 @@ from switchyard_llm.errors import make_error
 from switchyard_llm.money import format_usd, parse_usd
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 
 _STORE_ERRORS = (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
@@ -60,11 +60,11 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
             want = parse_usd(want_s) if want_s else None
             limits = self._limits(scopes)
         except ValueError:
-            return None, make_error(K.ERROR_KIND_BAD_REQUEST, "amounts must be decimal numbers")
+            return None, make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, "amounts must be decimal numbers")
         if need < 0 or (want is not None and want < need):
-            return None, make_error(K.ERROR_KIND_BAD_REQUEST, "amounts must be non-negative and want >= need")
+            return None, make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, "amounts must be non-negative and want >= need")
         if not account_id or not hold_id:
-            return None, make_error(K.ERROR_KIND_BAD_REQUEST, "account_id and an id are required")
+            return None, make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, "account_id and an id are required")
         ttl = min(max(ttl_seconds or 600, 1), self._max_ttl)
         try:
             held = await self._reservations.reserve(account_id, hold_id, self._scopes(scopes), need, ttl, want, limits)
@@ -72,12 +72,14 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         except Refused as r:
             scope = r.scope.split(":", 3)[-1]
             return None, make_error(
-                K.ERROR_KIND_BUDGET_EXCEEDED,
+                ErrorKind.ERROR_KIND_BUDGET_EXCEEDED,
                 f"Budget has been exceeded! {scope} spend: {r.spent} max_budget: {r.limit}",
             )
         except _STORE_ERRORS:
             log.warning("budget store unavailable; admission refused", exc_info=True)
-            return None, make_error(K.ERROR_KIND_SERVICE_UNAVAILABLE, "budget store unavailable; try again shortly")
+            return None, make_error(
+                ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE, "budget store unavailable; try again shortly"
+            )
 
     async def Reserve(
         self, request: budget_pb2.ReserveRequest, context: grpc.aio.ServicerContext

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 import grpc
 
 from switchyard.guardrail.v1 import guardrail_pb2
-from switchyard.llm.v1 import chat_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.config import Settings
@@ -19,7 +20,6 @@ from switchyard_edge.errors import GatewayError, peer_failure
 from switchyard_edge.pipeline import stream_guard
 from switchyard_llm.errors import make_error
 
-K = error_pb2.ErrorKind
 T = TypeVar("T")
 
 
@@ -41,7 +41,7 @@ class GuardrailClient:
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
                 raise GatewayError.of(
-                    K.ERROR_KIND_BAD_REQUEST, exc.details() or "invalid guardrails", param="guardrails"
+                    ErrorKind.ERROR_KIND_BAD_REQUEST, exc.details() or "invalid guardrails", param="guardrails"
                 ) from None
             raise peer_failure("guardrail", exc, request_deadline=timeout < self._timeout) from None
 
@@ -55,7 +55,7 @@ class GuardrailClient:
         )
         resp = await self._call(call, self._stub.CheckInput, req)
         if resp.decision == guardrail_pb2.DECISION_BLOCK:
-            raise GatewayError.of(K.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Request blocked by guardrail")
+            raise GatewayError.of(ErrorKind.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Request blocked by guardrail")
         if resp.decision == guardrail_pb2.DECISION_MASK:
             del request.messages[:]
             request.messages.extend(resp.messages)
@@ -69,7 +69,9 @@ class GuardrailClient:
         req.guardrails.extend(names)
         resp = await self._call(call, self._stub.CheckTexts, req)
         if resp.decision == guardrail_pb2.DECISION_BLOCK:
-            raise GatewayError(make_error(K.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Blocked by guardrail"))
+            raise GatewayError(
+                make_error(ErrorKind.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Blocked by guardrail")
+            )
         return resp if resp.decision == guardrail_pb2.DECISION_MASK else None
 
     async def check_output(self, call: Call, completion: chat_pb2.ChatCompletion) -> None:

@@ -25,12 +25,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from switchyard.auth.v1 import auth_pb2
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_common.aio import BackgroundTasks
 from switchyard_edge.errors import GatewayError
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 
 WINDOW_MS = 60_000
 
@@ -237,7 +236,7 @@ def _refuse(limits: auth_pb2.RateLimits, which: str, wait: float) -> None:
     value = getattr(limits, name, 0)
     wait = max(1.0, math.ceil(wait))
     raise GatewayError.of(
-        K.ERROR_KIND_RATE_LIMIT,
+        ErrorKind.ERROR_KIND_RATE_LIMIT,
         f"Rate limit reached for this key: {name} {value} ({unit}). Try again in {wait:g} seconds.",
         retry_after=wait,
     )

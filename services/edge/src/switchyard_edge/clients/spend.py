@@ -6,11 +6,9 @@ from __future__ import annotations
 import grpc
 
 from switchyard.budget.v1 import budget_pb2
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.errors import GatewayError, peer_failure
-
-K = error_pb2.ErrorKind
 
 
 class SpendClient:
@@ -34,5 +32,5 @@ class SpendClient:
             return await self._stub.ListSpendLogs(req, timeout=10.0)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                raise GatewayError.of(K.ERROR_KIND_BAD_REQUEST, exc.details() or "invalid request") from None
+                raise GatewayError.of(ErrorKind.ERROR_KIND_BAD_REQUEST, exc.details() or "invalid request") from None
             raise peer_failure("copilot-budget", exc) from None

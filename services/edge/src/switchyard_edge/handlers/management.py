@@ -26,7 +26,7 @@ from switchyard_edge.handlers.httpio import (
     management_endpoint,
     read_object,
 )
-from switchyard_llm.openai_codec import usage_to_json
+from switchyard_llm.openai_codec.usage import usage_to_json
 
 if TYPE_CHECKING:
     from switchyard_edge.app import Edge

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from switchyard.llm.v1 import error_pb2, models_pb2
+from switchyard.llm.v1 import models_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2, router_pb2_grpc
 from switchyard_router.catalog import Catalog, CatalogError
 from switchyard_router.clients.health_check import HealthChecker, checkable
@@ -20,7 +21,6 @@ from switchyard_router.domain.limits import MODE_FIRST
 from switchyard_router.domain.planner import Planner, limit_spec
 from switchyard_router.domain.registry import Candidate, Registry, permits
 
-K = error_pb2.ErrorKind
 WATCH_HEARTBEAT_SECONDS = 10.0
 
 
@@ -143,7 +143,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             )
             tracked = bool(o.lease_id) or policy.tracks_usage or (cand is not None and cand.tpm > 0)
             delta = o.total_tokens - o.reserved_tokens if tracked else 0
-            reason = "" if o.success else f"{o.http_status} {K.Name(o.error_kind).removeprefix('ERROR_KIND_')}"
+            reason = "" if o.success else f"{o.http_status} {ErrorKind.Name(o.error_kind).removeprefix('ERROR_KIND_')}"
             updates.append(
                 OutcomeUpdate(
                     o.deployment_id,

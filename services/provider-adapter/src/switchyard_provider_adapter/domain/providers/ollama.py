@@ -34,8 +34,6 @@ from switchyard_provider_adapter.domain.providers.common.content import (
 from switchyard_provider_adapter.domain.providers.common.failures import bad_request, unsupported_param
 from switchyard_provider_adapter.domain.providers.common.params import check_supported
 
-K = error_pb2.ErrorKind
-
 DEFAULT_BASE = "http://localhost:11434"
 
 SUPPORTED_PARAMS = frozenset(
