@@ -45,6 +45,7 @@ async def stub(pg_dsn: str, tmp_path: Path) -> AsyncIterator[auth_pb2_grpc.AuthS
     try:
         stub = auth_pb2_grpc.AuthServiceStub(channel)
         stub.producer = producer  # type: ignore[attr-defined]
+        stub.pool = pool  # type: ignore[attr-defined]
         yield stub
     finally:
         await channel.close()
@@ -63,6 +64,23 @@ async def test_master_key_and_unknown_keys(stub: auth_pb2_grpc.AuthServiceStub) 
     assert bad.error.kind == error_pb2.ERROR_KIND_AUTHENTICATION and "sk-nope" not in bad.error.message
     empty = await _auth(stub, "")
     assert empty.error.http_status == 401
+
+
+async def test_a_key_store_that_does_not_answer_is_unavailable(stub: auth_pb2_grpc.AuthServiceStub) -> None:
+    """switchyard/llm/v1/error.proto: a store that does not answer fails the call (the edge answers
+    503); it is no answer about the credential or the key."""
+    admin = (await _auth(stub, MASTER)).principal
+    await stub.pool.close()  # type: ignore[attr-defined]
+    calls = [
+        stub.Authenticate(auth_pb2.AuthenticateRequest(credential="sk-some-key"), timeout=5),
+        stub.GenerateKey(auth_pb2.GenerateKeyRequest(caller=admin), timeout=5),
+        stub.GetKey(auth_pb2.GetKeyRequest(caller=admin, key="sk-some-key"), timeout=5),
+        stub.DeleteKeys(auth_pb2.DeleteKeysRequest(caller=admin, keys=["sk-some-key"]), timeout=5),
+    ]
+    for call in calls:
+        with pytest.raises(grpc.aio.AioRpcError) as exc:
+            await call
+        assert exc.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
 async def test_virtual_key_lifecycle(stub: auth_pb2_grpc.AuthServiceStub, pg_dsn: str) -> None:

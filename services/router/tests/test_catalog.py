@@ -6,12 +6,14 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import grpc
 import orjson
 import pytest
 
 from switchyard.llm.v1.error_pb2 import ErrorKind
-from switchyard.router.v1 import router_pb2
+from switchyard.router.v1 import router_pb2, router_pb2_grpc
 from switchyard_common.db import migrate
+from switchyard_common.grpc_server import GrpcService
 from switchyard_llm.model_config import parse_config
 from switchyard_llm.sealing import (
     credential_binding,
@@ -24,6 +26,7 @@ from switchyard_llm.sealing import (
 from switchyard_router.catalog import Catalog, CatalogError
 from switchyard_router.clients.store import SCHEMA, ModelRow, ModelStore
 from switchyard_router.domain.policy import load_policy
+from switchyard_router.handlers.router import RouterServicer
 from switchyard_router.server import MIGRATIONS
 
 CONFIG = parse_config(
@@ -217,3 +220,40 @@ async def test_follow_stops_when_cancelled_as_a_change_arrives(spins: int) -> No
     task.cancel()
     done, _ = await asyncio.wait({task}, timeout=2.0)
     assert task in done and task.cancelled()
+
+
+@pytest.mark.parametrize("store", ["none", "closed"])
+async def test_management_without_a_store_fails_the_call(dsn: str, store: str) -> None:
+    """switchyard/llm/v1/error.proto: a router without a database is not set up for runtime models
+    (FAILED_PRECONDITION, saying why); one whose database does not answer is UNAVAILABLE. Neither
+    is an answer in the response, nor an UNKNOWN status."""
+    model_store = None
+    if store == "closed":
+        model_store = await ModelStore.connect(dsn)
+        await model_store.close()
+    catalog = Catalog(CONFIG, load_policy(CONFIG), model_store)
+    servicer = RouterServicer(None, catalog, None, None, created=0)  # type: ignore[arg-type]
+    service = GrpcService(
+        host="127.0.0.1",
+        port=0,
+        service_names=[],
+        register=lambda s: router_pb2_grpc.add_RouterServiceServicer_to_server(servicer, s),
+    )
+    await service.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{service.bound_port}")
+    stub = router_pb2_grpc.RouterServiceStub(channel)
+    calls = [
+        stub.AddModel(router_pb2.AddModelRequest(model=entry("rt-down")), timeout=5),
+        stub.UpdateModel(router_pb2.UpdateModelRequest(model=entry("rt-down")), timeout=5),
+        stub.DeleteModel(router_pb2.DeleteModelRequest(id="rt-down"), timeout=5),
+    ]
+    want = grpc.StatusCode.FAILED_PRECONDITION if store == "none" else grpc.StatusCode.UNAVAILABLE
+    try:
+        for call in calls:
+            with pytest.raises(grpc.aio.AioRpcError) as exc:
+                await call
+            assert exc.value.code() == want
+            assert store == "closed" or "DATABASE_URL" in (exc.value.details() or "")
+    finally:
+        await channel.close()
+        await service.stop()

@@ -49,6 +49,12 @@ def peer_failure(peer: str, exc: grpc.aio.AioRpcError, *, request_deadline: bool
                 source=error_pb2.FAILURE_SOURCE_REQUEST,
             )
         )
+    if code == grpc.StatusCode.FAILED_PRECONDITION:
+        # The peer is not set up for this call (a router without a database cannot manage models):
+        # its reason is the operator's to read, and trying again does not help.
+        return GatewayError.of(
+            ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE, f"Switchyard {peer} service cannot do this: {exc.details()}"
+        )
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         reason = "did not answer in time"
     elif code == grpc.StatusCode.UNAVAILABLE:

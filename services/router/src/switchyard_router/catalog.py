@@ -12,11 +12,10 @@ from typing import Any
 
 import orjson
 
-from switchyard.llm.v1 import error_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
 from switchyard_common.settings import ConfigError
-from switchyard_llm.errors import make_error
+from switchyard_llm.errors import TypedError, make_error
 from switchyard_llm.model_config import (
     SECRET_PARAMS,
     DeploymentConfig,
@@ -32,10 +31,13 @@ from switchyard_router.domain.registry import Candidate, Registry, StoredModel, 
 log = logging.getLogger(__name__)
 
 
-class CatalogError(Exception):
-    def __init__(self, error: error_pb2.Error) -> None:
-        super().__init__(error.message)
-        self.error = error
+class CatalogError(TypedError):
+    """A management change refused: the caller's answer (the response's ``error``)."""
+
+
+class NoModelStore(Exception):
+    """The router runs without a database, so models cannot be managed at runtime: the service is
+    not set up for the call (FAILED_PRECONDITION), whatever the request."""
 
 
 def _bad(message: str, param: str = "") -> CatalogError:
@@ -153,12 +155,7 @@ class Catalog:
     # --- management -----------------------------------------------------------------------
     def _require_store(self) -> ModelStore:
         if self._store is None:
-            raise CatalogError(
-                make_error(
-                    ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE,
-                    "runtime model management needs the router's database (DATABASE_URL)",
-                )
-            )
+            raise NoModelStore("runtime model management needs the router's database (DATABASE_URL)")
         return self._store
 
     @staticmethod

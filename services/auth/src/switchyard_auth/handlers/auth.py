@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import NoReturn
 
 import asyncpg
 import grpc
@@ -12,7 +13,6 @@ from google.protobuf import timestamp_pb2
 
 from switchyard.auth.v1 import auth_pb2, auth_pb2_grpc
 from switchyard.events.v1 import identity_pb2
-from switchyard.llm.v1 import error_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_auth.clients.repository import Repository
 from switchyard_auth.domain import keys
@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 _STORE_ERRORS = (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError)
 
 
-def _unavailable() -> error_pb2.Error:
-    return make_error(ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE, "the key store is unavailable; try again shortly")
+async def _store_down(context: grpc.aio.ServicerContext) -> NoReturn:
+    """A key store that does not answer fails the call (switchyard/llm/v1/error.proto)."""
+    await context.abort(grpc.StatusCode.UNAVAILABLE, "the key store is unavailable; try again shortly")
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
@@ -66,7 +67,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             row = await self._repo.key_by_hash(key_hash)
         except _STORE_ERRORS:
             log.warning("key lookup failed", exc_info=True)
-            return auth_pb2.AuthenticateResponse(error=_unavailable())
+            await _store_down(context)
         if row is None:
             return auth_pb2.AuthenticateResponse(
                 error=make_error(
@@ -158,7 +159,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             )
         except _STORE_ERRORS:
             log.warning("key insert failed", exc_info=True)
-            return auth_pb2.GenerateKeyResponse(error=_unavailable())
+            await _store_down(context)
         info = self._key_info(row)
         self._publish(
             account, identity_pb2.IDENTITY_ACTION_CREATED, info.key_hash, row["settings_version"], info.settings
@@ -178,7 +179,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         try:
             row = await self._repo.get_key(self._account_of(caller), key_hash)
         except _STORE_ERRORS:
-            return auth_pb2.GetKeyResponse(error=_unavailable())
+            await _store_down(context)
         if row is None:
             return auth_pb2.GetKeyResponse(
                 error=make_error(ErrorKind.ERROR_KIND_NOT_FOUND, "key not found", param="key")
@@ -196,7 +197,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         try:
             rows = await self._repo.delete_keys(self._account_of(request.caller), hashes)
         except _STORE_ERRORS:
-            return auth_pb2.DeleteKeysResponse(error=_unavailable())
+            await _store_down(context)
         for row in rows:
             self._publish(
                 row["account_id"], identity_pb2.IDENTITY_ACTION_DELETED, row["key_hash"], row["settings_version"]

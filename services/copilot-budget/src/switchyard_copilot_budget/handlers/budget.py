@@ -48,6 +48,7 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
 
     async def _hold(
         self,
+        context: grpc.aio.ServicerContext,
         account_id: str,
         hold_id: str,
         scopes: Iterable[budget_pb2.Scope],
@@ -55,16 +56,18 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         want_s: str | None,
         ttl_seconds: int,
     ) -> tuple[Decimal | None, error_pb2.Error | None]:
+        """(the amount held, None) or (None, the refusal). Amounts and ids come from the edge, not
+        from a client: a malformed one breaks this API's contract (INVALID_ARGUMENT)."""
         try:
             need = parse_usd(need_s)
             want = parse_usd(want_s) if want_s else None
             limits = self._limits(scopes)
         except ValueError:
-            return None, make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, "amounts must be decimal numbers")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "amounts must be decimal numbers")
         if need < 0 or (want is not None and want < need):
-            return None, make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, "amounts must be non-negative and want >= need")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "amounts must be non-negative and want >= need")
         if not account_id or not hold_id:
-            return None, make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, "account_id and an id are required")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "account_id and an id are required")
         ttl = min(max(ttl_seconds or 600, 1), self._max_ttl)
         try:
             held = await self._reservations.reserve(account_id, hold_id, self._scopes(scopes), need, ttl, want, limits)
@@ -77,14 +80,13 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
             )
         except _STORE_ERRORS:
             log.warning("budget store unavailable; admission refused", exc_info=True)
-            return None, make_error(
-                ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE, "budget store unavailable; try again shortly"
-            )
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "budget store unavailable; try again shortly")
 
     async def Reserve(
         self, request: budget_pb2.ReserveRequest, context: grpc.aio.ServicerContext
     ) -> budget_pb2.ReserveResponse:
         _held, err = await self._hold(
+            context,
             request.account_id,
             request.request_id,
             request.scopes,
@@ -100,6 +102,7 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         self, request: budget_pb2.LeaseRequest, context: grpc.aio.ServicerContext
     ) -> budget_pb2.LeaseResponse:
         held, err = await self._hold(
+            context,
             request.account_id,
             request.lease_id,
             request.scopes,
@@ -118,7 +121,6 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
             spent = parse_usd(request.spent_usd)
         except ValueError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "spent_usd must be a decimal number")
-            raise AssertionError("unreachable") from None
         try:
             await self._reservations.return_lease(
                 request.lease_id, request.account_id, self._scopes(request.scopes), spent
@@ -135,7 +137,10 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         try:
             await self._reservations.release(request.reservation_id)
         except _STORE_ERRORS:
-            log.warning("release failed; the reservation will expire on its own", exc_info=True)
+            log.warning("release failed; the reservation expires on its own", exc_info=True)
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, "budget store unavailable; the reservation expires at its TTL"
+            )
         return budget_pb2.ReleaseResponse()
 
     async def GetSpend(
@@ -178,7 +183,9 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
                     size += n
                     last = r
         except ValueError as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            return budget_pb2.ListSpendLogsResponse(
+                error=make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, str(exc), param="page_token")
+            )
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
             await context.abort(grpc.StatusCode.UNAVAILABLE, "spend ledger unavailable")
         return out

@@ -20,7 +20,8 @@ from switchyard_edge.errors import GatewayError, peer_failure
 from switchyard_edge.pipeline import stream_guard
 from switchyard_llm.errors import make_error
 
-T = TypeVar("T")
+# The answers that carry an `error` for a request the service cannot check.
+T = TypeVar("T", guardrail_pb2.CheckInputResponse, guardrail_pb2.CheckTextsResponse)
 
 
 class GuardrailClient:
@@ -33,17 +34,17 @@ class GuardrailClient:
         return min(self._timeout, max(call.remaining(), 0.1))
 
     async def _call(self, call: Call, rpc: Callable[..., Awaitable[T]], req: Any) -> T:
-        """One call within the request's deadline: unknown guardrails are the client's 400, the
-        request's own timeout running out is its 408, anything else a 503."""
+        """One call within the request's deadline: the answer's ``error`` (unknown guardrails, the
+        client's 400) is raised; the request's own timeout running out is its 408, any other
+        failure a 503."""
         timeout = self._deadline(call)
         try:
-            return await rpc(req, timeout=timeout)
+            resp = await rpc(req, timeout=timeout)
         except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                raise GatewayError.of(
-                    ErrorKind.ERROR_KIND_BAD_REQUEST, exc.details() or "invalid guardrails", param="guardrails"
-                ) from None
             raise peer_failure("guardrail", exc, request_deadline=timeout < self._timeout) from None
+        if resp.HasField("error"):
+            raise GatewayError(resp.error)
+        return resp
 
     async def check_input(self, call: Call, request: chat_pb2.ChatCompletionRequest) -> None:
         """Raises on a block; masks the request's messages in place."""

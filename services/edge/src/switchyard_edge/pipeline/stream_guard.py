@@ -119,6 +119,8 @@ class _Guard:
             resp = await self._check(req, self._timeout())
         except grpc.aio.AioRpcError as exc:
             return provider_pb2.ChatStreamResponse(error=peer_failure("guardrail", exc).error)
+        if resp.HasField("error"):
+            return provider_pb2.ChatStreamResponse(error=resp.error)
         if resp.decision == guardrail_pb2.DECISION_BLOCK:
             err = make_error(ErrorKind.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Response blocked by guardrail")
             return provider_pb2.ChatStreamResponse(error=err)

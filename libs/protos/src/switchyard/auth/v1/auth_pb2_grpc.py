@@ -30,9 +30,8 @@ class AuthServiceStub:
     principal with everything the edge needs to admit the request; creates, reads and deletes
     virtual keys, publishing an identity event for every change. Its only caller is the edge.
     Errors follow switchyard/llm/v1/error.proto: a refusal (unknown, blocked or expired key, a
-    caller that may not manage keys, invalid settings, a key not found) is the response's `error`.
-    Departure, kept until the edge is changed with it: a key store that does not answer comes back
-    as a SERVICE_UNAVAILABLE `error` too, rather than as the status UNAVAILABLE.
+    caller that may not manage keys, invalid settings, a key not found) is the response's `error`;
+    a key store that does not answer is the status UNAVAILABLE.
     """
 
     def __init__(self, channel):
@@ -68,9 +67,8 @@ class AuthServiceServicer:
     principal with everything the edge needs to admit the request; creates, reads and deletes
     virtual keys, publishing an identity event for every change. Its only caller is the edge.
     Errors follow switchyard/llm/v1/error.proto: a refusal (unknown, blocked or expired key, a
-    caller that may not manage keys, invalid settings, a key not found) is the response's `error`.
-    Departure, kept until the edge is changed with it: a key store that does not answer comes back
-    as a SERVICE_UNAVAILABLE `error` too, rather than as the status UNAVAILABLE.
+    caller that may not manage keys, invalid settings, a key not found) is the response's `error`;
+    a key store that does not answer is the status UNAVAILABLE.
     """
 
     def Authenticate(self, request, context):
@@ -141,9 +139,8 @@ class AuthService:
     principal with everything the edge needs to admit the request; creates, reads and deletes
     virtual keys, publishing an identity event for every change. Its only caller is the edge.
     Errors follow switchyard/llm/v1/error.proto: a refusal (unknown, blocked or expired key, a
-    caller that may not manage keys, invalid settings, a key not found) is the response's `error`.
-    Departure, kept until the edge is changed with it: a key store that does not answer comes back
-    as a SERVICE_UNAVAILABLE `error` too, rather than as the status UNAVAILABLE.
+    caller that may not manage keys, invalid settings, a key not found) is the response's `error`;
+    a key store that does not answer is the status UNAVAILABLE.
     """
 
     @staticmethod

@@ -223,9 +223,11 @@ class SpendLog(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., attempt: _Optional[int] = ..., event_id: _Optional[str] = ..., account_id: _Optional[str] = ..., call_type: _Optional[str] = ..., key_hash: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., end_user: _Optional[str] = ..., model: _Optional[str] = ..., model_group: _Optional[str] = ..., deployment_id: _Optional[str] = ..., provider: _Optional[str] = ..., status: _Optional[str] = ..., spend: _Optional[str] = ..., usage: _Optional[_Union[_chat_pb2.Usage, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., trace_id: _Optional[str] = ..., stream: _Optional[bool] = ..., http_status: _Optional[int] = ..., metadata_json: _Optional[bytes] = ...) -> None: ...
 
 class ListSpendLogsResponse(_message.Message):
-    __slots__ = ("logs", "next_page_token")
+    __slots__ = ("logs", "next_page_token", "error")
     LOGS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     logs: _containers.RepeatedCompositeFieldContainer[SpendLog]
     next_page_token: str
-    def __init__(self, logs: _Optional[_Iterable[_Union[SpendLog, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    error: _error_pb2.Error
+    def __init__(self, logs: _Optional[_Iterable[_Union[SpendLog, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...

@@ -35,10 +35,11 @@ class BudgetServiceStub:
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
 
-    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
-    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
-    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
-    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
+    Its only caller is the edge, which admits by leases; Reserve and Release are the per-request
+    admission for a caller that holds no lease. Errors follow switchyard/llm/v1/error.proto: a
+    refusal (budget exceeded, a page_token this service did not issue) is the response's `error`;
+    a store that does not answer is UNAVAILABLE; malformed amounts or missing ids are
+    INVALID_ARGUMENT.
     """
 
     def __init__(self, channel):
@@ -89,10 +90,11 @@ class BudgetServiceServicer:
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
 
-    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
-    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
-    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
-    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
+    Its only caller is the edge, which admits by leases; Reserve and Release are the per-request
+    admission for a caller that holds no lease. Errors follow switchyard/llm/v1/error.proto: a
+    refusal (budget exceeded, a page_token this service did not issue) is the response's `error`;
+    a store that does not answer is UNAVAILABLE; malformed amounts or missing ids are
+    INVALID_ARGUMENT.
     """
 
     def Reserve(self, request, context):
@@ -105,7 +107,7 @@ class BudgetServiceServicer:
 
     def Release(self, request, context):
         """Give a reservation back without spend (the request failed before any provider call).
-        Best effort: it always answers OK, and a reservation it could not release expires at its TTL.
+        UNAVAILABLE when the store does not answer; a reservation never released expires at its TTL.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -129,8 +131,8 @@ class BudgetServiceServicer:
 
     def ListSpendLogs(self, request, context):
         """Read the spend ledger of the caller's account (one row per attempt), newest first, in
-        pages. INVALID_ARGUMENT for a page_token this service did not issue; UNAVAILABLE when the
-        ledger does not answer.
+        pages. A BAD_REQUEST `error` (param page_token) for a page_token this service did not issue;
+        UNAVAILABLE when the ledger does not answer.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -195,10 +197,11 @@ class BudgetService:
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
 
-    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
-    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
-    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
-    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
+    Its only caller is the edge, which admits by leases; Reserve and Release are the per-request
+    admission for a caller that holds no lease. Errors follow switchyard/llm/v1/error.proto: a
+    refusal (budget exceeded, a page_token this service did not issue) is the response's `error`;
+    a store that does not answer is UNAVAILABLE; malformed amounts or missing ids are
+    INVALID_ARGUMENT.
     """
 
     @staticmethod

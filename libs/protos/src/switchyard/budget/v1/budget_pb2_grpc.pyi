@@ -36,10 +36,11 @@ class BudgetServiceStub:
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
 
-    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
-    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
-    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
-    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
+    Its only caller is the edge, which admits by leases; Reserve and Release are the per-request
+    admission for a caller that holds no lease. Errors follow switchyard/llm/v1/error.proto: a
+    refusal (budget exceeded, a page_token this service did not issue) is the response's `error`;
+    a store that does not answer is UNAVAILABLE; malformed amounts or missing ids are
+    INVALID_ARGUMENT.
     """
 
     @_typing.overload
@@ -52,7 +53,7 @@ class BudgetServiceStub:
     """
     Release: _grpc.UnaryUnaryMultiCallable[_budget_pb2.ReleaseRequest, _budget_pb2.ReleaseResponse]
     """Give a reservation back without spend (the request failed before any provider call).
-    Best effort: it always answers OK, and a reservation it could not release expires at its TTL.
+    UNAVAILABLE when the store does not answer; a reservation never released expires at its TTL.
     """
     Lease: _grpc.UnaryUnaryMultiCallable[_budget_pb2.LeaseRequest, _budget_pb2.LeaseResponse]
     """Reserve an amount an edge replica spends locally across requests, at least need_usd and at
@@ -64,8 +65,8 @@ class BudgetServiceStub:
     """
     ListSpendLogs: _grpc.UnaryUnaryMultiCallable[_budget_pb2.ListSpendLogsRequest, _budget_pb2.ListSpendLogsResponse]
     """Read the spend ledger of the caller's account (one row per attempt), newest first, in
-    pages. INVALID_ARGUMENT for a page_token this service did not issue; UNAVAILABLE when the
-    ledger does not answer.
+    pages. A BAD_REQUEST `error` (param page_token) for a page_token this service did not issue;
+    UNAVAILABLE when the ledger does not answer.
     """
     GetSpend: _grpc.UnaryUnaryMultiCallable[_budget_pb2.GetSpendRequest, _budget_pb2.GetSpendResponse]
     """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`. UNAVAILABLE when the
@@ -83,10 +84,11 @@ class BudgetServiceAsyncStub(BudgetServiceStub):
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
 
-    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
-    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
-    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
-    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
+    Its only caller is the edge, which admits by leases; Reserve and Release are the per-request
+    admission for a caller that holds no lease. Errors follow switchyard/llm/v1/error.proto: a
+    refusal (budget exceeded, a page_token this service did not issue) is the response's `error`;
+    a store that does not answer is UNAVAILABLE; malformed amounts or missing ids are
+    INVALID_ARGUMENT.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -96,7 +98,7 @@ class BudgetServiceAsyncStub(BudgetServiceStub):
     """
     Release: _aio.UnaryUnaryMultiCallable[_budget_pb2.ReleaseRequest, _budget_pb2.ReleaseResponse]  # type: ignore[assignment]
     """Give a reservation back without spend (the request failed before any provider call).
-    Best effort: it always answers OK, and a reservation it could not release expires at its TTL.
+    UNAVAILABLE when the store does not answer; a reservation never released expires at its TTL.
     """
     Lease: _aio.UnaryUnaryMultiCallable[_budget_pb2.LeaseRequest, _budget_pb2.LeaseResponse]  # type: ignore[assignment]
     """Reserve an amount an edge replica spends locally across requests, at least need_usd and at
@@ -108,8 +110,8 @@ class BudgetServiceAsyncStub(BudgetServiceStub):
     """
     ListSpendLogs: _aio.UnaryUnaryMultiCallable[_budget_pb2.ListSpendLogsRequest, _budget_pb2.ListSpendLogsResponse]  # type: ignore[assignment]
     """Read the spend ledger of the caller's account (one row per attempt), newest first, in
-    pages. INVALID_ARGUMENT for a page_token this service did not issue; UNAVAILABLE when the
-    ledger does not answer.
+    pages. A BAD_REQUEST `error` (param page_token) for a page_token this service did not issue;
+    UNAVAILABLE when the ledger does not answer.
     """
     GetSpend: _aio.UnaryUnaryMultiCallable[_budget_pb2.GetSpendRequest, _budget_pb2.GetSpendResponse]  # type: ignore[assignment]
     """Total spend (and limit, if any) of scopes, e.g. a key for `/key/info`. UNAVAILABLE when the
@@ -126,10 +128,11 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
     nears, so leases never allow spending past a limit. Usage events name the reservation or lease
     they settle.
 
-    Its only caller is the edge. Errors follow switchyard/llm/v1/error.proto: a refusal (budget
-    exceeded) is the response's `error`; a store that does not answer is UNAVAILABLE. Departure,
-    kept until the edge is changed with it: Reserve and Lease answer a store that does not answer
-    (SERVICE_UNAVAILABLE) and malformed amounts or missing ids (BAD_REQUEST) in `error` too.
+    Its only caller is the edge, which admits by leases; Reserve and Release are the per-request
+    admission for a caller that holds no lease. Errors follow switchyard/llm/v1/error.proto: a
+    refusal (budget exceeded, a page_token this service did not issue) is the response's `error`;
+    a store that does not answer is UNAVAILABLE; malformed amounts or missing ids are
+    INVALID_ARGUMENT.
     """
 
     @_abc_1.abstractmethod
@@ -149,7 +152,7 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_budget_pb2.ReleaseResponse, _abc.Awaitable[_budget_pb2.ReleaseResponse]]:
         """Give a reservation back without spend (the request failed before any provider call).
-        Best effort: it always answers OK, and a reservation it could not release expires at its TTL.
+        UNAVAILABLE when the store does not answer; a reservation never released expires at its TTL.
         """
 
     @_abc_1.abstractmethod
@@ -179,8 +182,8 @@ class BudgetServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_budget_pb2.ListSpendLogsResponse, _abc.Awaitable[_budget_pb2.ListSpendLogsResponse]]:
         """Read the spend ledger of the caller's account (one row per attempt), newest first, in
-        pages. INVALID_ARGUMENT for a page_token this service did not issue; UNAVAILABLE when the
-        ledger does not answer.
+        pages. A BAD_REQUEST `error` (param page_token) for a page_token this service did not issue;
+        UNAVAILABLE when the ledger does not answer.
         """
 
     @_abc_1.abstractmethod

@@ -23,41 +23,44 @@ _sym_db = _symbol_database.Default()
 
 
 from switchyard.llm.v1 import chat_pb2 as switchyard_dot_llm_dot_v1_dot_chat__pb2
+from switchyard.llm.v1 import error_pb2 as switchyard_dot_llm_dot_v1_dot_error__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'switchyard/guardrail/v1/guardrail.proto\x12\x17switchyard.guardrail.v1\x1a\x1cswitchyard/llm/v1/chat.proto\"a\n\x07\x46inding\x12\x11\n\tguardrail\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x31\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32!.switchyard.guardrail.v1.Decision\"\x81\x01\n\x11\x43heckInputRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x12\n\nguardrails\x18\x03 \x03(\t\x12\x30\n\x08messages\x18\x04 \x03(\x0b\x32\x1e.switchyard.llm.v1.ChatMessage\"\xbf\x01\n\x12\x43heckInputResponse\x12\x33\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32!.switchyard.guardrail.v1.Decision\x12\x30\n\x08messages\x18\x02 \x03(\x0b\x32\x1e.switchyard.llm.v1.ChatMessage\x12\x32\n\x08\x66indings\x18\x03 \x03(\x0b\x32 .switchyard.guardrail.v1.Finding\x12\x0e\n\x06reason\x18\x04 \x01(\t\"^\n\x12\x43heckOutputRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x12\n\nguardrails\x18\x03 \x03(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\"\x9c\x01\n\x13\x43heckOutputResponse\x12\x33\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32!.switchyard.guardrail.v1.Decision\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x32\n\x08\x66indings\x18\x03 \x03(\x0b\x32 .switchyard.guardrail.v1.Finding\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xa9\x01\n\x11\x43heckTextsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x12\n\nguardrails\x18\x03 \x03(\t\x12\x35\n\tdirection\x18\x04 \x01(\x0e\x32\".switchyard.guardrail.v1.Direction\x12\r\n\x05texts\x18\x05 \x03(\t\x12\x12\n\njson_texts\x18\x06 \x03(\t\"\xb0\x01\n\x12\x43heckTextsResponse\x12\x33\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32!.switchyard.guardrail.v1.Decision\x12\r\n\x05texts\x18\x02 \x03(\t\x12\x12\n\njson_texts\x18\x03 \x03(\t\x12\x32\n\x08\x66indings\x18\x04 \x03(\x0b\x32 .switchyard.guardrail.v1.Finding\x12\x0e\n\x06reason\x18\x05 \x01(\t\"G\n\rStreamSegment\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05\x66inal\x18\x03 \x01(\x08\x12\x0c\n\x04json\x18\x04 \x01(\x08\"\x8a\x01\n\x12\x43heckStreamRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x12\n\nguardrails\x18\x03 \x03(\t\x12\x38\n\x08segments\x18\x04 \x03(\x0b\x32&.switchyard.guardrail.v1.StreamSegment\"<\n\rStreamRelease\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x10\n\x08\x63onsumed\x18\x03 \x01(\x03\"\xc8\x01\n\x13\x43heckStreamResponse\x12\x33\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32!.switchyard.guardrail.v1.Decision\x12\x38\n\x08releases\x18\x02 \x03(\x0b\x32&.switchyard.guardrail.v1.StreamRelease\x12\x32\n\x08\x66indings\x18\x03 \x03(\x0b\x32 .switchyard.guardrail.v1.Finding\x12\x0e\n\x06reason\x18\x04 \x01(\t*Q\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44IRECTION_INPUT\x10\x01\x12\x14\n\x10\x44IRECTION_OUTPUT\x10\x02*_\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x45\x43ISION_ALLOW\x10\x01\x12\x11\n\rDECISION_MASK\x10\x02\x12\x12\n\x0e\x44\x45\x43ISION_BLOCK\x10\x03\x32\xb4\x03\n\x10GuardrailService\x12\x65\n\nCheckInput\x12*.switchyard.guardrail.v1.CheckInputRequest\x1a+.switchyard.guardrail.v1.CheckInputResponse\x12h\n\x0b\x43heckOutput\x12+.switchyard.guardrail.v1.CheckOutputRequest\x1a,.switchyard.guardrail.v1.CheckOutputResponse\x12\x65\n\nCheckTexts\x12*.switchyard.guardrail.v1.CheckTextsRequest\x1a+.switchyard.guardrail.v1.CheckTextsResponse\x12h\n\x0b\x43heckStream\x12+.switchyard.guardrail.v1.CheckStreamRequest\x1a,.switchyard.guardrail.v1.CheckStreamResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'switchyard/guardrail/v1/guardrail.proto\x12\x17switchyard.guardrail.v1\x1a\x1cswitchyard/llm/v1/chat.proto\x1a\x1dswitchyard/llm/v1/error.proto\"a\n\x07\x46inding\x12\x11\n\tguardrail\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x31\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32!.switchyard.guardrail.v1.Decision\"\x81\x01\n\x11\x43heckInputRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x12\n\nguardrails\x18\x03 \x03(\t\x12\x30\n\x08messages\x18\x04 \x03(\x0b\x32\x1e.switchyard.llm.v1.ChatMessage\"\xe8\x01\n\x12\x43heckInputResponse\x12\x33\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32!.switchyard.guardrail.v1.Decision\x12\x30\n\x08messages\x18\x02 \x03(\x0b\x32\x1e.switchyard.llm.v1.ChatMessage\x12\x32\n\x08\x66indings\x18\x03 \x03(\x0b\x32 .switchyard.guardrail.v1.Finding\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\'\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"^\n\x12\x43heckOutputRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x12\n\nguardrails\x18\x03 \x03(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\"\xc5\x01\n\x13\x43heckOutputResponse\x12\x33\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32!.switchyard.guardrail.v1.Decision\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x32\n\x08\x66indings\x18\x03 \x03(\x0b\x32 .switchyard.guardrail.v1.Finding\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\'\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"\xa9\x01\n\x11\x43heckTextsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x12\n\nguardrails\x18\x03 \x03(\t\x12\x35\n\tdirection\x18\x04 \x01(\x0e\x32\".switchyard.guardrail.v1.Direction\x12\r\n\x05texts\x18\x05 \x03(\t\x12\x12\n\njson_texts\x18\x06 \x03(\t\"\xd9\x01\n\x12\x43heckTextsResponse\x12\x33\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32!.switchyard.guardrail.v1.Decision\x12\r\n\x05texts\x18\x02 \x03(\t\x12\x12\n\njson_texts\x18\x03 \x03(\t\x12\x32\n\x08\x66indings\x18\x04 \x03(\x0b\x32 .switchyard.guardrail.v1.Finding\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\'\n\x05\x65rror\x18\x06 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"G\n\rStreamSegment\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05\x66inal\x18\x03 \x01(\x08\x12\x0c\n\x04json\x18\x04 \x01(\x08\"\x8a\x01\n\x12\x43heckStreamRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x12\n\nguardrails\x18\x03 \x03(\t\x12\x38\n\x08segments\x18\x04 \x03(\x0b\x32&.switchyard.guardrail.v1.StreamSegment\"<\n\rStreamRelease\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x10\n\x08\x63onsumed\x18\x03 \x01(\x03\"\xf1\x01\n\x13\x43heckStreamResponse\x12\x33\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32!.switchyard.guardrail.v1.Decision\x12\x38\n\x08releases\x18\x02 \x03(\x0b\x32&.switchyard.guardrail.v1.StreamRelease\x12\x32\n\x08\x66indings\x18\x03 \x03(\x0b\x32 .switchyard.guardrail.v1.Finding\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\'\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x18.switchyard.llm.v1.Error*Q\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44IRECTION_INPUT\x10\x01\x12\x14\n\x10\x44IRECTION_OUTPUT\x10\x02*_\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x45\x43ISION_ALLOW\x10\x01\x12\x11\n\rDECISION_MASK\x10\x02\x12\x12\n\x0e\x44\x45\x43ISION_BLOCK\x10\x03\x32\xb9\x03\n\x10GuardrailService\x12\x65\n\nCheckInput\x12*.switchyard.guardrail.v1.CheckInputRequest\x1a+.switchyard.guardrail.v1.CheckInputResponse\x12m\n\x0b\x43heckOutput\x12+.switchyard.guardrail.v1.CheckOutputRequest\x1a,.switchyard.guardrail.v1.CheckOutputResponse\"\x03\x88\x02\x01\x12\x65\n\nCheckTexts\x12*.switchyard.guardrail.v1.CheckTextsRequest\x1a+.switchyard.guardrail.v1.CheckTextsResponse\x12h\n\x0b\x43heckStream\x12+.switchyard.guardrail.v1.CheckStreamRequest\x1a,.switchyard.guardrail.v1.CheckStreamResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchyard.guardrail.v1.guardrail_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DIRECTION']._serialized_start=1608
-  _globals['_DIRECTION']._serialized_end=1689
-  _globals['_DECISION']._serialized_start=1691
-  _globals['_DECISION']._serialized_end=1786
-  _globals['_FINDING']._serialized_start=98
-  _globals['_FINDING']._serialized_end=195
-  _globals['_CHECKINPUTREQUEST']._serialized_start=198
-  _globals['_CHECKINPUTREQUEST']._serialized_end=327
-  _globals['_CHECKINPUTRESPONSE']._serialized_start=330
-  _globals['_CHECKINPUTRESPONSE']._serialized_end=521
-  _globals['_CHECKOUTPUTREQUEST']._serialized_start=523
-  _globals['_CHECKOUTPUTREQUEST']._serialized_end=617
-  _globals['_CHECKOUTPUTRESPONSE']._serialized_start=620
-  _globals['_CHECKOUTPUTRESPONSE']._serialized_end=776
-  _globals['_CHECKTEXTSREQUEST']._serialized_start=779
-  _globals['_CHECKTEXTSREQUEST']._serialized_end=948
-  _globals['_CHECKTEXTSRESPONSE']._serialized_start=951
-  _globals['_CHECKTEXTSRESPONSE']._serialized_end=1127
-  _globals['_STREAMSEGMENT']._serialized_start=1129
-  _globals['_STREAMSEGMENT']._serialized_end=1200
-  _globals['_CHECKSTREAMREQUEST']._serialized_start=1203
-  _globals['_CHECKSTREAMREQUEST']._serialized_end=1341
-  _globals['_STREAMRELEASE']._serialized_start=1343
-  _globals['_STREAMRELEASE']._serialized_end=1403
-  _globals['_CHECKSTREAMRESPONSE']._serialized_start=1406
-  _globals['_CHECKSTREAMRESPONSE']._serialized_end=1606
-  _globals['_GUARDRAILSERVICE']._serialized_start=1789
-  _globals['_GUARDRAILSERVICE']._serialized_end=2225
+  _globals['_GUARDRAILSERVICE'].methods_by_name['CheckOutput']._loaded_options = None
+  _globals['_GUARDRAILSERVICE'].methods_by_name['CheckOutput']._serialized_options = b'\210\002\001'
+  _globals['_DIRECTION']._serialized_start=1803
+  _globals['_DIRECTION']._serialized_end=1884
+  _globals['_DECISION']._serialized_start=1886
+  _globals['_DECISION']._serialized_end=1981
+  _globals['_FINDING']._serialized_start=129
+  _globals['_FINDING']._serialized_end=226
+  _globals['_CHECKINPUTREQUEST']._serialized_start=229
+  _globals['_CHECKINPUTREQUEST']._serialized_end=358
+  _globals['_CHECKINPUTRESPONSE']._serialized_start=361
+  _globals['_CHECKINPUTRESPONSE']._serialized_end=593
+  _globals['_CHECKOUTPUTREQUEST']._serialized_start=595
+  _globals['_CHECKOUTPUTREQUEST']._serialized_end=689
+  _globals['_CHECKOUTPUTRESPONSE']._serialized_start=692
+  _globals['_CHECKOUTPUTRESPONSE']._serialized_end=889
+  _globals['_CHECKTEXTSREQUEST']._serialized_start=892
+  _globals['_CHECKTEXTSREQUEST']._serialized_end=1061
+  _globals['_CHECKTEXTSRESPONSE']._serialized_start=1064
+  _globals['_CHECKTEXTSRESPONSE']._serialized_end=1281
+  _globals['_STREAMSEGMENT']._serialized_start=1283
+  _globals['_STREAMSEGMENT']._serialized_end=1354
+  _globals['_CHECKSTREAMREQUEST']._serialized_start=1357
+  _globals['_CHECKSTREAMREQUEST']._serialized_end=1495
+  _globals['_STREAMRELEASE']._serialized_start=1497
+  _globals['_STREAMRELEASE']._serialized_end=1557
+  _globals['_CHECKSTREAMRESPONSE']._serialized_start=1560
+  _globals['_CHECKSTREAMRESPONSE']._serialized_end=1801
+  _globals['_GUARDRAILSERVICE']._serialized_start=1984
+  _globals['_GUARDRAILSERVICE']._serialized_end=2425
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,5 @@
 from switchyard.llm.v1 import chat_pb2 as _chat_pb2
+from switchyard.llm.v1 import error_pb2 as _error_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -51,16 +52,18 @@ class CheckInputRequest(_message.Message):
     def __init__(self, account_id: _Optional[str] = ..., request_id: _Optional[str] = ..., guardrails: _Optional[_Iterable[str]] = ..., messages: _Optional[_Iterable[_Union[_chat_pb2.ChatMessage, _Mapping]]] = ...) -> None: ...
 
 class CheckInputResponse(_message.Message):
-    __slots__ = ("decision", "messages", "findings", "reason")
+    __slots__ = ("decision", "messages", "findings", "reason", "error")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     decision: Decision
     messages: _containers.RepeatedCompositeFieldContainer[_chat_pb2.ChatMessage]
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     reason: str
-    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., messages: _Optional[_Iterable[_Union[_chat_pb2.ChatMessage, _Mapping]]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+    error: _error_pb2.Error
+    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., messages: _Optional[_Iterable[_Union[_chat_pb2.ChatMessage, _Mapping]]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
 
 class CheckOutputRequest(_message.Message):
     __slots__ = ("account_id", "request_id", "guardrails", "text")
@@ -75,16 +78,18 @@ class CheckOutputRequest(_message.Message):
     def __init__(self, account_id: _Optional[str] = ..., request_id: _Optional[str] = ..., guardrails: _Optional[_Iterable[str]] = ..., text: _Optional[str] = ...) -> None: ...
 
 class CheckOutputResponse(_message.Message):
-    __slots__ = ("decision", "text", "findings", "reason")
+    __slots__ = ("decision", "text", "findings", "reason", "error")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     decision: Decision
     text: str
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     reason: str
-    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., text: _Optional[str] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+    error: _error_pb2.Error
+    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., text: _Optional[str] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
 
 class CheckTextsRequest(_message.Message):
     __slots__ = ("account_id", "request_id", "guardrails", "direction", "texts", "json_texts")
@@ -103,18 +108,20 @@ class CheckTextsRequest(_message.Message):
     def __init__(self, account_id: _Optional[str] = ..., request_id: _Optional[str] = ..., guardrails: _Optional[_Iterable[str]] = ..., direction: _Optional[_Union[Direction, str]] = ..., texts: _Optional[_Iterable[str]] = ..., json_texts: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CheckTextsResponse(_message.Message):
-    __slots__ = ("decision", "texts", "json_texts", "findings", "reason")
+    __slots__ = ("decision", "texts", "json_texts", "findings", "reason", "error")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     TEXTS_FIELD_NUMBER: _ClassVar[int]
     JSON_TEXTS_FIELD_NUMBER: _ClassVar[int]
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     decision: Decision
     texts: _containers.RepeatedScalarFieldContainer[str]
     json_texts: _containers.RepeatedScalarFieldContainer[str]
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     reason: str
-    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., texts: _Optional[_Iterable[str]] = ..., json_texts: _Optional[_Iterable[str]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+    error: _error_pb2.Error
+    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., texts: _Optional[_Iterable[str]] = ..., json_texts: _Optional[_Iterable[str]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
 
 class StreamSegment(_message.Message):
     __slots__ = ("key", "text", "final", "json")
@@ -151,13 +158,15 @@ class StreamRelease(_message.Message):
     def __init__(self, key: _Optional[str] = ..., text: _Optional[str] = ..., consumed: _Optional[int] = ...) -> None: ...
 
 class CheckStreamResponse(_message.Message):
-    __slots__ = ("decision", "releases", "findings", "reason")
+    __slots__ = ("decision", "releases", "findings", "reason", "error")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     RELEASES_FIELD_NUMBER: _ClassVar[int]
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     decision: Decision
     releases: _containers.RepeatedCompositeFieldContainer[StreamRelease]
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     reason: str
-    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., releases: _Optional[_Iterable[_Union[StreamRelease, _Mapping]]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+    error: _error_pb2.Error
+    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., releases: _Optional[_Iterable[_Union[StreamRelease, _Mapping]]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., reason: _Optional[str] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...

@@ -35,10 +35,9 @@ class GuardrailServiceStub:
     already queued.
 
     Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
-    never an error. A guardrail name the service does not know fails the call with
-    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
-    the client or the key, so it is an answer, not a failure of the call), kept until the
-    responses carry a switchyard.llm.v1.Error.
+    never an error. A guardrail name the service does not know is the response's `error`
+    (BAD_REQUEST, param guardrails, naming it; no decision), as switchyard/llm/v1/error.proto
+    says: the name comes from the client or the key.
     """
 
     def __init__(self, channel):
@@ -79,10 +78,9 @@ class GuardrailServiceServicer:
     already queued.
 
     Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
-    never an error. A guardrail name the service does not know fails the call with
-    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
-    the client or the key, so it is an answer, not a failure of the call), kept until the
-    responses carry a switchyard.llm.v1.Error.
+    never an error. A guardrail name the service does not know is the response's `error`
+    (BAD_REQUEST, param guardrails, naming it; no decision), as switchyard/llm/v1/error.proto
+    says: the name comes from the client or the key.
     """
 
     def CheckInput(self, request, context):
@@ -94,7 +92,8 @@ class GuardrailServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CheckOutput(self, request, context):
-        """Check the text of a whole, non-streamed answer.
+        """Check the text of a whole, non-streamed answer. Deprecated: CheckTexts with
+        DIRECTION_OUTPUT does the same for any number of texts; kept for compatibility.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -157,10 +156,9 @@ class GuardrailService:
     already queued.
 
     Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
-    never an error. A guardrail name the service does not know fails the call with
-    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
-    the client or the key, so it is an answer, not a failure of the call), kept until the
-    responses carry a switchyard.llm.v1.Error.
+    never an error. A guardrail name the service does not know is the response's `error`
+    (BAD_REQUEST, param guardrails, naming it; no decision), as switchyard/llm/v1/error.proto
+    says: the name comes from the client or the key.
     """
 
     @staticmethod

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from grpc import aio as _aio
 from switchyard.guardrail.v1 import guardrail_pb2 as _guardrail_pb2
 import abc as _abc_1
+import builtins as _builtins
 import grpc as _grpc
 import sys
 import typing as _typing
@@ -15,6 +16,11 @@ if sys.version_info >= (3, 11):
     from typing import Self as _Self
 else:
     from typing_extensions import Self as _Self
+
+if sys.version_info >= (3, 13):
+    from warnings import deprecated as _deprecated
+else:
+    from typing_extensions import deprecated as _deprecated
 
 _T = _typing.TypeVar("_T")
 
@@ -36,10 +42,9 @@ class GuardrailServiceStub:
     already queued.
 
     Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
-    never an error. A guardrail name the service does not know fails the call with
-    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
-    the client or the key, so it is an answer, not a failure of the call), kept until the
-    responses carry a switchyard.llm.v1.Error.
+    never an error. A guardrail name the service does not know is the response's `error`
+    (BAD_REQUEST, param guardrails, naming it; no decision), as switchyard/llm/v1/error.proto
+    says: the name comes from the client or the key.
     """
 
     @_typing.overload
@@ -50,8 +55,12 @@ class GuardrailServiceStub:
     """Check the messages of a request: text, text parts, tool-call arguments (string values of
     JSON arguments) and tool results.
     """
-    CheckOutput: _grpc.UnaryUnaryMultiCallable[_guardrail_pb2.CheckOutputRequest, _guardrail_pb2.CheckOutputResponse]
-    """Check the text of a whole, non-streamed answer."""
+    @_builtins.property
+    @_deprecated("""This method has been marked as deprecated using proto method options.""")
+    def CheckOutput(self) -> _grpc.UnaryUnaryMultiCallable[_guardrail_pb2.CheckOutputRequest, _guardrail_pb2.CheckOutputResponse]:
+        """Check the text of a whole, non-streamed answer. Deprecated: CheckTexts with
+        DIRECTION_OUTPUT does the same for any number of texts; kept for compatibility.
+        """
     CheckTexts: _grpc.UnaryUnaryMultiCallable[_guardrail_pb2.CheckTextsRequest, _guardrail_pb2.CheckTextsResponse]
     """Check a list of texts in one call: embeddings inputs, an image prompt, the texts and
     tool-call arguments of a completion.
@@ -72,10 +81,9 @@ class GuardrailServiceAsyncStub(GuardrailServiceStub):
     already queued.
 
     Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
-    never an error. A guardrail name the service does not know fails the call with
-    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
-    the client or the key, so it is an answer, not a failure of the call), kept until the
-    responses carry a switchyard.llm.v1.Error.
+    never an error. A guardrail name the service does not know is the response's `error`
+    (BAD_REQUEST, param guardrails, naming it; no decision), as switchyard/llm/v1/error.proto
+    says: the name comes from the client or the key.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -83,8 +91,12 @@ class GuardrailServiceAsyncStub(GuardrailServiceStub):
     """Check the messages of a request: text, text parts, tool-call arguments (string values of
     JSON arguments) and tool results.
     """
-    CheckOutput: _aio.UnaryUnaryMultiCallable[_guardrail_pb2.CheckOutputRequest, _guardrail_pb2.CheckOutputResponse]  # type: ignore[assignment]
-    """Check the text of a whole, non-streamed answer."""
+    @_builtins.property
+    @_deprecated("""This method has been marked as deprecated using proto method options.""")
+    def CheckOutput(self) -> _aio.UnaryUnaryMultiCallable[_guardrail_pb2.CheckOutputRequest, _guardrail_pb2.CheckOutputResponse]:  # type: ignore[override]
+        """Check the text of a whole, non-streamed answer. Deprecated: CheckTexts with
+        DIRECTION_OUTPUT does the same for any number of texts; kept for compatibility.
+        """
     CheckTexts: _aio.UnaryUnaryMultiCallable[_guardrail_pb2.CheckTextsRequest, _guardrail_pb2.CheckTextsResponse]  # type: ignore[assignment]
     """Check a list of texts in one call: embeddings inputs, an image prompt, the texts and
     tool-call arguments of a completion.
@@ -104,10 +116,9 @@ class GuardrailServiceServicer(metaclass=_abc_1.ABCMeta):
     already queued.
 
     Its only caller is the edge. A decision (allow, mask, block) is a verdict in the response,
-    never an error. A guardrail name the service does not know fails the call with
-    INVALID_ARGUMENT naming it: an exception to switchyard/llm/v1/error.proto (the name comes from
-    the client or the key, so it is an answer, not a failure of the call), kept until the
-    responses carry a switchyard.llm.v1.Error.
+    never an error. A guardrail name the service does not know is the response's `error`
+    (BAD_REQUEST, param guardrails, naming it; no decision), as switchyard/llm/v1/error.proto
+    says: the name comes from the client or the key.
     """
 
     @_abc_1.abstractmethod
@@ -120,13 +131,16 @@ class GuardrailServiceServicer(metaclass=_abc_1.ABCMeta):
         JSON arguments) and tool results.
         """
 
+    @_deprecated("""Check the text of a whole, non-streamed answer. Deprecated: CheckTexts with\nDIRECTION_OUTPUT does the same for any number of texts; kept for compatibility.""")
     @_abc_1.abstractmethod
     def CheckOutput(
         self,
         request: _guardrail_pb2.CheckOutputRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_guardrail_pb2.CheckOutputResponse, _abc.Awaitable[_guardrail_pb2.CheckOutputResponse]]:
-        """Check the text of a whole, non-streamed answer."""
+        """Check the text of a whole, non-streamed answer. Deprecated: CheckTexts with
+        DIRECTION_OUTPUT does the same for any number of texts; kept for compatibility.
+        """
 
     @_abc_1.abstractmethod
     def CheckTexts(

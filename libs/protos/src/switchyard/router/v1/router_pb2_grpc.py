@@ -34,9 +34,8 @@ class RouterServiceStub:
     Its callers are the edge (every RPC) and nothing else. Errors follow
     switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
     may not use, no deployment free) or a management change that is refused is the response's
-    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
-    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
-    the status FAILED_PRECONDITION.
+    `error`. AddModel, UpdateModel and DeleteModel fail with FAILED_PRECONDITION on a router without
+    a database (its message says so) and with UNAVAILABLE when the database does not answer.
     """
 
     def __init__(self, channel):
@@ -111,9 +110,8 @@ class RouterServiceServicer:
     Its callers are the edge (every RPC) and nothing else. Errors follow
     switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
     may not use, no deployment free) or a management change that is refused is the response's
-    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
-    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
-    the status FAILED_PRECONDITION.
+    `error`. AddModel, UpdateModel and DeleteModel fail with FAILED_PRECONDITION on a router without
+    a database (its message says so) and with UNAVAILABLE when the database does not answer.
     """
 
     def Plan(self, request, context):
@@ -278,9 +276,8 @@ class RouterService:
     Its callers are the edge (every RPC) and nothing else. Errors follow
     switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
     may not use, no deployment free) or a management change that is refused is the response's
-    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
-    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
-    the status FAILED_PRECONDITION.
+    `error`. AddModel, UpdateModel and DeleteModel fail with FAILED_PRECONDITION on a router without
+    a database (its message says so) and with UNAVAILABLE when the database does not answer.
     """
 
     @staticmethod

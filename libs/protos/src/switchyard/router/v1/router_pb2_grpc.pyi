@@ -35,9 +35,8 @@ class RouterServiceStub:
     Its callers are the edge (every RPC) and nothing else. Errors follow
     switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
     may not use, no deployment free) or a management change that is refused is the response's
-    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
-    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
-    the status FAILED_PRECONDITION.
+    `error`. AddModel, UpdateModel and DeleteModel fail with FAILED_PRECONDITION on a router without
+    a database (its message says so) and with UNAVAILABLE when the database does not answer.
     """
 
     @_typing.overload
@@ -92,9 +91,8 @@ class RouterServiceAsyncStub(RouterServiceStub):
     Its callers are the edge (every RPC) and nothing else. Errors follow
     switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
     may not use, no deployment free) or a management change that is refused is the response's
-    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
-    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
-    the status FAILED_PRECONDITION.
+    `error`. AddModel, UpdateModel and DeleteModel fail with FAILED_PRECONDITION on a router without
+    a database (its message says so) and with UNAVAILABLE when the database does not answer.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -145,9 +143,8 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
     Its callers are the edge (every RPC) and nothing else. Errors follow
     switchyard/llm/v1/error.proto: a request that cannot be served (unknown model, a model the key
     may not use, no deployment free) or a management change that is refused is the response's
-    `error`. Departure, kept until the edge is changed with it: AddModel, UpdateModel and
-    DeleteModel on a router without a database answer SERVICE_UNAVAILABLE in `error` rather than
-    the status FAILED_PRECONDITION.
+    `error`. AddModel, UpdateModel and DeleteModel fail with FAILED_PRECONDITION on a router without
+    a database (its message says so) and with UNAVAILABLE when the database does not answer.
     """
 
     @_abc_1.abstractmethod
