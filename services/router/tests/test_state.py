@@ -12,11 +12,13 @@ import pytest
 from redis.asyncio import Redis
 
 from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_common.rate_limiter import scope_key
+from switchyard_common.rate_limits import MODE_FIRST, MODE_LEAST_BUSY
 from switchyard_common.redis_client import create_redis
 from switchyard_router.clients.state import OutcomeUpdate, SharedState
 from switchyard_router.domain.cooldown import Action, Cooldowns, Decision, decide
 from switchyard_router.domain.health import HealthBook, HealthResult
-from switchyard_router.domain.limits import MODE_FIRST, MODE_LEAST_BUSY, LimitSpec, LocalLimiter
+from switchyard_router.domain.limits import LimitSpec
 from switchyard_router.domain.policy import RouterPolicy
 
 
@@ -25,7 +27,6 @@ def make_state(url: str, prefix: str, **kw: float) -> SharedState:
         create_redis(url, socket_timeout=0.4, connect_timeout=0.4, max_connections=16),
         prefix=prefix,
         cooldowns=Cooldowns(),
-        limiter=LocalLimiter(),
         health=HealthBook(),
         latency={},
         call_timeout=0.45,
@@ -230,12 +231,14 @@ async def test_catch_up_when_redis_returns(redis_url: str, prefix: str) -> None:
         assert not state.degraded and state.cooldowns.cooling("down-dep", time.time())
         # The catch-up writes the local cooldowns first, then replays the backlog of releases.
         for _ in range(100):
-            if await real.zscore(f"{prefix}cd", "down-dep") is not None and not await real.zcard(f"{prefix}inf:solo"):
+            if await real.zscore(f"{prefix}cd", "down-dep") is not None and not await real.zcard(
+                scope_key(prefix, "solo", "inf")
+            ):
                 break
             await asyncio.sleep(0.02)
         score = await real.zscore(f"{prefix}cd", "down-dep")
         assert score is not None and 19 < score / 1000 - time.time() <= 20
-        assert await real.zcard(f"{prefix}inf:solo") == 0
+        assert await real.zcard(scope_key(prefix, "solo", "inf")) == 0
         again, lease2 = await state.admit(one, mode=MODE_FIRST, estimated_tokens=0, lease_seconds=60)
         assert again.index == 0 and not lease2.startswith("L:")
     finally:

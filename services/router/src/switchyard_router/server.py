@@ -25,7 +25,6 @@ from switchyard_router.config import Settings
 from switchyard_router.domain.cooldown import Cooldowns
 from switchyard_router.domain.generation import Generation
 from switchyard_router.domain.health import HealthBook
-from switchyard_router.domain.limits import LocalLimiter
 from switchyard_router.domain.planner import Planner
 from switchyard_router.domain.policy import load_policy
 from switchyard_router.domain.registry import Registry
@@ -77,7 +76,6 @@ async def build(settings: Settings) -> Router:
         redis,
         prefix=settings.redis_key_prefix,
         cooldowns=cooldowns,
-        limiter=LocalLimiter(),
         health=health,
         latency=latency,
         call_timeout=settings.redis_socket_timeout_seconds + 0.05,

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from switchyard.llm.v1 import error_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
+from switchyard_common.rate_limits import MODE_FIRST, MODE_LEAST_BUSY, MODE_USAGE
 from switchyard_llm.errors import make_error
 from switchyard_router.domain.cooldown import Cooldowns
 from switchyard_router.domain.health import HealthBook
-from switchyard_router.domain.limits import MODE_FIRST, MODE_LEAST_BUSY, MODE_USAGE, Admission, LimitSpec
+from switchyard_router.domain.limits import Admission, LimitSpec
 from switchyard_router.domain.policy import RouterPolicy
 from switchyard_router.domain.registry import Candidate, Registry, permits
 from switchyard_router.domain.strategies import LatencySample, order_candidates, shuffle_weights

@@ -14,13 +14,13 @@ import grpc
 from switchyard.llm.v1 import models_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2, router_pb2_grpc
+from switchyard_common.rate_limits import MODE_FIRST
 from switchyard_router.catalog import Catalog, CatalogError, NoModelStore
 from switchyard_router.clients.health_check import HealthChecker, checkable
 from switchyard_router.clients.state import OutcomeUpdate, SharedState
 from switchyard_router.clients.store import STORE_ERRORS
 from switchyard_router.domain.cooldown import Action, Decision, decide
 from switchyard_router.domain.generation import Generation
-from switchyard_router.domain.limits import MODE_FIRST
 from switchyard_router.domain.planner import Planner, limit_spec
 from switchyard_router.domain.registry import Candidate, Registry, permits
 
