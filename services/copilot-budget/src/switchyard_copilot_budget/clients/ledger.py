@@ -15,6 +15,7 @@ from switchyard.events.v1 import usage_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.durations import duration_seconds
 from switchyard_copilot_budget.domain.spend_pages import parse_page_token
+from switchyard_llm.budget_scopes import event_scopes, kind_name
 from switchyard_llm.event_fields import clean_usage_event
 
 log = logging.getLogger(__name__)
@@ -73,18 +74,8 @@ def _ts(ts: Any) -> datetime:
 
 
 def scopes_of(e: usage_pb2.UsageEvent) -> list[tuple[str, str]]:
-    """The (kind, id) scopes an event's spend counts against."""
-    out = []
-    for kind, value in (
-        ("key", e.key_hash),
-        ("user", e.user_id),
-        ("team", e.team_id),
-        ("org", e.org_id),
-        ("end_user", e.end_user),
-    ):
-        if value:
-            out.append((kind, value))
-    return out
+    """The (kind, id) scopes an event's spend counts against (``event_scopes``), by kind name."""
+    return [(kind_name(kind), value) for kind, value in event_scopes(e)]
 
 
 async def _lock_reservations(conn: Conn, reservation_ids: list[str]) -> None:

@@ -17,8 +17,9 @@ from switchyard.llm.v1 import error_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.clients.reservations import Refused, Reservations
-from switchyard_copilot_budget.domain.scopes import LimitSpec, kind_name
+from switchyard_copilot_budget.domain.scopes import LimitSpec
 from switchyard_copilot_budget.domain.spend_pages import page_bytes, page_token
+from switchyard_llm.budget_scopes import kind_name
 from switchyard_llm.errors import make_error
 from switchyard_llm.money import format_usd, parse_usd
 

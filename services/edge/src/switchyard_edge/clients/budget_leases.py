@@ -24,32 +24,20 @@ from switchyard.budget.v1 import budget_pb2
 from switchyard_common.aio import BackgroundTasks
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.errors import GatewayError, peer_failure
+from switchyard_llm.budget_scopes import Scopes, principal_scopes
 from switchyard_llm.money import parse_usd
 
 log = logging.getLogger(__name__)
 
-ScopeKey = tuple[str, tuple[tuple[int, str], ...]]
-
-
-def scopes_of(p: auth_pb2.Principal) -> tuple[tuple[int, str], ...]:
-    return tuple(
-        (kind, value)
-        for kind, value in (
-            (budget_pb2.SCOPE_KIND_KEY, p.key_hash),
-            (budget_pb2.SCOPE_KIND_USER, p.user_id),
-            (budget_pb2.SCOPE_KIND_TEAM, p.team_id),
-            (budget_pb2.SCOPE_KIND_ORG, p.org_id),
-        )
-        if value
-    )
+ScopeKey = tuple[str, Scopes]
 
 
 # Tries to return a lease (about 30 s in all) before leaving it to expire.
 RETURN_ATTEMPTS = 6
 
 
-def _scope_protos(scopes: tuple[tuple[int, str], ...]) -> list[budget_pb2.Scope]:
-    return [budget_pb2.Scope(kind=k, id=v) for k, v in scopes]  # type: ignore[arg-type]
+def _scope_protos(scopes: Scopes) -> list[budget_pb2.Scope]:
+    return [budget_pb2.Scope(kind=k, id=v) for k, v in scopes]
 
 
 @dataclass
@@ -116,7 +104,7 @@ class BudgetLeases:
     async def admit(self, principal: auth_pb2.Principal, amount: float, deadline: float) -> Hold:
         """Hold ``amount`` USD for one request, taking a new lease when needed; raises a
         GatewayError (429 budget exceeded, 503 budget service down) when it cannot."""
-        key: ScopeKey = (principal.account_id, scopes_of(principal))
+        key: ScopeKey = (principal.account_id, principal_scopes(principal))
         hold = self._take(key, amount)
         if hold is not None:
             return hold
