@@ -200,11 +200,5 @@ class Windows:
             c = self._get(scope_id, now)
             c.tokens[second] = c.tokens.get(second, 0) + tokens
 
-    def in_flight(self, scope_id: str, now: float) -> int:
-        return len(self._get(scope_id, now).inflight)
-
     def tpm_used(self, scope_id: str, now: float) -> int:
         return sum(self._get(scope_id, now).tokens.values())
-
-    def rpm_used(self, scope_id: str, now: float) -> int:
-        return len(self._get(scope_id, now).admitted)

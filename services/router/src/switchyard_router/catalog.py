@@ -303,6 +303,3 @@ class Catalog:
             created_by=model.created_by,
             updated_by=model.updated_by,
         )
-
-    def candidates_by_id(self) -> dict[str, Candidate]:
-        return {c.id: c for c in self.registry.all_candidates()}

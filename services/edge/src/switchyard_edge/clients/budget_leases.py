@@ -84,7 +84,6 @@ class BudgetLeases:
         self._min_want = min_want_usd
         self._leases: dict[ScopeKey, Lease] = {}
         self._locks: dict[ScopeKey, asyncio.Lock] = {}
-        self.lease_calls = 0
 
     def _take(self, key: ScopeKey, amount: float) -> Hold | None:
         lease = self._leases.get(key)
@@ -140,7 +139,6 @@ class BudgetLeases:
             for sc in req.scopes:
                 if sc.kind == budget_pb2.SCOPE_KIND_KEY:
                     sc.limit.CopyFrom(principal.key_limit)
-        self.lease_calls += 1
         try:
             resp = await self._peers.budget.Lease(req, timeout=max(0.05, min(self._timeout, deadline)))
         except grpc.aio.AioRpcError as exc:
