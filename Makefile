@@ -33,7 +33,7 @@ format: install ## Apply ruff formatting and fixes
 	@uv run --frozen ruff format .
 	@uv run --frozen ruff check --fix .
 
-typecheck: install ## mypy (strict on libs/common and every domain/ package)
+typecheck: install ## mypy (strict on libs/common, libs/llm and every domain/ package)
 	@uv run --frozen mypy
 
 test-unit: install ## Unit tests of every service and library

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Generates the Python protobuf/gRPC stubs and their .pyi type stubs from protos/ with the
 # protoc bundled in the locked grpcio-tools (one pinned toolchain for every machine).
-#   scripts/proto.sh            regenerate into libs/common/src/switchyard
+#   scripts/proto.sh            regenerate into libs/protos/src/switchyard
 #   scripts/proto.sh --check    fail when the committed stubs differ from a fresh generation
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out_final=libs/common/src/switchyard
+out_final=libs/protos/src/switchyard
 gen() {
   local out
   mkdir -p "$1" && out=$(cd "$1" && pwd)

@@ -120,7 +120,7 @@ def credentials_keypair(cfg: StackConfig) -> tuple[str, str]:
     if path.exists():
         data = json.loads(path.read_text())
         return data["private"], data["public"]
-    from switchyard_common.sealing import generate_keypair
+    from switchyard_llm.sealing import generate_keypair
 
     private, public = generate_keypair()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -132,6 +132,7 @@ def test_body_limits_per_route_and_message_count(http: httpx.Client) -> None:
         ("/spend/logs", {"limit": "²"}),
         ("/spend/logs", {"start_date": "9999-12-31T23:59:59-14:00"}),
         ("/spend/logs", {"end_date": "0001-01-01T00:00:00+14:00"}),
+        ("/spend/logs", {"page_token": "not-a-token-this-gateway-gave"}),
     ],
 )
 def test_out_of_range_query_values_are_400(http: httpx.Client, path: str, params: dict[str, str]) -> None:

@@ -6,10 +6,11 @@ import asyncio
 import time
 
 import asyncpg
+import grpc
 import pytest
 from auth_testing import MASTER, Auth
 
-from switchyard.auth.v1 import auth_pb2
+from switchyard.auth.v1 import auth_pb2, teams_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_auth.domain import keys
 from switchyard_auth.domain.settings import Invalid, check_duration
@@ -26,6 +27,24 @@ async def test_master_key_and_unknown_keys(auth: Auth) -> None:
     assert bad.error.kind == error_pb2.ERROR_KIND_AUTHENTICATION and "sk-nope" not in bad.error.message
     empty = await _auth(auth, "")
     assert empty.error.http_status == 401
+
+
+async def test_a_key_store_that_does_not_answer_is_unavailable(auth: Auth) -> None:
+    """switchyard/llm/v1/error.proto: a store that does not answer fails the call with the status
+    UNAVAILABLE (the edge answers 503); it is no answer about the credential or the key."""
+    admin = auth.master
+    await auth.pool.close()
+    calls = [
+        auth.auth.Authenticate(auth_pb2.AuthenticateRequest(credential="sk-some-key"), timeout=5),
+        auth.auth.GenerateKey(auth_pb2.GenerateKeyRequest(caller=admin), timeout=5),
+        auth.auth.GetKey(auth_pb2.GetKeyRequest(caller=admin, key="sk-some-key"), timeout=5),
+        auth.auth.DeleteKeys(auth_pb2.DeleteKeysRequest(caller=admin, keys=["sk-some-key"]), timeout=5),
+        auth.teams.ListTeams(teams_pb2.ListTeamsRequest(caller=admin), timeout=5),
+    ]
+    for call in calls:
+        with pytest.raises(grpc.aio.AioRpcError) as exc:
+            await call
+        assert exc.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
 async def test_virtual_key_lifecycle(auth: Auth, pg_dsn: str) -> None:

@@ -23,7 +23,6 @@ from switchyard.auth.v1 import (
 )
 from switchyard.llm.v1 import error_pb2
 
-K = error_pb2.ErrorKind
 TABLES = (
     "accounts",
     "account_admins",
@@ -337,11 +336,11 @@ async def test_account_b_cannot_reach_account_a(auth: Auth, role: str) -> None:
             if names_account and acct:
                 continue  # these name the account in any case
             resp = await call(auth, caller, acct, a)
-            if resp.error.kind != K.ERROR_KIND_NOT_FOUND:
+            if resp.error.kind != error_pb2.ERROR_KIND_NOT_FOUND:
                 wrong.append(f"{name} (account_id={acct!r}): {resp.error.kind} {resp.error.message or 'succeeded'}")
     for name, call in _account_named_calls().items():
         resp = await call(auth, caller, a.account_id, a)
-        if resp.error.kind != K.ERROR_KIND_NOT_FOUND:
+        if resp.error.kind != error_pb2.ERROR_KIND_NOT_FOUND:
             wrong.append(f"{name}: {resp.error.kind} {resp.error.message or 'succeeded'}")
     assert not wrong, "\n".join(wrong)
     assert await _snapshot(auth, a.account_id) == before, "nothing of A changed"
@@ -377,7 +376,7 @@ async def test_b_cannot_point_its_objects_at_a(auth: Auth) -> None:
     }
     for what, call in attempts.items():
         resp = await call
-        assert resp.error.kind == K.ERROR_KIND_BAD_REQUEST and "not found" in resp.error.message, what
+        assert resp.error.kind == error_pb2.ERROR_KIND_BAD_REQUEST and "not found" in resp.error.message, what
     # A's user's e-mail is free in B: accounts do not share users.
     same_email = await auth.users.CreateUser(
         users_pb2.CreateUserRequest(caller=admin, settings=users_pb2.UserSettings(user_email=a.user_email))

@@ -22,7 +22,6 @@ from switchyard.auth.v1 import (
 from switchyard.events.v1 import identity_pb2
 from switchyard.llm.v1 import error_pb2
 
-K = error_pb2.ErrorKind
 A = identity_pb2.IdentityAction
 E = identity_pb2.IdentityEntity
 
@@ -69,7 +68,7 @@ async def test_accounts_entitlements_and_admins(auth: Auth) -> None:
     ):
         refused(
             await auth.accounts.CreateAccount(accounts_pb2.CreateAccountRequest(caller=m, settings=settings)),
-            K.ERROR_KIND_BAD_REQUEST,
+            error_pb2.ERROR_KIND_BAD_REQUEST,
             param,
         )
     got = ok(await auth.accounts.GetAccount(accounts_pb2.GetAccountRequest(caller=m, account_id=acct))).account
@@ -125,7 +124,7 @@ async def test_accounts_entitlements_and_admins(auth: Auth) -> None:
                 update_mask=mask("max_budget"),
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "max_budget",
     )
     # Every credential of the account reads its entitlements; only super admins change them.
@@ -136,7 +135,7 @@ async def test_accounts_entitlements_and_admins(auth: Auth) -> None:
         await auth.accounts.UpdateEntitlements(
             accounts_pb2.UpdateEntitlementsRequest(caller=user, account_id=acct, update_mask=mask("max_teams"))
         ),
-        K.ERROR_KIND_PERMISSION_DENIED,
+        error_pb2.ERROR_KIND_PERMISSION_DENIED,
     )
     # Admins by e-mail.
     added = ok(
@@ -149,14 +148,14 @@ async def test_accounts_entitlements_and_admins(auth: Auth) -> None:
         await auth.accounts.AddAccountAdmin(
             accounts_pb2.AddAccountAdminRequest(caller=m, account_id=acct, user_email="boss@acme.example")
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "user_email",
     )
     refused(
         await auth.accounts.AddAccountAdmin(
             accounts_pb2.AddAccountAdminRequest(caller=m, account_id=acct, user_email="not-an-email")
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "user_email",
     )
     changed = ok(
@@ -173,7 +172,7 @@ async def test_accounts_entitlements_and_admins(auth: Auth) -> None:
                 caller=m, account_id=acct, user_email="boss@acme.example", role="god"
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "role",
     )
     admins = ok(await auth.accounts.ListAccountAdmins(accounts_pb2.ListAccountAdminsRequest(caller=m, account_id=acct)))
@@ -187,7 +186,7 @@ async def test_accounts_entitlements_and_admins(auth: Auth) -> None:
         await auth.accounts.RemoveAccountAdmin(
             accounts_pb2.RemoveAccountAdminRequest(caller=m, account_id=acct, user_email="boss@acme.example")
         ),
-        K.ERROR_KIND_NOT_FOUND,
+        error_pb2.ERROR_KIND_NOT_FOUND,
         "user_email",
     )
     assert [e.action for e in events_of(auth, E.IDENTITY_ENTITY_ACCOUNT_ADMIN)] == [
@@ -210,7 +209,7 @@ async def test_account_delete_is_two_step_and_archives(auth: Auth) -> None:
             await auth.accounts.DeleteAccount(
                 accounts_pb2.DeleteAccountRequest(caller=m, account_id=acct, confirm=confirm)
             ),
-            K.ERROR_KIND_BAD_REQUEST,
+            error_pb2.ERROR_KIND_BAD_REQUEST,
             "confirm",
         )
         assert "2 keys" in err.message and "1 teams" in err.message and name in err.message
@@ -223,14 +222,14 @@ async def test_account_delete_is_two_step_and_archives(auth: Auth) -> None:
     assert done.account.settings.status == "deleted"
     for s in (secret, admin_secret):
         resp = await auth.auth.Authenticate(auth_pb2.AuthenticateRequest(credential=s))
-        assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION
+        assert resp.error.kind == error_pb2.ERROR_KIND_AUTHENTICATION
     deleted = [e for e in auth.events[before:] if e.action == A.IDENTITY_ACTION_DELETED]
     assert {e.key_id for e in deleted if e.entity == E.IDENTITY_ENTITY_KEY} >= {info.key_id}
     assert deleted[-1].entity == E.IDENTITY_ENTITY_ACCOUNT and deleted[-1].account_id == acct
     # Archived: no one writes to it any more, its name can be used again.
     refused(
         await auth.teams.CreateTeam(teams_pb2.CreateTeamRequest(caller=m, account_id=acct)),
-        K.ERROR_KIND_NOT_FOUND,
+        error_pb2.ERROR_KIND_NOT_FOUND,
         "account_id",
     )
     await auth.account(name)
@@ -238,7 +237,7 @@ async def test_account_delete_is_two_step_and_archives(auth: Auth) -> None:
         await auth.accounts.DeleteAccount(
             accounts_pb2.DeleteAccountRequest(caller=m, account_id="default", confirm="default")
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "account_id",
     )
 
@@ -265,7 +264,7 @@ async def test_organizations_and_their_members(auth: Auth) -> None:
                 caller=m, account_id=acct, settings=organizations_pb2.OrganizationSettings(budget_duration="fortnight")
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "budget_duration",
     )
     refused(
@@ -274,7 +273,7 @@ async def test_organizations_and_their_members(auth: Auth) -> None:
                 caller=m, account_id=acct, settings=organizations_pb2.OrganizationSettings(budget_id="nope")
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "budget_id",
     )
     # A team's models lie within its organisation's.
@@ -284,7 +283,7 @@ async def test_organizations_and_their_members(auth: Auth) -> None:
                 caller=m, account_id=acct, settings=teams_pb2.TeamSettings(organization_id=oid, models=["llama"])
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "models",
     )
     team = await auth.team(acct, organization_id=oid, models=["gpt-4o"])
@@ -313,7 +312,7 @@ async def test_organizations_and_their_members(auth: Auth) -> None:
                 members=[organizations_pb2.OrganizationMember(user_id=uid, user_role="emperor")],
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "user_role",
     )
     member = ok(
@@ -359,7 +358,7 @@ async def test_organizations_and_their_members(auth: Auth) -> None:
         await auth.orgs.DeleteOrganizations(
             organizations_pb2.DeleteOrganizationsRequest(caller=m, account_id=acct, organization_ids=[oid])
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "organization_ids",
     )
     ok(await auth.teams.DeleteTeams(teams_pb2.DeleteTeamsRequest(caller=m, account_id=acct, team_ids=[team])))
@@ -373,7 +372,7 @@ async def test_organizations_and_their_members(auth: Auth) -> None:
         await auth.orgs.GetOrganization(
             organizations_pb2.GetOrganizationRequest(caller=m, account_id=acct, organization_id=oid)
         ),
-        K.ERROR_KIND_NOT_FOUND,
+        error_pb2.ERROR_KIND_NOT_FOUND,
         "organization_id",
     )
     kinds = {e.entity for e in auth.events}
@@ -401,7 +400,7 @@ async def test_teams_members_models_and_blocking(auth: Auth) -> None:
     assert created.limit.max_budget == "20" and created.rate_limits.rpm_limit == 100
     refused(
         await auth.teams.CreateTeam(teams_pb2.CreateTeamRequest(caller=m, account_id=acct, team_id="ml")),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "team_id",
     )
     for settings, param in (
@@ -413,7 +412,7 @@ async def test_teams_members_models_and_blocking(auth: Auth) -> None:
     ):
         refused(
             await auth.teams.CreateTeam(teams_pb2.CreateTeamRequest(caller=m, account_id=acct, settings=settings)),
-            K.ERROR_KIND_BAD_REQUEST,
+            error_pb2.ERROR_KIND_BAD_REQUEST,
             param,
         )
     # Members: by e-mail (a new user), twice is refused, roles are checked.
@@ -435,7 +434,7 @@ async def test_teams_members_models_and_blocking(auth: Auth) -> None:
                 caller=m, account_id=acct, team_id="ml", members=[teams_pb2.TeamMember(user_id=uid)]
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "members",
     )
     refused(
@@ -444,7 +443,7 @@ async def test_teams_members_models_and_blocking(auth: Auth) -> None:
                 caller=m, account_id=acct, team_id="ml", members=[teams_pb2.TeamMember(user_id="ghost")]
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "user_id",
     )
     changed = ok(
@@ -467,7 +466,7 @@ async def test_teams_members_models_and_blocking(auth: Auth) -> None:
                 update_mask=mask("role"),
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "role",
     )
     after = ok(
@@ -516,7 +515,7 @@ async def test_teams_members_models_and_blocking(auth: Auth) -> None:
     gone = ok(await auth.teams.DeleteTeams(teams_pb2.DeleteTeamsRequest(caller=m, account_id=acct, team_ids=["ml"])))
     assert gone.deleted_keys == 1
     resp = await auth.auth.Authenticate(auth_pb2.AuthenticateRequest(credential=secret))
-    assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION
+    assert resp.error.kind == error_pb2.ERROR_KIND_AUTHENTICATION
 
 
 async def test_users_with_first_key_roles_and_deletion(auth: Auth) -> None:
@@ -548,12 +547,12 @@ async def test_users_with_first_key_roles_and_deletion(auth: Auth) -> None:
     ):
         refused(
             await auth.users.CreateUser(users_pb2.CreateUserRequest(caller=m, account_id=acct, settings=settings)),
-            K.ERROR_KIND_BAD_REQUEST,
+            error_pb2.ERROR_KIND_BAD_REQUEST,
             param,
         )
     refused(
         await auth.users.CreateUser(users_pb2.CreateUserRequest(caller=m, account_id=acct, teams=["nope"])),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "teams",
     )
     # A user reads themself.
@@ -579,7 +578,7 @@ async def test_users_with_first_key_roles_and_deletion(auth: Auth) -> None:
     )
     refused(
         await auth.teams.CreateTeam(teams_pb2.CreateTeamRequest(caller=p)),
-        K.ERROR_KIND_PERMISSION_DENIED,
+        error_pb2.ERROR_KIND_PERMISSION_DENIED,
     )
     refused(
         await auth.users.UpdateUser(
@@ -587,7 +586,7 @@ async def test_users_with_first_key_roles_and_deletion(auth: Auth) -> None:
                 caller=m, account_id=acct, user_id=made.user.user_id, update_mask=mask("user_role")
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "user_role",
     )
     gone = ok(
@@ -626,7 +625,7 @@ async def test_customers(auth: Auth) -> None:
     assert c.limit.max_budget == "3" and c.limit.budget_duration == "1d" and c.rate_limits.rpm_limit == 7
     refused(
         await auth.customers.CreateCustomer(customers_pb2.CreateCustomerRequest(caller=m, account_id=acct)),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "user_id",
     )
     refused(
@@ -638,7 +637,7 @@ async def test_customers(auth: Auth) -> None:
                 settings=customers_pb2.CustomerSettings(allowed_model_region="mars"),
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "allowed_model_region",
     )
     got = ok(
@@ -686,7 +685,7 @@ async def test_customers(auth: Auth) -> None:
         await auth.customers.DeleteCustomers(
             customers_pb2.DeleteCustomersRequest(caller=m, account_id=acct, user_ids=["end-user-1"])
         ),
-        K.ERROR_KIND_NOT_FOUND,
+        error_pb2.ERROR_KIND_NOT_FOUND,
         "user_id",
     )
 
@@ -733,7 +732,7 @@ async def test_budget_objects_feed_the_limits_of_who_points_to_them(auth: Auth) 
         await auth.budgets.DeleteBudgets(
             budget_objects_pb2.DeleteBudgetsRequest(caller=m, account_id=acct, budget_ids=["standard"])
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "budget_ids",
     )
     refused(
@@ -746,7 +745,7 @@ async def test_budget_objects_feed_the_limits_of_who_points_to_them(auth: Auth) 
                 ),
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
     )
     listed = ok(await auth.budgets.ListBudgets(budget_objects_pb2.ListBudgetsRequest(caller=m, account_id=acct)))
     assert [b.budget_id for b in listed.budgets] == ["standard"]
@@ -821,7 +820,7 @@ async def test_keys_carry_every_field_update_list_block_and_delete(auth: Auth) -
     ):
         refused(
             await auth.keys.CreateKey(keys_pb2.CreateKeyRequest(caller=m, account_id=acct, settings=bad)),
-            K.ERROR_KIND_BAD_REQUEST,
+            error_pb2.ERROR_KIND_BAD_REQUEST,
             param,
         )
     # Update: what the mask names changes (unset: cleared), the rest and the secret stay.
@@ -845,7 +844,7 @@ async def test_keys_carry_every_field_update_list_block_and_delete(auth: Auth) -
         await auth.keys.UpdateKey(
             keys_pb2.UpdateKeyRequest(caller=m, account_id=acct, key=made.key, update_mask=mask("no_such_field"))
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "no_such_field",
     )
     # List: filters, pages, total.
@@ -865,7 +864,7 @@ async def test_keys_carry_every_field_update_list_block_and_delete(auth: Auth) -
         await auth.keys.RemoveKeys(
             keys_pb2.RemoveKeysRequest(caller=m, account_id=acct, key_aliases=["bulk-0", "no-such-alias"])
         ),
-        K.ERROR_KIND_NOT_FOUND,
+        error_pb2.ERROR_KIND_NOT_FOUND,
         "key_aliases",
     )
     gone = ok(
@@ -893,7 +892,7 @@ async def test_team_keys_stay_within_their_team(auth: Auth) -> None:
     ):
         refused(
             await auth.keys.CreateKey(keys_pb2.CreateKeyRequest(caller=m, account_id=acct, settings=settings)),
-            K.ERROR_KIND_BAD_REQUEST,
+            error_pb2.ERROR_KIND_BAD_REQUEST,
             param,
         )
     secret, info = await auth.key(acct, team_id=team, user_id=uid, max_budget="10")
@@ -911,7 +910,7 @@ async def test_team_keys_stay_within_their_team(auth: Auth) -> None:
                 update_mask=mask("models"),
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "models",
     )
 
@@ -933,7 +932,7 @@ async def test_a_users_models_bound_their_keys(auth: Auth) -> None:
                 caller=m, account_id=acct, settings=auth_pb2.KeySettings(user_id=made.user.user_id, models=["gpt-4o"])
             )
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "models",
     )
 
@@ -974,20 +973,20 @@ async def test_regenerate_keeps_the_key_and_changes_the_secret(auth: Auth) -> No
         await auth.keys.RegenerateKey(
             keys_pb2.RegenerateKeyRequest(caller=m, account_id=acct, key=again.key, new_key=secret)
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "new_key",
     )
     refused(
         await auth.keys.RegenerateKey(
             keys_pb2.RegenerateKeyRequest(caller=m, account_id=acct, key=again.key, new_key="nope")
         ),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "new_key",
     )
     # The old secret names nothing any more.
     refused(
         await auth.keys.GetKeyInfo(keys_pb2.GetKeyInfoRequest(caller=m, account_id=acct, key=secret)),
-        K.ERROR_KIND_NOT_FOUND,
+        error_pb2.ERROR_KIND_NOT_FOUND,
         "key",
     )
 
@@ -999,20 +998,20 @@ async def test_entitlements_are_enforced(auth: Auth) -> None:
     await auth.key(acct)
     err = refused(
         await auth.keys.CreateKey(keys_pb2.CreateKeyRequest(caller=m, account_id=acct)),
-        K.ERROR_KIND_PERMISSION_DENIED,
+        error_pb2.ERROR_KIND_PERMISSION_DENIED,
         "max_keys",
     )
     assert err.http_status == 403 and "max_keys" in err.message
     # The first key of a new user counts too.
     refused(
         await auth.users.CreateUser(users_pb2.CreateUserRequest(caller=m, account_id=acct, create_key=True)),
-        K.ERROR_KIND_PERMISSION_DENIED,
+        error_pb2.ERROR_KIND_PERMISSION_DENIED,
         "max_keys",
     )
     await auth.team(acct)
     refused(
         await auth.teams.CreateTeam(teams_pb2.CreateTeamRequest(caller=m, account_id=acct)),
-        K.ERROR_KIND_PERMISSION_DENIED,
+        error_pb2.ERROR_KIND_PERMISSION_DENIED,
         "max_teams",
     )
     for call in (
@@ -1038,7 +1037,7 @@ async def test_entitlements_are_enforced(auth: Auth) -> None:
             )
         ),
     ):
-        refused(await call, K.ERROR_KIND_PERMISSION_DENIED, "max_budget")
+        refused(await call, error_pb2.ERROR_KIND_PERMISSION_DENIED, "max_budget")
     ok(
         await auth.budgets.CreateBudget(
             budget_objects_pb2.CreateBudgetRequest(
@@ -1054,12 +1053,12 @@ async def test_super_admin_scope(auth: Auth) -> None:
     await auth.key(a, key_alias="same")
     await auth.key(b, key_alias="same")
     err = refused(
-        await auth.keys.CreateKey(keys_pb2.CreateKeyRequest(caller=m)), K.ERROR_KIND_BAD_REQUEST, "account_id"
+        await auth.keys.CreateKey(keys_pb2.CreateKeyRequest(caller=m)), error_pb2.ERROR_KIND_BAD_REQUEST, "account_id"
     )
     assert err.message == "account_id is required for this super admin write operation."
     refused(
         await auth.keys.CreateKey(keys_pb2.CreateKeyRequest(caller=m, account_id="no-such-account")),
-        K.ERROR_KIND_NOT_FOUND,
+        error_pb2.ERROR_KIND_NOT_FOUND,
         "account_id",
     )
     everywhere = ok(await auth.keys.ListKeys(keys_pb2.ListKeysRequest(caller=m, key_alias="same")))
@@ -1068,7 +1067,7 @@ async def test_super_admin_scope(auth: Auth) -> None:
         ok(await auth.teams.CreateTeam(teams_pb2.CreateTeamRequest(caller=m, account_id=acct, team_id="twin")))
     refused(
         await auth.teams.GetTeam(teams_pb2.GetTeamRequest(caller=m, team_id="twin")),
-        K.ERROR_KIND_BAD_REQUEST,
+        error_pb2.ERROR_KIND_BAD_REQUEST,
         "account_id",
     )
     one = ok(await auth.teams.GetTeam(teams_pb2.GetTeamRequest(caller=m, account_id=b, team_id="twin")))

@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
-from switchyard_common.errors import make_error
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.domain import charging
 from switchyard_edge.domain.call import Attempt
-
-K = error_pb2.ErrorKind
+from switchyard_llm.errors import make_error
 
 
 def test_every_kind_of_output_counts_as_produced() -> None:
@@ -47,9 +46,9 @@ def test_usage_comes_from_the_attempt_or_its_result() -> None:
     ("error", "reported", "blame", "skipped"),
     [
         (None, True, False, False),
-        (make_error(K.ERROR_KIND_INTERNAL_SERVER, "upstream", provider="openai"), True, True, False),
-        (make_error(K.ERROR_KIND_TIMEOUT, "ours", source=error_pb2.FAILURE_SOURCE_REQUEST), True, False, True),
-        (make_error(K.ERROR_KIND_INTERNAL_SERVER, "mock", provider="openai"), False, True, True),
+        (make_error(ErrorKind.ERROR_KIND_INTERNAL_SERVER, "upstream", provider="openai"), True, True, False),
+        (make_error(ErrorKind.ERROR_KIND_TIMEOUT, "ours", source=error_pb2.FAILURE_SOURCE_REQUEST), True, False, True),
+        (make_error(ErrorKind.ERROR_KIND_INTERNAL_SERVER, "mock", provider="openai"), False, True, True),
     ],
     ids=["success", "provider-failure", "request-deadline", "not-really-made"],
 )

@@ -30,14 +30,13 @@ from pipeline_testing import (
 )
 
 from switchyard.guardrail.v1 import guardrail_pb2
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
 from switchyard.router.v1 import router_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.domain import estimate
 from switchyard_edge.errors import GatewayError
+from switchyard_llm.errors import make_error
 
-K = error_pb2.ErrorKind
 PRIMARY, FALLBACK = router_pb2.GROUP_ROLE_PRIMARY, router_pb2.GROUP_ROLE_FALLBACK
 
 
@@ -58,7 +57,7 @@ def _answered() -> tuple[Pipeline, Any]:
 
 
 def _provider_error() -> tuple[Pipeline, Any]:
-    err = make_error(K.ERROR_KIND_BAD_REQUEST, "bad", provider="openai")
+    err = make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, "bad", provider="openai")
     return pipeline(plan((PRIMARY, [deployment("d1")])), Adapter({"d1": [failure(err)]})), 400
 
 
@@ -121,7 +120,7 @@ async def test_cancelled_stream_start_gives_everything_back() -> None:
 
 
 async def test_retries_then_falls_back_recording_every_attempt() -> None:
-    err = make_error(K.ERROR_KIND_INTERNAL_SERVER, "upstream 500", provider="openai")
+    err = make_error(ErrorKind.ERROR_KIND_INTERNAL_SERVER, "upstream 500", provider="openai")
     p = pipeline(
         plan((PRIMARY, [deployment("d1")]), (FALLBACK, [deployment("d2", "g2")]), num_retries=1),
         Adapter({"d1": [failure(err), failure(err)], "d2": [completion()]}),
@@ -140,7 +139,7 @@ async def test_retries_then_falls_back_recording_every_attempt() -> None:
 
 
 async def test_a_request_error_is_not_retried_and_tells_the_router_nothing() -> None:
-    err = make_error(K.ERROR_KIND_BAD_REQUEST, "bad", provider="openai")
+    err = make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, "bad", provider="openai")
     p = pipeline(
         plan((PRIMARY, [deployment("d1")]), (FALLBACK, [deployment("d2", "g2")]), num_retries=3),
         Adapter({"d1": [failure(err)]}),

@@ -13,7 +13,7 @@ import grpc
 import pytest
 
 from switchyard.guardrail.v1 import guardrail_pb2, guardrail_pb2_grpc
-from switchyard.llm.v1 import chat_pb2
+from switchyard.llm.v1 import chat_pb2, error_pb2
 from switchyard_common.grpc_server import GrpcService
 from switchyard_guardrail.config import Settings
 from switchyard_guardrail.domain.detectors import (
@@ -80,10 +80,23 @@ async def test_check_input_masks_text_parts(stub: guardrail_pb2_grpc.GuardrailSe
     assert resp.messages[0].parts.parts[1].image_url.url == "https://example.com/x.png"
 
 
-async def test_unknown_guardrail_is_invalid_argument(stub: guardrail_pb2_grpc.GuardrailServiceStub) -> None:
-    with pytest.raises(grpc.aio.AioRpcError) as exc:
-        await stub.CheckOutput(guardrail_pb2.CheckOutputRequest(guardrails=["nope"], text="x"), timeout=5)
-    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+async def test_unknown_guardrail_is_an_error_in_the_answer(stub: guardrail_pb2_grpc.GuardrailServiceStub) -> None:
+    """The names come from the client or its key: an answer (BAD_REQUEST naming them, the
+    client's 400), not a failure of the call (switchyard/llm/v1/error.proto)."""
+    names = ["secrets", "nope"]
+    answers = [
+        await stub.CheckInput(guardrail_pb2.CheckInputRequest(guardrails=names), timeout=5),
+        await stub.CheckOutput(guardrail_pb2.CheckOutputRequest(guardrails=names, text="x"), timeout=5),
+        await stub.CheckTexts(guardrail_pb2.CheckTextsRequest(guardrails=names, texts=["x"]), timeout=5),
+        await stub.CheckStream(
+            guardrail_pb2.CheckStreamRequest(guardrails=names, segments=[guardrail_pb2.StreamSegment(text="x")]),
+            timeout=5,
+        ),
+    ]
+    for resp in answers:
+        assert resp.error.kind == error_pb2.ERROR_KIND_BAD_REQUEST and resp.error.http_status == 400
+        assert resp.error.param == "guardrails" and "nope" in resp.error.message
+        assert resp.decision == guardrail_pb2.DECISION_UNSPECIFIED and not resp.findings
 
 
 # --- one pass, bounded in size and time ---------------------------------------------------

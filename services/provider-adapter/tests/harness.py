@@ -17,9 +17,10 @@ from aiohttp import web
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2
 from switchyard.provider.v1 import provider_pb2, provider_pb2_grpc
-from switchyard_common.model_config import load_config
-from switchyard_common.openai_codec import chat_request_from_json, message_to_json
 from switchyard_fakes.base import Reply, scripted_app
+from switchyard_llm.model_config import load_config
+from switchyard_llm.openai_codec.chat import chat_request_from_json
+from switchyard_llm.openai_codec.messages import message_to_json
 from switchyard_provider_adapter.config import Settings
 from switchyard_provider_adapter.server import build
 

@@ -18,9 +18,8 @@ from aiohttp import web
 from harness import Adapter, adapter, assemble, chunks_of, end_of, unary_message
 
 from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_fakes.base import Recorded, Reply, Running
-
-K = error_pb2.ErrorKind
 
 # Prices set on every scenario deployment so costs are exact and comparable.
 INPUT_PRICE = Decimal("0.000003")
@@ -78,14 +77,14 @@ IMAGE_MESSAGES = [
 
 # error name → (expected kind, expected HTTP status)
 ERRORS: dict[str, tuple[int, int]] = {
-    "auth": (K.ERROR_KIND_AUTHENTICATION, 401),
-    "permission": (K.ERROR_KIND_PERMISSION_DENIED, 403),
-    "not_found": (K.ERROR_KIND_NOT_FOUND, 404),
-    "bad_request": (K.ERROR_KIND_BAD_REQUEST, 400),
-    "context_window": (K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED, 400),
-    "content_policy": (K.ERROR_KIND_CONTENT_POLICY_VIOLATION, 400),
-    "rate_limit": (K.ERROR_KIND_RATE_LIMIT, 429),
-    "server": (K.ERROR_KIND_INTERNAL_SERVER, 500),
+    "auth": (ErrorKind.ERROR_KIND_AUTHENTICATION, 401),
+    "permission": (ErrorKind.ERROR_KIND_PERMISSION_DENIED, 403),
+    "not_found": (ErrorKind.ERROR_KIND_NOT_FOUND, 404),
+    "bad_request": (ErrorKind.ERROR_KIND_BAD_REQUEST, 400),
+    "context_window": (ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED, 400),
+    "content_policy": (ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION, 400),
+    "rate_limit": (ErrorKind.ERROR_KIND_RATE_LIMIT, 429),
+    "server": (ErrorKind.ERROR_KIND_INTERNAL_SERVER, 500),
 }
 
 
@@ -383,7 +382,7 @@ class ChatScenarios:
         self.script(fake, self.reply_error("rate_limit"))
         msgs = await ad.stream(self.model_name, {"messages": [{"role": "user", "content": "Say hi"}]})
         assert len(msgs) == 1 and msgs[0].WhichOneof("event") == "error"
-        assert msgs[0].error.kind == K.ERROR_KIND_RATE_LIMIT
+        assert msgs[0].error.kind == ErrorKind.ERROR_KIND_RATE_LIMIT
 
     async def test_timeout(self, fake: Running, tmp_path: Path) -> None:
         async with adapter(tmp_path, self.model_list(fake.url, timeout=0.3), env=self.env) as ad:
@@ -392,7 +391,7 @@ class ChatScenarios:
             self.script(fake, reply)
             resp = await ad.chat(self.model_name, {"messages": [{"role": "user", "content": "Say hi"}]})
         assert resp.WhichOneof("result") == "error"
-        assert resp.error.kind == K.ERROR_KIND_TIMEOUT and resp.error.http_status == 408
+        assert resp.error.kind == ErrorKind.ERROR_KIND_TIMEOUT and resp.error.http_status == 408
         assert resp.error.source == error_pb2.FAILURE_SOURCE_PROVIDER, "the deployment's own timeout is its fault"
 
     async def test_request_timeout_shorter_than_the_deployments_is_not_its_fault(
@@ -408,7 +407,7 @@ class ChatScenarios:
                     err = (await ad.stream(self.model_name, body))[-1].error
                 else:
                     err = (await ad.chat(self.model_name, body)).error
-                assert err.kind == K.ERROR_KIND_TIMEOUT, err
+                assert err.kind == ErrorKind.ERROR_KIND_TIMEOUT, err
                 assert err.source == error_pb2.FAILURE_SOURCE_REQUEST, f"stream={stream}: {err}"
 
     async def test_stream_time_to_first_token_timeout(self, fake: Running, tmp_path: Path) -> None:
@@ -418,13 +417,13 @@ class ChatScenarios:
             self.script(fake, reply)
             msgs = await ad.stream(self.model_name, {"messages": [{"role": "user", "content": "Say hi"}]})
         assert msgs[-1].WhichOneof("event") == "error"
-        assert msgs[-1].error.kind == K.ERROR_KIND_TIMEOUT
+        assert msgs[-1].error.kind == ErrorKind.ERROR_KIND_TIMEOUT
 
     async def test_connection_refused(self, tmp_path: Path) -> None:
         async with adapter(tmp_path, self.model_list("http://127.0.0.1:9"), env=self.env) as ad:
             resp = await ad.chat(self.model_name, {"messages": [{"role": "user", "content": "Say hi"}]})
         assert resp.WhichOneof("result") == "error"
-        assert resp.error.kind == K.ERROR_KIND_API_CONNECTION
+        assert resp.error.kind == ErrorKind.ERROR_KIND_API_CONNECTION
         assert resp.error.source == error_pb2.FAILURE_SOURCE_PROVIDER
 
 

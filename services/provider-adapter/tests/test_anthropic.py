@@ -14,10 +14,10 @@ from harness import Adapter, adapter, assemble, chunks_of, end_of, unary_message
 from scenarios import INPUT_PRICE, JSON_SCHEMA, OUTPUT_PRICE, PNG_B64, TOOLS, ChatScenarios
 
 from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_fakes import anthropic_server as fake_anthropic
 from switchyard_fakes.base import Recorded, Reply, Running
 
-K = error_pb2.ErrorKind
 MODEL = "claude-sonnet-4-5-20250929"
 
 _ERRORS: dict[str, tuple[int, str, str, dict[str, str]]] = {
@@ -196,7 +196,7 @@ async def ad(fake: Running, tmp_path: Path) -> Any:
 
 async def test_unsupported_param_without_drop_params_names_it(ad: Adapter, fake: Running) -> None:
     resp = await ad.chat("claude", {"messages": [{"role": "user", "content": "hi"}], "seed": 7})
-    assert resp.error.kind == K.ERROR_KIND_UNSUPPORTED_PARAMS and resp.error.http_status == 400
+    assert resp.error.kind == ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS and resp.error.http_status == 400
     assert resp.error.param == "seed" and "seed" in resp.error.message
     assert fake.state.requests == [], "nothing is sent upstream"
 
@@ -216,14 +216,14 @@ async def test_wrong_key_is_an_authentication_error(fake: Running, tmp_path: Pat
     models[0]["litellm_params"]["api_key"] = "sk-ant-wrong-key-000000"
     async with adapter(tmp_path, models) as a:
         resp = await a.chat("claude", {"messages": [{"role": "user", "content": "hi"}]})
-    assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION and resp.error.http_status == 401
+    assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION and resp.error.http_status == 401
     assert "invalid x-api-key" in resp.error.message and "sk-ant-wrong" not in resp.error.message
 
 
 async def test_overloaded_529_is_a_retryable_500(ad: Adapter, fake: Running) -> None:
     fake.state.script("*", fake_anthropic.error_reply(529, "overloaded_error", "Overloaded"))
     resp = await ad.chat("claude", {"messages": [{"role": "user", "content": "hi"}]})
-    assert resp.error.kind == K.ERROR_KIND_INTERNAL_SERVER and resp.error.http_status == 500
+    assert resp.error.kind == ErrorKind.ERROR_KIND_INTERNAL_SERVER and resp.error.http_status == 500
     assert "Overloaded" in resp.error.message
 
 
@@ -241,7 +241,7 @@ async def test_error_event_mid_stream_ends_with_typed_error_and_partial_usage(ad
     assert assemble(chunks_of(msgs))["message"]["content"] == "Part"
     last = msgs[-1]
     assert last.WhichOneof("event") == "error"
-    assert last.error.kind == K.ERROR_KIND_INTERNAL_SERVER and "Overloaded" in last.error.message
+    assert last.error.kind == ErrorKind.ERROR_KIND_INTERNAL_SERVER and "Overloaded" in last.error.message
     assert last.usage.prompt_tokens == 9
 
 
@@ -427,7 +427,7 @@ async def test_thinking_blocks_become_reasoning_content_and_go_back_with_signatu
     assert sent["max_tokens"] > 2048
     msg = unary_message(first)["message"]
     assert msg["reasoning_content"] == "Paris is in France."
-    from switchyard_common.openai_codec import message_to_json
+    from switchyard_llm.openai_codec.messages import message_to_json
 
     full = message_to_json(first.completion.choices[0].message)
     assert full["thinking_blocks"] == [
@@ -546,7 +546,7 @@ async def test_audio_input_is_unsupported(ad: Adapter, fake: Running) -> None:
             ]
         },
     )
-    assert resp.error.kind == K.ERROR_KIND_UNSUPPORTED_PARAMS and fake.state.requests == []
+    assert resp.error.kind == ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS and fake.state.requests == []
 
 
 async def test_rate_limit_headers_keep_their_names_and_get_openai_ones(ad: Adapter, fake: Running) -> None:
@@ -582,7 +582,7 @@ async def test_a_header_value_the_http_client_refuses_is_the_requests_fault(ad: 
     body = {"messages": [{"role": "user", "content": "hi"}], "extra_headers": {"anthropic-beta": "a\r\nx-evil: 1"}}
     resp = await ad.chat("claude", body)
     assert resp.WhichOneof("result") == "error"
-    assert (resp.error.kind, resp.error.http_status) == (K.ERROR_KIND_BAD_REQUEST, 400), resp.error
+    assert (resp.error.kind, resp.error.http_status) == (ErrorKind.ERROR_KIND_BAD_REQUEST, 400), resp.error
     assert resp.error.source == error_pb2.FAILURE_SOURCE_REQUEST
     assert "could not be sent" in resp.error.message
     stream = await ad.stream("claude", body)
@@ -594,7 +594,11 @@ async def test_a_request_refused_before_sending_names_its_provider(ad: Adapter, 
     # As every other provider's refusals do (Bedrock's, Gemini's...): the error says whose rule it is.
     image = {"type": "image_url", "image_url": {"url": "ftp://example.com/cat.png"}}
     resp = await ad.chat("claude", {"messages": [{"role": "user", "content": [image]}]})
-    assert (resp.error.kind, resp.error.http_status, resp.error.param) == (K.ERROR_KIND_BAD_REQUEST, 400, "messages")
+    assert (resp.error.kind, resp.error.http_status, resp.error.param) == (
+        ErrorKind.ERROR_KIND_BAD_REQUEST,
+        400,
+        "messages",
+    )
     assert resp.error.provider == "anthropic" and resp.error.message.startswith("anthropic: ")
     assert fake.state.requests == [], "nothing is sent upstream"
 

@@ -14,12 +14,12 @@ from aiohttp import web
 from harness import adapter, assemble, chunks_of, end_of
 from scenarios import IMAGE_MESSAGES, JSON_SCHEMA, TOOL_HISTORY, TOOLS, ChatScenarios
 
-from switchyard.llm.v1 import embeddings_pb2, error_pb2, images_pb2
+from switchyard.llm.v1 import embeddings_pb2, images_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
 from switchyard_fakes import azure_server as fake_azure
 from switchyard_fakes.base import Recorded, Reply, Running
 
-K = error_pb2.ErrorKind
 DEPLOYMENT = "my-gpt4o"
 
 _ERRORS: dict[str, Reply] = {
@@ -260,7 +260,7 @@ async def test_wrong_client_secret_is_an_authentication_error_without_the_secret
     )
     async with adapter(tmp_path, [dep]) as a:
         resp = await a.chat("az", HI)
-    assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION and resp.error.http_status == 401
+    assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION and resp.error.http_status == 401
     assert "AADSTS7000215" in resp.error.message and secret not in resp.error.message
     assert not [r for r in fake.state.requests if "chat/completions" in r.path]
 
@@ -268,7 +268,7 @@ async def test_wrong_client_secret_is_an_authentication_error_without_the_secret
 async def test_no_credentials_is_a_clear_authentication_error(fake: Running, tmp_path: Path) -> None:
     async with adapter(tmp_path, [_dep(fake.url)]) as a:
         resp = await a.chat("az", HI)
-    assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION and "api_key" in resp.error.message
+    assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION and "api_key" in resp.error.message
 
 
 async def test_content_filter_error_keeps_innererror(fake: Running, tmp_path: Path) -> None:
@@ -276,7 +276,7 @@ async def test_content_filter_error_keeps_innererror(fake: Running, tmp_path: Pa
     async with adapter(tmp_path, [_dep(fake.url, api_key=KEY)]) as a:
         resp = await a.chat("az", HI)
     err = resp.error
-    assert err.kind == K.ERROR_KIND_CONTENT_POLICY_VIOLATION and err.http_status == 400
+    assert err.kind == ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION and err.http_status == 400
     assert err.code == "content_filter"
     details = json.loads(err.provider_details_json)
     assert details["innererror"]["code"] == "ResponsibleAIPolicyViolation"
@@ -316,7 +316,7 @@ async def test_reasoning_model_by_base_model_gets_max_completion_tokens(fake: Ru
         bad = await a.chat("az", {**HI, "temperature": 0.2})
     assert ok.WhichOneof("result") == "completion"
     assert sent["max_completion_tokens"] == 50 and "max_tokens" not in sent
-    assert bad.error.kind == K.ERROR_KIND_UNSUPPORTED_PARAMS and bad.error.param == "temperature"
+    assert bad.error.kind == ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS and bad.error.param == "temperature"
 
 
 async def test_embeddings_on_azure(fake: Running, tmp_path: Path) -> None:
@@ -362,4 +362,4 @@ async def test_missing_api_base_is_a_clear_error(tmp_path: Path) -> None:
     dep = {"model_name": "az", "litellm_params": {"model": "azure/x", "api_key": KEY}, "model_info": {"id": "az-1"}}
     async with adapter(tmp_path, [dep]) as a:
         resp = await a.chat("az", HI)
-    assert resp.error.kind == K.ERROR_KIND_BAD_REQUEST and "api_base" in resp.error.message
+    assert resp.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST and "api_base" in resp.error.message

@@ -26,19 +26,18 @@ from scenarios import (
     ChatScenarios,
 )
 
-from switchyard.llm.v1 import chat_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes import bedrock_server as fake_bedrock
 from switchyard_fakes.base import Recorded, Reply, Running
+from switchyard_llm.openai_codec.embeddings import embedding_request_from_json
 from switchyard_provider_adapter.domain.providers.bedrock.errors import bedrock_error
 from switchyard_provider_adapter.domain.providers.bedrock.stream import (
     AwsEvent,
     BedrockStreamDecoder,
     EventStreamFrames,
 )
-
-K = error_pb2.ErrorKind
 
 # A cross-region inference profile: its ':' must survive URL encoding and signing.
 MODEL = "us.anthropic.claude-3-5-sonnet-20241022-v2:0"
@@ -313,7 +312,7 @@ async def test_wrong_secret_is_rejected_by_the_signature_check(fake: Running, tm
         fake.state.script("*", fake_bedrock.reply_text("never sent", 1, 1))
         resp = await ad.chat("m", HI)
     assert resp.WhichOneof("result") == "error"
-    assert (resp.error.kind, resp.error.http_status) == (K.ERROR_KIND_AUTHENTICATION, 401)
+    assert (resp.error.kind, resp.error.http_status) == (ErrorKind.ERROR_KIND_AUTHENTICATION, 401)
     assert "InvalidSignatureException" in resp.error.message
     assert "signature we calculated does not match" in resp.error.message
     # AWS's canonical-request dump (which can hold the session token) stays out of the error.
@@ -325,7 +324,7 @@ async def test_unknown_access_key_is_an_authentication_error(fake: Running, tmp_
     params = _params(fake.url, aws_access_key_id="AKIAUNKNOWNKEY000000")
     async with adapter(tmp_path, [_deployment("m", params)]) as ad:
         resp = await ad.chat("m", HI)
-    assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION
+    assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION
     assert "UnrecognizedClientException" in resp.error.message
 
 
@@ -333,7 +332,7 @@ async def test_region_is_part_of_the_signature(fake: Running, tmp_path: Path) ->
     params = _params(fake.url, aws_region_name="eu-west-1")
     async with adapter(tmp_path, [_deployment("m", params)]) as ad:
         resp = await ad.chat("m", HI)
-    assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION
+    assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION
     assert "scoped to a valid region" in resp.error.message
 
 
@@ -371,7 +370,7 @@ async def test_bedrock_api_key_is_a_bearer_token(ad: Adapter, fake: Running, tmp
     bad = {"model": f"bedrock/{MODEL}", "api_base": fake.url, "aws_bearer_token_bedrock": "ABSKbm90LWEta2V5"}
     async with adapter(tmp_path, [_deployment("bad", bad)]) as ad2:
         resp = await ad2.chat("bad", HI)
-    assert (resp.error.kind, resp.error.http_status) == (K.ERROR_KIND_AUTHENTICATION, 401)
+    assert (resp.error.kind, resp.error.http_status) == (ErrorKind.ERROR_KIND_AUTHENTICATION, 401)
     assert "ABSKbm90LWEta2V5" not in resp.error.message
 
 
@@ -379,7 +378,7 @@ async def test_missing_credentials_fail_clearly(fake: Running, tmp_path: Path) -
     params = {"model": f"bedrock/{MODEL}", "api_base": fake.url, "aws_region_name": REGION}
     async with adapter(tmp_path, [_deployment("m", params)]) as ad:
         resp = await ad.chat("m", HI)
-    assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION
+    assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION
     assert "aws_access_key_id" in resp.error.message
     assert not fake.state.requests
 
@@ -457,7 +456,7 @@ async def test_web_identity_token_file_as_on_eks(fake: Running, tmp_path: Path) 
     missing = {**params, "aws_web_identity_token_file": str(tmp_path / "absent")}
     async with adapter(tmp_path, [_deployment("m", missing)], env=env) as ad:
         resp = await ad.chat("m", HI)
-    assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION
+    assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION
     assert "aws_web_identity_token_file" in resp.error.message
 
 
@@ -465,7 +464,7 @@ async def test_role_the_identity_may_not_assume(fake: Running, tmp_path: Path) -
     params = _params(fake.url, aws_role_name="arn:aws:iam::123456789012:role/other", aws_sts_endpoint=fake.url)
     async with adapter(tmp_path, [_deployment("m", params)]) as ad:
         resp = await ad.chat("m", HI)
-    assert (resp.error.kind, resp.error.http_status) == (K.ERROR_KIND_PERMISSION_DENIED, 403)
+    assert (resp.error.kind, resp.error.http_status) == (ErrorKind.ERROR_KIND_PERMISSION_DENIED, 403)
     assert "AccessDenied" in resp.error.message
     assert all(r.path == "/" for r in fake.state.requests)
 
@@ -481,7 +480,7 @@ async def test_unsupported_params_name_the_param(ad: Adapter, fake: Running) -> 
         ({"parallel_tool_calls": False, "tools": TOOLS}, "parallel_tool_calls"),
     ):
         resp = await ad.chat("claude", {**HI, **extra})
-        assert (resp.error.kind, resp.error.param) == (K.ERROR_KIND_UNSUPPORTED_PARAMS, param), resp.error
+        assert (resp.error.kind, resp.error.param) == (ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS, param), resp.error
     assert not fake.state.requests
     resp = await ad.chat("claude", {**HI, "seed": 7, "n": 1, "logprobs": True, "drop_params": True})
     assert resp.WhichOneof("result") == "completion", resp.error
@@ -544,7 +543,7 @@ async def test_tool_choice_modes(ad: Adapter, fake: Running) -> None:
     assert resp.WhichOneof("result") == "completion", resp.error
     assert "toolConfig" not in fake.state.last.json(), "tool_choice none: the model is given no tools"
     resp = await ad.chat("claude", {"messages": TOOL_HISTORY, "tools": TOOLS, "tool_choice": "none"})
-    assert (resp.error.kind, resp.error.param) == (K.ERROR_KIND_UNSUPPORTED_PARAMS, "tool_choice")
+    assert (resp.error.kind, resp.error.param) == (ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS, "tool_choice")
 
 
 async def test_images_need_bytes_or_s3(ad: Adapter, fake: Running) -> None:
@@ -552,7 +551,7 @@ async def test_images_need_bytes_or_s3(ad: Adapter, fake: Running) -> None:
         {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]}
     ]
     resp = await ad.chat("claude", {"messages": url_image})
-    assert (resp.error.kind, resp.error.param) == (K.ERROR_KIND_BAD_REQUEST, "messages")
+    assert (resp.error.kind, resp.error.param) == (ErrorKind.ERROR_KIND_BAD_REQUEST, "messages")
     assert "data: URL" in resp.error.message
     s3 = [
         {
@@ -587,7 +586,11 @@ async def test_s3_objects_outside_the_allowed_buckets_are_refused(
     credentials can read."""
     messages = [{"role": "user", "content": [{"type": "text", "text": "Summarise"}, part]}]
     resp = await ad.chat("claude", {"messages": messages})
-    assert (resp.error.kind, resp.error.http_status, resp.error.param) == (K.ERROR_KIND_BAD_REQUEST, 400, "messages")
+    assert (resp.error.kind, resp.error.http_status, resp.error.param) == (
+        ErrorKind.ERROR_KIND_BAD_REQUEST,
+        400,
+        "messages",
+    )
     assert "s3://payroll" in resp.error.message and "ALLOWED_S3_BUCKETS" in resp.error.message
     assert not fake.state.requests
 
@@ -773,7 +776,7 @@ async def test_thinking_from_the_body_keeps_the_json_tool_unforced(ad: Adapter, 
 
 async def test_reasoning_effort_on_a_model_without_thinking(ad: Adapter, fake: Running) -> None:
     resp = await ad.chat("nova", {**HI, "reasoning_effort": "high"})
-    assert (resp.error.kind, resp.error.param) == (K.ERROR_KIND_UNSUPPORTED_PARAMS, "reasoning_effort")
+    assert (resp.error.kind, resp.error.param) == (ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS, "reasoning_effort")
 
 
 # --- JSON output -------------------------------------------------------------------------------------
@@ -814,11 +817,11 @@ async def test_streamed_json_through_the_forced_tool(ad: Adapter, fake: Running)
 @pytest.mark.parametrize(
     ("exception", "kind"),
     [
-        ("throttlingException", K.ERROR_KIND_RATE_LIMIT),
-        ("modelStreamErrorException", K.ERROR_KIND_INTERNAL_SERVER),
-        ("validationException", K.ERROR_KIND_BAD_REQUEST),
-        ("serviceUnavailableException", K.ERROR_KIND_SERVICE_UNAVAILABLE),
-        ("internalServerException", K.ERROR_KIND_INTERNAL_SERVER),
+        ("throttlingException", ErrorKind.ERROR_KIND_RATE_LIMIT),
+        ("modelStreamErrorException", ErrorKind.ERROR_KIND_INTERNAL_SERVER),
+        ("validationException", ErrorKind.ERROR_KIND_BAD_REQUEST),
+        ("serviceUnavailableException", ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE),
+        ("internalServerException", ErrorKind.ERROR_KIND_INTERNAL_SERVER),
     ],
 )
 async def test_exception_event_mid_stream(ad: Adapter, fake: Running, exception: str, kind: int) -> None:
@@ -852,31 +855,37 @@ async def test_stream_usage_with_cache_and_cost(ad: Adapter, fake: Running) -> N
             400,
             "ValidationException",
             "prompt is too long: 205000 tokens > 200000 maximum",
-            K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
+            ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
             400,
         ),
         (
             400,
             "ValidationException",
             "The model returned the following errors: too many input tokens",
-            K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
+            ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
             400,
         ),
-        (408, "ModelTimeoutException", "The request took too long to process.", K.ERROR_KIND_TIMEOUT, 408),
+        (408, "ModelTimeoutException", "The request took too long to process.", ErrorKind.ERROR_KIND_TIMEOUT, 408),
         (
             503,
             "ServiceUnavailableException",
             "Bedrock is unable to process your request.",
-            K.ERROR_KIND_SERVICE_UNAVAILABLE,
+            ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE,
             503,
         ),
-        (429, "ThrottlingException", "Too many tokens, please wait before trying again.", K.ERROR_KIND_RATE_LIMIT, 429),
-        (424, "ModelErrorException", "The model returned an error.", K.ERROR_KIND_INTERNAL_SERVER, 500),
+        (
+            429,
+            "ThrottlingException",
+            "Too many tokens, please wait before trying again.",
+            ErrorKind.ERROR_KIND_RATE_LIMIT,
+            429,
+        ),
+        (424, "ModelErrorException", "The model returned an error.", ErrorKind.ERROR_KIND_INTERNAL_SERVER, 500),
         (
             403,
             "AccessDeniedException",
             "User is not authorized to perform: bedrock:InvokeModel",
-            K.ERROR_KIND_PERMISSION_DENIED,
+            ErrorKind.ERROR_KIND_PERMISSION_DENIED,
             403,
         ),
     ],
@@ -897,9 +906,9 @@ def test_error_type_from_the_body_when_the_header_is_missing() -> None:
         {"__type": "com.amazon.coral.validate#ValidationException", "message": "Input is too long."}
     ).encode()
     err = bedrock_error(400, {}, body)
-    assert err.kind == K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED and err.code == "ValidationException"
+    assert err.kind == ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED and err.code == "ValidationException"
     api_key = bedrock_error(403, {}, b'{"Message":"Authentication failed: Please make sure your API Key is valid."}')
-    assert api_key.kind == K.ERROR_KIND_AUTHENTICATION
+    assert api_key.kind == ErrorKind.ERROR_KIND_AUTHENTICATION
 
 
 # --- event-stream framing ----------------------------------------------------------------------------
@@ -969,7 +978,7 @@ async def test_corrupt_stream_is_a_bad_gateway_error(ad: Adapter, fake: Running)
     fake.state.script("*", fake_bedrock.reply_stream([good[0], good[1], bytes(broken), *good[3:]]))
     msgs = await ad.stream("claude", HI)
     assert msgs[-1].WhichOneof("event") == "error"
-    assert msgs[-1].error.kind == K.ERROR_KIND_BAD_GATEWAY
+    assert msgs[-1].error.kind == ErrorKind.ERROR_KIND_BAD_GATEWAY
 
 
 # --- embeddings ----------------------------------------------------------------------------------------
@@ -1015,7 +1024,7 @@ async def test_titan_parts_failing_fail_the_request(ad: Adapter, fake: Running) 
         "*", fake_bedrock.reply_error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
     )
     resp = await _embed(ad, "titan", {"input": ["a", "b", "c"]})
-    assert resp.WhichOneof("result") == "error" and resp.error.kind == K.ERROR_KIND_RATE_LIMIT
+    assert resp.WhichOneof("result") == "error" and resp.error.kind == ErrorKind.ERROR_KIND_RATE_LIMIT
     assert not resp.stats.cost_usd
 
 
@@ -1038,9 +1047,9 @@ async def test_embedding_errors_are_typed(ad: Adapter, fake: Running) -> None:
         "*", fake_bedrock.reply_error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
     )
     resp = await _embed(ad, "titan", {"input": "x"})
-    assert resp.error.kind == K.ERROR_KIND_RATE_LIMIT
+    assert resp.error.kind == ErrorKind.ERROR_KIND_RATE_LIMIT
     resp = await _embed(ad, "claude", {"input": "x"})
-    assert (resp.error.kind, resp.error.param) == (K.ERROR_KIND_BAD_REQUEST, "model")
+    assert (resp.error.kind, resp.error.param) == (ErrorKind.ERROR_KIND_BAD_REQUEST, "model")
 
 
 # --- the fake's own checks (so a translation mistake cannot pass unnoticed) --------------------------------

@@ -11,9 +11,8 @@ from aiohttp import web
 from harness import Adapter, assemble, chunks_of, end_of
 from scenarios import IMAGE_MESSAGES, INPUT_PRICE, JSON_SCHEMA, OUTPUT_PRICE, TOOL_HISTORY, TOOLS, ChatScenarios
 
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes.base import Recorded, Reply, Running
 from switchyard_fakes.cohere_server import (
     chat_response,
@@ -24,8 +23,8 @@ from switchyard_fakes.cohere_server import (
     stream_tool_calls,
     usage,
 )
+from switchyard_llm.openai_codec.embeddings import embedding_request_from_json
 
-K = error_pb2.ErrorKind
 MODEL = "command-a-03-2025"
 
 _ERRORS = {
@@ -243,12 +242,12 @@ class TestCohere(ChatScenarios):
     async def test_payment_required_is_permission_denied(self, ad: Adapter, fake: Running) -> None:
         fake.state.script("*", error(402, "Please add a payment method to continue using the API."))
         resp = await ad.chat(self.model_name, {"messages": [{"role": "user", "content": "hi"}]})
-        assert (resp.error.kind, resp.error.http_status) == (K.ERROR_KIND_PERMISSION_DENIED, 403)
+        assert (resp.error.kind, resp.error.http_status) == (ErrorKind.ERROR_KIND_PERMISSION_DENIED, 403)
         assert "payment method" in resp.error.message
 
     async def test_unsupported_params(self, ad: Adapter, fake: Running) -> None:
         resp = await ad.chat(self.model_name, {"messages": [{"role": "user", "content": "hi"}], "n": 2})
-        assert resp.error.kind == K.ERROR_KIND_UNSUPPORTED_PARAMS and resp.error.param == "n"
+        assert resp.error.kind == ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS and resp.error.param == "n"
         resp = await ad.chat(
             self.model_name, {"messages": [{"role": "user", "content": "hi"}], "n": 2, "drop_params": True}
         )
@@ -293,4 +292,4 @@ class TestCohere(ChatScenarios):
         await self._embed(ad, {"input": "q", "input_type": "search_query"})
         assert fake.state.last.json()["input_type"] == "search_query"
         bad = await self._embed(ad, {"input": "q", "colour": "blue"})
-        assert bad.error.kind == K.ERROR_KIND_UNSUPPORTED_PARAMS and bad.error.param == "colour"
+        assert bad.error.kind == ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS and bad.error.param == "colour"

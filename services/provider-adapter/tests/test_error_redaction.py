@@ -10,11 +10,10 @@ import orjson
 import pytest
 from harness import adapter, openai_upstream
 
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_fakes import azure_server as fake_azure
 from switchyard_fakes.base import Reply, Running
 
-K = error_pb2.ErrorKind
 SECRET = "sk-upstream-0123456789"
 
 
@@ -50,7 +49,8 @@ async def test_provider_error_details_and_message_are_redacted(upstream: Running
         resp = await ad.chat("m", {"messages": [{"role": "user", "content": "hi"}]})
     err = resp.error
     assert (
-        err.kind == K.ERROR_KIND_BAD_REQUEST and "Could not fetch https://media.s3.amazonaws.com/x.png" in err.message
+        err.kind == ErrorKind.ERROR_KIND_BAD_REQUEST
+        and "Could not fetch https://media.s3.amazonaws.com/x.png" in err.message
     )
     shown = err.message + err.provider_details_json.decode()
     for leaked in (SECRET, "X-Amz-Signature", "0a1b2c3d", "AKIAIOSFODNN7EXAMPLE", "10.1.2.3", "req-of-another-tenant"):
@@ -65,7 +65,7 @@ async def test_connection_errors_do_not_name_the_upstream_address(tmp_path: Path
     with_closed_port = {"model": "openai/gpt-4o-mini", "api_base": "http://127.0.0.1:9/v1", "api_key": SECRET}
     async with adapter(tmp_path, [{"model_name": "m", "litellm_params": with_closed_port}]) as ad:
         resp = await ad.chat("m", {"messages": [{"role": "user", "content": "hi"}]})
-    assert resp.error.kind == K.ERROR_KIND_API_CONNECTION
+    assert resp.error.kind == ErrorKind.ERROR_KIND_API_CONNECTION
     assert "127.0.0.1" not in resp.error.message and ":9" not in resp.error.message
 
 
@@ -82,7 +82,7 @@ async def test_azure_innererror_keeps_only_the_content_filter_verdicts(tmp_path:
         async with adapter(tmp_path, [{"model_name": "az", "litellm_params": params}]) as ad:
             resp = await ad.chat("az", {"messages": [{"role": "user", "content": "hi"}]})
     err = resp.error
-    assert err.kind == K.ERROR_KIND_CONTENT_POLICY_VIOLATION and err.code == "content_filter"
+    assert err.kind == ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION and err.code == "content_filter"
     details = orjson.loads(err.provider_details_json)
     verdicts["hate"] = {"filtered": False, "severity": "safe [REDACTED]"}
     assert details == {"innererror": {"code": "ResponsibleAIPolicyViolation", "content_filter_result": verdicts}}

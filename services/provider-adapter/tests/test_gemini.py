@@ -16,13 +16,11 @@ from aiohttp import web
 from harness import Adapter, adapter, assemble, chunks_of, end_of
 from scenarios import INPUT_PRICE, OUTPUT_PRICE, TOOL_HISTORY, TOOLS, ChatScenarios
 
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes.base import Recorded, Reply, Running
 from switchyard_fakes.gemini_server import create_app, response, sse_frames
-
-K = error_pb2.ErrorKind
+from switchyard_llm.openai_codec.embeddings import embedding_request_from_json
 
 
 class TestGemini(ChatScenarios):
@@ -89,7 +87,7 @@ class TestGemini(ChatScenarios):
         models = [{"model_name": "m", "litellm_params": params, "model_info": {"id": "d"}}]
         async with adapter(tmp_path, models) as ad:
             resp = await ad.chat("m", {"messages": [{"role": "user", "content": "hi"}]})
-        assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION and resp.error.http_status == 401
+        assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION and resp.error.http_status == 401
         assert "API key not valid" in resp.error.message
         assert "not-the-right-key-123" not in resp.error.message
 
@@ -97,7 +95,7 @@ class TestGemini(ChatScenarios):
         models = [{"model_name": "m", "litellm_params": {"model": f"gemini/{g.MODEL}", "api_base": fake.url}}]
         async with adapter(tmp_path, models) as ad:
             resp = await ad.chat("m", {"messages": [{"role": "user", "content": "hi"}]})
-        assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION
+        assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION
         assert fake.state.requests == []
 
     async def test_default_answer_of_the_fake(self, ad: Adapter, fake: Running) -> None:
@@ -221,7 +219,7 @@ class TestGemini(ChatScenarios):
     async def test_unknown_tool_call_id_is_a_bad_request(self, ad: Adapter, fake: Running) -> None:
         messages = [*TOOL_HISTORY[:2], {"role": "tool", "tool_call_id": "nope", "content": "x"}]
         resp = await ad.chat(self.model_name, {"messages": messages})
-        assert resp.error.kind == K.ERROR_KIND_BAD_REQUEST
+        assert resp.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST
         assert resp.error.param == "messages[2].tool_call_id"
         assert fake.state.requests == []
 
@@ -241,7 +239,7 @@ class TestGemini(ChatScenarios):
         blocked = {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 4}}
         fake.state.script("*", Reply(frames=sse_frames(blocked), content_type="text/event-stream"))
         msgs = await ad.stream(self.model_name, {"messages": [{"role": "user", "content": "hi"}]})
-        assert len(msgs) == 1 and msgs[0].error.kind == K.ERROR_KIND_CONTENT_POLICY_VIOLATION
+        assert len(msgs) == 1 and msgs[0].error.kind == ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION
         assert "SAFETY" in msgs[0].error.message
 
     async def test_candidates_become_choices(self, ad: Adapter, fake: Running) -> None:
@@ -258,7 +256,7 @@ class TestGemini(ChatScenarios):
         resp = await ad.chat(
             self.model_name, {"messages": [{"role": "user", "content": "hi"}], "logit_bias": {"50256": -100}}
         )
-        assert resp.error.kind == K.ERROR_KIND_UNSUPPORTED_PARAMS and resp.error.param == "logit_bias"
+        assert resp.error.kind == ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS and resp.error.param == "logit_bias"
         resp = await ad.chat(
             self.model_name, {"messages": [{"role": "user", "content": "hi"}], "parallel_tool_calls": False}
         )
@@ -331,7 +329,9 @@ class TestGemini(ChatScenarios):
             ):
                 resp = await ad.chat("m", {"messages": [{"role": "user", "content": [part]}]})
                 err = resp.error
-                assert (err.kind, err.http_status, err.param) == (K.ERROR_KIND_BAD_REQUEST, 400, "messages"), part
+                assert (err.kind, err.http_status, err.param) == (ErrorKind.ERROR_KIND_BAD_REQUEST, 400, "messages"), (
+                    part
+                )
                 assert "gs://finance-exports" in err.message and "ALLOWED_GCS_BUCKETS" in err.message
         assert not fake.state.requests
 
@@ -396,4 +396,4 @@ class TestGemini(ChatScenarios):
 
     async def test_embeddings_reject_token_arrays(self, ad: Adapter, fake: Running) -> None:
         resp = await self._embed(ad, {"input": [[1, 2, 3]]})
-        assert resp.error.kind == K.ERROR_KIND_BAD_REQUEST and resp.error.param == "input"
+        assert resp.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST and resp.error.param == "input"

@@ -12,13 +12,12 @@ from aiohttp import web
 from harness import Adapter, adapter, assemble, chunks_of, end_of
 from scenarios import IMAGE_MESSAGES, JSON_SCHEMA, PNG_B64, TOOLS, ChatScenarios
 
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes.base import Recorded, Reply, Running
 from switchyard_fakes.ollama_server import create_app, error, final, message, ndjson
+from switchyard_llm.openai_codec.embeddings import embedding_request_from_json
 
-K = error_pb2.ErrorKind
 MODEL = "llama3.2"
 
 _ERRORS = {
@@ -177,14 +176,14 @@ class TestOllama(ChatScenarios):
     async def test_image_links_are_refused(self, ad: Adapter, fake: Running) -> None:
         content = [{"type": "text", "text": "?"}, {"type": "image_url", "image_url": {"url": "https://ex.com/a.png"}}]
         resp = await ad.chat(self.model_name, {"messages": [{"role": "user", "content": content}]})
-        assert resp.error.kind == K.ERROR_KIND_BAD_REQUEST and resp.error.http_status == 400
+        assert resp.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST and resp.error.http_status == 400
         assert resp.error.param == "messages[0].content[1]" and "base64" in resp.error.message
         assert fake.state.requests == []
 
     async def test_server_busy_is_service_unavailable(self, ad: Adapter, fake: Running) -> None:
         fake.state.script("*", error(503, "server busy, please try again.  maximum pending requests exceeded"))
         resp = await ad.chat(self.model_name, {"messages": [{"role": "user", "content": "hi"}]})
-        assert (resp.error.kind, resp.error.http_status) == (K.ERROR_KIND_SERVICE_UNAVAILABLE, 503)
+        assert (resp.error.kind, resp.error.http_status) == (ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE, 503)
 
     async def test_error_line_mid_stream(self, ad: Adapter, fake: Running) -> None:
         lines = [
@@ -214,7 +213,7 @@ class TestOllama(ChatScenarios):
         resp = await ad.stub.Embed(
             provider_pb2.EmbedRequest(deployment=ad.deployment(self.model_name), request=req, call_id="e"), timeout=30
         )
-        assert (resp.error.kind, resp.error.http_status) == (K.ERROR_KIND_BAD_GATEWAY, 502)
+        assert (resp.error.kind, resp.error.http_status) == (ErrorKind.ERROR_KIND_BAD_GATEWAY, 502)
         assert ": unreadable response from provider: " in resp.error.message
 
     async def test_embeddings(self, ad: Adapter, fake: Running) -> None:

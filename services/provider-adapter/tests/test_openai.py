@@ -248,7 +248,7 @@ class TestOpenAI(ChatScenarios):
 
 def test_unknown_fields_survive_a_round_trip() -> None:
     """Keys the codec does not model (e.g. OpenAI's newer response fields) are kept."""
-    from switchyard_common.openai_codec import completion_from_json, completion_to_json
+    from switchyard_llm.openai_codec.chat import completion_from_json, completion_to_json
 
     body = _completion({"role": "assistant", "content": "x", "audio": {"id": "a1"}}, "stop", _usage(1, 1))
     body["choices"][0]["content_filter_results"] = {"hate": {"filtered": False}}

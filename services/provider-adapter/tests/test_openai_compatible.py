@@ -13,13 +13,13 @@ from harness import Adapter, adapter, assemble, chunks_of, end_of
 from scenarios import JSON_SCHEMA, TOOLS
 from test_openai import _chunk, _completion, _usage, _usage_chunk
 
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
-from switchyard_common.openai_codec import chat_request_from_json
+from switchyard.llm.v1 import chat_pb2, deployment_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_fakes.base import Recorded, Reply, Running, scripted_app, sse
+from switchyard_llm.openai_codec.chat import chat_request_from_json
 from switchyard_provider_adapter.domain.providers.base import CallContext
 from switchyard_provider_adapter.domain.providers.openai import OpenAIProvider, is_reasoning_model
 
-K = error_pb2.ErrorKind
 KEY = "compat-secret-key-0123456789"
 HI = [{"role": "user", "content": "hi"}]
 
@@ -215,7 +215,7 @@ async def test_reasoning_models_take_max_completion_tokens(ad: Adapter, fake: Ru
 
 async def test_reasoning_models_reject_other_temperatures_unless_dropped(ad: Adapter, fake: Running) -> None:
     bad = await ad.chat("o3", {"messages": HI, "temperature": 0.2})
-    assert bad.error.kind == K.ERROR_KIND_UNSUPPORTED_PARAMS and bad.error.param == "temperature"
+    assert bad.error.kind == ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS and bad.error.param == "temperature"
     assert fake.state.requests == []
     ok = await ad.chat("o3", {"messages": HI, "temperature": 0.2, "drop_params": True})
     assert ok.WhichOneof("result") == "completion" and "temperature" not in _sent(fake)

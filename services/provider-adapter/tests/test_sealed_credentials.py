@@ -14,16 +14,16 @@ import orjson
 import pytest
 from harness import Adapter, adapter, openai_upstream
 
-from switchyard.llm.v1 import deployment_pb2, error_pb2
+from switchyard.llm.v1 import deployment_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.model_config import parse_deployment
-from switchyard_common.openai_codec import chat_request_from_json
-from switchyard_common.sealing import binding_of, generate_keypair, load_public_key, seal
 from switchyard_fakes import bedrock_server as fake_bedrock
 from switchyard_fakes.base import Running
+from switchyard_llm.model_config import parse_deployment
+from switchyard_llm.openai_codec.chat import chat_request_from_json
+from switchyard_llm.sealing import binding_of, generate_keypair, load_public_key, seal
 from switchyard_provider_adapter.domain.allowlists import Allowlists
 
-K = error_pb2.ErrorKind
 PRIVATE, PUBLIC = generate_keypair()
 SECRET = "sk-runtime-upstream-0123456789"
 CONFIG_KEY = "sk-config-upstream-0123456789"
@@ -120,7 +120,7 @@ async def test_changed_definition_cannot_open_the_credentials(
     async with started(tmp_path) as ad:
         resp = await chat(ad, dep)
     err = resp.error
-    assert (err.kind, err.http_status) == (K.ERROR_KIND_AUTHENTICATION, 401)
+    assert (err.kind, err.http_status) == (ErrorKind.ERROR_KIND_AUTHENTICATION, 401)
     assert "enter api_key again with /model/update" in err.message and SECRET not in err.message
     assert not elsewhere.state.requests and not upstream.state.requests
 
@@ -130,7 +130,7 @@ async def test_values_sealed_before_binding_are_refused_not_used(elsewhere: Runn
     dep.sealed_credentials["api_key"] = b"\x01" + bytes(32 + 12 + 40)
     async with started(tmp_path) as ad:
         resp = await chat(ad, dep)
-    assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION
+    assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION
     assert "stored before credentials were bound" in resp.error.message
     assert not elsewhere.state.requests
 
@@ -160,12 +160,12 @@ async def test_wildcard_runtime_deployment_uses_its_credentials_where_it_points(
         moved = _derived(wildcard, "gpt-4o")
         moved.api_base = f"{elsewhere.url}/v1"
         resp = await chat(ad, moved)
-        assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION
+        assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION
         # Claiming the wildcard's credentials for another provider does not work either.
         other = _derived(wildcard, "gpt-4o")
         other.provider = "openai_like"
         resp = await chat(ad, other)
-        assert resp.error.kind == K.ERROR_KIND_BAD_REQUEST
+        assert resp.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST
     assert not elsewhere.state.requests
 
 
@@ -187,7 +187,7 @@ async def test_runtime_deployment_may_not_read_the_adapter_environment(
     async with started(tmp_path) as ad:
         resp = await chat(ad, dep)
     err = resp.error
-    assert (err.kind, err.http_status, err.param) == (K.ERROR_KIND_BAD_REQUEST, 400, field)
+    assert (err.kind, err.http_status, err.param) == (ErrorKind.ERROR_KIND_BAD_REQUEST, 400, field)
     assert f"{field}: os.environ/ references are resolved only for deployments in" in err.message
     assert ENV_SECRET not in err.message
     assert not elsewhere.state.requests
@@ -270,7 +270,7 @@ async def test_runtime_deployment_is_held_to_the_allow_lists(
     async with started(tmp_path) as ad:
         resp = await chat(ad, dep)
     err = resp.error
-    assert (err.kind, err.http_status, err.param) == (K.ERROR_KIND_BAD_REQUEST, 400, field)
+    assert (err.kind, err.http_status, err.param) == (ErrorKind.ERROR_KIND_BAD_REQUEST, 400, field)
     assert field in err.message
     assert not elsewhere.state.requests
 

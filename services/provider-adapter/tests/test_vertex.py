@@ -15,16 +15,16 @@ from aiohttp import web
 from harness import Adapter, adapter
 from scenarios import ChatScenarios
 
-from switchyard.llm.v1 import deployment_pb2, error_pb2
+from switchyard.llm.v1 import deployment_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.openai_codec import embedding_request_from_json
 from switchyard_fakes.base import Recorded, Reply, Running
 from switchyard_fakes.gemini_server import AUTH, create_app, make_service_account
+from switchyard_llm.openai_codec.embeddings import embedding_request_from_json
 from switchyard_provider_adapter.clients.google_auth import AccessToken
 from switchyard_provider_adapter.domain.providers.base import CallContext
 from switchyard_provider_adapter.domain.providers.gemini.provider import VertexProvider
 
-K = error_pb2.ErrorKind
 PROJECT = "proj-1"
 PATH = f"/v1/projects/{PROJECT}/locations/us-central1/publishers/google/models/{g.MODEL}"
 
@@ -141,7 +141,7 @@ class TestVertex(ChatScenarios):
         assert (await ad.chat(self.model_name, body)).WhichOneof("result") == "completion"
         fake.app[AUTH].revoke_all()
         failed = await ad.chat(self.model_name, body)
-        assert failed.error.kind == K.ERROR_KIND_AUTHENTICATION and failed.error.http_status == 401
+        assert failed.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION and failed.error.http_status == 401
         assert "invalid authentication credentials" in failed.error.message
         again = await ad.chat(self.model_name, body)
         assert again.WhichOneof("result") == "completion", again.error
@@ -152,7 +152,7 @@ class TestVertex(ChatScenarios):
         fake.app[AUTH].register_service_account(service_account()[0]["client_email"], other_public)
         async with adapter(tmp_path, self._model(fake)) as ad:
             resp = await ad.chat("m", {"messages": [{"role": "user", "content": "hi"}]})
-        assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION
+        assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION
         assert "invalid_grant: Invalid JWT Signature." in resp.error.message
         assert "PRIVATE KEY" not in resp.error.message
         assert [r.path for r in fake.state.requests] == []
@@ -161,12 +161,12 @@ class TestVertex(ChatScenarios):
         creds = credentials_json(fake.url, client_email="stranger@other.iam.gserviceaccount.com")
         async with adapter(tmp_path, self._model(fake, vertex_credentials=creds)) as ad:
             resp = await ad.chat("m", {"messages": [{"role": "user", "content": "hi"}]})
-        assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION and "account not found" in resp.error.message
+        assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION and "account not found" in resp.error.message
 
     async def test_unreadable_credentials(self, fake: Running, tmp_path: Path) -> None:
         async with adapter(tmp_path, self._model(fake, vertex_credentials="{not json")) as ad:
             resp = await ad.chat("m", {"messages": [{"role": "user", "content": "hi"}]})
-        assert resp.error.kind == K.ERROR_KIND_AUTHENTICATION and "not valid JSON" in resp.error.message
+        assert resp.error.kind == ErrorKind.ERROR_KIND_AUTHENTICATION and "not valid JSON" in resp.error.message
         assert "{not json" not in resp.error.message
 
     async def test_credentials_file_and_project_from_the_key(self, fake: Running, tmp_path: Path) -> None:
@@ -188,7 +188,7 @@ class TestVertex(ChatScenarios):
     async def test_partner_models_are_refused_clearly(self, fake: Running, tmp_path: Path) -> None:
         async with adapter(tmp_path, self._model(fake, model="vertex_ai/claude-sonnet-4@20250514")) as ad:
             resp = await ad.chat("m", {"messages": [{"role": "user", "content": "hi"}]})
-        assert resp.error.kind == K.ERROR_KIND_BAD_REQUEST and "partner model" in resp.error.message
+        assert resp.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST and "partner model" in resp.error.message
         assert fake.state.requests == []
 
     async def test_authorized_user_credentials(self, fake: Running, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from switchyard_common.model_config import parse_config
+from switchyard_llm.model_config import parse_config
 from switchyard_router.domain.cooldown import Cooldowns
 from switchyard_router.domain.health import HealthBook
 from switchyard_router.domain.planner import Planner

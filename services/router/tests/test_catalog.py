@@ -6,14 +6,16 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import grpc
 import orjson
 import pytest
 
-from switchyard.llm.v1 import error_pb2
-from switchyard.router.v1 import router_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard.router.v1 import router_pb2, router_pb2_grpc
 from switchyard_common.db import migrate
-from switchyard_common.model_config import parse_config
-from switchyard_common.sealing import (
+from switchyard_common.grpc_server import GrpcService
+from switchyard_llm.model_config import parse_config
+from switchyard_llm.sealing import (
     credential_binding,
     generate_keypair,
     load_private_key,
@@ -24,9 +26,9 @@ from switchyard_common.sealing import (
 from switchyard_router.catalog import Catalog, CatalogError
 from switchyard_router.clients.store import SCHEMA, ModelRow, ModelStore
 from switchyard_router.domain.policy import load_policy
+from switchyard_router.handlers.router import RouterServicer
 from switchyard_router.server import MIGRATIONS
 
-K = error_pb2.ErrorKind
 CONFIG = parse_config(
     {
         "model_list": [
@@ -64,7 +66,7 @@ async def catalogs(dsn: str) -> AsyncIterator[tuple[Catalog, Catalog]]:
         await s.close()
 
 
-# The binding of entry()'s deployment (switchyard_common.sealing.credential_binding).
+# The binding of entry()'s deployment (switchyard_llm.sealing.credential_binding).
 BOUND = credential_binding("openai", "rt", "http://x/v1", b"")
 
 
@@ -114,7 +116,7 @@ async def test_update_that_moves_kept_credentials_is_refused(catalogs: tuple[Cat
     moved = router_pb2.ModelEntry(id="m-11", litellm_params_json=orjson.dumps({"api_base": "https://elsewhere/v1"}))
     with pytest.raises(CatalogError) as exc:
         await a.update(router_pb2.UpdateModelRequest(model=moved, caller="ops"))
-    assert exc.value.error.kind == K.ERROR_KIND_BAD_REQUEST and "send api_key again" in exc.value.error.message
+    assert exc.value.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST and "send api_key again" in exc.value.error.message
     assert a.registry.by_id["m-11"].config.api_base == "http://x/v1"
     # Tuning what is no part of the binding needs no credential; moving with a new one is fine.
     tuned = router_pb2.ModelEntry(id="m-11", litellm_params_json=orjson.dumps({"temperature": 0.3, "rpm": 9}))
@@ -139,20 +141,20 @@ async def test_update_merges_and_delete_removes_everywhere(catalogs: tuple[Catal
 @pytest.mark.parametrize(
     ("make", "kind", "fragment"),
     [
-        (lambda: entry("cfg-1"), K.ERROR_KIND_BAD_REQUEST, "config.yaml"),
-        (lambda: entry("m-3", api_key="plain"), K.ERROR_KIND_BAD_REQUEST, "sealed"),
-        (lambda: entry("m-4", rpm="lots"), K.ERROR_KIND_BAD_REQUEST, "rpm"),
-        (lambda: entry("m-7", timeout="slow"), K.ERROR_KIND_BAD_REQUEST, "'slow'"),
-        (lambda: entry("m-8", weight=-1), K.ERROR_KIND_BAD_REQUEST, "non-negative"),
-        (lambda: entry("m-9", rpm=1e40), K.ERROR_KIND_BAD_REQUEST, "rpm must be between"),
+        (lambda: entry("cfg-1"), ErrorKind.ERROR_KIND_BAD_REQUEST, "config.yaml"),
+        (lambda: entry("m-3", api_key="plain"), ErrorKind.ERROR_KIND_BAD_REQUEST, "sealed"),
+        (lambda: entry("m-4", rpm="lots"), ErrorKind.ERROR_KIND_BAD_REQUEST, "rpm"),
+        (lambda: entry("m-7", timeout="slow"), ErrorKind.ERROR_KIND_BAD_REQUEST, "'slow'"),
+        (lambda: entry("m-8", weight=-1), ErrorKind.ERROR_KIND_BAD_REQUEST, "non-negative"),
+        (lambda: entry("m-9", rpm=1e40), ErrorKind.ERROR_KIND_BAD_REQUEST, "rpm must be between"),
         (
             lambda: router_pb2.ModelEntry(id="m-5", model_name="x", litellm_params_json=b"[1]"),
-            K.ERROR_KIND_BAD_REQUEST,
+            ErrorKind.ERROR_KIND_BAD_REQUEST,
             "object",
         ),
         (
             lambda: router_pb2.ModelEntry(id="m-6", model_name="x", litellm_params_json=b'{"model": "mystery"}'),
-            K.ERROR_KIND_BAD_REQUEST,
+            ErrorKind.ERROR_KIND_BAD_REQUEST,
             "provider",
         ),
     ],
@@ -173,10 +175,10 @@ async def test_duplicates_config_models_and_unknown_ids(catalogs: tuple[Catalog,
         await a.delete("cfg-1")
     with pytest.raises(CatalogError) as exc:
         await a.delete("never-was")
-    assert exc.value.error.kind == K.ERROR_KIND_NOT_FOUND
+    assert exc.value.error.kind == ErrorKind.ERROR_KIND_NOT_FOUND
     with pytest.raises(CatalogError) as exc:
         await a.update(router_pb2.UpdateModelRequest(model=router_pb2.ModelEntry(id="never-was")))
-    assert exc.value.error.kind == K.ERROR_KIND_NOT_FOUND
+    assert exc.value.error.kind == ErrorKind.ERROR_KIND_NOT_FOUND
 
 
 async def test_config_model_info_never_shows_credentials(catalogs: tuple[Catalog, Catalog]) -> None:
@@ -218,3 +220,40 @@ async def test_follow_stops_when_cancelled_as_a_change_arrives(spins: int) -> No
     task.cancel()
     done, _ = await asyncio.wait({task}, timeout=2.0)
     assert task in done and task.cancelled()
+
+
+@pytest.mark.parametrize("store", ["none", "closed"])
+async def test_management_without_a_store_fails_the_call(dsn: str, store: str) -> None:
+    """switchyard/llm/v1/error.proto: a router without a database is not set up for runtime models
+    (FAILED_PRECONDITION, saying why); one whose database does not answer is UNAVAILABLE. Neither
+    is an answer in the response, nor an UNKNOWN status."""
+    model_store = None
+    if store == "closed":
+        model_store = await ModelStore.connect(dsn)
+        await model_store.close()
+    catalog = Catalog(CONFIG, load_policy(CONFIG), model_store)
+    servicer = RouterServicer(None, catalog, None, None, created=0)  # type: ignore[arg-type]
+    service = GrpcService(
+        host="127.0.0.1",
+        port=0,
+        service_names=[],
+        register=lambda s: router_pb2_grpc.add_RouterServiceServicer_to_server(servicer, s),
+    )
+    await service.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{service.bound_port}")
+    stub = router_pb2_grpc.RouterServiceStub(channel)
+    calls = [
+        stub.AddModel(router_pb2.AddModelRequest(model=entry("rt-down")), timeout=5),
+        stub.UpdateModel(router_pb2.UpdateModelRequest(model=entry("rt-down")), timeout=5),
+        stub.DeleteModel(router_pb2.DeleteModelRequest(id="rt-down"), timeout=5),
+    ]
+    want = grpc.StatusCode.FAILED_PRECONDITION if store == "none" else grpc.StatusCode.UNAVAILABLE
+    try:
+        for call in calls:
+            with pytest.raises(grpc.aio.AioRpcError) as exc:
+                await call
+            assert exc.value.code() == want
+            assert store == "closed" or "DATABASE_URL" in (exc.value.details() or "")
+    finally:
+        await channel.close()
+        await service.stop()

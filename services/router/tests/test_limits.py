@@ -1,13 +1,58 @@
-"""The in-process admission (degraded mode) and its rules, shared with the Redis script."""
+"""The in-process admission (degraded mode) and its rules, shared with the Redis script: the
+deployments of a plan as candidates of the shared rate limiter's local windows."""
 
 from __future__ import annotations
 
-from switchyard_router.domain.limits import MODE_FIRST, MODE_LEAST_BUSY, MODE_USAGE, LimitSpec, LocalLimiter
+import math
+from collections.abc import Callable
+
+from switchyard_common.rate_limits import MODE_FIRST, MODE_LEAST_BUSY, MODE_USAGE, Windows
+from switchyard_router.domain.limits import Admission, LimitSpec, admission, candidates
+
+
+class LocalLimiter:
+    """The router's local admission as SharedState makes it while Redis does not answer."""
+
+    def __init__(self) -> None:
+        self.windows = Windows()
+
+    def admit(
+        self,
+        specs: list[LimitSpec],
+        *,
+        mode: str,
+        lease_id: str,
+        estimated_tokens: int,
+        lease_seconds: float,
+        now: float,
+        cooling: Callable[[str], float | None] | None = None,
+    ) -> Admission:
+        result = self.windows.admit(
+            candidates(specs),
+            ticket=lease_id,
+            estimate=estimated_tokens,
+            ttl=lease_seconds,
+            now=now,
+            mode=mode,
+            track=True,
+            closed=cooling,
+        )
+        return admission(result)
+
+    def release(self, deployment_id: str, lease_id: str, token_delta: int, now: float) -> None:
+        self.windows.release(deployment_id, lease_id, now)
+        self.add_tokens(deployment_id, token_delta, now)
+
+    def add_tokens(self, deployment_id: str, tokens: int, now: float) -> None:
+        self.windows.add_tokens(deployment_id, math.floor(now), tokens, now)
+
+    def tpm_used(self, deployment_id: str, now: float) -> int:
+        return self.windows.tpm_used(deployment_id, now)
 
 
 def admit(
     lim: LocalLimiter, specs: list[LimitSpec], now: float, mode: str = MODE_FIRST, tokens: int = 0, lease: str = "l"
-):
+) -> Admission:
     return lim.admit(specs, mode=mode, lease_id=lease, estimated_tokens=tokens, lease_seconds=30, now=now)
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from router_testing import dep, planner
 
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
 from switchyard_router.domain.health import HealthResult
 from switchyard_router.domain.limits import Admission
 
-K = error_pb2.ErrorKind
 NOW = 1_000_000.0
 
 
@@ -23,7 +22,7 @@ def ids(group: router_pb2.CandidateGroup) -> list[str]:
 
 def test_unknown_model_is_400_with_param() -> None:
     out, need = planner([dep("g", "a")]).plan(req("nope"), NOW)
-    assert out.error.kind == K.ERROR_KIND_BAD_REQUEST and out.error.param == "model" and need is None
+    assert out.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST and out.error.param == "model" and need is None
 
 
 def test_alias_hidden_alias_and_wildcards() -> None:
@@ -60,7 +59,7 @@ def test_access_groups_and_key_model_lists() -> None:
     p = planner([dep("m1", "a", model_info={"access_groups": ["beta"]}), dep("m2", "b")])
     assert not p.plan(req("m1", allowed_models=["beta"]), NOW)[0].HasField("error")
     denied = p.plan(req("m2", allowed_models=["beta"]), NOW)[0]
-    assert denied.error.kind == K.ERROR_KIND_PERMISSION_DENIED
+    assert denied.error.kind == ErrorKind.ERROR_KIND_PERMISSION_DENIED
     assert not p.plan(req("m2", allowed_models=["m*"]), NOW)[0].HasField("error")
     assert not p.plan(req("m2", allowed_models=["all-proxy-models"]), NOW)[0].HasField("error")
     assert p.registry.public_names(["beta"]) == ["m1"]
@@ -76,7 +75,7 @@ def test_tag_filtering_any_all_and_default() -> None:
     assert ids(p_all.plan(req("g", tags=["paid", "free"]), NOW)[0].groups[0]) == ["dflt"]
     no_default = planner(deps[:2], enable_tag_filtering=True)
     out = no_default.plan(req("g", tags=["gpu"]), NOW)[0]
-    assert out.error.kind == K.ERROR_KIND_BAD_REQUEST and out.error.param == "tags"
+    assert out.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST and out.error.param == "tags"
     # Without tag filtering, tags do not restrict.
     assert len(planner(deps).plan(req("g", tags=["paid"]), NOW)[0].groups[0].deployments) == 3
 
@@ -95,7 +94,7 @@ def test_context_window_pre_check_goes_to_context_window_fallbacks() -> None:
     out, _ = p.plan(req("small", estimated_input_tokens=500), NOW)
     assert not out.HasField("error")
     assert not out.groups[0].deployments
-    assert out.groups[0].empty_reason.kind == K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED
+    assert out.groups[0].empty_reason.kind == ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED
     roles = [(g.model_group, g.role) for g in out.groups[1:]]
     assert roles == [
         ("large", router_pb2.GROUP_ROLE_CONTEXT_WINDOW_FALLBACK),
@@ -108,7 +107,7 @@ def test_context_window_from_the_price_library() -> None:
     p = planner([dep("g", "mini", model="openai/gpt-4o-mini")], enable_pre_call_checks=True)
     assert p.registry.groups["g"].candidates[0].max_input_tokens >= 128_000
     out, _ = p.plan(req("g", estimated_input_tokens=10_000_000), NOW)
-    assert out.error.kind == K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED
+    assert out.error.kind == ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED
 
 
 def test_plans_carry_the_prices_budget_admission_needs() -> None:
@@ -136,7 +135,7 @@ def test_cooling_deployments_are_left_out_and_all_cooling_is_429_with_retry_afte
     assert ids(p.plan(req("g"), NOW)[0].groups[0]) == ["b"]
     p.cooldowns.set("b", NOW + 4, "500")
     out, _ = p.plan(req("g"), NOW)
-    assert out.error.kind == K.ERROR_KIND_NO_DEPLOYMENTS and out.error.http_status == 429
+    assert out.error.kind == ErrorKind.ERROR_KIND_NO_DEPLOYMENTS and out.error.http_status == 429
     assert out.error.retry_after_seconds == 4 and "No deployments available" in out.error.message
 
 
@@ -144,7 +143,7 @@ def test_all_cooling_still_served_by_a_fallback_group() -> None:
     p = planner([dep("g", "a"), dep("fb", "f")], fallbacks=[{"g": ["fb"]}])
     p.cooldowns.set("a", NOW + 10)
     out, _ = p.plan(req("g"), NOW)
-    assert not out.HasField("error") and out.groups[0].empty_reason.kind == K.ERROR_KIND_NO_DEPLOYMENTS
+    assert not out.HasField("error") and out.groups[0].empty_reason.kind == ErrorKind.ERROR_KIND_NO_DEPLOYMENTS
     assert ids(out.groups[1]) == ["f"]
 
 
@@ -176,7 +175,7 @@ def test_fallback_order_client_side_default_disable_and_max() -> None:
         ("y", router_pb2.GROUP_ROLE_FALLBACK),
     ]
     assert out.max_fallbacks == 3 and out.retry_policy.num_retries == 2
-    assert dict(out.retry_policy.retries_by_kind) == {K.ERROR_KIND_RATE_LIMIT: 5}
+    assert dict(out.retry_policy.retries_by_kind) == {ErrorKind.ERROR_KIND_RATE_LIMIT: 5}
     assert out.retry_policy.retry_after_seconds == 0.5
     client = p.plan(req("g", client_fallbacks=["y", "nope"], num_retries=0), NOW)[0]
     assert [g.model_group for g in client.groups] == ["g", "cp", "y"] and client.retry_policy.num_retries == 0
@@ -211,7 +210,7 @@ def test_limited_groups_need_admission_and_admission_reorders() -> None:
     out3, need3 = solo.plan(req("g"), NOW)
     assert need3 is not None
     solo.admit(out3, need3, Admission(-1, 30.0, "rpm limit reached"), None)
-    assert out3.error.kind == K.ERROR_KIND_NO_DEPLOYMENTS and out3.error.retry_after_seconds == 30.0
+    assert out3.error.kind == ErrorKind.ERROR_KIND_NO_DEPLOYMENTS and out3.error.retry_after_seconds == 30.0
 
 
 def test_usage_strategies_need_admission_everywhere_and_mock_needs_none() -> None:
@@ -223,7 +222,7 @@ def test_usage_strategies_need_admission_everywhere_and_mock_needs_none() -> Non
 
 
 def test_global_drop_params_reaches_the_deployments() -> None:
-    from switchyard_common.model_config import parse_config
+    from switchyard_llm.model_config import parse_config
     from switchyard_router.domain.policy import load_policy
     from switchyard_router.domain.registry import Registry, StoredModel
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from switchyard.llm.v1 import error_pb2
-from switchyard_common.model_config import ConfigError, parse_config
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_common.settings import ConfigError
+from switchyard_llm.model_config import parse_config
 from switchyard_router.domain.policy import load_policy
-
-K = error_pb2.ErrorKind
 
 
 def test_router_settings_win_over_litellm_settings() -> None:
@@ -31,8 +30,8 @@ def test_router_settings_win_over_litellm_settings() -> None:
     p = load_policy(cfg)
     assert p.num_retries == 2 and p.strategy == "latency-based-routing"
     assert p.latency_ttl_seconds == 60 and p.latency_buffer == 0.5
-    assert p.retry_policy == {K.ERROR_KIND_RATE_LIMIT: 4, K.ERROR_KIND_AUTHENTICATION: 1}
-    assert p.allowed_fails_policy == {K.ERROR_KIND_INTERNAL_SERVER: 9} and p.allowed_fails_set
+    assert p.retry_policy == {ErrorKind.ERROR_KIND_RATE_LIMIT: 4, ErrorKind.ERROR_KIND_AUTHENTICATION: 1}
+    assert p.allowed_fails_policy == {ErrorKind.ERROR_KIND_INTERNAL_SERVER: 9} and p.allowed_fails_set
     assert p.fallbacks == {"a": ["b"]} and p.default_fallbacks == ["z"]
     assert p.context_window_fallbacks == {"small": ["large", "larger"]}
     assert p.cooldown_time == 12 and p.max_fallbacks == 2

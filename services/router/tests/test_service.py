@@ -11,12 +11,10 @@ import orjson
 import pytest
 import yaml
 
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2, router_pb2_grpc
 from switchyard_router.config import Settings
 from switchyard_router.server import Router, build
-
-K = error_pb2.ErrorKind
 
 
 def dep(name: str, dep_id: str, **params: object) -> dict[str, object]:
@@ -104,10 +102,10 @@ async def test_plan_admits_acquire_admits_and_outcomes_release(
     third = await stub.Plan(plan_req("limited"))
     # Both deployments at their rpm: the primary group is empty, its fallback serves.
     assert not third.HasField("error") and not third.groups[0].deployments
-    assert third.groups[0].empty_reason.kind == K.ERROR_KIND_NO_DEPLOYMENTS
+    assert third.groups[0].empty_reason.kind == ErrorKind.ERROR_KIND_NO_DEPLOYMENTS
     assert third.groups[1].model_group == "free"
     alone = await stub.Plan(plan_req("limited", disable_fallbacks=True))
-    assert alone.error.kind == K.ERROR_KIND_NO_DEPLOYMENTS and alone.error.http_status == 429
+    assert alone.error.kind == ErrorKind.ERROR_KIND_NO_DEPLOYMENTS and alone.error.http_status == 429
     assert 0 < alone.error.retry_after_seconds <= 60
 
 
@@ -122,7 +120,7 @@ async def test_reported_429_cools_down_for_the_next_plan(
                     deployment_id="free-a",
                     model_group="free",
                     success=False,
-                    error_kind=K.ERROR_KIND_RATE_LIMIT,
+                    error_kind=ErrorKind.ERROR_KIND_RATE_LIMIT,
                     http_status=429,
                     retry_after_seconds=1,
                 )
@@ -158,8 +156,8 @@ async def test_runtime_models_through_the_service(router: tuple[Router, router_p
     info = await stub.GetModelInfo(router_pb2.GetModelInfoRequest(id=added.model.id))
     assert orjson.loads(info.models[0].litellm_params_json)["tpm"] == 1000
     bad = await stub.AddModel(router_pb2.AddModelRequest(model=router_pb2.ModelEntry(model_name="x")))
-    assert bad.error.kind == K.ERROR_KIND_BAD_REQUEST
+    assert bad.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST
     gone = await stub.DeleteModel(router_pb2.DeleteModelRequest(id=added.model.id))
     assert gone.model.id == added.model.id
     p = await stub.Plan(plan_req(name))
-    assert p.error.kind == K.ERROR_KIND_BAD_REQUEST and p.error.param == "model"
+    assert p.error.kind == ErrorKind.ERROR_KIND_BAD_REQUEST and p.error.param == "model"

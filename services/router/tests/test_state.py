@@ -11,15 +11,15 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_common.rate_limiter import scope_key
+from switchyard_common.rate_limits import MODE_FIRST, MODE_LEAST_BUSY
 from switchyard_common.redis_client import create_redis
 from switchyard_router.clients.state import OutcomeUpdate, SharedState
 from switchyard_router.domain.cooldown import Action, Cooldowns, Decision, decide
 from switchyard_router.domain.health import HealthBook, HealthResult
-from switchyard_router.domain.limits import MODE_FIRST, MODE_LEAST_BUSY, LimitSpec, LocalLimiter
+from switchyard_router.domain.limits import LimitSpec
 from switchyard_router.domain.policy import RouterPolicy
-
-K = error_pb2.ErrorKind
 
 
 def make_state(url: str, prefix: str, **kw: float) -> SharedState:
@@ -27,7 +27,6 @@ def make_state(url: str, prefix: str, **kw: float) -> SharedState:
         create_redis(url, socket_timeout=0.4, connect_timeout=0.4, max_connections=16),
         prefix=prefix,
         cooldowns=Cooldowns(),
-        limiter=LocalLimiter(),
         health=HealthBook(),
         latency={},
         call_timeout=0.45,
@@ -108,7 +107,7 @@ async def test_least_busy_counts_every_replicas_in_flight(replicas: tuple[Shared
 
 async def test_cooldown_reaches_the_other_replica_at_once(replicas: tuple[SharedState, SharedState]) -> None:
     a, b = replicas
-    d = decide(RouterPolicy(cooldown_time=5), success=False, kind=K.ERROR_KIND_RATE_LIMIT)
+    d = decide(RouterPolicy(cooldown_time=5), success=False, kind=ErrorKind.ERROR_KIND_RATE_LIMIT)
     t0 = time.monotonic()
     await a.report([outcome("dep-1", d)])
     assert a.cooldowns.cooling("dep-1", time.time())
@@ -125,7 +124,7 @@ async def test_cooldown_reaches_the_other_replica_at_once(replicas: tuple[Shared
 async def test_allowed_fails_are_counted_across_replicas(replicas: tuple[SharedState, SharedState]) -> None:
     a, b = replicas
     fail = decide(
-        RouterPolicy(allowed_fails=3, allowed_fails_set=True), success=False, kind=K.ERROR_KIND_INTERNAL_SERVER
+        RouterPolicy(allowed_fails=3, allowed_fails_set=True), success=False, kind=ErrorKind.ERROR_KIND_INTERNAL_SERVER
     )
     for s in (a, b, a):
         await s.report([outcome("flaky", fail)])
@@ -163,7 +162,7 @@ async def test_unreachable_redis_degrades_to_local_state_without_hanging() -> No
     assert state.degraded
     assert [r.index for r, _ in results] == [0, 0, -1]  # the limit still holds, locally
     assert all(lease.startswith("L:") for _, lease in results[:2])
-    d = decide(RouterPolicy(), success=False, kind=K.ERROR_KIND_RATE_LIMIT)
+    d = decide(RouterPolicy(), success=False, kind=ErrorKind.ERROR_KIND_RATE_LIMIT)
     await state.report([outcome("d", d, results[0][1])])
     assert state.cooldowns.cooling("d", time.time())
 
@@ -216,7 +215,7 @@ async def test_catch_up_when_redis_returns(redis_url: str, prefix: str) -> None:
         held, lease = await state.admit(one, mode=MODE_FIRST, estimated_tokens=0, lease_seconds=60)
         assert held.index == 0 and not state.degraded
         await proxy.cut()
-        d = decide(RouterPolicy(cooldown_time=20), success=False, kind=K.ERROR_KIND_RATE_LIMIT)
+        d = decide(RouterPolicy(cooldown_time=20), success=False, kind=ErrorKind.ERROR_KIND_RATE_LIMIT)
         t0 = time.monotonic()
         # Released while Redis is away: the release waits for Redis instead of being lost.
         await state.report([outcome("solo", Decision(Action.SUCCESS), lease)])
@@ -232,12 +231,14 @@ async def test_catch_up_when_redis_returns(redis_url: str, prefix: str) -> None:
         assert not state.degraded and state.cooldowns.cooling("down-dep", time.time())
         # The catch-up writes the local cooldowns first, then replays the backlog of releases.
         for _ in range(100):
-            if await real.zscore(f"{prefix}cd", "down-dep") is not None and not await real.zcard(f"{prefix}inf:solo"):
+            if await real.zscore(f"{prefix}cd", "down-dep") is not None and not await real.zcard(
+                scope_key(prefix, "solo", "inf")
+            ):
                 break
             await asyncio.sleep(0.02)
         score = await real.zscore(f"{prefix}cd", "down-dep")
         assert score is not None and 19 < score / 1000 - time.time() <= 20
-        assert await real.zcard(f"{prefix}inf:solo") == 0
+        assert await real.zcard(scope_key(prefix, "solo", "inf")) == 0
         again, lease2 = await state.admit(one, mode=MODE_FIRST, estimated_tokens=0, lease_seconds=60)
         assert again.index == 0 and not lease2.startswith("L:")
     finally:

@@ -10,7 +10,6 @@ import hashlib
 import logging
 import re
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import orjson
@@ -105,7 +104,3 @@ def transient_error(exc: Exception) -> bool:
     if isinstance(exc, asyncpg.PostgresError):
         return (exc.sqlstate or "")[:2] not in ("22", "23")
     return isinstance(exc, OSError | asyncpg.InterfaceError)
-
-
-def row_to_dict(row: asyncpg.Record | None) -> dict[str, Any] | None:
-    return dict(row) if row is not None else None

@@ -30,7 +30,8 @@ from aiokafka.structs import ConsumerRecord
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 from prometheus_client import Counter, Gauge
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from switchyard.events.v1 import dead_letter_pb2
 from switchyard_common.spool import SPOOL_FILE_BYTES, Record, Spool, SpoolFile
@@ -96,6 +97,40 @@ class KafkaSettings(BaseModel):
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+
+class KafkaEnv(BaseSettings):
+    """Kafka connection settings (``KAFKA_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    kafka_bootstrap_servers: str
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    kafka_topic_prefix: str = ""
+    kafka_topic_partitions: int = 3
+    kafka_replication_factor: int = 1
+    # Largest record produced; at or below the broker's message.max.bytes (larger: dead-lettered).
+    kafka_max_record_bytes: int = 1024 * 1024
+    # Where produced events wait on disk while Kafka is unreachable (and across restarts).
+    event_spool_dir: str = "/var/lib/switchyard/spool"
+
+    def kafka(self) -> KafkaSettings:
+        return KafkaSettings(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
+            ssl_cafile=self.kafka_ssl_cafile,
+            topic_prefix=self.kafka_topic_prefix,
+            topic_partitions=self.kafka_topic_partitions,
+            replication_factor=self.kafka_replication_factor,
+            max_record_bytes=self.kafka_max_record_bytes,
+        )
 
 
 class PoisonMessage(Exception):

@@ -10,8 +10,7 @@ from typing import Any, TypeVar
 
 from switchyard_common.aio import install_uvloop
 from switchyard_common.grpc_tls import TlsError
-from switchyard_common.model_config import ConfigError
-from switchyard_common.settings import CommonSettings, load_settings
+from switchyard_common.settings import CommonSettings, ConfigError, load_settings
 from switchyard_common.telemetry import init_telemetry, shutdown_telemetry
 
 S = TypeVar("S", bound=CommonSettings)

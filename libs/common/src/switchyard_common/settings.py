@@ -10,7 +10,6 @@ from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from switchyard_common.grpc_tls import TlsFiles
-from switchyard_common.kafka import KafkaSettings
 
 
 class CommonSettings(BaseSettings):
@@ -62,6 +61,11 @@ class CommonSettings(BaseSettings):
         )
 
 
+class ConfigError(ValueError):
+    """A configuration that cannot be used (the model list, a gateway setting); the message names
+    the entry at fault. ``run_service`` turns it into a clean exit at start."""
+
+
 S = TypeVar("S", bound=BaseSettings)
 
 
@@ -99,37 +103,3 @@ class RedisEnv(BaseSettings):
     redis_url: SecretStr
     redis_socket_timeout_seconds: float = 0.25
     redis_max_connections: int = 64
-
-
-class KafkaEnv(BaseSettings):
-    """Kafka connection settings (``KAFKA_*``)."""
-
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
-
-    kafka_bootstrap_servers: str
-    kafka_security_protocol: str = "PLAINTEXT"
-    kafka_sasl_mechanism: str | None = None
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: str | None = None
-    kafka_topic_prefix: str = ""
-    kafka_topic_partitions: int = 3
-    kafka_replication_factor: int = 1
-    # Largest record produced; at or below the broker's message.max.bytes (larger: dead-lettered).
-    kafka_max_record_bytes: int = 1024 * 1024
-    # Where produced events wait on disk while Kafka is unreachable (and across restarts).
-    event_spool_dir: str = "/var/lib/switchyard/spool"
-
-    def kafka(self) -> KafkaSettings:
-        return KafkaSettings(
-            bootstrap_servers=self.kafka_bootstrap_servers,
-            security_protocol=self.kafka_security_protocol,
-            sasl_mechanism=self.kafka_sasl_mechanism,
-            sasl_username=self.kafka_sasl_username,
-            sasl_password=self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
-            ssl_cafile=self.kafka_ssl_cafile,
-            topic_prefix=self.kafka_topic_prefix,
-            topic_partitions=self.kafka_topic_partitions,
-            replication_factor=self.kafka_replication_factor,
-            max_record_bytes=self.kafka_max_record_bytes,
-        )

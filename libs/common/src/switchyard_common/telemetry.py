@@ -154,11 +154,6 @@ def trace_id_of(headers: Iterable[tuple[str, bytes]] | None) -> str:
     return f"{ctx.trace_id:032x}" if ctx.is_valid else ""
 
 
-def current_trace_id() -> str:
-    ctx = trace.get_current_span().get_span_context()
-    return f"{ctx.trace_id:032x}" if ctx.is_valid else ""
-
-
 def attach(ctx: Context) -> object:
     return context.attach(ctx)
 

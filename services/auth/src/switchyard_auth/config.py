@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from switchyard_common.settings import CommonSettings, DatabaseEnv, KafkaEnv
+from switchyard_common.kafka import KafkaEnv
+from switchyard_common.settings import CommonSettings, DatabaseEnv
 
 
 class Settings(CommonSettings, DatabaseEnv, KafkaEnv):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from switchyard_common.settings import CommonSettings, DatabaseEnv, KafkaEnv, RedisEnv
+from switchyard_common.kafka import KafkaEnv
+from switchyard_common.settings import CommonSettings, DatabaseEnv, RedisEnv
 
 
 class Settings(CommonSettings, DatabaseEnv, RedisEnv, KafkaEnv):

@@ -12,10 +12,10 @@ from redis.exceptions import RedisError
 
 from switchyard.events.v1 import identity_pb2, usage_pb2
 from switchyard_common.kafka import PoisonMessage, Rejected
-from switchyard_common.money import parse_usd
 from switchyard_common.telemetry import trace_id_of
 from switchyard_copilot_budget.clients.ledger import Ledger, scopes_of
 from switchyard_copilot_budget.clients.reservations import Reservations
+from switchyard_llm.money import parse_usd
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.clients.keys import KeysClient
 from switchyard_edge.clients.model_registry import ModelRegistry
 from switchyard_edge.clients.spend import SpendClient
@@ -24,9 +24,9 @@ from switchyard_edge.gateway import Gateway
 from switchyard_edge.handlers import health, management, models
 from switchyard_edge.handlers.httpio import detail, openai_error
 from switchyard_edge.handlers.openai_api import Handler, OpenAIRoutes
+from switchyard_llm.errors import make_error
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 
 _MODEL_ROUTES = ("/v1/", "/chat/", "/embeddings", "/images/", "/models", "/openai/", "/engines/")
 
@@ -44,7 +44,7 @@ class Edge:
 
 
 def _internal_error() -> error_pb2.Error:
-    return make_error(K.ERROR_KIND_INTERNAL_SERVER, "internal error in Switchyard edge")
+    return make_error(ErrorKind.ERROR_KIND_INTERNAL_SERVER, "internal error in Switchyard edge")
 
 
 def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
@@ -71,7 +71,7 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if is_model_route(request):
-            kind = K.ERROR_KIND_NOT_FOUND if exc.status_code == 404 else K.ERROR_KIND_BAD_REQUEST
+            kind = ErrorKind.ERROR_KIND_NOT_FOUND if exc.status_code == 404 else ErrorKind.ERROR_KIND_BAD_REQUEST
             return openai_error(
                 make_error(kind, f"{request.method} {request.url.path}: {exc.detail}", status=exc.status_code)
             )

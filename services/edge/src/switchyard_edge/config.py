@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from switchyard_common.settings import CommonSettings, KafkaEnv, RedisEnv
+from switchyard_common.kafka import KafkaEnv
+from switchyard_common.settings import CommonSettings, RedisEnv
 
 
 class Settings(CommonSettings, KafkaEnv, RedisEnv):

@@ -9,16 +9,18 @@ from typing import TypeVar
 import grpc
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_llm.errors import TypedError, make_error
 
-K = error_pb2.ErrorKind
 T = TypeVar("T")
 
 
-class GatewayError(Exception):
+class GatewayError(TypedError):
+    """A request that ends here with its Error; ``headers`` go on the HTTP answer (retry-after,
+    rate limit headers)."""
+
     def __init__(self, error: error_pb2.Error, headers: dict[str, str] | None = None) -> None:
-        super().__init__(error.message)
-        self.error = error
+        super().__init__(error)
         self.headers = headers or {}
 
     @classmethod
@@ -42,10 +44,16 @@ def peer_failure(peer: str, exc: grpc.aio.AioRpcError, *, request_deadline: bool
     if code == grpc.StatusCode.DEADLINE_EXCEEDED and request_deadline:
         return GatewayError(
             make_error(
-                K.ERROR_KIND_TIMEOUT,
+                ErrorKind.ERROR_KIND_TIMEOUT,
                 f"Request timed out: its timeout ran out while waiting for the Switchyard {peer} service.",
                 source=error_pb2.FAILURE_SOURCE_REQUEST,
             )
+        )
+    if code == grpc.StatusCode.FAILED_PRECONDITION:
+        # The peer is not set up for this call (a router without a database cannot manage models):
+        # its reason is the operator's to read, and trying again does not help.
+        return GatewayError.of(
+            ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE, f"Switchyard {peer} service cannot do this: {exc.details()}"
         )
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         reason = "did not answer in time"
@@ -54,7 +62,9 @@ def peer_failure(peer: str, exc: grpc.aio.AioRpcError, *, request_deadline: bool
     else:
         reason = f"failed ({code.name})"
     return GatewayError.of(
-        K.ERROR_KIND_SERVICE_UNAVAILABLE, f"Switchyard {peer} service {reason}; try again shortly.", retry_after=1.0
+        ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE,
+        f"Switchyard {peer} service {reason}; try again shortly.",
+        retry_after=1.0,
     )
 
 

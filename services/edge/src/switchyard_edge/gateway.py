@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.guardrail.v1 import guardrail_pb2
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2, models_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, images_pb2, models_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.clients.adapter import AdapterClient
 from switchyard_edge.clients.budget_leases import BudgetLeases
 from switchyard_edge.clients.events import UsagePublisher
@@ -26,8 +27,6 @@ from switchyard_edge.pipeline import stream
 from switchyard_edge.pipeline.accounting import Accounting
 from switchyard_edge.pipeline.admission import Admission
 from switchyard_edge.pipeline.attempts import Attempts, Invoke
-
-K = error_pb2.ErrorKind
 
 ChatSend = Callable[[Call, deployment_pb2.Deployment, chat_pb2.ChatCompletionRequest, float], Awaitable[Attempt]]
 
@@ -57,7 +56,7 @@ class Gateway:
     async def authenticate(self, credential: str) -> auth_pb2.Principal:
         if not credential:
             raise GatewayError.of(
-                K.ERROR_KIND_AUTHENTICATION, "No api key passed in. Send it as 'Authorization: Bearer sk-...'."
+                ErrorKind.ERROR_KIND_AUTHENTICATION, "No api key passed in. Send it as 'Authorization: Bearer sk-...'."
             )
         return await self._principals.authenticate(credential)
 

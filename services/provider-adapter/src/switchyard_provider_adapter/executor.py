@@ -14,10 +14,11 @@ from typing import Any
 import aiohttp
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.money import format_usd, parse_usd
-from switchyard_common.pricing import PriceBook
+from switchyard_llm.errors import make_error
+from switchyard_llm.money import format_usd, parse_usd
+from switchyard_llm.pricing import PriceBook
 from switchyard_provider_adapter.clients.credentials import CredentialStore
 from switchyard_provider_adapter.clients.http import HttpPool
 from switchyard_provider_adapter.config import Settings
@@ -33,7 +34,6 @@ from switchyard_provider_adapter.domain.errors import (
 from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 # Calls at once when one embeddings request is split (a model that takes few inputs per call).
 EMBED_PARTS_IN_PARALLEL = 8
 
@@ -82,7 +82,7 @@ def call_error(
         return connection_error(provider, exc, secrets)
     log.warning(f"unreadable provider {reading}", extra={"provider": provider, "error": repr(exc)})
     return make_error(
-        K.ERROR_KIND_BAD_GATEWAY,
+        ErrorKind.ERROR_KIND_BAD_GATEWAY,
         redact(f"{provider}: unreadable {reading} from provider: {exc}", secrets),
         provider=provider,
     )
@@ -120,7 +120,9 @@ class Executor:
         provider = self._registry.get(dep.provider)
         if provider is None:
             raise ProviderFailure(
-                make_error(K.ERROR_KIND_BAD_REQUEST, f"provider '{dep.provider}' is not supported", param="model")
+                make_error(
+                    ErrorKind.ERROR_KIND_BAD_REQUEST, f"provider '{dep.provider}' is not supported", param="model"
+                )
             )
         ctx = CallContext(
             deployment=dep,
@@ -211,7 +213,9 @@ class Executor:
                 return (
                     None,
                     make_error(
-                        K.ERROR_KIND_BAD_REQUEST, f"provider '{dep.provider}' does not support {kind}", param="model"
+                        ErrorKind.ERROR_KIND_BAD_REQUEST,
+                        f"provider '{dep.provider}' does not support {kind}",
+                        param="model",
                     ),
                     stats,
                 )

@@ -6,9 +6,9 @@ import logging
 
 from switchyard.provider.v1 import provider_pb2, provider_pb2_grpc
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
-from switchyard_common.model_config import load_config
-from switchyard_common.pricing import PriceBook
 from switchyard_common.tracing import traced_servicer
+from switchyard_llm.model_config import load_config
+from switchyard_llm.pricing import PriceBook
 from switchyard_provider_adapter.clients.aws_sts import RoleCredentials
 from switchyard_provider_adapter.clients.credentials import CredentialStore
 from switchyard_provider_adapter.clients.entra import EntraTokens

@@ -12,34 +12,36 @@ from typing import Any
 
 import orjson
 
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.model_config import (
+from switchyard_common.settings import ConfigError
+from switchyard_llm.errors import TypedError, make_error
+from switchyard_llm.model_config import (
     SECRET_PARAMS,
-    ConfigError,
     DeploymentConfig,
     GatewayConfig,
     parse_deployment,
 )
-from switchyard_common.pricing import PriceBook
-from switchyard_common.sealing import binding_of
+from switchyard_llm.pricing import PriceBook
+from switchyard_llm.sealing import binding_of
 from switchyard_router.clients.store import DuplicateModel, ModelRow, ModelStore
 from switchyard_router.domain.policy import RouterPolicy
 from switchyard_router.domain.registry import Candidate, Registry, StoredModel, library_context_window
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 
 
-class CatalogError(Exception):
-    def __init__(self, error: error_pb2.Error) -> None:
-        super().__init__(error.message)
-        self.error = error
+class CatalogError(TypedError):
+    """A management change refused: the caller's answer (the response's ``error``)."""
+
+
+class NoModelStore(Exception):
+    """The router runs without a database, so models cannot be managed at runtime: the service is
+    not set up for the call (FAILED_PRECONDITION), whatever the request."""
 
 
 def _bad(message: str, param: str = "") -> CatalogError:
-    return CatalogError(make_error(K.ERROR_KIND_BAD_REQUEST, message, param=param))
+    return CatalogError(make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, message, param=param))
 
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
@@ -153,12 +155,7 @@ class Catalog:
     # --- management -----------------------------------------------------------------------
     def _require_store(self) -> ModelStore:
         if self._store is None:
-            raise CatalogError(
-                make_error(
-                    K.ERROR_KIND_SERVICE_UNAVAILABLE,
-                    "runtime model management needs the router's database (DATABASE_URL)",
-                )
-            )
+            raise NoModelStore("runtime model management needs the router's database (DATABASE_URL)")
         return self._store
 
     @staticmethod
@@ -242,7 +239,7 @@ class Catalog:
         updated = await store.update(entry.id, change)
         if updated is None:
             raise CatalogError(
-                make_error(K.ERROR_KIND_NOT_FOUND, f"model {entry.id!r} not found", param="model_info.id")
+                make_error(ErrorKind.ERROR_KIND_NOT_FOUND, f"model {entry.id!r} not found", param="model_info.id")
             )
         await self.reload()
         return self._stored(updated)
@@ -259,7 +256,7 @@ class Catalog:
             )
         row = await store.delete(model_id)
         if row is None:
-            raise CatalogError(make_error(K.ERROR_KIND_NOT_FOUND, f"model {model_id!r} not found", param="id"))
+            raise CatalogError(make_error(ErrorKind.ERROR_KIND_NOT_FOUND, f"model {model_id!r} not found", param="id"))
         await self.reload()
         try:
             return self._stored(row)
@@ -306,6 +303,3 @@ class Catalog:
             created_by=model.created_by,
             updated_by=model.updated_by,
         )
-
-    def candidates_by_id(self) -> dict[str, Candidate]:
-        return {c.id: c for c in self.registry.all_candidates()}

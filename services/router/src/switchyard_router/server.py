@@ -14,9 +14,9 @@ from switchyard.router.v1 import router_pb2, router_pb2_grpc
 from switchyard_common.db import migrate
 from switchyard_common.grpc_client import channel
 from switchyard_common.grpc_server import GrpcService, run_until_signalled
-from switchyard_common.model_config import load_config
 from switchyard_common.redis_client import create_redis
 from switchyard_common.tracing import traced_servicer
+from switchyard_llm.model_config import load_config
 from switchyard_router.catalog import Catalog
 from switchyard_router.clients.health_check import HealthChecker
 from switchyard_router.clients.state import SharedState
@@ -25,7 +25,6 @@ from switchyard_router.config import Settings
 from switchyard_router.domain.cooldown import Cooldowns
 from switchyard_router.domain.generation import Generation
 from switchyard_router.domain.health import HealthBook
-from switchyard_router.domain.limits import LocalLimiter
 from switchyard_router.domain.planner import Planner
 from switchyard_router.domain.policy import load_policy
 from switchyard_router.domain.registry import Registry
@@ -77,7 +76,6 @@ async def build(settings: Settings) -> Router:
         redis,
         prefix=settings.redis_key_prefix,
         cooldowns=cooldowns,
-        limiter=LocalLimiter(),
         health=health,
         latency=latency,
         call_timeout=settings.redis_socket_timeout_seconds + 0.05,

@@ -25,8 +25,8 @@ from switchyard.auth.v1 import (
     teams_pb2,
     users_pb2,
 )
-from switchyard_common.money import format_usd, parse_usd
 from switchyard_common.settings_json import MONEY_FIELDS, Desc
+from switchyard_llm.money import format_usd, parse_usd
 
 _JSON_SUFFIX = "_json"
 _FLATTENED = frozenset({"limits"})

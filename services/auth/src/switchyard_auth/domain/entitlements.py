@@ -8,7 +8,7 @@ from typing import Any
 
 from switchyard.auth.v1 import accounts_pb2
 from switchyard_auth.domain.settings import Invalid, check_money
-from switchyard_common.money import format_usd, parse_usd
+from switchyard_llm.money import format_usd, parse_usd
 
 COUNTED = ("max_keys", "max_teams", "max_models")
 FIELDS = (*COUNTED, "max_budget", "features")

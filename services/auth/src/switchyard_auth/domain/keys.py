@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from switchyard.auth.v1 import auth_pb2, teams_pb2
 from switchyard_auth.domain.settings import Invalid, check_duration
-from switchyard_common.money import parse_usd
+from switchyard_llm.money import parse_usd
 
 KEY_PREFIX = "sk-"
 

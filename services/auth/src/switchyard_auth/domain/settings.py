@@ -15,9 +15,9 @@ from google.protobuf.message import Message
 
 from switchyard_auth.domain.authz import USER_ROLES
 from switchyard_common.durations import duration_seconds
-from switchyard_common.event_fields import MAX_ID_CHARS, MAX_MODEL_CHARS, metadata_problem, tags_problem, text_problem
-from switchyard_common.money import MAX_BUDGET_USD, parse_usd
 from switchyard_common.settings_json import MONEY_FIELDS, Desc, json_name
+from switchyard_llm.event_fields import MAX_ID_CHARS, MAX_MODEL_CHARS, metadata_problem, tags_problem, text_problem
+from switchyard_llm.money import MAX_BUDGET_USD, parse_usd
 
 
 class Invalid(ValueError):

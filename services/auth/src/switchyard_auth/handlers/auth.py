@@ -11,16 +11,17 @@ from collections.abc import Mapping
 import grpc
 
 from switchyard.auth.v1 import auth_pb2, auth_pb2_grpc
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_auth.clients.repository import Tenant
 from switchyard_auth.clients.rows import BUDGETS, KEYS, ORGANIZATIONS, TEAMS, USERS, Row, settings_from_row, ts, usd
 from switchyard_auth.domain import keys, limits, principal
 from switchyard_auth.domain.authz import Op
 from switchyard_auth.domain.principal import Entity, KeyFacts, Membership
 from switchyard_auth.handlers import views
-from switchyard_auth.handlers.common import STORE_ERRORS, Core, K, rpc, unavailable
+from switchyard_auth.handlers.common import STORE_ERRORS, Core, rpc
 from switchyard_auth.handlers.events import A, key_event
 from switchyard_auth.handlers.keys import KeyOps
-from switchyard_common.errors import make_error
+from switchyard_llm.errors import make_error
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     ) -> auth_pb2.AuthenticateResponse:
         cred = request.credential.strip()
         if not cred:
-            return auth_pb2.AuthenticateResponse(error=make_error(K.ERROR_KIND_AUTHENTICATION, "No api key passed in."))
+            return auth_pb2.AuthenticateResponse(
+                error=make_error(ErrorKind.ERROR_KIND_AUTHENTICATION, "No api key passed in.")
+            )
         if keys.same_secret(cred, self._master):
             return auth_pb2.AuthenticateResponse(
                 principal=principal.master(self._core.default_account, self._core.cache_ttl)
@@ -51,11 +54,13 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             facts = await self._core.repo.principal_facts(key_hash)
         except STORE_ERRORS:
             log.warning("key lookup failed", exc_info=True)
-            return auth_pb2.AuthenticateResponse(error=unavailable())
+            # A store that does not answer fails the call (switchyard/llm/v1/error.proto): it is
+            # no answer about the credential.
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the key store is unavailable; try again shortly")
         if facts is None:
             return auth_pb2.AuthenticateResponse(
                 error=make_error(
-                    K.ERROR_KIND_AUTHENTICATION,
+                    ErrorKind.ERROR_KIND_AUTHENTICATION,
                     f"Authentication Error: invalid API key (hashed token ending {key_hash[-8:]}).",
                 )
             )
@@ -80,13 +85,13 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         )
         why = principal.refusal(key, facts["a"]["status"], user, team, org, time.time())
         if why is not None:
-            return auth_pb2.AuthenticateResponse(error=make_error(K.ERROR_KIND_AUTHENTICATION, why))
+            return auth_pb2.AuthenticateResponse(error=make_error(ErrorKind.ERROR_KIND_AUTHENTICATION, why))
         org_id = key.settings.org_id or (team.settings.organization_id if team is not None else "")
         return auth_pb2.AuthenticateResponse(
             principal=principal.build(key, user, team, member, org, org_id, self._core.cache_ttl)
         )
 
-    @rpc(auth_pb2.GenerateKeyResponse, unavailable_as_error=True)
+    @rpc(auth_pb2.GenerateKeyResponse)
     async def GenerateKey(
         self, request: auth_pb2.GenerateKeyRequest, context: grpc.aio.ServicerContext
     ) -> auth_pb2.GenerateKeyResponse:
@@ -100,7 +105,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         log.info("key created", extra={"account_id": info.account_id, "key_name": info.key_name})
         return auth_pb2.GenerateKeyResponse(key=secret, info=info)
 
-    @rpc(auth_pb2.GetKeyResponse, unavailable_as_error=True)
+    @rpc(auth_pb2.GetKeyResponse)
     async def GetKey(
         self, request: auth_pb2.GetKeyRequest, context: grpc.aio.ServicerContext
     ) -> auth_pb2.GetKeyResponse:
@@ -110,7 +115,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             info = await self._ops.info(tx, row)
         return auth_pb2.GetKeyResponse(info=info)
 
-    @rpc(auth_pb2.DeleteKeysResponse, unavailable_as_error=True)
+    @rpc(auth_pb2.DeleteKeysResponse)
     async def DeleteKeys(
         self, request: auth_pb2.DeleteKeysRequest, context: grpc.aio.ServicerContext
     ) -> auth_pb2.DeleteKeysResponse:

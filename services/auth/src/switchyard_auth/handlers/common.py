@@ -14,16 +14,16 @@ import grpc
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_auth.clients.repository import ALL_ACCOUNTS, Ambiguous, Page, Repository, Scope, Tenant
 from switchyard_auth.domain import authz
 from switchyard_auth.domain.authz import Caller, Op, Role, Target
 from switchyard_auth.domain.entitlements import Exceeded
 from switchyard_auth.domain.settings import Invalid
 from switchyard_auth.handlers.events import Publisher
-from switchyard_common.errors import make_error
+from switchyard_llm.errors import make_error
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 
 STORE_ERRORS = (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError)
 DEFAULT_PAGE = 100
@@ -42,29 +42,22 @@ def refuse(kind: error_pb2.ErrorKind, message: str, param: str = "") -> Refusal:
     return Refusal(make_error(kind, message, param=param))
 
 
-def unavailable() -> error_pb2.Error:
-    return make_error(K.ERROR_KIND_SERVICE_UNAVAILABLE, "the key store is unavailable; try again shortly")
-
-
 def not_found(noun: str, ident: str = "", param: str = "") -> Refusal:
     named = f" '{ident}'" if ident else ""
-    return refuse(K.ERROR_KIND_NOT_FOUND, f"{noun}{named} not found", param)
+    return refuse(ErrorKind.ERROR_KIND_NOT_FOUND, f"{noun}{named} not found", param)
 
 
 def denied(message: str) -> Refusal:
-    return refuse(K.ERROR_KIND_PERMISSION_DENIED, message)
+    return refuse(ErrorKind.ERROR_KIND_PERMISSION_DENIED, message)
 
 
 R = TypeVar("R")
 
 
-def rpc(
-    response: Callable[..., R], *, unavailable_as_error: bool = False
-) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
+def rpc(response: Callable[..., R]) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
     """Turns what a handler raises into the convention of switchyard/llm/v1/error.proto: refusals
     and invalid values into ``response(error=...)``; a store that does not answer into the status
-    UNAVAILABLE (``unavailable_as_error``: into a SERVICE_UNAVAILABLE error, as AuthService's
-    original RPCs answer until the edge handles the status for them)."""
+    UNAVAILABLE."""
 
     def wrap(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
         @functools.wraps(fn)
@@ -74,21 +67,21 @@ def rpc(
             except Refusal as exc:
                 return response(error=exc.error)
             except Invalid as exc:
-                return response(error=make_error(K.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
+                return response(error=make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
             except Exceeded as exc:
-                return response(error=make_error(K.ERROR_KIND_PERMISSION_DENIED, str(exc), param=exc.entitlement))
+                return response(
+                    error=make_error(ErrorKind.ERROR_KIND_PERMISSION_DENIED, str(exc), param=exc.entitlement)
+                )
             except Ambiguous:
                 return response(
                     error=make_error(
-                        K.ERROR_KIND_BAD_REQUEST,
+                        ErrorKind.ERROR_KIND_BAD_REQUEST,
                         "That id exists in several accounts; name the account with account_id.",
                         param="account_id",
                     )
                 )
             except STORE_ERRORS:
                 log.warning("identity store failed", extra={"rpc": fn.__name__}, exc_info=True)
-                if unavailable_as_error:
-                    return response(error=unavailable())
                 await context.abort(grpc.StatusCode.UNAVAILABLE, "the identity store is unavailable; try again shortly")
                 raise  # abort raises; this line is for the type checker
 
@@ -121,19 +114,21 @@ class Core:
             return Caller(account_id=principal.account_id or self.default_account, role=Role.SUPER_ADMIN)
         ref = principal.key_id or principal.key_hash
         if not ref:
-            raise refuse(K.ERROR_KIND_AUTHENTICATION, "No credential: the caller is not authenticated.")
+            raise refuse(ErrorKind.ERROR_KIND_AUTHENTICATION, "No credential: the caller is not authenticated.")
         facts = await self.repo.caller_facts(ref)
         if facts is None:
-            raise refuse(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: the caller's key no longer exists.")
+            raise refuse(
+                ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: the caller's key no longer exists."
+            )
         key, user, teams = facts
         if key["blocked"]:
-            raise refuse(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key is blocked.")
+            raise refuse(ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key is blocked.")
         if key["account_status"] != "active":
             raise denied("The caller's account is not active.")
         if user is None:
             return Caller(account_id=key["account_id"], role=Role.KEY, key_id=key["key_id"])
         if user["blocked"]:
-            raise refuse(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key's user is blocked.")
+            raise refuse(ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key's user is blocked.")
         return Caller(
             account_id=key["account_id"],
             role=Role(user["user_role"]),
@@ -154,7 +149,7 @@ class Core:
         if not account_id:
             if write:
                 raise refuse(
-                    K.ERROR_KIND_BAD_REQUEST,
+                    ErrorKind.ERROR_KIND_BAD_REQUEST,
                     "account_id is required for this super admin write operation.",
                     "account_id",
                 )

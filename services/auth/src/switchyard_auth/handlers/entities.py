@@ -20,7 +20,7 @@ from switchyard_auth.domain.authz import Caller, Op, Target
 from switchyard_auth.domain.settings import Invalid, merged, validate
 from switchyard_auth.handlers.common import Core, denied, not_found
 from switchyard_auth.handlers.events import A, state_event
-from switchyard_common.event_fields import MAX_ID_CHARS, text_problem
+from switchyard_llm.event_fields import MAX_ID_CHARS, text_problem
 
 View = Callable[[ReadTx, Sequence[Any]], Awaitable[list[Any]]]
 TargetOf = Callable[[ReadTx, Any], Awaitable[Target]]

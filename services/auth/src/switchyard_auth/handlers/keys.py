@@ -10,6 +10,7 @@ import asyncpg
 import grpc
 
 from switchyard.auth.v1 import auth_pb2, keys_pb2, keys_pb2_grpc
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_auth.clients.repository import KeyFilters, ReadTx, WriteTx
 from switchyard_auth.clients.rows import (
     BUDGETS,
@@ -26,7 +27,7 @@ from switchyard_auth.domain.authz import Caller, Op, Role, Target
 from switchyard_auth.domain.settings import Invalid, validate
 from switchyard_auth.domain.settings import merged as merge_settings
 from switchyard_auth.handlers import views
-from switchyard_auth.handlers.common import Core, K, Refusal, denied, not_found, page_of, rpc
+from switchyard_auth.handlers.common import Core, Refusal, denied, not_found, page_of, rpc
 from switchyard_auth.handlers.events import A, key_event
 
 # Fields whose change can move a key past its team's bounds or membership.
@@ -208,7 +209,7 @@ class KeyOps:
             try:
                 row = await self.load(tx, caller, ref, Op.KEY_DELETE, for_update=True)
             except Refusal as exc:
-                if skip_missing and exc.error.kind == K.ERROR_KIND_NOT_FOUND:
+                if skip_missing and exc.error.kind == ErrorKind.ERROR_KIND_NOT_FOUND:
                     continue
                 raise
             rows[row["key_id"]] = row

@@ -14,8 +14,9 @@ from switchyard.budget.v1 import budget_pb2
 from switchyard.events.v1 import usage_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.durations import duration_seconds
-from switchyard_common.event_fields import clean_usage_event
 from switchyard_copilot_budget.domain.spend_pages import parse_page_token
+from switchyard_llm.budget_scopes import event_scopes, kind_name
+from switchyard_llm.event_fields import clean_usage_event
 
 log = logging.getLogger(__name__)
 
@@ -74,19 +75,8 @@ def _ts(ts: Any) -> datetime:
 
 
 def scopes_of(e: usage_pb2.UsageEvent) -> list[tuple[str, str]]:
-    """The (kind, id) scopes an event's spend counts against."""
-    out = []
-    for kind, value in (
-        # A key's scope is its stable id; events older than key ids name it by hash, the same.
-        ("key", e.key_id or e.key_hash),
-        ("user", e.user_id),
-        ("team", e.team_id),
-        ("org", e.org_id),
-        ("end_user", e.end_user),
-    ):
-        if value:
-            out.append((kind, value))
-    return out
+    """The (kind, id) scopes an event's spend counts against (``event_scopes``), by kind name."""
+    return [(kind_name(kind), value) for kind, value in event_scopes(e)]
 
 
 async def _lock_reservations(conn: Conn, reservation_ids: list[str]) -> None:

@@ -1,11 +1,10 @@
-"""Budget scopes and the admission amount."""
+"""Budget scopes in Redis (which scopes a caller has is ``switchyard_llm.budget_scopes``) and the
+admission amount."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-
-from switchyard.budget.v1 import budget_pb2
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,21 +14,6 @@ class LimitSpec:
     max_budget: Decimal | None
     budget_duration: str | None
     version: int
-
-
-_KIND_NAMES = {
-    budget_pb2.SCOPE_KIND_KEY: "key",
-    budget_pb2.SCOPE_KIND_USER: "user",
-    budget_pb2.SCOPE_KIND_TEAM: "team",
-    budget_pb2.SCOPE_KIND_ORG: "org",
-    budget_pb2.SCOPE_KIND_END_USER: "end_user",
-    budget_pb2.SCOPE_KIND_TAG: "tag",
-    budget_pb2.SCOPE_KIND_ACCOUNT: "account",
-}
-
-
-def kind_name(kind: budget_pb2.ScopeKind) -> str:
-    return _KIND_NAMES.get(kind, "unknown")
 
 
 def scope_key(account_id: str, kind: str, scope_id: str) -> str:

@@ -14,15 +14,16 @@ from redis.exceptions import RedisError
 
 from switchyard.budget.v1 import budget_pb2, budget_pb2_grpc
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.money import format_usd, parse_usd
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.clients.reservations import Refused, Reservations
-from switchyard_copilot_budget.domain.scopes import LimitSpec, kind_name
+from switchyard_copilot_budget.domain.scopes import LimitSpec
 from switchyard_copilot_budget.domain.spend_pages import page_bytes, page_token
+from switchyard_llm.budget_scopes import kind_name
+from switchyard_llm.errors import make_error
+from switchyard_llm.money import format_usd, parse_usd
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 
 _STORE_ERRORS = (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
@@ -48,6 +49,7 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
 
     async def _hold(
         self,
+        context: grpc.aio.ServicerContext,
         account_id: str,
         hold_id: str,
         scopes: Iterable[budget_pb2.Scope],
@@ -55,16 +57,18 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         want_s: str | None,
         ttl_seconds: int,
     ) -> tuple[Decimal | None, error_pb2.Error | None]:
+        """(the amount held, None) or (None, the refusal). Amounts and ids come from the edge, not
+        from a client: a malformed one breaks this API's contract (INVALID_ARGUMENT)."""
         try:
             need = parse_usd(need_s)
             want = parse_usd(want_s) if want_s else None
             limits = self._limits(scopes)
         except ValueError:
-            return None, make_error(K.ERROR_KIND_BAD_REQUEST, "amounts must be decimal numbers")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "amounts must be decimal numbers")
         if need < 0 or (want is not None and want < need):
-            return None, make_error(K.ERROR_KIND_BAD_REQUEST, "amounts must be non-negative and want >= need")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "amounts must be non-negative and want >= need")
         if not account_id or not hold_id:
-            return None, make_error(K.ERROR_KIND_BAD_REQUEST, "account_id and an id are required")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "account_id and an id are required")
         ttl = min(max(ttl_seconds or 600, 1), self._max_ttl)
         try:
             held = await self._reservations.reserve(account_id, hold_id, self._scopes(scopes), need, ttl, want, limits)
@@ -72,17 +76,18 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         except Refused as r:
             scope = r.scope.split(":", 3)[-1]
             return None, make_error(
-                K.ERROR_KIND_BUDGET_EXCEEDED,
+                ErrorKind.ERROR_KIND_BUDGET_EXCEEDED,
                 f"Budget has been exceeded! {scope} spend: {r.spent} max_budget: {r.limit}",
             )
         except _STORE_ERRORS:
             log.warning("budget store unavailable; admission refused", exc_info=True)
-            return None, make_error(K.ERROR_KIND_SERVICE_UNAVAILABLE, "budget store unavailable; try again shortly")
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "budget store unavailable; try again shortly")
 
     async def Reserve(
         self, request: budget_pb2.ReserveRequest, context: grpc.aio.ServicerContext
     ) -> budget_pb2.ReserveResponse:
         _held, err = await self._hold(
+            context,
             request.account_id,
             request.request_id,
             request.scopes,
@@ -98,6 +103,7 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         self, request: budget_pb2.LeaseRequest, context: grpc.aio.ServicerContext
     ) -> budget_pb2.LeaseResponse:
         held, err = await self._hold(
+            context,
             request.account_id,
             request.lease_id,
             request.scopes,
@@ -116,7 +122,6 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
             spent = parse_usd(request.spent_usd)
         except ValueError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "spent_usd must be a decimal number")
-            raise AssertionError("unreachable") from None
         try:
             await self._reservations.return_lease(
                 request.lease_id, request.account_id, self._scopes(request.scopes), spent
@@ -133,7 +138,10 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
         try:
             await self._reservations.release(request.reservation_id)
         except _STORE_ERRORS:
-            log.warning("release failed; the reservation will expire on its own", exc_info=True)
+            log.warning("release failed; the reservation expires on its own", exc_info=True)
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, "budget store unavailable; the reservation expires at its TTL"
+            )
         return budget_pb2.ReleaseResponse()
 
     async def GetSpend(
@@ -176,7 +184,9 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
                     size += n
                     last = r
         except ValueError as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            return budget_pb2.ListSpendLogsResponse(
+                error=make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, str(exc), param="page_token")
+            )
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
             await context.abort(grpc.StatusCode.UNAVAILABLE, "spend ledger unavailable")
         return out

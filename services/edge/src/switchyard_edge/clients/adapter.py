@@ -11,13 +11,13 @@ from typing import Any
 import grpc
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.clients.adapter_sessions import AdapterSessions, SessionStream
 from switchyard_edge.domain.call import Attempt, Call
 from switchyard_edge.errors import peer_failure
+from switchyard_llm.errors import make_error
 
-K = error_pb2.ErrorKind
 # The adapter applies the deployment's own timeout and answers before the request's deadline;
 # the call's deadline is the request's plus this margin for that answer to arrive.
 _ANSWER_MARGIN = 1.0
@@ -38,7 +38,7 @@ def adapter_error(exc: grpc.aio.AioRpcError, remaining: float) -> error_pb2.Erro
         # The request's own deadline ran out (the adapter applies the deployment's timeout
         # itself and answers before this one).
         return make_error(
-            K.ERROR_KIND_TIMEOUT,
+            ErrorKind.ERROR_KIND_TIMEOUT,
             f"Request timed out after {remaining:.1f}s",
             source=error_pb2.FAILURE_SOURCE_REQUEST,
         )
@@ -102,4 +102,4 @@ class AdapterClient:
                 )
         except grpc.aio.AioRpcError as exc:
             return Attempt(error=adapter_error(exc, remaining))
-        return Attempt(error=make_error(K.ERROR_KIND_BAD_GATEWAY, "provider stream ended without an answer"))
+        return Attempt(error=make_error(ErrorKind.ERROR_KIND_BAD_GATEWAY, "provider stream ended without an answer"))

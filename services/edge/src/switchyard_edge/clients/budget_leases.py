@@ -22,35 +22,22 @@ import grpc
 from switchyard.auth.v1 import auth_pb2
 from switchyard.budget.v1 import budget_pb2
 from switchyard_common.aio import BackgroundTasks
-from switchyard_common.money import parse_usd
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.errors import GatewayError, peer_failure
+from switchyard_llm.budget_scopes import Scopes, principal_scopes
+from switchyard_llm.money import parse_usd
 
 log = logging.getLogger(__name__)
 
-ScopeKey = tuple[str, tuple[tuple[int, str], ...]]
-
-
-def scopes_of(p: auth_pb2.Principal) -> tuple[tuple[int, str], ...]:
-    return tuple(
-        (kind, value)
-        for kind, value in (
-            # A key's spend scope is its stable id (the same across regeneration).
-            (budget_pb2.SCOPE_KIND_KEY, p.key_id or p.key_hash),
-            (budget_pb2.SCOPE_KIND_USER, p.user_id),
-            (budget_pb2.SCOPE_KIND_TEAM, p.team_id),
-            (budget_pb2.SCOPE_KIND_ORG, p.org_id),
-        )
-        if value
-    )
+ScopeKey = tuple[str, Scopes]
 
 
 # Tries to return a lease (about 30 s in all) before leaving it to expire.
 RETURN_ATTEMPTS = 6
 
 
-def _scope_protos(scopes: tuple[tuple[int, str], ...]) -> list[budget_pb2.Scope]:
-    return [budget_pb2.Scope(kind=k, id=v) for k, v in scopes]  # type: ignore[arg-type]
+def _scope_protos(scopes: Scopes) -> list[budget_pb2.Scope]:
+    return [budget_pb2.Scope(kind=k, id=v) for k, v in scopes]
 
 
 @dataclass
@@ -97,7 +84,6 @@ class BudgetLeases:
         self._min_want = min_want_usd
         self._leases: dict[ScopeKey, Lease] = {}
         self._locks: dict[ScopeKey, asyncio.Lock] = {}
-        self.lease_calls = 0
 
     def _take(self, key: ScopeKey, amount: float) -> Hold | None:
         lease = self._leases.get(key)
@@ -117,7 +103,7 @@ class BudgetLeases:
     async def admit(self, principal: auth_pb2.Principal, amount: float, deadline: float) -> Hold:
         """Hold ``amount`` USD for one request, taking a new lease when needed; raises a
         GatewayError (429 budget exceeded, 503 budget service down) when it cannot."""
-        key: ScopeKey = (principal.account_id, scopes_of(principal))
+        key: ScopeKey = (principal.account_id, principal_scopes(principal))
         hold = self._take(key, amount)
         if hold is not None:
             return hold
@@ -153,7 +139,6 @@ class BudgetLeases:
             for sc in req.scopes:
                 if sc.kind == budget_pb2.SCOPE_KIND_KEY:
                     sc.limit.CopyFrom(principal.key_limit)
-        self.lease_calls += 1
         try:
             resp = await self._peers.budget.Lease(req, timeout=max(0.05, min(self._timeout, deadline)))
         except grpc.aio.AioRpcError as exc:

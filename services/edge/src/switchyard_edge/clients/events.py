@@ -14,10 +14,10 @@ from switchyard.auth.v1 import auth_pb2
 from switchyard.events.v1 import usage_pb2
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
 from switchyard.router.v1 import router_pb2
-from switchyard_common.event_fields import clean_usage_event
 from switchyard_common.kafka import EventProducer
 from switchyard_common.telemetry import inject_headers
 from switchyard_edge.clients.peers import Peers
+from switchyard_llm.event_fields import clean_usage_event
 
 log = logging.getLogger(__name__)
 

@@ -10,17 +10,18 @@ from typing import Any, TypeVar
 import grpc
 
 from switchyard.guardrail.v1 import guardrail_pb2
-from switchyard.llm.v1 import chat_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.config import Settings
 from switchyard_edge.domain.call import Call
 from switchyard_edge.errors import GatewayError, peer_failure
 from switchyard_edge.pipeline import stream_guard
+from switchyard_llm.errors import make_error
 
-K = error_pb2.ErrorKind
-T = TypeVar("T")
+# The answers that carry an `error` for a request the service cannot check.
+T = TypeVar("T", guardrail_pb2.CheckInputResponse, guardrail_pb2.CheckTextsResponse)
 
 
 class GuardrailClient:
@@ -33,17 +34,17 @@ class GuardrailClient:
         return min(self._timeout, max(call.remaining(), 0.1))
 
     async def _call(self, call: Call, rpc: Callable[..., Awaitable[T]], req: Any) -> T:
-        """One call within the request's deadline: unknown guardrails are the client's 400, the
-        request's own timeout running out is its 408, anything else a 503."""
+        """One call within the request's deadline: the answer's ``error`` (unknown guardrails, the
+        client's 400) is raised; the request's own timeout running out is its 408, any other
+        failure a 503."""
         timeout = self._deadline(call)
         try:
-            return await rpc(req, timeout=timeout)
+            resp = await rpc(req, timeout=timeout)
         except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                raise GatewayError.of(
-                    K.ERROR_KIND_BAD_REQUEST, exc.details() or "invalid guardrails", param="guardrails"
-                ) from None
             raise peer_failure("guardrail", exc, request_deadline=timeout < self._timeout) from None
+        if resp.HasField("error"):
+            raise GatewayError(resp.error)
+        return resp
 
     async def check_input(self, call: Call, request: chat_pb2.ChatCompletionRequest) -> None:
         """Raises on a block; masks the request's messages in place."""
@@ -55,7 +56,7 @@ class GuardrailClient:
         )
         resp = await self._call(call, self._stub.CheckInput, req)
         if resp.decision == guardrail_pb2.DECISION_BLOCK:
-            raise GatewayError.of(K.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Request blocked by guardrail")
+            raise GatewayError.of(ErrorKind.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Request blocked by guardrail")
         if resp.decision == guardrail_pb2.DECISION_MASK:
             del request.messages[:]
             request.messages.extend(resp.messages)
@@ -69,7 +70,9 @@ class GuardrailClient:
         req.guardrails.extend(names)
         resp = await self._call(call, self._stub.CheckTexts, req)
         if resp.decision == guardrail_pb2.DECISION_BLOCK:
-            raise GatewayError(make_error(K.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Blocked by guardrail"))
+            raise GatewayError(
+                make_error(ErrorKind.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Blocked by guardrail")
+            )
         return resp if resp.decision == guardrail_pb2.DECISION_MASK else None
 
     async def check_output(self, call: Call, completion: chat_pb2.ChatCompletion) -> None:

@@ -16,11 +16,11 @@ from google.protobuf.message import DecodeError
 from switchyard.auth.v1 import auth_pb2
 from switchyard.events.v1 import identity_pb2
 from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.errors import GatewayError, peer_failure
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 
 _MAX_ENTRIES = 100_000
 
@@ -53,7 +53,7 @@ class Principals:
                 ttl = float(value.cache_ttl_seconds or 0)
             else:
                 value = resp.error
-                ttl = self._negative_ttl if value.kind == K.ERROR_KIND_AUTHENTICATION else 0.0
+                ttl = self._negative_ttl if value.kind == ErrorKind.ERROR_KIND_AUTHENTICATION else 0.0
             if ttl > 0:
                 if len(self._cache) >= _MAX_ENTRIES:
                     self._cache.clear()
@@ -65,7 +65,7 @@ class Principals:
         if isinstance(value, error_pb2.Error):
             raise GatewayError(value)
         if value.expires_at and value.expires_at < time.time():
-            raise GatewayError.of(K.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key has expired.")
+            raise GatewayError.of(ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key has expired.")
         return value
 
     def invalidate_key(self, key_hash: str) -> None:

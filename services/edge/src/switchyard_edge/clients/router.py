@@ -11,6 +11,7 @@ import grpc
 from prometheus_client import Counter
 
 from switchyard.llm.v1 import deployment_pb2, error_pb2, models_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
 from switchyard_edge.clients.events import OutcomeReporter
 from switchyard_edge.clients.peers import Peers
@@ -21,7 +22,6 @@ from switchyard_edge.domain.plan_cache import PlanCache, cache_key
 from switchyard_edge.errors import GatewayError, peer_failure
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 
 PLANS = Counter("switchyard_edge_plans_total", "Routing plans used, by where they came from", ["source"])
 
@@ -58,7 +58,7 @@ class RouterClient:
                 # Each attempt is a provider call and a usage event: a client may not ask for an
                 # unbounded number of them.
                 raise GatewayError.of(
-                    K.ERROR_KIND_BAD_REQUEST,
+                    ErrorKind.ERROR_KIND_BAD_REQUEST,
                     f"'num_retries' must be at most {self._max_num_retries}",
                     param="num_retries",
                 )

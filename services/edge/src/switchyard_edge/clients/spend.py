@@ -6,11 +6,8 @@ from __future__ import annotations
 import grpc
 
 from switchyard.budget.v1 import budget_pb2
-from switchyard.llm.v1 import error_pb2
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.errors import GatewayError, peer_failure
-
-K = error_pb2.ErrorKind
 
 
 class SpendClient:
@@ -29,10 +26,11 @@ class SpendClient:
         return resp.spends[0] if resp.spends else None
 
     async def logs(self, req: budget_pb2.ListSpendLogsRequest) -> budget_pb2.ListSpendLogsResponse:
-        """One page of spend logs; a filter the budget service refuses is the caller's 400."""
+        """One page of spend logs; a page_token the budget service refuses is the caller's 400."""
         try:
-            return await self._stub.ListSpendLogs(req, timeout=10.0)
+            resp = await self._stub.ListSpendLogs(req, timeout=10.0)
         except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                raise GatewayError.of(K.ERROR_KIND_BAD_REQUEST, exc.details() or "invalid request") from None
             raise peer_failure("copilot-budget", exc) from None
+        if resp.HasField("error"):
+            raise GatewayError(resp.error)
+        return resp

@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.errors import counts_against_deployment
 from switchyard_edge.domain.call import Attempt
+from switchyard_llm.errors import counts_against_deployment
 
 # Characters per token assumed for output counted at the edge (the prompt estimate's ratio).
 CHARS_PER_TOKEN = 3

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, images_pb2
-from switchyard_common.pricing import image_output_tokens, image_price
+from switchyard_llm.pricing import image_output_tokens, image_price
 
 # Tokens assumed per image part (a high-detail 1024x1024 image is ~765 tokens on OpenAI).
 _IMAGE_TOKENS = 1000

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from switchyard.router.v1 import router_pb2
-from switchyard_common.shuffle import tiered_weighted_order
+from switchyard_llm.shuffle import tiered_weighted_order
 
 
 def cache_key(req: router_pb2.PlanRequest) -> bytes:

@@ -7,33 +7,32 @@ from __future__ import annotations
 from collections.abc import Sequence, Set
 
 from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
-
-K = error_pb2.ErrorKind
 
 RETRYABLE = frozenset(
     {
-        K.ERROR_KIND_RATE_LIMIT,
-        K.ERROR_KIND_TIMEOUT,
-        K.ERROR_KIND_INTERNAL_SERVER,
-        K.ERROR_KIND_BAD_GATEWAY,
-        K.ERROR_KIND_SERVICE_UNAVAILABLE,
-        K.ERROR_KIND_API_CONNECTION,
+        ErrorKind.ERROR_KIND_RATE_LIMIT,
+        ErrorKind.ERROR_KIND_TIMEOUT,
+        ErrorKind.ERROR_KIND_INTERNAL_SERVER,
+        ErrorKind.ERROR_KIND_BAD_GATEWAY,
+        ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE,
+        ErrorKind.ERROR_KIND_API_CONNECTION,
     }
 )
 # Errors after which another model group may succeed (client mistakes such as 400 are final).
 FALLBACK_ON = RETRYABLE | {
-    K.ERROR_KIND_AUTHENTICATION,
-    K.ERROR_KIND_PERMISSION_DENIED,
-    K.ERROR_KIND_NOT_FOUND,
-    K.ERROR_KIND_NO_DEPLOYMENTS,
-    K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
-    K.ERROR_KIND_CONTENT_POLICY_VIOLATION,
+    ErrorKind.ERROR_KIND_AUTHENTICATION,
+    ErrorKind.ERROR_KIND_PERMISSION_DENIED,
+    ErrorKind.ERROR_KIND_NOT_FOUND,
+    ErrorKind.ERROR_KIND_NO_DEPLOYMENTS,
+    ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
+    ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION,
 }
 # Fallback groups made for one kind of error, tried before the generic ones.
 _SPECIFIC_FALLBACK = {
-    K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED: router_pb2.GROUP_ROLE_CONTEXT_WINDOW_FALLBACK,
-    K.ERROR_KIND_CONTENT_POLICY_VIOLATION: router_pb2.GROUP_ROLE_CONTENT_POLICY_FALLBACK,
+    ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED: router_pb2.GROUP_ROLE_CONTEXT_WINDOW_FALLBACK,
+    ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION: router_pb2.GROUP_ROLE_CONTENT_POLICY_FALLBACK,
 }
 # Longest exponential backoff between rate-limited retries of one deployment, and longest wait
 # of any kind.
@@ -93,7 +92,7 @@ def backoff(
     if same_deployment:
         if err.HasField("retry_after_seconds"):
             wait = max(wait, err.retry_after_seconds)
-        elif err.kind == K.ERROR_KIND_RATE_LIMIT:
+        elif err.kind == ErrorKind.ERROR_KIND_RATE_LIMIT:
             wait = max(wait, min(0.25 * 2 ** (tries - 1), _MAX_RATE_LIMIT_BACKOFF))
     return min(wait, max(0.0, remaining - _DEADLINE_MARGIN), _MAX_WAIT)
 
@@ -101,4 +100,4 @@ def backoff(
 def adapter_unreachable(err: error_pb2.Error) -> bool:
     """Our own provider adapter did not answer (no provider named): every other deployment goes
     through it too, so the request ends here instead of retrying or falling back."""
-    return err.kind == K.ERROR_KIND_SERVICE_UNAVAILABLE and not err.provider
+    return err.kind == ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE and not err.provider

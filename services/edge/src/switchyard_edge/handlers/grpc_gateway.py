@@ -10,13 +10,11 @@ import grpc
 from switchyard.auth.v1 import auth_pb2
 from switchyard.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import grpc_status, make_error
-from switchyard_common.openai_codec import RequestError, check_chat_request, check_embedding_request
 from switchyard_edge.domain.call import Call, Completed
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.gateway import Gateway
-
-K = error_pb2.ErrorKind
+from switchyard_llm.errors import RequestError, grpc_status
+from switchyard_llm.openai_codec.checks import check_chat_request, check_embedding_request
 
 
 def _credential(context: grpc.aio.ServicerContext) -> str:
@@ -32,7 +30,7 @@ async def _check(context: grpc.aio.ServicerContext, check: Callable[[Any], None]
     try:
         check(request)
     except RequestError as exc:
-        await _abort(context, make_error(K.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
+        await _abort(context, exc.error)
 
 
 async def _abort(context: grpc.aio.ServicerContext, err: error_pb2.Error) -> NoReturn:

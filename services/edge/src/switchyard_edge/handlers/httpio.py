@@ -13,15 +13,14 @@ from starlette.responses import Response
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error, openai_error_body
-from switchyard_common.openai_codec import RequestError
-from switchyard_common.sealing import SealingError
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.errors import GatewayError
+from switchyard_llm.errors import RequestError, make_error, openai_error_body
+from switchyard_llm.sealing import SealingError
 
 if TYPE_CHECKING:
     from switchyard_edge.app import Edge
 
-K = error_pb2.ErrorKind
 _JSON = "application/json"
 
 ManagementHandler = Callable[[Request, auth_pb2.Principal], Awaitable[Response]]
@@ -67,10 +66,14 @@ def detail(status: int, message: str) -> Response:
 async def read_json(request: Request, limit: int) -> Any:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
-        raise GatewayError(make_error(K.ERROR_KIND_BAD_REQUEST, f"request body larger than {limit} bytes", status=413))
+        raise GatewayError(
+            make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, f"request body larger than {limit} bytes", status=413)
+        )
     body = await request.body()
     if len(body) > limit:
-        raise GatewayError(make_error(K.ERROR_KIND_BAD_REQUEST, f"request body larger than {limit} bytes", status=413))
+        raise GatewayError(
+            make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, f"request body larger than {limit} bytes", status=413)
+        )
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -17,7 +17,6 @@ from starlette.responses import Response
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.budget.v1 import budget_pb2
-from switchyard_common.openai_codec import usage_to_json
 from switchyard_edge import openapi
 from switchyard_edge.handlers.httpio import (
     BadInput,
@@ -27,6 +26,7 @@ from switchyard_edge.handlers.httpio import (
     management_endpoint,
     read_object,
 )
+from switchyard_llm.openai_codec.usage import usage_to_json
 
 if TYPE_CHECKING:
     from switchyard_edge.app import Edge

@@ -4,7 +4,7 @@
 
 Credentials in ``litellm_params`` (``api_key``, ...) are sealed here, the moment they arrive,
 to the provider adapter's public key and bound to the deployment's definition (provider, model,
-api_base, parameters: switchyard_common.sealing): the router and its database only ever see
+api_base, parameters: switchyard_llm.sealing): the router and its database only ever see
 ciphertext, no route returns them, and a later change of api_base cannot open them.
 ``os.environ/NAME`` references are refused: they would read the provider adapter's environment."""
 
@@ -20,8 +20,7 @@ from starlette.responses import Response
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.router.v1 import router_pb2
-from switchyard_common.model_config import SECRET_PARAMS, ConfigError, is_env_reference, parse_deployment
-from switchyard_common.sealing import binding_of, load_public_key, seal
+from switchyard_common.settings import ConfigError
 from switchyard_edge import openapi
 from switchyard_edge.handlers.httpio import (
     BadInput,
@@ -31,6 +30,8 @@ from switchyard_edge.handlers.httpio import (
     management_endpoint,
     read_object,
 )
+from switchyard_llm.model_config import SECRET_PARAMS, is_env_reference, parse_deployment
+from switchyard_llm.sealing import binding_of, load_public_key, seal
 
 if TYPE_CHECKING:
     from switchyard_edge.app import Edge

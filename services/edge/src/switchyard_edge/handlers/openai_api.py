@@ -19,28 +19,19 @@ from prometheus_client import Counter, Histogram
 from starlette.responses import Response, StreamingResponse
 
 from switchyard.auth.v1 import auth_pb2
-from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error, openai_error_body
-from switchyard_common.openai_codec import (
-    RequestError,
-    chat_request_from_json,
-    chunk_to_json,
-    completion_to_json,
-    embedding_request_from_json,
-    embedding_response_to_json,
-    image_request_from_json,
-    image_response_to_json,
-    usage_to_json,
-)
 from switchyard_edge import openapi
 from switchyard_edge.domain.call import Completed, Streaming
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.handlers.httpio import credential_of, json_response, openai_error, read_json
+from switchyard_llm.errors import RequestError, openai_error_body
+from switchyard_llm.openai_codec.chat import chat_request_from_json, chunk_to_json, completion_to_json
+from switchyard_llm.openai_codec.embeddings import embedding_request_from_json, embedding_response_to_json
+from switchyard_llm.openai_codec.images import image_request_from_json, image_response_to_json
+from switchyard_llm.openai_codec.usage import usage_to_json
 
 if TYPE_CHECKING:
     from switchyard_edge.app import Edge
 
-K = error_pb2.ErrorKind
 _tracer = trace.get_tracer("switchyard.edge")
 
 REQUESTS = Counter("switchyard_edge_requests_total", "Requests by route and status", ["route", "status"])
@@ -59,10 +50,6 @@ Handler = Callable[[Request], Awaitable[Response]]
 def _server_span(request: Request, name: str) -> Any:
     ctx = propagate.extract(request.headers)
     return _tracer.start_as_current_span(name, context=ctx, kind=SpanKind.SERVER)
-
-
-def _bad_request(exc: RequestError) -> Response:
-    return openai_error(make_error(K.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
 
 
 def _completed_headers(done: Completed) -> dict[str, str]:
@@ -133,7 +120,7 @@ class OpenAIRoutes:
                 return openai_error(exc.error, exc.headers)
             except RequestError as exc:
                 REQUESTS.labels("chat", "400").inc()
-                return _bad_request(exc)
+                return openai_error(exc.error)
             OVERHEAD.labels("chat").observe(done.call.overhead_ms() / 1000)
             REQUESTS.labels("chat", "200").inc()
             return json_response(completion_to_json(done.result), headers=_completed_headers(done))
@@ -164,7 +151,7 @@ class OpenAIRoutes:
             except RequestError as exc:
                 if counted:
                     REQUESTS.labels(counted, "400").inc()
-                return _bad_request(exc)
+                return openai_error(exc.error)
             if counted:
                 REQUESTS.labels(counted, "200").inc()
             return json_response(encode(done.result), headers=_completed_headers(done))

@@ -16,17 +16,15 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.clients.budget_leases import BudgetLeases, Hold
 from switchyard_edge.clients.key_limits import KeyLimiter, Ticket, has_limits
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.domain import estimate
 from switchyard_edge.domain.call import Call
 from switchyard_edge.errors import GatewayError
-
-K = error_pb2.ErrorKind
+from switchyard_llm.errors import make_error
 
 
 class Admission:
@@ -90,7 +88,7 @@ class Admission:
             try:
                 amount = estimate.worst_case_usd(call.input_tokens, deps, request, self._default_output)
             except estimate.Unpriced as exc:
-                raise GatewayError(make_error(K.ERROR_KIND_PERMISSION_DENIED, str(exc))) from None
+                raise GatewayError(make_error(ErrorKind.ERROR_KIND_PERMISSION_DENIED, str(exc))) from None
             self.hold = await self._leases.admit(call.principal, amount, call.remaining())
         return plan
 

@@ -12,16 +12,15 @@ import time
 from collections.abc import Awaitable, Callable
 
 from switchyard.llm.v1 import deployment_pb2, error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.domain import retry
 from switchyard_edge.domain.call import Attempt
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.pipeline.accounting import Accounting
 from switchyard_edge.pipeline.admission import Admission
-
-K = error_pb2.ErrorKind
+from switchyard_llm.errors import make_error
 
 Invoke = Callable[[deployment_pb2.Deployment, float], Awaitable[Attempt]]
 
@@ -54,7 +53,7 @@ class Attempts:
                         group.empty_reason
                         if group.HasField("empty_reason")
                         else make_error(
-                            K.ERROR_KIND_NO_DEPLOYMENTS,
+                            ErrorKind.ERROR_KIND_NO_DEPLOYMENTS,
                             f"No deployments available for model group {group.model_group}.",
                             retry_after=1.0,
                         )
@@ -68,7 +67,7 @@ class Attempts:
                     remaining = call.remaining()
                     if remaining <= 0:
                         last = make_error(
-                            K.ERROR_KIND_TIMEOUT,
+                            ErrorKind.ERROR_KIND_TIMEOUT,
                             f"Request timed out after {call.options.timeout_seconds or self._default_timeout:g}s",
                         )
                         break
@@ -87,7 +86,7 @@ class Attempts:
                     if mock:
                         attempt = Attempt(
                             error=make_error(
-                                K.ERROR_KIND_INTERNAL_SERVER,
+                                ErrorKind.ERROR_KIND_INTERNAL_SERVER,
                                 "mock_testing_fallbacks=True: this attempt fails on purpose",
                             )
                         )
@@ -111,7 +110,7 @@ class Attempts:
                     )
                     if wait > 0:
                         await asyncio.sleep(wait)
-                if last is not None and last.kind == K.ERROR_KIND_TIMEOUT and call.remaining() <= 0:
+                if last is not None and last.kind == ErrorKind.ERROR_KIND_TIMEOUT and call.remaining() <= 0:
                     break
                 index = retry.next_group(plan.groups, last, tried)
                 if index is not None:
@@ -137,7 +136,7 @@ class Attempts:
             return None
         wait = resp.retry_after_seconds if resp.HasField("retry_after_seconds") else 1.0
         return make_error(
-            K.ERROR_KIND_NO_DEPLOYMENTS,
+            ErrorKind.ERROR_KIND_NO_DEPLOYMENTS,
             f"No deployments available for model group {group.model_group}, Try again in {max(1, round(wait))} "
             f"seconds ({resp.reason or 'at its limits'}).",
             retry_after=wait,

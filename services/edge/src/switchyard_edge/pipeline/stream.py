@@ -9,17 +9,16 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 import grpc
 
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.clients.adapter import OpenStream, adapter_error
 from switchyard_edge.clients.guardrail import GuardrailClient
 from switchyard_edge.domain import charging
 from switchyard_edge.domain.call import Attempt, Streaming
 from switchyard_edge.pipeline.accounting import Accounting
 from switchyard_edge.pipeline.admission import Admission
-
-K = error_pb2.ErrorKind
+from switchyard_llm.errors import make_error
 
 
 def start(
@@ -79,7 +78,7 @@ class _Settlement:
             return
         self.opened.stream.cancel()
         usage, stats = charging.cut_stream(self.adm.call.input_tokens, self.produced, self.dep.pricing)
-        disconnected = make_error(K.ERROR_KIND_BAD_REQUEST, "client disconnected", status=499)
+        disconnected = make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, "client disconnected", status=499)
         self.settle(Attempt(error=disconnected, usage=usage, stats=stats))
 
     async def abandon(self) -> None:
@@ -105,7 +104,7 @@ async def _rest(state: _Settlement) -> AsyncGenerator[provider_pb2.ChatStreamRes
                 state.settle(Attempt(error=msg.error, stats=msg.stats, usage=usage))
                 yield msg
                 return
-        err = make_error(K.ERROR_KIND_BAD_GATEWAY, "provider stream ended unexpectedly")
+        err = make_error(ErrorKind.ERROR_KIND_BAD_GATEWAY, "provider stream ended unexpectedly")
         state.settle(Attempt(error=err))
         yield provider_pb2.ChatStreamResponse(error=err)
     except grpc.aio.AioRpcError as exc:

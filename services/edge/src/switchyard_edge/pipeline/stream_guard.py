@@ -19,12 +19,12 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 import grpc
 
 from switchyard.guardrail.v1 import guardrail_pb2
-from switchyard.llm.v1 import chat_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_common.errors import make_error
 from switchyard_edge.errors import peer_failure
+from switchyard_llm.errors import make_error
 
-K = error_pb2.ErrorKind
 # (choice index, tool-call index or -1 for the choice's content)
 Key = tuple[int, int]
 Check = Callable[[guardrail_pb2.CheckStreamRequest, float], Awaitable[guardrail_pb2.CheckStreamResponse]]
@@ -119,8 +119,10 @@ class _Guard:
             resp = await self._check(req, self._timeout())
         except grpc.aio.AioRpcError as exc:
             return provider_pb2.ChatStreamResponse(error=peer_failure("guardrail", exc).error)
+        if resp.HasField("error"):
+            return provider_pb2.ChatStreamResponse(error=resp.error)
         if resp.decision == guardrail_pb2.DECISION_BLOCK:
-            err = make_error(K.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Response blocked by guardrail")
+            err = make_error(ErrorKind.ERROR_KIND_GUARDRAIL_BLOCKED, resp.reason or "Response blocked by guardrail")
             return provider_pb2.ChatStreamResponse(error=err)
         out = chat_pb2.ChatCompletionChunk(id=self._meta.id, created=self._meta.created, model=self._meta.model)
         if self._meta.HasField("system_fingerprint"):

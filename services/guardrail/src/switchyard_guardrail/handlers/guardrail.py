@@ -13,7 +13,8 @@ from typing import TypeVar
 import grpc
 
 from switchyard.guardrail.v1 import guardrail_pb2, guardrail_pb2_grpc
-from switchyard.llm.v1 import chat_pb2
+from switchyard.llm.v1 import chat_pb2, error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_guardrail.config import Settings
 from switchyard_guardrail.domain.detectors import (
     BLOCK,
@@ -25,6 +26,7 @@ from switchyard_guardrail.domain.detectors import (
     check_stream_segment,
     scan,
 )
+from switchyard_llm.errors import make_error
 
 T = TypeVar("T")
 
@@ -77,7 +79,10 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # --- bounds -------------------------------------------------------------------------
-    async def _names(self, requested: list[str], context: grpc.aio.ServicerContext) -> list[str]:
+    @staticmethod
+    def _names(requested: list[str]) -> tuple[list[str], error_pb2.Error | None]:
+        """The canonical names, or the client's error naming those this service does not know
+        (the names come from the request or the key: an answer, not a failure of the call)."""
         known: list[str] = []
         unknown: list[str] = []
         for n in requested:
@@ -87,8 +92,9 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
             else:
                 unknown.append(n)
         if unknown:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"unknown guardrail(s): {', '.join(unknown)}")
-        return list(dict.fromkeys(known))
+            message = f"unknown guardrail(s): {', '.join(unknown)}"
+            return [], make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, message, param="guardrails")
+        return list(dict.fromkeys(known)), None
 
     def _too_large(self, size: int, what: str) -> str | None:
         """The refusal of a check over the size cap: blocked, never passed unchecked."""
@@ -146,7 +152,9 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
     async def CheckInput(
         self, request: guardrail_pb2.CheckInputRequest, context: grpc.aio.ServicerContext
     ) -> guardrail_pb2.CheckInputResponse:
-        names = await self._names(list(request.guardrails), context)
+        names, unknown = self._names(list(request.guardrails))
+        if unknown is not None:
+            return guardrail_pb2.CheckInputResponse(error=unknown)
         out = guardrail_pb2.CheckInputResponse(decision=guardrail_pb2.DECISION_ALLOW)
         out.messages.extend(request.messages)
         slots = [slot for msg in out.messages for slot in _message_slots(msg)]
@@ -164,7 +172,9 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
     async def CheckTexts(
         self, request: guardrail_pb2.CheckTextsRequest, context: grpc.aio.ServicerContext
     ) -> guardrail_pb2.CheckTextsResponse:
-        names = await self._names(list(request.guardrails), context)
+        names, unknown = self._names(list(request.guardrails))
+        if unknown is not None:
+            return guardrail_pb2.CheckTextsResponse(error=unknown)
         output = request.direction == guardrail_pb2.DIRECTION_OUTPUT
         texts, json_texts = list(request.texts), list(request.json_texts)
         slots = [*_list_slots(texts, False), *_list_slots(json_texts, True)]
@@ -182,7 +192,9 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
     async def CheckOutput(
         self, request: guardrail_pb2.CheckOutputRequest, context: grpc.aio.ServicerContext
     ) -> guardrail_pb2.CheckOutputResponse:
-        names = await self._names(list(request.guardrails), context)
+        names, unknown = self._names(list(request.guardrails))
+        if unknown is not None:
+            return guardrail_pb2.CheckOutputResponse(error=unknown)
         text = request.text
         refusal = self._too_large(len(text), "output")
         if refusal is not None:
@@ -198,7 +210,9 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
     async def CheckStream(
         self, request: guardrail_pb2.CheckStreamRequest, context: grpc.aio.ServicerContext
     ) -> guardrail_pb2.CheckStreamResponse:
-        names = await self._names(list(request.guardrails), context)
+        names, unknown = self._names(list(request.guardrails))
+        if unknown is not None:
+            return guardrail_pb2.CheckStreamResponse(error=unknown)
         segments = list(request.segments)
         size = sum(len(s.text) for s in segments)
         refusal = self._too_large(size, "output")

@@ -14,12 +14,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_provider_adapter.domain.errors import ProviderFailure, redact
 from switchyard_provider_adapter.domain.providers.base import HttpCall
 from switchyard_provider_adapter.domain.providers.bedrock.sigv4 import AwsCredentials, sign
 from switchyard_provider_adapter.domain.providers.common.failures import failure
-
-K = error_pb2.ErrorKind
 
 STS_VERSION = "2011-06-15"
 _STS_NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
@@ -66,7 +65,7 @@ def assume_role_call(
     return sign(call, base, region=region, service="sts")
 
 
-def _auth_failure(message: str, kind: error_pb2.ErrorKind = K.ERROR_KIND_AUTHENTICATION) -> ProviderFailure:
+def _auth_failure(message: str, kind: error_pb2.ErrorKind = ErrorKind.ERROR_KIND_AUTHENTICATION) -> ProviderFailure:
     return failure(kind, "bedrock", message)
 
 
@@ -102,13 +101,13 @@ def sts_error(status: int, body: bytes, secrets: list[str]) -> ProviderFailure:
         message = _find(root, f".//{_STS_NS}Message") or _find(root, ".//Message") or message
     except ET.ParseError:
         pass
-    kind = K.ERROR_KIND_AUTHENTICATION
+    kind = ErrorKind.ERROR_KIND_AUTHENTICATION
     if status == 429 or code == "Throttling":
-        kind = K.ERROR_KIND_RATE_LIMIT
+        kind = ErrorKind.ERROR_KIND_RATE_LIMIT
     elif status >= 500:
-        kind = K.ERROR_KIND_SERVICE_UNAVAILABLE
+        kind = ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE
     elif code == "AccessDenied":
-        kind = K.ERROR_KIND_PERMISSION_DENIED
+        kind = ErrorKind.ERROR_KIND_PERMISSION_DENIED
     text = redact(f"STS {code or status}: {message}", secrets)
     return _auth_failure(f"could not assume the deployment's role: {text}", kind)
 
@@ -172,7 +171,7 @@ class RoleCredentials:
             try:
                 creds = parse_sts_credentials(body)
             except (ET.ParseError, ValueError) as exc:
-                raise _auth_failure(f"unreadable STS answer: {exc}", K.ERROR_KIND_BAD_GATEWAY) from None
+                raise _auth_failure(f"unreadable STS answer: {exc}", ErrorKind.ERROR_KIND_BAD_GATEWAY) from None
             self._cache[key] = creds
             return creds
 

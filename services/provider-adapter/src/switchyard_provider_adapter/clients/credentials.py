@@ -22,21 +22,21 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import deployment_pb2, error_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.model_config import (
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_common.settings import ConfigError
+from switchyard_llm.errors import make_error
+from switchyard_llm.model_config import (
     WILDCARD_PROVIDER,
-    ConfigError,
     DeploymentConfig,
     GatewayConfig,
     resolve_value,
 )
-from switchyard_common.sealing import SealingError, credential_binding
+from switchyard_llm.sealing import SealingError, credential_binding
 from switchyard_provider_adapter.clients.sealed import SealedCredentials
 from switchyard_provider_adapter.domain.allowlists import DEFAULT_ALLOWLISTS, Allowlists
 from switchyard_provider_adapter.domain.errors import ProviderFailure
 
 log = logging.getLogger(__name__)
-K = error_pb2.ErrorKind
 # Runtime deployments whose checked definition is kept (one entry per deployment id).
 _RUNTIME_CACHE = 10_000
 
@@ -92,7 +92,7 @@ def _read(dep: DeploymentConfig) -> _Configured:
                 extra={"deployment": dep.id, "model_name": dep.model_name, "problem": str(exc)},
             )
             error = make_error(
-                K.ERROR_KIND_AUTHENTICATION,
+                ErrorKind.ERROR_KIND_AUTHENTICATION,
                 f"credentials of deployment '{dep.id}' ({dep.model_name}) are not configured: {key}: {exc}",
                 provider=dep.provider,
             )
@@ -104,7 +104,7 @@ def _read(dep: DeploymentConfig) -> _Configured:
         params = {k: resolve_value(v) for k, v in orjson.loads(proto.params_json).items()} if proto.params_json else {}
         proto.api_base = str(resolve_value(proto.api_base)) if proto.api_base else ""
     except ConfigError as exc:
-        error = error or make_error(K.ERROR_KIND_BAD_REQUEST, f"deployment '{dep.id}': {exc}")
+        error = error or make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, f"deployment '{dep.id}': {exc}")
     return _Configured(proto, params, creds, error)
 
 
@@ -182,14 +182,14 @@ class CredentialStore:
             )
             params = orjson.loads(dep.params_json) if dep.params_json else {}
         except (orjson.JSONDecodeError, SealingError):
-            return make_error(K.ERROR_KIND_BAD_REQUEST, f"{where}: params_json must be a JSON object")
+            return make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, f"{where}: params_json must be a JSON object")
         if origin is not None and not (
             dep.id.startswith(f"{origin.id}:")
             and origin.provider in (WILDCARD_PROVIDER, dep.provider)
             and ("*" in origin.model or origin.model == dep.model)
         ):
             return make_error(
-                K.ERROR_KIND_BAD_REQUEST, f"{where} is not one the wildcard deployment '{origin.id}' serves"
+                ErrorKind.ERROR_KIND_BAD_REQUEST, f"{where} is not one the wildcard deployment '{origin.id}' serves"
             )
         creds: dict[str, str] = {}
         if dep.sealed_credentials:
@@ -198,7 +198,7 @@ class CredentialStore:
             if problem:
                 log.warning("runtime deployment credentials refused", extra={"deployment": dep.id, "problem": problem})
                 return make_error(
-                    K.ERROR_KIND_AUTHENTICATION,
+                    ErrorKind.ERROR_KIND_AUTHENTICATION,
                     f"credentials of {where} ({dep.model_group}) cannot be used: {problem}",
                     provider=dep.provider,
                 )

@@ -15,11 +15,10 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure, error_message_from_body, redact
 from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall
-
-K = error_pb2.ErrorKind
 
 # A token is renewed this long before it expires, so no call goes out with a dying token.
 TOKEN_RENEW_MARGIN_S = 300.0
@@ -76,7 +75,9 @@ class EntraTokens:
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             raise ProviderFailure(
                 make_error(
-                    K.ERROR_KIND_AUTHENTICATION, "azure: the Entra ID token response is unreadable", provider="azure"
+                    ErrorKind.ERROR_KIND_AUTHENTICATION,
+                    "azure: the Entra ID token response is unreadable",
+                    provider="azure",
                 )
             ) from None
         return token, lifetime
@@ -92,5 +93,5 @@ def _token_error(status: int, body: bytes, secrets: list[str]) -> error_pb2.Erro
         detail = f"{data['error']}: {data.get('error_description') or ''}".strip()
     else:
         detail = error_message_from_body(body)[0] or f"HTTP {status}"
-    kind = K.ERROR_KIND_AUTHENTICATION if status < 500 else K.ERROR_KIND_SERVICE_UNAVAILABLE
+    kind = ErrorKind.ERROR_KIND_AUTHENTICATION if status < 500 else ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE
     return make_error(kind, redact(f"azure: Entra ID token request failed: {detail}", secrets)[:2000], provider="azure")

@@ -21,12 +21,10 @@ import aiohttp
 import orjson
 from google.auth import crypt, jwt
 
-from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure, connection_error, redact, timeout_error
 from switchyard_provider_adapter.domain.providers.common.failures import auth_failure
-
-K = error_pb2.ErrorKind
 
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -183,7 +181,9 @@ class GoogleTokenSource:
             if isinstance(data, dict):
                 reason = ": ".join(str(data[k]) for k in ("error", "error_description") if data.get(k))
             reason = redact(reason or f"HTTP {status}", secrets)
-            kind = K.ERROR_KIND_AUTHENTICATION if 400 <= status < 500 else K.ERROR_KIND_SERVICE_UNAVAILABLE
+            kind = (
+                ErrorKind.ERROR_KIND_AUTHENTICATION if 400 <= status < 500 else ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE
+            )
             raise ProviderFailure(
                 make_error(kind, f"{provider}: the token endpoint refused the credentials: {reason}", provider=provider)
             )

@@ -1,13 +1,13 @@
 """Credentials of deployments added at runtime: they arrive in the ``Deployment`` proto sealed
 to this adapter's public key and bound to the deployment's definition
-(switchyard_common.sealing), and are opened here with the private key only the adapter holds.
+(switchyard_llm.sealing), and are opened here with the private key only the adapter holds.
 The values are used as they are: ``os.environ/`` references are config.yaml's alone."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from switchyard_common.sealing import SealingError, load_private_key, open_sealed
+from switchyard_llm.sealing import SealingError, load_private_key, open_sealed
 
 
 class SealedCredentials:

@@ -18,12 +18,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.model_config import is_env_reference
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_llm.errors import make_error
+from switchyard_llm.model_config import is_env_reference
 from switchyard_provider_adapter.domain.errors import ProviderFailure
-
-K = error_pb2.ErrorKind
 
 # Where EKS projects the service-account token for IAM Roles for Service Accounts
 # (https://docs.aws.amazon.com/eks/latest/userguide/pod-configuration.html).
@@ -38,7 +36,7 @@ _AWS_STS = re.compile(
 
 
 def _bad(message: str, param: str) -> ProviderFailure:
-    return ProviderFailure(make_error(K.ERROR_KIND_BAD_REQUEST, message, param=param))
+    return ProviderFailure(make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, message, param=param))
 
 
 def _paths(paths: Iterable[str]) -> frozenset[str]:
@@ -129,7 +127,7 @@ class Allowlists:
             setting = "ALLOWED_S3_BUCKETS" if scheme.lower() == "s3" else "ALLOWED_GCS_BUCKETS"
             raise ProviderFailure(
                 make_error(
-                    K.ERROR_KIND_BAD_REQUEST,
+                    ErrorKind.ERROR_KIND_BAD_REQUEST,
                     f"{provider}: {where}: {scheme.lower()}://{bucket} is not a bucket this gateway lets requests read "
                     f"(the provider adapter's {setting})",
                     param="messages",

@@ -13,9 +13,8 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
-
-K = error_pb2.ErrorKind
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_llm.errors import TypedError, make_error
 
 _CONTEXT_WINDOW = re.compile(
     r"maximum context length|context[_ ]length[_ ]exceeded|prompt is too long|"
@@ -39,12 +38,8 @@ _RATE_LIMIT = re.compile(
 )
 
 
-class ProviderFailure(Exception):
+class ProviderFailure(TypedError):
     """Raised inside translation code to fail the call with a typed error."""
-
-    def __init__(self, error: error_pb2.Error) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -96,33 +91,33 @@ def classify(status: int, message: str) -> error_pb2.ErrorKind:
     """The error kind for an HTTP status and the provider's message."""
     if status in (400, 413, 422) or status == 0:
         if _CONTEXT_WINDOW.search(message):
-            return K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED
+            return ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED
         if _CONTENT_POLICY.search(message):
-            return K.ERROR_KIND_CONTENT_POLICY_VIOLATION
+            return ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION
     if status == 0 and _RATE_LIMIT.search(message):
-        return K.ERROR_KIND_RATE_LIMIT
+        return ErrorKind.ERROR_KIND_RATE_LIMIT
     match status:
         case 400 | 413 | 422:
-            return K.ERROR_KIND_BAD_REQUEST
+            return ErrorKind.ERROR_KIND_BAD_REQUEST
         case 401:
-            return K.ERROR_KIND_AUTHENTICATION
+            return ErrorKind.ERROR_KIND_AUTHENTICATION
         case 403:
-            return K.ERROR_KIND_PERMISSION_DENIED
+            return ErrorKind.ERROR_KIND_PERMISSION_DENIED
         case 404:
-            return K.ERROR_KIND_NOT_FOUND
+            return ErrorKind.ERROR_KIND_NOT_FOUND
         case 408 | 504:
-            return K.ERROR_KIND_TIMEOUT
+            return ErrorKind.ERROR_KIND_TIMEOUT
         case 429:
-            return K.ERROR_KIND_RATE_LIMIT
+            return ErrorKind.ERROR_KIND_RATE_LIMIT
         case 502:
-            return K.ERROR_KIND_BAD_GATEWAY
+            return ErrorKind.ERROR_KIND_BAD_GATEWAY
         case 503:
-            return K.ERROR_KIND_SERVICE_UNAVAILABLE
+            return ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE
     if status >= 500:
-        return K.ERROR_KIND_INTERNAL_SERVER
+        return ErrorKind.ERROR_KIND_INTERNAL_SERVER
     if _RATE_LIMIT.search(message):
-        return K.ERROR_KIND_RATE_LIMIT
-    return K.ERROR_KIND_BAD_REQUEST if 400 <= status < 500 else K.ERROR_KIND_INTERNAL_SERVER
+        return ErrorKind.ERROR_KIND_RATE_LIMIT
+    return ErrorKind.ERROR_KIND_BAD_REQUEST if 400 <= status < 500 else ErrorKind.ERROR_KIND_INTERNAL_SERVER
 
 
 # What in a provider's error text may be a credential though it is none of the deployment's own:
@@ -244,17 +239,17 @@ def provider_error(
         and not code.isdigit()
         and kind
         in (
-            K.ERROR_KIND_RATE_LIMIT,
-            K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
-            K.ERROR_KIND_CONTENT_POLICY_VIOLATION,
-            K.ERROR_KIND_BAD_REQUEST,
+            ErrorKind.ERROR_KIND_RATE_LIMIT,
+            ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
+            ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION,
+            ErrorKind.ERROR_KIND_BAD_REQUEST,
         )
     ):
         out_code = code
     else:
         out_code = ""
     status_override = None
-    if kind == K.ERROR_KIND_INTERNAL_SERVER and status >= 500:
+    if kind == ErrorKind.ERROR_KIND_INTERNAL_SERVER and status >= 500:
         status_override = 500
     err = make_error(
         kind,
@@ -273,7 +268,7 @@ def timeout_error(provider: str, seconds: float, what: str = "request", *, by_re
     """``by_request``: the deadline that ran out was the request's own ``timeout``, shorter than
     the deployment's, so the deployment is not to blame."""
     return make_error(
-        K.ERROR_KIND_TIMEOUT,
+        ErrorKind.ERROR_KIND_TIMEOUT,
         f"{provider}: {what} timed out after {seconds:g}s",
         provider=provider,
         source=error_pb2.FAILURE_SOURCE_REQUEST if by_request else error_pb2.FAILURE_SOURCE_PROVIDER,
@@ -288,7 +283,7 @@ class RequestNotSent(Exception):
 def request_not_sent(provider: str, exc: BaseException, secrets: Iterable[str] = ()) -> error_pb2.Error:
     cause = exc.__cause__ or exc
     return make_error(
-        K.ERROR_KIND_BAD_REQUEST,
+        ErrorKind.ERROR_KIND_BAD_REQUEST,
         redact(f"{provider}: the request could not be sent: {cause}", secrets),
         provider=provider,
         source=error_pb2.FAILURE_SOURCE_REQUEST,
@@ -308,7 +303,7 @@ def connection_error(provider: str, exc: BaseException, secrets: Iterable[str] =
         reason = _URL.sub(lambda m: "[url]", str(exc))
     reason = redact(reason, secrets)
     return make_error(
-        K.ERROR_KIND_API_CONNECTION,
+        ErrorKind.ERROR_KIND_API_CONNECTION,
         f"{provider}: connection error: {type(exc).__name__}" + (f": {reason}" if reason else ""),
         provider=provider,
         source=error_pb2.FAILURE_SOURCE_PROVIDER,

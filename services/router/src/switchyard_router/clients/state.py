@@ -1,7 +1,8 @@
 """Routing state shared by every router replica, in Redis: cooldowns, rpm/tpm/in-flight
-counters, latency statistics and health results. Every update that reads and writes is one Lua
-script (atomic); cooldowns are also broadcast on a pub/sub channel so each replica's in-memory
-mirror learns of them within milliseconds, and a periodic snapshot is the backstop.
+counters (the shared rate limiter, ``switchyard_common.rate_limiter``), latency statistics and
+health results. Every update that reads and writes is one Lua script (atomic); cooldowns are also
+broadcast on a pub/sub channel so each replica's in-memory mirror learns of them within
+milliseconds, and a periodic snapshot is the backstop.
 
 Degraded mode: every Redis call is short (socket timeouts of a fraction of a second) and
 guarded by a circuit breaker. While Redis is unreachable the router keeps routing from its
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from collections import deque
@@ -22,12 +24,12 @@ from typing import Any, TypeVar
 
 import orjson
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
+from switchyard_common.rate_limiter import SCOPE_KEY_LUA, Breaker, RateLimiter, RedisDown, RedisGuard
 from switchyard_router.domain.cooldown import Action, Cooldowns, Cooling, Decision
 from switchyard_router.domain.health import HealthBook, HealthResult
-from switchyard_router.domain.limits import Admission, LimitSpec, LocalLimiter
+from switchyard_router.domain.limits import Admission, LimitSpec, admission, candidates
 from switchyard_router.domain.strategies import LatencySample
 
 log = logging.getLogger(__name__)
@@ -37,105 +39,9 @@ T = TypeVar("T")
 LATENCY_ALPHA = 0.3
 LOCAL_LEASE_PREFIX = "L:"
 
-_ADMIT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local P = ARGV[1]
-local lease = ARGV[2]
-local ttl = tonumber(ARGV[3])
-local est = tonumber(ARGV[4])
-local mode = ARGV[5]
-local n = tonumber(ARGV[6])
-local best, best_order, best_metric = 0, nil, nil
-local wait, reason = nil, ''
-local function tpm_window(key)
-  local all = redis.call('HGETALL', key)
-  local sum, oldest = 0, nil
-  local cutoff = math.floor(now / 1000) - 59
-  for i = 1, #all, 2 do
-    local sec = tonumber(all[i])
-    if sec < cutoff then
-      redis.call('HDEL', key, all[i])
-    else
-      sum = sum + tonumber(all[i + 1])
-      if not oldest or sec < oldest then oldest = sec end
-    end
-  end
-  return sum, oldest
-end
-for i = 1, n do
-  local b = 6 + (i - 1) * 5
-  local id = ARGV[b + 1]
-  local rpm, tpm, par, order = tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
-  local skip = nil
-  local used, inflight = 0, 0
-  local cd = redis.call('ZSCORE', P .. 'cd', id)
-  if cd and tonumber(cd) > now then
-    skip = tonumber(cd) - now
-    reason = 'cooling down'
-  end
-  if not skip and rpm > 0 then
-    local k = P .. 'rpm:' .. id
-    redis.call('ZREMRANGEBYSCORE', k, '-inf', now - 60000)
-    if redis.call('ZCARD', k) >= rpm then
-      local first = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
-      skip = tonumber(first[2]) + 60000 - now
-      reason = 'rpm limit reached'
-    end
-  end
-  if not skip and (tpm > 0 or mode == 'usage') then
-    local oldest
-    used, oldest = tpm_window(P .. 'tpm:' .. id)
-    if tpm > 0 and used > 0 and used + est > tpm then
-      skip = ((oldest or math.floor(now / 1000)) + 60) * 1000 - now
-      reason = 'tpm limit reached'
-    end
-  end
-  if not skip and (par > 0 or mode == 'least_busy') then
-    local k = P .. 'inf:' .. id
-    redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
-    inflight = redis.call('ZCARD', k)
-    if par > 0 and inflight >= par then
-      skip = 1000
-      reason = 'max_parallel_requests reached'
-    end
-  end
-  if skip then
-    if not wait or skip < wait then wait = skip end
-  else
-    if mode == 'first' then
-      best = i
-      break
-    end
-    local metric = inflight
-    if mode == 'usage' then
-      if tpm > 0 then metric = used / tpm else metric = used end
-    end
-    if not best_order or order < best_order or (order == best_order and metric < best_metric) then
-      best, best_order, best_metric = i, order, metric
-    end
-  end
-end
-if best == 0 then
-  return {0, math.max(wait or 1000, 1), reason}
-end
-local b = 6 + (best - 1) * 5
-local id = ARGV[b + 1]
-local rk = P .. 'rpm:' .. id
-redis.call('ZADD', rk, now, lease)
-redis.call('PEXPIRE', rk, 61000)
-if est > 0 then
-  local tk = P .. 'tpm:' .. id
-  redis.call('HINCRBY', tk, math.floor(now / 1000), est)
-  redis.call('PEXPIRE', tk, 61000)
-end
-local ik = P .. 'inf:' .. id
-redis.call('ZADD', ik, now + ttl, lease)
-redis.call('PEXPIRE', ik, ttl + 1000)
-return {best, 0, ''}
-"""
-
-_REPORT = """
+_REPORT = (
+    SCOPE_KEY_LUA
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local P = ARGV[1]
@@ -148,9 +54,9 @@ for i = 1, n do
   local delta, lat, ttft = tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
   local action, allowed, cd_ms, rate_rule = tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7]), tonumber(ARGV[b + 8]), ARGV[b + 9]
   local reason = ARGV[b + 10]
-  if lease ~= '' then redis.call('ZREM', P .. 'inf:' .. id, lease) end
+  if lease ~= '' then redis.call('ZREM', scope_key(P, id, 'inf'), lease) end
   if delta ~= 0 then
-    local tk = P .. 'tpm:' .. id
+    local tk = scope_key(P, id, 'tpm')
     redis.call('HINCRBY', tk, math.floor(now / 1000), delta)
     redis.call('PEXPIRE', tk, 61000)
   end
@@ -203,46 +109,7 @@ for i = 1, n do
 end
 return cooled
 """
-
-
-class Breaker:
-    """Closed while Redis answers. A refused or broken connection opens it at once, timeouts
-    after ``timeouts_to_open`` in a row (one slow answer under load is not an outage); while
-    open, calls go to the local state at once, and after ``open_seconds`` one call tries Redis
-    again."""
-
-    def __init__(
-        self, open_seconds: float = 2.0, timeouts_to_open: int = 3, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.open_seconds = open_seconds
-        self.timeouts_to_open = timeouts_to_open
-        self._clock = clock
-        self._open_until = 0.0
-        self._timeouts = 0
-        self.is_open = False
-
-    def allow(self) -> bool:
-        return not self.is_open or self._clock() >= self._open_until
-
-    def failure(self, *, timeout: bool = False) -> None:
-        if timeout and not self.is_open:
-            self._timeouts += 1
-            if self._timeouts < self.timeouts_to_open:
-                return
-        self.is_open = True
-        self._timeouts = 0
-        self._open_until = self._clock() + self.open_seconds
-
-    def success(self) -> bool:
-        """Record a success; True when it closes an open breaker (Redis is back)."""
-        was_open = self.is_open
-        self.is_open = False
-        self._timeouts = 0
-        return was_open
-
-
-class RedisDown(Exception):
-    """Redis could not be used for this call (the caller falls back to local state)."""
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +130,6 @@ class SharedState:
         *,
         prefix: str,
         cooldowns: Cooldowns,
-        limiter: LocalLimiter,
         health: HealthBook,
         latency: dict[str, LatencySample],
         call_timeout: float = 0.3,
@@ -273,13 +139,16 @@ class SharedState:
         self._redis = redis
         self.prefix = prefix
         self.cooldowns = cooldowns
-        self.limiter = limiter
         self.health = health
         self.latency = latency
         self.breaker = Breaker(open_seconds)
-        self._timeout = call_timeout
+        self._guard = RedisGuard(
+            redis, self.breaker, what="routing", call_timeout=call_timeout, on_recovered=self._start_catch_up
+        )
+        # Deployments are counted whether limited or not: the least busy and least used modes read
+        # their requests in flight and tokens.
+        self.limiter = RateLimiter(self._guard, prefix=prefix, track=True)
         self._sync_seconds = sync_seconds
-        self._admit = redis.register_script(_ADMIT) if redis is not None else None
         self._report = redis.register_script(_REPORT) if redis is not None else None
         self._tasks: list[asyncio.Task[None]] = []
         self._last_cleanup = 0.0
@@ -290,30 +159,14 @@ class SharedState:
 
     @property
     def degraded(self) -> bool:
-        return self._redis is None or self.breaker.is_open
+        return self._guard.degraded
+
+    def _start_catch_up(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._catch_up())
+        self._tasks = [t for t in self._tasks if not t.done()] + [task]
 
     async def _call(self, fn: Callable[[], Awaitable[T]]) -> T:
-        if self._redis is None or not self.breaker.allow():
-            raise RedisDown
-        try:
-            async with asyncio.timeout(self._timeout):
-                result = await fn()
-        except ResponseError:
-            # Redis answered (an error of ours, e.g. in a script): not an outage.
-            log.exception("Redis refused a routing-state command")
-            raise RedisDown from None
-        except (RedisError, OSError, TimeoutError) as exc:
-            was_open = self.breaker.is_open
-            timed_out = isinstance(exc, TimeoutError | RedisTimeoutError)
-            self.breaker.failure(timeout=timed_out)
-            if self.breaker.is_open and not was_open:
-                log.warning("Redis unreachable: routing from local state", extra={"error": type(exc).__name__})
-            raise RedisDown from None
-        if self.breaker.success():
-            log.info("Redis reachable again: catching up")
-            task = asyncio.get_running_loop().create_task(self._catch_up())
-            self._tasks = [t for t in self._tasks if not t.done()] + [task]
-        return result
+        return await self._guard.call(fn)
 
     # --- admission ------------------------------------------------------------------------
     async def admit(
@@ -322,31 +175,21 @@ class SharedState:
         """Admit the first (or least busy / least used) candidate with room; returns the
         admission and its lease id."""
         lease = uuid.uuid4().hex
-        argv: list[Any] = [self.prefix, lease, int(lease_seconds * 1000), max(0, estimated_tokens), mode, len(specs)]
-        for s in specs:
-            argv += [s.id, s.rpm, s.tpm, s.max_parallel, s.order]
-        try:
-            script = self._admit
-            assert script is not None
-            raw = await self._call(lambda: script(args=argv))
-            idx, wait_ms, reason = int(raw[0]), float(raw[1]), raw[2]
-            reason_s = reason.decode() if isinstance(reason, bytes) else str(reason)
-            return Admission(idx - 1, wait_ms / 1000, reason_s), lease
-        except RedisDown:
-            now = time.time()
-            lease = LOCAL_LEASE_PREFIX + lease
-            result = self.limiter.admit(
-                specs,
-                mode=mode,
-                lease_id=lease,
-                estimated_tokens=estimated_tokens,
-                lease_seconds=lease_seconds,
-                now=now,
-                cooling=lambda i: self._cooling_left(i, now),
-            )
-            return result, lease
+        result = await self.limiter.admit(
+            candidates(specs),
+            ticket=lease,
+            estimate=estimated_tokens,
+            ttl_seconds=lease_seconds,
+            mode=mode,
+            gates=f"{self.prefix}cd",
+            closed=self._cooling_left,
+        )
+        # A lease counted by this replica alone is marked, so that its outcome releases it from
+        # this replica's windows rather than from Redis.
+        return admission(result), LOCAL_LEASE_PREFIX + lease if result.local else lease
 
-    def _cooling_left(self, deployment_id: str, now: float) -> float | None:
+    def _cooling_left(self, deployment_id: str) -> float | None:
+        now = time.time()
         c = self.cooldowns.get(deployment_id, now)
         return c.until - now if c else None
 
@@ -377,7 +220,8 @@ class SharedState:
         shared = [u for u in updates if not u.lease_id.startswith(LOCAL_LEASE_PREFIX)]
         local = [u for u in updates if u.lease_id.startswith(LOCAL_LEASE_PREFIX)]
         for u in local:
-            self.limiter.release(u.deployment_id, u.lease_id, u.token_delta, now)
+            self.limiter.windows.release(u.deployment_id, u.lease_id.removeprefix(LOCAL_LEASE_PREFIX), now)
+            self.limiter.windows.add_tokens(u.deployment_id, math.floor(now), u.token_delta, now)
         if not shared:
             for u in local:
                 self.cooldowns.record(u.deployment_id, u.decision, now, u.reason)
@@ -404,7 +248,7 @@ class SharedState:
         except RedisDown:
             ignore = Decision(Action.IGNORE)
             for u in shared:
-                self.limiter.add_tokens(u.deployment_id, u.token_delta, now)
+                self.limiter.windows.add_tokens(u.deployment_id, math.floor(now), u.token_delta, now)
                 if u.lease_id or u.token_delta:
                     self._backlog.append(OutcomeUpdate(u.deployment_id, u.lease_id, u.token_delta, 0, 0, ignore, ""))
             for u in updates:

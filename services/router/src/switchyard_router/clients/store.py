@@ -22,6 +22,10 @@ SCHEMA = "router"
 CHANNEL = "switchyard_router_models"
 
 
+# What a store that does not answer raises (the call fails with UNAVAILABLE).
+STORE_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+
 class DuplicateModel(Exception):
     pass
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -43,7 +43,3 @@ class HealthBook:
 
     def any_checked(self) -> bool:
         return bool(self._results)
-
-    def forget_except(self, ids: Iterable[str]) -> None:
-        keep = set(ids)
-        self._results = {k: v for k, v in self._results.items() if k in keep}

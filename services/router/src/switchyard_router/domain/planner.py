@@ -10,11 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from switchyard.llm.v1 import error_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
-from switchyard_common.errors import make_error
+from switchyard_common.rate_limits import MODE_FIRST, MODE_LEAST_BUSY, MODE_USAGE
+from switchyard_llm.errors import make_error
 from switchyard_router.domain.cooldown import Cooldowns
 from switchyard_router.domain.health import HealthBook
-from switchyard_router.domain.limits import MODE_FIRST, MODE_LEAST_BUSY, MODE_USAGE, Admission, LimitSpec
+from switchyard_router.domain.limits import Admission, LimitSpec
 from switchyard_router.domain.policy import RouterPolicy
 from switchyard_router.domain.registry import Candidate, Registry, permits
 from switchyard_router.domain.strategies import LatencySample, order_candidates, shuffle_weights
@@ -22,7 +24,6 @@ from switchyard_router.domain.strategies import LatencySample, order_candidates,
 # Strategies whose order depends on no changing statistics (see Planner._mark_cacheable).
 CACHEABLE_STRATEGIES = frozenset({"simple-shuffle", "cost-based-routing"})
 
-K = error_pb2.ErrorKind
 DEFAULT_TAG = "default"
 
 
@@ -45,7 +46,7 @@ def limit_spec(c: Candidate) -> LimitSpec:
 def no_deployments(model: str, wait: float, detail: str) -> error_pb2.Error:
     wait = max(wait, 0.001)
     return make_error(
-        K.ERROR_KIND_NO_DEPLOYMENTS,
+        ErrorKind.ERROR_KIND_NO_DEPLOYMENTS,
         f"No deployments available for selected model, Try again in {max(1, round(wait))} seconds. "
         f"Passed model={model}. {detail}",
         retry_after=wait,
@@ -108,7 +109,7 @@ class Planner:
         pool = self._by_tags(list(cands), req.tags)
         if not pool:
             return [], make_error(
-                K.ERROR_KIND_BAD_REQUEST,
+                ErrorKind.ERROR_KIND_BAD_REQUEST,
                 f"No deployment of model group {name} matches the request's tags {sorted(set(req.tags))}.",
                 param="tags",
             )
@@ -118,7 +119,7 @@ class Planner:
             if not fits:
                 largest = max(c.max_input_tokens for c in pool)
                 return [], make_error(
-                    K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
+                    ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
                     f"ContextWindowExceededError: the prompt (~{tokens} tokens) is larger than the context window "
                     f"of every deployment of model group {name} (largest: {largest} tokens).",
                 )
@@ -168,7 +169,7 @@ class Planner:
         if resolved is None:
             out.error.CopyFrom(
                 make_error(
-                    K.ERROR_KIND_BAD_REQUEST,
+                    ErrorKind.ERROR_KIND_BAD_REQUEST,
                     f"Invalid model name passed in model={req.model}. Call `/v1/models` to view available models.",
                     param="model",
                 )
@@ -178,7 +179,7 @@ class Planner:
         if not permits(allowed, [req.model, group_name], access_groups):
             out.error.CopyFrom(
                 make_error(
-                    K.ERROR_KIND_PERMISSION_DENIED,
+                    ErrorKind.ERROR_KIND_PERMISSION_DENIED,
                     f"This key is not allowed to access model={req.model}",
                     param="model",
                 )
@@ -275,7 +276,7 @@ class Planner:
         reasons = [g.empty_reason for g in out.groups if g.HasField("empty_reason")]
         err = error_pb2.Error()
         err.CopyFrom(reasons[0] if reasons else no_deployments(req.model, 1.0, ""))
-        if err.kind == K.ERROR_KIND_NO_DEPLOYMENTS:
+        if err.kind == ErrorKind.ERROR_KIND_NO_DEPLOYMENTS:
             waits = [r.retry_after_seconds for r in reasons if r.HasField("retry_after_seconds")]
             if waits:
                 err.retry_after_seconds = min(waits)

@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from switchyard.llm.v1 import error_pb2
-from switchyard_common.model_config import ConfigError, GatewayConfig
-
-K = error_pb2.ErrorKind
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_common.settings import ConfigError
+from switchyard_llm.model_config import GatewayConfig
 
 STRATEGIES = frozenset(
     {
@@ -26,34 +25,43 @@ STRATEGIES = frozenset(
 # LiteLLM exception class names (RetryPolicy / AllowedFailsPolicy fields without their suffix)
 # → the error kinds they cover.
 EXCEPTION_KINDS: dict[str, tuple[int, ...]] = {
-    "BadRequestError": (K.ERROR_KIND_BAD_REQUEST, K.ERROR_KIND_UNSUPPORTED_PARAMS, K.ERROR_KIND_UNPROCESSABLE),
-    "AuthenticationError": (K.ERROR_KIND_AUTHENTICATION,),
-    "PermissionDeniedError": (K.ERROR_KIND_PERMISSION_DENIED,),
-    "NotFoundError": (K.ERROR_KIND_NOT_FOUND,),
-    "TimeoutError": (K.ERROR_KIND_TIMEOUT,),
-    "RateLimitError": (K.ERROR_KIND_RATE_LIMIT,),
-    "ContentPolicyViolationError": (K.ERROR_KIND_CONTENT_POLICY_VIOLATION,),
-    "ContextWindowExceededError": (K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,),
-    "InternalServerError": (K.ERROR_KIND_INTERNAL_SERVER,),
-    "BadGatewayError": (K.ERROR_KIND_BAD_GATEWAY,),
-    "ServiceUnavailableError": (K.ERROR_KIND_SERVICE_UNAVAILABLE,),
-    "APIConnectionError": (K.ERROR_KIND_API_CONNECTION,),
+    "BadRequestError": (
+        ErrorKind.ERROR_KIND_BAD_REQUEST,
+        ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS,
+        ErrorKind.ERROR_KIND_UNPROCESSABLE,
+    ),
+    "AuthenticationError": (ErrorKind.ERROR_KIND_AUTHENTICATION,),
+    "PermissionDeniedError": (ErrorKind.ERROR_KIND_PERMISSION_DENIED,),
+    "NotFoundError": (ErrorKind.ERROR_KIND_NOT_FOUND,),
+    "TimeoutError": (ErrorKind.ERROR_KIND_TIMEOUT,),
+    "RateLimitError": (ErrorKind.ERROR_KIND_RATE_LIMIT,),
+    "ContentPolicyViolationError": (ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION,),
+    "ContextWindowExceededError": (ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,),
+    "InternalServerError": (ErrorKind.ERROR_KIND_INTERNAL_SERVER,),
+    "BadGatewayError": (ErrorKind.ERROR_KIND_BAD_GATEWAY,),
+    "ServiceUnavailableError": (ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE,),
+    "APIConnectionError": (ErrorKind.ERROR_KIND_API_CONNECTION,),
 }
 
 # Errors that cool a deployment down at once (LiteLLM: 429, and the non-retryable 401/404/408).
 IMMEDIATE_COOLDOWN = frozenset(
-    {K.ERROR_KIND_RATE_LIMIT, K.ERROR_KIND_AUTHENTICATION, K.ERROR_KIND_NOT_FOUND, K.ERROR_KIND_TIMEOUT}
+    {
+        ErrorKind.ERROR_KIND_RATE_LIMIT,
+        ErrorKind.ERROR_KIND_AUTHENTICATION,
+        ErrorKind.ERROR_KIND_NOT_FOUND,
+        ErrorKind.ERROR_KIND_TIMEOUT,
+    }
 )
 # Errors that say nothing about the deployment's health (the request was at fault).
 NOT_A_DEPLOYMENT_FAILURE = frozenset(
     {
-        K.ERROR_KIND_BAD_REQUEST,
-        K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
-        K.ERROR_KIND_CONTENT_POLICY_VIOLATION,
-        K.ERROR_KIND_UNSUPPORTED_PARAMS,
-        K.ERROR_KIND_UNPROCESSABLE,
-        K.ERROR_KIND_GUARDRAIL_BLOCKED,
-        K.ERROR_KIND_BUDGET_EXCEEDED,
+        ErrorKind.ERROR_KIND_BAD_REQUEST,
+        ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
+        ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION,
+        ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS,
+        ErrorKind.ERROR_KIND_UNPROCESSABLE,
+        ErrorKind.ERROR_KIND_GUARDRAIL_BLOCKED,
+        ErrorKind.ERROR_KIND_BUDGET_EXCEEDED,
     }
 )
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from switchyard.llm.v1 import deployment_pb2
-from switchyard_common.model_config import WILDCARD_PROVIDER, ConfigError, DeploymentConfig, split_model
-from switchyard_common.pricing import PriceBook
+from switchyard_common.settings import ConfigError
+from switchyard_llm.model_config import WILDCARD_PROVIDER, DeploymentConfig, split_model
+from switchyard_llm.pricing import PriceBook
 from switchyard_router.domain.policy import RouterPolicy
 
 log = logging.getLogger(__name__)

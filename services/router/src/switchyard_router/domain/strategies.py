@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from switchyard_common.shuffle import weighted_order
+from switchyard_llm.shuffle import weighted_order
 from switchyard_router.domain.registry import Candidate
 
 

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import TypeVar
 
 import grpc
 
-from switchyard.llm.v1 import error_pb2, models_pb2
+from switchyard.llm.v1 import models_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2, router_pb2_grpc
-from switchyard_router.catalog import Catalog, CatalogError
+from switchyard_common.rate_limits import MODE_FIRST
+from switchyard_router.catalog import Catalog, CatalogError, NoModelStore
 from switchyard_router.clients.health_check import HealthChecker, checkable
 from switchyard_router.clients.state import OutcomeUpdate, SharedState
+from switchyard_router.clients.store import STORE_ERRORS
 from switchyard_router.domain.cooldown import Action, Decision, decide
 from switchyard_router.domain.generation import Generation
-from switchyard_router.domain.limits import MODE_FIRST
 from switchyard_router.domain.planner import Planner, limit_spec
 from switchyard_router.domain.registry import Candidate, Registry, permits
 
-K = error_pb2.ErrorKind
 WATCH_HEARTBEAT_SECONDS = 10.0
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
@@ -143,7 +149,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             )
             tracked = bool(o.lease_id) or policy.tracks_usage or (cand is not None and cand.tpm > 0)
             delta = o.total_tokens - o.reserved_tokens if tracked else 0
-            reason = "" if o.success else f"{o.http_status} {K.Name(o.error_kind).removeprefix('ERROR_KIND_')}"
+            reason = "" if o.success else f"{o.http_status} {ErrorKind.Name(o.error_kind).removeprefix('ERROR_KIND_')}"
             updates.append(
                 OutcomeUpdate(
                     o.deployment_id,
@@ -167,11 +173,26 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         )
 
     # --- management -----------------------------------------------------------------------
+    @staticmethod
+    async def _change(context: grpc.aio.ServicerContext, change: Awaitable[T]) -> T:
+        """A management change; a refusal (CatalogError) is left to the caller for the response's
+        ``error``. A router without a database fails the call with FAILED_PRECONDITION, one whose
+        database does not answer with UNAVAILABLE (switchyard/llm/v1/error.proto)."""
+        try:
+            return await change
+        except NoModelStore as exc:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        except STORE_ERRORS:
+            log.warning("model store failed", exc_info=True)
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, "the router's model store is unavailable; try again shortly"
+            )
+
     async def AddModel(
         self, request: router_pb2.AddModelRequest, context: grpc.aio.ServicerContext
     ) -> router_pb2.AddModelResponse:
         try:
-            stored = await self._catalog.add(request.model, request.caller)
+            stored = await self._change(context, self._catalog.add(request.model, request.caller))
         except CatalogError as exc:
             return router_pb2.AddModelResponse(error=exc.error)
         return router_pb2.AddModelResponse(model=self._catalog.entry(stored))
@@ -180,7 +201,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         self, request: router_pb2.UpdateModelRequest, context: grpc.aio.ServicerContext
     ) -> router_pb2.UpdateModelResponse:
         try:
-            stored = await self._catalog.update(request)
+            stored = await self._change(context, self._catalog.update(request))
         except CatalogError as exc:
             return router_pb2.UpdateModelResponse(error=exc.error)
         return router_pb2.UpdateModelResponse(model=self._catalog.entry(stored))
@@ -189,7 +210,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         self, request: router_pb2.DeleteModelRequest, context: grpc.aio.ServicerContext
     ) -> router_pb2.DeleteModelResponse:
         try:
-            stored = await self._catalog.delete(request.id)
+            stored = await self._change(context, self._catalog.delete(request.id))
         except CatalogError as exc:
             return router_pb2.DeleteModelResponse(error=exc.error)
         if stored is None:

@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from switchyard.llm.v1 import chat_pb2, error_pb2
-from switchyard_common.sampling import SamplingTable, max_output_tokens
+from switchyard.llm.v1 import chat_pb2
+from switchyard_llm.sampling import SamplingTable, max_output_tokens
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.framing import SseEvent
 from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider
@@ -37,8 +37,6 @@ from switchyard_provider_adapter.domain.providers.common.answers import StreamSt
 from switchyard_provider_adapter.domain.providers.common.content import json_object, parse_data_url
 from switchyard_provider_adapter.domain.providers.common.failures import bad_request, unsupported, unsupported_param
 from switchyard_provider_adapter.domain.providers.common.params import JSON_TOOL_NAME, check_supported
-
-K = error_pb2.ErrorKind
 
 PROVIDER = "anthropic"
 DEFAULT_API_BASE = "https://api.anthropic.com"

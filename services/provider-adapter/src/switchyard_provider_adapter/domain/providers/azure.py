@@ -17,12 +17,11 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, error_pb2
-from switchyard_common.errors import make_error
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure, azure_innererror, provider_error
 from switchyard_provider_adapter.domain.providers.base import CallContext
 from switchyard_provider_adapter.domain.providers.openai import OpenAIProvider, OpenAIStreamDecoder
-
-K = error_pb2.ErrorKind
 
 # The latest GA data-plane inference version
 # (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/api-version-lifecycle).
@@ -48,7 +47,7 @@ class AzureProvider(OpenAIProvider):
         if not ctx.deployment.api_base:
             raise ProviderFailure(
                 make_error(
-                    K.ERROR_KIND_BAD_REQUEST,
+                    ErrorKind.ERROR_KIND_BAD_REQUEST,
                     f"azure deployment {ctx.deployment.id} needs an api_base (https://<resource>.openai.azure.com)",
                     provider="azure",
                 )
@@ -92,7 +91,7 @@ class AzureProvider(OpenAIProvider):
         else:
             raise ProviderFailure(
                 make_error(
-                    K.ERROR_KIND_AUTHENTICATION,
+                    ErrorKind.ERROR_KIND_AUTHENTICATION,
                     f"azure deployment {ctx.deployment.id} has no credentials: set api_key, azure_ad_token, "
                     "or tenant_id + client_id + client_secret",
                     provider="azure",
@@ -124,7 +123,7 @@ class AzureProvider(OpenAIProvider):
         if status == 400 and (
             azure_error.get("code") == "content_filter" or inner_code == "ResponsibleAIPolicyViolation"
         ):
-            err.kind = K.ERROR_KIND_CONTENT_POLICY_VIOLATION
+            err.kind = ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION
             err.type = "invalid_request_error"
             err.code = "content_filter"
         return err

@@ -15,8 +15,9 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, error_pb2
-from switchyard_common.errors import make_error
-from switchyard_common.sampling import MAX_OUTPUT_TOKENS, SamplingTable
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_llm.errors import make_error
+from switchyard_llm.sampling import MAX_OUTPUT_TOKENS, SamplingTable
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.framing import SseEvent
 from switchyard_provider_adapter.domain.providers.base import CallContext, Framing, HttpCall, Provider
@@ -30,8 +31,6 @@ from switchyard_provider_adapter.domain.providers.common.answers import (
 from switchyard_provider_adapter.domain.providers.common.content import json_object, text_of
 from switchyard_provider_adapter.domain.providers.common.failures import auth_failure, bad_request, unsupported_param
 from switchyard_provider_adapter.domain.providers.common.params import check_supported
-
-K = error_pb2.ErrorKind
 
 DEFAULT_BASE = "https://api.cohere.com"
 
@@ -392,7 +391,7 @@ class CohereStreamDecoder(StreamState):
             reason = str(delta.get("finish_reason") or "")
             if delta.get("error"):
                 raise ProviderFailure(
-                    make_error(K.ERROR_KIND_INTERNAL_SERVER, f"cohere: {delta['error']}", provider="cohere")
+                    make_error(ErrorKind.ERROR_KIND_INTERNAL_SERVER, f"cohere: {delta['error']}", provider="cohere")
                 )
             chunk = self._chunk()
             ch = chunk.choices[0]
@@ -415,9 +414,9 @@ def cohere_error(
     if status == 402:
         # Payment required: the account may not use the API until its billing is fixed; not a
         # malformed request, and no retry helps.
-        return make_error(K.ERROR_KIND_PERMISSION_DENIED, err.message, provider=provider)
+        return make_error(ErrorKind.ERROR_KIND_PERMISSION_DENIED, err.message, provider=provider)
     if (
-        err.kind == K.ERROR_KIND_RATE_LIMIT
+        err.kind == ErrorKind.ERROR_KIND_RATE_LIMIT
         and not err.HasField("retry_after_seconds")
         and _PER_MINUTE.search(err.message)
     ):

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, error_pb2
-from switchyard_common.sampling import MAX_OUTPUT_TOKENS, SamplingTable
+from switchyard_llm.sampling import MAX_OUTPUT_TOKENS, SamplingTable
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.providers.base import CallContext, Framing, HttpCall, Provider
 from switchyard_provider_adapter.domain.providers.common.answers import (
@@ -33,8 +33,6 @@ from switchyard_provider_adapter.domain.providers.common.content import (
 )
 from switchyard_provider_adapter.domain.providers.common.failures import bad_request, unsupported_param
 from switchyard_provider_adapter.domain.providers.common.params import check_supported
-
-K = error_pb2.ErrorKind
 
 DEFAULT_BASE = "http://localhost:11434"
 

@@ -17,14 +17,9 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2, embeddings_pb2, images_pb2
-from switchyard_common.openai_codec import (
-    chat_request_to_json,
-    chunk_from_json,
-    completion_from_json,
-    embedding_request_to_json,
-    embedding_response_from_json,
-    usage_from_json,
-)
+from switchyard_llm.openai_codec.chat import chat_request_to_json, chunk_from_json, completion_from_json
+from switchyard_llm.openai_codec.embeddings import embedding_request_to_json, embedding_response_from_json
+from switchyard_llm.openai_codec.usage import usage_from_json
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.framing import SseDecoder, SseEvent
 from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider

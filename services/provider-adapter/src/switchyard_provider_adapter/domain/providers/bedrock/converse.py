@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2
-from switchyard_common.sampling import SamplingTable, max_output_tokens
+from switchyard_llm.sampling import SamplingTable, max_output_tokens
 from switchyard_provider_adapter.domain.allowlists import Allowlists
 from switchyard_provider_adapter.domain.providers.base import CallContext
 from switchyard_provider_adapter.domain.providers.bedrock.errors import SERVICE

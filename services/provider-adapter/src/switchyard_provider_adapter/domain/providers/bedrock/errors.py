@@ -10,44 +10,43 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import classify, redact, retry_after_seconds
-
-K = error_pb2.ErrorKind
 
 SERVICE = "bedrock"
 
 # x-amzn-ErrorType / __type of Bedrock and AWS front-end errors → kind.
 _ERROR_TYPES: dict[str, error_pb2.ErrorKind] = {
-    "UnrecognizedClientException": K.ERROR_KIND_AUTHENTICATION,
-    "InvalidSignatureException": K.ERROR_KIND_AUTHENTICATION,
-    "IncompleteSignatureException": K.ERROR_KIND_AUTHENTICATION,
-    "MissingAuthenticationTokenException": K.ERROR_KIND_AUTHENTICATION,
-    "ExpiredTokenException": K.ERROR_KIND_AUTHENTICATION,
-    "InvalidClientTokenId": K.ERROR_KIND_AUTHENTICATION,
-    "SignatureDoesNotMatch": K.ERROR_KIND_AUTHENTICATION,
-    "AccessDeniedException": K.ERROR_KIND_PERMISSION_DENIED,
-    "ResourceNotFoundException": K.ERROR_KIND_NOT_FOUND,
-    "ValidationException": K.ERROR_KIND_BAD_REQUEST,
-    "SerializationException": K.ERROR_KIND_BAD_REQUEST,
-    "ThrottlingException": K.ERROR_KIND_RATE_LIMIT,
-    "ServiceQuotaExceededException": K.ERROR_KIND_RATE_LIMIT,
-    "TooManyRequestsException": K.ERROR_KIND_RATE_LIMIT,
-    "ModelNotReadyException": K.ERROR_KIND_RATE_LIMIT,
-    "ModelTimeoutException": K.ERROR_KIND_TIMEOUT,
-    "ServiceUnavailableException": K.ERROR_KIND_SERVICE_UNAVAILABLE,
-    "InternalServerException": K.ERROR_KIND_INTERNAL_SERVER,
+    "UnrecognizedClientException": ErrorKind.ERROR_KIND_AUTHENTICATION,
+    "InvalidSignatureException": ErrorKind.ERROR_KIND_AUTHENTICATION,
+    "IncompleteSignatureException": ErrorKind.ERROR_KIND_AUTHENTICATION,
+    "MissingAuthenticationTokenException": ErrorKind.ERROR_KIND_AUTHENTICATION,
+    "ExpiredTokenException": ErrorKind.ERROR_KIND_AUTHENTICATION,
+    "InvalidClientTokenId": ErrorKind.ERROR_KIND_AUTHENTICATION,
+    "SignatureDoesNotMatch": ErrorKind.ERROR_KIND_AUTHENTICATION,
+    "AccessDeniedException": ErrorKind.ERROR_KIND_PERMISSION_DENIED,
+    "ResourceNotFoundException": ErrorKind.ERROR_KIND_NOT_FOUND,
+    "ValidationException": ErrorKind.ERROR_KIND_BAD_REQUEST,
+    "SerializationException": ErrorKind.ERROR_KIND_BAD_REQUEST,
+    "ThrottlingException": ErrorKind.ERROR_KIND_RATE_LIMIT,
+    "ServiceQuotaExceededException": ErrorKind.ERROR_KIND_RATE_LIMIT,
+    "TooManyRequestsException": ErrorKind.ERROR_KIND_RATE_LIMIT,
+    "ModelNotReadyException": ErrorKind.ERROR_KIND_RATE_LIMIT,
+    "ModelTimeoutException": ErrorKind.ERROR_KIND_TIMEOUT,
+    "ServiceUnavailableException": ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE,
+    "InternalServerException": ErrorKind.ERROR_KIND_INTERNAL_SERVER,
     # The model behind Bedrock failed (HTTP 424); retrying may succeed, like a 500.
-    "ModelErrorException": K.ERROR_KIND_INTERNAL_SERVER,
-    "ModelStreamErrorException": K.ERROR_KIND_INTERNAL_SERVER,
+    "ModelErrorException": ErrorKind.ERROR_KIND_INTERNAL_SERVER,
+    "ModelStreamErrorException": ErrorKind.ERROR_KIND_INTERNAL_SERVER,
 }
 # Kinds whose OpenAI error ``code`` is the Bedrock exception name (others carry the status).
 _KINDS_WITH_CODE = frozenset(
     {
-        K.ERROR_KIND_RATE_LIMIT,
-        K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
-        K.ERROR_KIND_CONTENT_POLICY_VIOLATION,
-        K.ERROR_KIND_BAD_REQUEST,
+        ErrorKind.ERROR_KIND_RATE_LIMIT,
+        ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED,
+        ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION,
+        ErrorKind.ERROR_KIND_BAD_REQUEST,
     }
 )
 # Messages of authentication failures that come without a telling error type (API keys).
@@ -90,15 +89,20 @@ def bedrock_error(
     if kind is None:
         kind = classify(status, message)
     # The message decides between a plain bad request and the kinds routers fall back on.
-    if kind in (K.ERROR_KIND_BAD_REQUEST, K.ERROR_KIND_INTERNAL_SERVER):
+    if kind in (ErrorKind.ERROR_KIND_BAD_REQUEST, ErrorKind.ERROR_KIND_INTERNAL_SERVER):
         refined = classify(400, message)
-        if refined in (K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED, K.ERROR_KIND_CONTENT_POLICY_VIOLATION):
+        if refined in (ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED, ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION):
             kind = refined
-    if _AUTH_MESSAGE.search(message) and kind in (K.ERROR_KIND_PERMISSION_DENIED, K.ERROR_KIND_BAD_REQUEST):
-        kind = K.ERROR_KIND_AUTHENTICATION
+    if _AUTH_MESSAGE.search(message) and kind in (
+        ErrorKind.ERROR_KIND_PERMISSION_DENIED,
+        ErrorKind.ERROR_KIND_BAD_REQUEST,
+    ):
+        kind = ErrorKind.ERROR_KIND_AUTHENTICATION
     code = etype if etype and kind in _KINDS_WITH_CODE else ""
     retry = (
-        retry_after_seconds(headers) if kind in (K.ERROR_KIND_RATE_LIMIT, K.ERROR_KIND_SERVICE_UNAVAILABLE) else None
+        retry_after_seconds(headers)
+        if kind in (ErrorKind.ERROR_KIND_RATE_LIMIT, ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE)
+        else None
     )
     text = f"bedrock: {etype}: {message}" if etype else f"bedrock: {message}"
     return make_error(kind, text, code=code, retry_after=retry, provider=SERVICE)

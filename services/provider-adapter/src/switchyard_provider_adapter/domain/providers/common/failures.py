@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure
-
-K = error_pb2.ErrorKind
 
 
 def failure(
@@ -23,11 +22,11 @@ def failure(
 def bad_request(provider: str, message: str, param: str = "") -> ProviderFailure:
     """A 400 for a request the provider cannot take: the request's fault, raised before anything
     is sent, so it says nothing about the deployment."""
-    return failure(K.ERROR_KIND_BAD_REQUEST, provider, message, param, error_pb2.FAILURE_SOURCE_REQUEST)
+    return failure(ErrorKind.ERROR_KIND_BAD_REQUEST, provider, message, param, error_pb2.FAILURE_SOURCE_REQUEST)
 
 
 def auth_failure(provider: str, message: str) -> ProviderFailure:
-    return failure(K.ERROR_KIND_AUTHENTICATION, provider, message)
+    return failure(ErrorKind.ERROR_KIND_AUTHENTICATION, provider, message)
 
 
 def unsupported(provider: str, message: str, param: str) -> ProviderFailure:
@@ -35,7 +34,7 @@ def unsupported(provider: str, message: str, param: str) -> ProviderFailure:
     provider itself."""
     return ProviderFailure(
         make_error(
-            K.ERROR_KIND_UNSUPPORTED_PARAMS,
+            ErrorKind.ERROR_KIND_UNSUPPORTED_PARAMS,
             message,
             param=param,
             provider=provider,

@@ -8,8 +8,9 @@ from typing import Any
 
 import orjson
 
-from switchyard.llm.v1 import chat_pb2, error_pb2
-from switchyard_common.errors import make_error
+from switchyard.llm.v1 import chat_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.framing import SseEvent
 from switchyard_provider_adapter.domain.providers.base import CallContext
@@ -20,8 +21,6 @@ from switchyard_provider_adapter.domain.providers.common.answers import (
     now,
 )
 from switchyard_provider_adapter.domain.providers.gemini.request import THOUGHT_SEPARATOR
-
-K = error_pb2.ErrorKind
 
 # Gemini finish reasons that mean a safety or policy filter stopped the answer.
 _FILTERED = frozenset(
@@ -104,7 +103,7 @@ def _blocked(provider: str, feedback: Mapping[str, Any]) -> ProviderFailure:
         message += f": {detail}"
     return ProviderFailure(
         make_error(
-            K.ERROR_KIND_CONTENT_POLICY_VIOLATION,
+            ErrorKind.ERROR_KIND_CONTENT_POLICY_VIOLATION,
             message,
             code="content_policy_violation",
             provider=provider,

@@ -8,10 +8,9 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import error_pb2
-from switchyard_common.errors import make_error
+from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import provider_error
-
-K = error_pb2.ErrorKind
 
 
 def _duration_seconds(value: Any) -> float | None:
@@ -45,10 +44,10 @@ def google_error(
     message = str(inner.get("message") or "")
     if status == 400 and (reasons & {"API_KEY_INVALID", "API_KEY_EXPIRED"} or message.startswith("API key")):
         auth = make_error(
-            K.ERROR_KIND_AUTHENTICATION, err.message, provider=provider, details_json=err.provider_details_json
+            ErrorKind.ERROR_KIND_AUTHENTICATION, err.message, provider=provider, details_json=err.provider_details_json
         )
         return auth
-    if err.kind == K.ERROR_KIND_RATE_LIMIT and not err.HasField("retry_after_seconds"):
+    if err.kind == ErrorKind.ERROR_KIND_RATE_LIMIT and not err.HasField("retry_after_seconds"):
         for d in details:
             if str(d.get("@type", "")).endswith("google.rpc.RetryInfo"):
                 seconds = _duration_seconds(d.get("retryDelay"))

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2
-from switchyard_common.sampling import MAX_OUTPUT_TOKENS, SamplingTable
+from switchyard_llm.sampling import MAX_OUTPUT_TOKENS, SamplingTable
 from switchyard_provider_adapter.domain.allowlists import DEFAULT_ALLOWLISTS, Allowlists
 from switchyard_provider_adapter.domain.providers.base import CallContext
 from switchyard_provider_adapter.domain.providers.common.content import (
