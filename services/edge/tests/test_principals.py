@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+import pytest
 from aiokafka.structs import ConsumerRecord
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.events.v1 import identity_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.clients.principals import Principals
+from switchyard_edge.errors import GatewayError
+from switchyard_llm.errors import make_error
 
 E = identity_pb2
 
@@ -75,3 +80,33 @@ async def test_a_change_of_a_team_user_or_organization_drops_the_principals_buil
 async def test_a_suspended_account_drops_every_principal_of_that_account_only() -> None:
     event = E.IdentityEvent(entity=E.IDENTITY_ENTITY_ACCOUNT, entity_id="acct", action=E.IDENTITY_ACTION_UPDATED)
     assert await _cached_after(event) == {"sk-a": False, "sk-b": False, "sk-c": True}
+
+
+class _Blocking:
+    """Authenticate refusing one key until it is unblocked."""
+
+    def __init__(self) -> None:
+        self.blocked = True
+
+    async def Authenticate(self, req: auth_pb2.AuthenticateRequest, timeout: float) -> Any:
+        if self.blocked:
+            return auth_pb2.AuthenticateResponse(
+                error=make_error(ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key is blocked.")
+            )
+        return auth_pb2.AuthenticateResponse(principal=_principal(key_hash=hashlib.sha256(b"sk-x").hexdigest()))
+
+
+async def test_an_unblocked_key_works_at_once_though_its_refusal_was_cached() -> None:
+    auth = _Blocking()
+    cache = Principals(type("Peers", (), {"auth": auth})(), timeout=1.0, negative_ttl=60.0)  # type: ignore[arg-type]
+    with pytest.raises(GatewayError):
+        await cache.authenticate("sk-x")
+    auth.blocked = False
+    # The unblocking write (or its identity event) names the key by its hash.
+    event = E.IdentityEvent(entity=E.IDENTITY_ENTITY_KEY, key_id="kx", key_hash=hashlib.sha256(b"sk-x").hexdigest())
+    await cache.on_identity_event(_record(event))
+    assert (await cache.authenticate("sk-x")).key_hash == event.key_hash
+    auth.blocked = True
+    cache.invalidate([("key", event.key_hash)])
+    with pytest.raises(GatewayError):
+        await cache.authenticate("sk-x")

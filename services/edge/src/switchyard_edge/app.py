@@ -16,12 +16,12 @@ from starlette.responses import Response
 
 from switchyard.llm.v1 import error_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
-from switchyard_edge.clients.keys import KeysClient
+from switchyard_edge.clients.identity import IdentityClient
 from switchyard_edge.clients.model_registry import ModelRegistry
 from switchyard_edge.clients.spend import SpendClient
 from switchyard_edge.config import Settings
 from switchyard_edge.gateway import Gateway
-from switchyard_edge.handlers import health, management, models
+from switchyard_edge.handlers import health, management, models, tenancy
 from switchyard_edge.handlers.httpio import detail, openai_error
 from switchyard_edge.handlers.openai_api import Handler, OpenAIRoutes
 from switchyard_llm.errors import make_error
@@ -38,7 +38,7 @@ class Edge:
 
     settings: Settings
     gateway: Gateway
-    keys: KeysClient
+    identity: IdentityClient
     spend: SpendClient
     models: ModelRegistry
 
@@ -63,6 +63,7 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
     hot = OpenAIRoutes(edge).register(app)
     health.register(app, ready)
     management.register(app, edge)
+    tenancy.register(app, edge)
     models.register(app, edge)
 
     def is_model_route(request: Request) -> bool:

@@ -173,9 +173,11 @@ KEY_GENERATE_REQUEST: JSON = {
 }
 KEY_DELETE_REQUEST: JSON = {
     "type": "object",
-    "required": ["keys"],
-    "properties": {"keys": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+    "properties": {"keys": _STRINGS, "key_aliases": _STRINGS},
 }
+# The body of every other management write: an object of the route's LiteLLM fields.
+MANAGEMENT_OBJECT: JSON = _OBJECT
+MANAGEMENT_BODIES: dict[str, JSON] = {"/key/generate": KEY_GENERATE_REQUEST, "/key/delete": KEY_DELETE_REQUEST}
 
 OPENAI_ERROR: JSON = {
     "type": "object",

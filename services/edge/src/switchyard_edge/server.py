@@ -24,8 +24,8 @@ from switchyard_edge.clients.adapter import AdapterClient
 from switchyard_edge.clients.budget_leases import BudgetLeases
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
 from switchyard_edge.clients.guardrail import GuardrailClient
+from switchyard_edge.clients.identity import IdentityClient
 from switchyard_edge.clients.key_limits import KeyLimiter
-from switchyard_edge.clients.keys import KeysClient
 from switchyard_edge.clients.model_registry import ModelRegistry
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.clients.principals import Principals
@@ -91,7 +91,7 @@ async def serve(settings: Settings) -> None:
         leases,
         key_limits,
     )
-    edge = Edge(settings, gateway, KeysClient(peers, principals), SpendClient(peers), ModelRegistry(peers))
+    edge = Edge(settings, gateway, IdentityClient(peers, principals), SpendClient(peers), ModelRegistry(peers))
     started = asyncio.Event()
     app = create_app(edge, ready=started.is_set)
     grpc_service = GrpcService(

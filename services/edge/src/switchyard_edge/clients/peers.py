@@ -34,6 +34,8 @@ class Peers:
     provider: ProviderServiceAsyncStub
     # Provider calls on the hot path go through sessions (one stream, many calls).
     adapter: AdapterSessions
+    # The auth service's channel, shared by the stubs of its management services (clients/identity.py).
+    auth_channel: grpc.aio.Channel
     channels: list[grpc.aio.Channel]
 
     @classmethod
@@ -55,6 +57,7 @@ class Peers:
             router=traced_stub(router_pb2_grpc.RouterServiceStub(chans["router"])),
             provider=traced_stub(provider_pb2_grpc.ProviderServiceStub(chans["provider"])),
             adapter=AdapterSessions(provider_pb2_grpc.ProviderServiceStub(chans["provider"])),
+            auth_channel=chans["auth"],
             channels=list(chans.values()),
         )
 

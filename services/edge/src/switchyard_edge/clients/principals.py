@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterable
 
 import grpc
 from aiokafka.structs import ConsumerRecord
@@ -68,12 +69,19 @@ class Principals:
             raise GatewayError.of(ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key has expired.")
         return value
 
-    def invalidate_key(self, key_hash: str) -> None:
-        self._drop(("key", key_hash))
+    def invalidate(self, refs: Iterable[tuple[str, str]]) -> None:
+        """Drop the principals built from any of ``refs`` (``("key", hash)``, ``("team", id)``, ...):
+        a management write on this edge holds here at once, before its identity event arrives."""
+        for ref in refs:
+            self._drop(ref)
 
     def _drop(self, ref: tuple[str, str]) -> None:
         for digest in self._by_ref.pop(ref, ()):
             self._cache.pop(digest, None)
+        if ref[0] == "key":
+            # The cache is keyed by the SHA-256 of the credential, which is the key's hash: this
+            # also drops a cached refusal (a blocked key that was just unblocked works at once).
+            self._cache.pop(ref[1], None)
 
     async def on_identity_event(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:

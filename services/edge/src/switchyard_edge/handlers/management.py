@@ -1,12 +1,11 @@
-"""LiteLLM-compatible management routes: ``/key/*`` (auth service) and ``/spend/logs``
-(copilot-budget). Errors are ``{"detail": ...}``; the account always comes from the caller's
-verified credential."""
+"""LiteLLM's ``/spend/logs`` (copilot-budget); the tenancy routes (``/key/*``, ``/team/*``, ...)
+are in handlers/tenancy.py. Errors are ``{"detail": ...}``; the account always comes from the
+caller's verified credential."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
@@ -21,107 +20,13 @@ from switchyard_edge import openapi
 from switchyard_edge.handlers.httpio import (
     BadInput,
     ManagementHandler,
-    credential_of,
     json_response,
     management_endpoint,
-    read_object,
 )
 from switchyard_llm.openai_codec.usage import usage_to_json
 
 if TYPE_CHECKING:
     from switchyard_edge.app import Edge
-
-
-def _str_list(body: dict[str, Any], key: str) -> list[str]:
-    v = body.get(key)
-    if v is None:
-        return []
-    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-        raise BadInput(f"'{key}' must be a list of strings")
-    return v
-
-
-def _opt_str(body: dict[str, Any], key: str) -> str:
-    v = body.get(key)
-    if v is None:
-        return ""
-    if not isinstance(v, str):
-        raise BadInput(f"'{key}' must be a string")
-    return v
-
-
-def _opt_int(body: dict[str, Any], key: str) -> int:
-    v = body.get(key)
-    if v is None:
-        return 0
-    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-        raise BadInput(f"'{key}' must be a non-negative integer")
-    return v
-
-
-def key_settings(body: dict[str, Any]) -> auth_pb2.KeySettings:
-    s = auth_pb2.KeySettings(
-        key_alias=_opt_str(body, "key_alias"),
-        team_id=_opt_str(body, "team_id"),
-        user_id=_opt_str(body, "user_id"),
-        org_id=_opt_str(body, "organization_id") or _opt_str(body, "org_id"),
-        models=_str_list(body, "models"),
-        budget_duration=_opt_str(body, "budget_duration"),
-        guardrails=_str_list(body, "guardrails"),
-        duration=_opt_str(body, "duration"),
-        tags=_str_list(body, "tags"),
-        blocked=bool(body.get("blocked", False)),
-    )
-    mb = body.get("max_budget")
-    if mb is not None:
-        if isinstance(mb, bool) or not isinstance(mb, int | float | str):
-            raise BadInput("'max_budget' must be a number")
-        try:
-            value = Decimal(str(mb))
-        except InvalidOperation:
-            raise BadInput("'max_budget' must be a number") from None
-        if not value.is_finite() or value < 0:
-            raise BadInput("'max_budget' must be a non-negative number")
-        s.max_budget = str(value)
-    s.limits.rpm_limit = _opt_int(body, "rpm_limit")
-    s.limits.tpm_limit = _opt_int(body, "tpm_limit")
-    s.limits.max_parallel_requests = _opt_int(body, "max_parallel_requests")
-    meta = body.get("metadata")
-    if meta is not None:
-        if not isinstance(meta, dict):
-            raise BadInput("'metadata' must be an object")
-        s.metadata_json = orjson.dumps(meta)
-    return s
-
-
-def _iso(ts: int) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat() if ts else None
-
-
-def key_info_json(info: auth_pb2.KeyInfo) -> dict[str, Any]:
-    s = info.settings
-    return {
-        "token": info.key_hash,
-        "key_name": info.key_name,
-        "key_alias": s.key_alias or None,
-        "spend": float(info.spend or 0),
-        "max_budget": float(s.max_budget) if s.max_budget else None,
-        "budget_duration": s.budget_duration or None,
-        "budget_reset_at": None,
-        "models": list(s.models),
-        "team_id": s.team_id or None,
-        "user_id": s.user_id or None,
-        "organization_id": s.org_id or None,
-        "tpm_limit": s.limits.tpm_limit or None,
-        "rpm_limit": s.limits.rpm_limit or None,
-        "max_parallel_requests": s.limits.max_parallel_requests or None,
-        "guardrails": list(s.guardrails),
-        "tags": list(s.tags),
-        "blocked": s.blocked,
-        "expires": _iso(info.expires_at),
-        "created_at": _iso(info.created_at),
-        "metadata": orjson.loads(s.metadata_json) if s.metadata_json else {},
-    }
 
 
 def _parse_time(value: str | None, name: str) -> timestamp_pb2.Timestamp | None:
@@ -168,31 +73,6 @@ def spend_log_json(log: budget_pb2.SpendLog) -> dict[str, Any]:
 
 
 def register(app: FastAPI, edge: Edge) -> None:
-    limit = edge.settings.max_management_body_bytes
-
-    async def generate_key(request: Request, who: auth_pb2.Principal) -> Response:
-        body = await read_object(request, limit)
-        resp = await edge.keys.generate(who, key_settings(body), _opt_str(body, "key"))
-        out = key_info_json(resp.info)
-        out["key"] = resp.key
-        return json_response(out)
-
-    async def key_info(request: Request, who: auth_pb2.Principal) -> Response:
-        info = await edge.keys.get(who, request.query_params.get("key") or credential_of(request))
-        # Spend lives under the key's stable id (it survives /key/regenerate).
-        spend = await edge.spend.of_key(info.account_id, info.key_id or info.key_hash)
-        info.spend = spend.spend if spend is not None else "0"
-        out = key_info_json(info)
-        if spend is not None and spend.HasField("budget_reset_at"):
-            out["budget_reset_at"] = spend.budget_reset_at.ToDatetime(tzinfo=UTC).isoformat()
-        return json_response({"key": info.key_hash, "info": out})
-
-    async def delete_keys(request: Request, who: auth_pb2.Principal) -> Response:
-        keys = _str_list(await read_object(request, limit), "keys")
-        if not keys:
-            raise BadInput("'keys' must list at least one key")
-        return json_response({"deleted_keys": await edge.keys.delete(who, keys)})
-
     async def spend_logs(request: Request, who: auth_pb2.Principal) -> Response:
         q = request.query_params
         req = budget_pb2.ListSpendLogsRequest(
@@ -234,9 +114,6 @@ def register(app: FastAPI, edge: Edge) -> None:
         return endpoint
 
     for path, handler, method, extra in (
-        ("/key/generate", generate_key, "POST", openapi.management_route(openapi.KEY_GENERATE_REQUEST)),
-        ("/key/info", key_info, "GET", openapi.management_route(query={"key": {"type": "string"}})),
-        ("/key/delete", delete_keys, "POST", openapi.management_route(openapi.KEY_DELETE_REQUEST)),
         ("/spend/logs", spend_logs, "GET", openapi.management_route(query=openapi.SPEND_LOGS_QUERY)),
     ):
         app.add_api_route(path, route(handler), methods=[method], openapi_extra=extra)
