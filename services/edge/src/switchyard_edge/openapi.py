@@ -224,8 +224,11 @@ def model_route(request: JSON, answer: JSON | None = None, *, streams: bool = Fa
     }
 
 
-def management_route(request: JSON | None = None, query: dict[str, JSON] | None = None) -> JSON:
-    """``openapi_extra`` of a management route: its body or query and the ``{"detail"}`` errors."""
+def management_route(
+    request: JSON | None = None, query: dict[str, JSON] | None = None, path: tuple[str, ...] = ()
+) -> JSON:
+    """``openapi_extra`` of a management route: its body, query or path parameters (strings)
+    and the ``{"detail"}`` errors."""
     out: JSON = {
         "responses": {
             "200": {"description": "The answer", **_json({})},
@@ -234,8 +237,10 @@ def management_route(request: JSON | None = None, query: dict[str, JSON] | None 
     }
     if request is not None:
         out["requestBody"] = {"required": True, **_json(request)}
-    if query:
-        out["parameters"] = [{"name": n, "in": "query", "required": False, "schema": s} for n, s in query.items()]
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in path]
+    params += [{"name": n, "in": "query", "required": False, "schema": s} for n, s in (query or {}).items()]
+    if params:
+        out["parameters"] = params
     return out
 
 

@@ -16,6 +16,7 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import FastAPI, Request
@@ -85,17 +86,22 @@ class Call:
         return ""
 
     def texts(self, *names: str, required: bool = False) -> list[str]:
-        """A list of ids under any of ``names`` (a single string counts as a list of one; in
-        the query, comma-separated)."""
+        """The ids under any of ``names``: a list or a single string in the body, a path
+        parameter, or comma-separated in the query."""
         out: list[str] = []
         for name in names:
-            value = self._raw(name)
-            if isinstance(value, str) and name not in self.body:
-                value = [v for v in value.split(",") if v] if name in self.query else [value]
-            if value is None:
+            if name in self.body:
+                value = self.body.pop(name)
+            elif name in self.path:
+                value = self.path[name]
+            elif name in self.query:
+                value = [v for v in self.query[name].split(",") if v]
+            else:
                 continue
             if isinstance(value, str):
                 value = [value]
+            if value is None:
+                continue
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise BadInput(f"'{name}' must be a list of strings")
             out.extend(value)
@@ -116,8 +122,20 @@ class Call:
             raise BadInput(f"'{name}' must be true or false")
         return value
 
-    def settings(self, cls: type[M]) -> tuple[M, list[str]]:
-        return settings_from_json(self.body, cls)
+    def settings(self, cls: type[M], only: frozenset[str] | None = None) -> tuple[M, list[str]]:
+        """The rest of the body as a settings message of ``cls`` (``only``: the fields this
+        route takes of it), and the paths it names."""
+        msg, paths = settings_from_json(self.body, cls)
+        for path in paths:
+            if only is not None and path not in only:
+                raise BadInput(f"Unknown field '{path}': this route does not take it")
+        self.body = {}
+        return msg, paths
+
+    def finish(self) -> None:
+        """Refuse what is left of the body: fields the route does not take."""
+        for key in self.body:
+            raise BadInput(f"Unknown field '{key}': this route does not take it")
 
     def update(self, cls: type[M]) -> dict[str, Any]:
         """``settings`` and ``update_mask`` of an update: the fields the body names."""
@@ -238,10 +256,7 @@ def team_member_update(c: Call) -> Message:
     user_id, email = c.text("user_id"), c.text("user_email")
     if not (user_id or email):
         raise BadInput("'user_id' or 'user_email' is required")
-    member, paths = settings_from_json(c.body, teams_pb2.TeamMember)
-    for p in paths:
-        if p not in ("role", "max_budget_in_team", "budget_id"):
-            raise BadInput(f"Unknown field '{p}': this route does not take it")
+    member, paths = c.settings(teams_pb2.TeamMember, only=frozenset({"role", "max_budget_in_team", "budget_id"}))
     if not paths:
         raise BadInput("No fields to update.")
     member.team_id, member.user_id, member.user_email = team_id, user_id, email
@@ -282,7 +297,6 @@ def org_member_update(c: Call) -> Message:
     )
     if not (member.user_id or member.user_email):
         raise BadInput("'user_id' or 'user_email' is required")
-    _no_more(c)
     return organizations_pb2.UpdateOrganizationMemberRequest(**c.base, member=member)
 
 
@@ -294,11 +308,6 @@ def org_member_delete(c: Call) -> Message:
     return organizations_pb2.RemoveOrganizationMembersRequest(
         **c.base, organization_id=org, user_ids=ids, user_emails=emails
     )
-
-
-def _no_more(c: Call) -> None:
-    for key in c.body:
-        raise BadInput(f"Unknown field '{key}': this route does not take it")
 
 
 # Fields of /user/new that belong to the user's first key rather than to the user.
@@ -340,7 +349,6 @@ def key_delete(c: Call) -> Message:
     keys, aliases = c.texts("keys"), c.texts("key_aliases")
     if not (keys or aliases):
         raise BadInput("'keys' or 'key_aliases' must name at least one key")
-    _no_more(c)
     return keys_pb2.RemoveKeysRequest(**c.base, keys=keys, key_aliases=aliases)
 
 
@@ -364,14 +372,13 @@ def account_admin(req: type[Message], *, role: bool) -> Build:
         fields = {"user_email": c.text("user_email", required=True)}
         if role:
             fields["role"] = c.text("role")
-        _no_more(c)
         return req(caller=c.who, account_id=c.text("account_id", required=True), **fields)
 
     return build
 
 
-def path_account(req: type[Message], **extra: Callable[[Call], Any]) -> Build:
-    return lambda c: req(caller=c.who, account_id=c.path["account_id"], **{k: f(c) for k, f in extra.items()})
+def path_account(req: type[Message]) -> Build:
+    return lambda c: req(caller=c.who, account_id=c.path["account_id"])
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -416,7 +423,7 @@ async def key_info(edge: Edge, c: Call, r: keys_pb2.GetKeyInfoResponse) -> Any:
     info.spend = spend.spend if spend is not None else "0"
     out = key_json(info)
     if spend is not None and spend.HasField("budget_reset_at"):
-        out["budget_reset_at"] = spend.budget_reset_at.ToDatetime().isoformat() + "+00:00"
+        out["budget_reset_at"] = spend.budget_reset_at.ToDatetime(tzinfo=UTC).isoformat()
     if r.HasField("team"):
         out.update(team_fields(r.team))
     return {"key": info.key_hash, "info": out}
@@ -434,9 +441,11 @@ def key_list(edge: Edge, c: Call, r: keys_pb2.ListKeysResponse) -> Any:
     }
 
 
-async def _keys_of(edge: Edge, c: Call, *, team_id: str = "", user_id: str = "") -> list[dict[str, Any]]:
-    """Keys of a team or user for its info answer: those the caller may read."""
-    req = keys_pb2.ListKeysRequest(**c.base, limit=500, team_id=team_id, user_id=user_id)
+async def _keys_of(
+    edge: Edge, c: Call, account_id: str, *, team_id: str = "", user_id: str = ""
+) -> list[dict[str, Any]]:
+    """Keys of a team or user (of ``account_id``) for its info answer: those the caller may read."""
+    req = keys_pb2.ListKeysRequest(caller=c.who, account_id=account_id, limit=500, team_id=team_id, user_id=user_id)
     resp = await edge.identity.call("KeyService.ListKeys", req, write=False)
     return [key_json(k) for k in resp.keys]
 
@@ -446,7 +455,7 @@ async def team_info(edge: Edge, c: Call, r: teams_pb2.GetTeamResponse) -> Any:
     return {
         "team_id": r.team.team_id,
         "team_info": team,
-        "keys": await _keys_of(edge, c, team_id=r.team.team_id),
+        "keys": await _keys_of(edge, c, r.team.account_id, team_id=r.team.team_id),
         "team_memberships": team["members_with_roles"],
     }
 
@@ -456,7 +465,7 @@ async def user_info(edge: Edge, c: Call, r: users_pb2.GetUserResponse) -> Any:
     return {
         "user_id": r.user.user_id,
         "user_info": user,
-        "keys": await _keys_of(edge, c, user_id=r.user.user_id),
+        "keys": await _keys_of(edge, c, r.user.account_id, user_id=r.user.user_id),
         "teams": user["teams"],
     }
 
@@ -520,7 +529,6 @@ def account_update(c: Call) -> Message:
 
 def account_delete(c: Call) -> Message:
     confirm = c.text("confirm")
-    _no_more(c)
     return accounts_pb2.DeleteAccountRequest(caller=c.who, account_id=c.path["account_id"], confirm=confirm)
 
 
@@ -694,7 +702,9 @@ def handler(edge: Edge, route: Route) -> Callable[[Request, auth_pb2.Principal],
             raise Refused(403, _SUPER_ADMIN_ONLY)
         body = await _body(request, edge.settings.max_management_body_bytes)
         call = Call(who, request, body, own_account=route.own_account)
-        resp = await edge.identity.call(route.rpc, route.build(call), write=route.write)
+        req = route.build(call)
+        call.finish()
+        resp = await edge.identity.call(route.rpc, req, write=route.write)
         out = route.render(edge, call, resp)
         if inspect.isawaitable(out):
             out = await out
@@ -710,4 +720,5 @@ def register(app: FastAPI, edge: Edge) -> None:
             # The OpenAPI document names the operation (id and summary) after the function.
             endpoint.__name__ = method.lower() + re.sub(r"[^a-z]+", "_", route.path)
             body = None if method == "GET" else openapi.MANAGEMENT_BODIES.get(route.path, openapi.MANAGEMENT_OBJECT)
-            app.add_api_route(route.path, endpoint, methods=[method], openapi_extra=openapi.management_route(body))
+            extra = openapi.management_route(body, path=tuple(re.findall(r"{(\w+)}", route.path)))
+            app.add_api_route(route.path, endpoint, methods=[method], openapi_extra=extra)
