@@ -27,7 +27,7 @@ WORDS = {
     Reach.TEAM: "team",
     Reach.OWN: "own",
     Reach.SELF: "self",
-    Reach.NONE: "–",
+    Reach.NONE: "\u2013",  # an en dash, as in docs/tenancy.md
 }
 
 
