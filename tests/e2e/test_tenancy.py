@@ -526,3 +526,31 @@ def test_the_caller_is_checked_before_the_body_which_is_capped(world: World) -> 
         f"{world.base_url}/team/update", content=b"[1, 2]", headers={**headers, **_bearer(world.a.admin_key)}
     )
     assert not_json.status_code == 400 and "object" in not_json.json()["detail"]
+
+
+def test_an_account_is_changed_administered_and_deleted_in_two_steps(world: World, http: httpx.Client) -> None:
+    name = f"doomed-{uuid.uuid4().hex[:6]}"
+    t = _new_account(http, name)
+    url = f"/account/{t.account_id}"
+    assert _ok(http.put(url, json={"account_alias": "Doomed Inc"}))["account_alias"] == "Doomed Inc"
+    assert http.put(url, json={}).status_code == 400
+    assert _ok(http.post(f"{url}/admins", json={"user_email": "Boss@Doomed.example"}))["role"] == "account_admin"
+    changed = _ok(http.put(f"{url}/admins/boss@doomed.example", json={"role": "account_viewer"}))
+    assert changed["role"] == "account_viewer"
+    assert [x["user_email"] for x in _ok(http.get(f"{url}/admins"))["admins"]] == ["boss@doomed.example"]
+    _ok(http.delete(f"{url}/admins/boss@doomed.example"))
+    assert _ok(http.get(f"{url}/admins"))["admins"] == []
+    # The account's admin may read it, not change it.
+    with httpx.Client(base_url=world.base_url, headers=_bearer(t.admin_key), timeout=30) as adm:
+        assert _ok(adm.get(url))["account_name"] == name
+        assert adm.put(url, json={"account_alias": "mine"}).status_code == 403
+        assert adm.delete(url, params={"confirm": name}).status_code == 403
+        # Step one says what would go and changes nothing.
+        asked = http.delete(url)
+        assert asked.status_code == 400 and "confirm" in asked.json()["detail"]
+        assert adm.get("/key/list").status_code == 200
+        # Step two, confirmed by the account's name.
+        gone = _ok(http.delete(url, params={"confirm": name}))
+        assert gone["status"] == "deleted" and gone["deleted_keys"] >= 1
+        assert adm.get("/key/list").status_code == 401
+    assert name not in {x["account_name"] for x in _ok(http.get("/account/list"))["accounts"]}

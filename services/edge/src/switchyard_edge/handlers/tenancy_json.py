@@ -32,6 +32,8 @@ def to_json(msg: Message) -> dict[str, Any]:
     out: dict[str, Any] = {}
     kind = msg.DESCRIPTOR.name
     for f in msg.DESCRIPTOR.fields:
+        if f.name == "error":
+            continue  # an answer's error was raised before it is rendered
         name = _RENAMED.get((kind, f.name), f.name)
         value = getattr(msg, f.name)
         sub = f.message_type
