@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from switchyard.auth.v1 import auth_pb2
 from switchyard.guardrail.v1 import guardrail_pb2
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2, models_pb2
+from switchyard_common.anthropic_messages import speaks_messages
 from switchyard_edge.clients.adapter import AdapterClient
 from switchyard_edge.clients.budget_leases import BudgetLeases
 from switchyard_edge.clients.events import UsagePublisher
@@ -19,7 +20,8 @@ from switchyard_edge.clients.key_limits import KeyLimiter
 from switchyard_edge.clients.principals import Principals
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.config import Settings
-from switchyard_edge.domain import estimate
+from switchyard_edge.dialects.anthropic.request import MessagesRequest
+from switchyard_edge.domain import estimate, retry
 from switchyard_edge.domain.call import Attempt, Call, CallType, Completed, Request, Streaming
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.pipeline import stream
@@ -29,7 +31,8 @@ from switchyard_edge.pipeline.attempts import Attempts, Invoke
 
 K = error_pb2.ErrorKind
 
-ChatSend = Callable[[Call, deployment_pb2.Deployment, chat_pb2.ChatCompletionRequest, float], Awaitable[Attempt]]
+# (call, deployment, request, seconds left[, native Messages API request]) → the attempt.
+ChatSend = Callable[..., Awaitable[Attempt]]
 
 
 class Gateway:
@@ -75,10 +78,14 @@ class Gateway:
         principal: auth_pb2.Principal,
         request: chat_pb2.ChatCompletionRequest,
         call_type: CallType = CallType.CHAT,
+        *,
+        messages: MessagesRequest | None = None,
     ) -> Completed:
+        """``messages``: the Anthropic Messages request ``request`` translates (a Claude
+        deployment answers it natively: the result is then its message, JSON bytes)."""
         call = self._call(principal, call_type, request, False)
         async with self._admission(call) as adm:
-            dep, attempt, started = await self._run_chat(adm, request, self._adapter.chat)
+            dep, attempt, started = await self._run_chat(adm, request, self._adapter.chat, messages)
             try:
                 await self._guardrails.check_output(call, attempt.result)
             finally:
@@ -91,16 +98,23 @@ class Gateway:
         principal: auth_pb2.Principal,
         request: chat_pb2.ChatCompletionRequest,
         call_type: CallType = CallType.CHAT,
+        *,
+        messages: MessagesRequest | None = None,
     ) -> Streaming:
         """Start a stream: returns once the first chunk is in hand, so a failure before any byte
-        reaches the client can still be retried or reported with its HTTP status."""
+        reaches the client can still be retried or reported with its HTTP status. ``messages``
+        as in ``chat`` (a Claude deployment's stream carries its own events)."""
         call = self._call(principal, call_type, request, True)
         async with self._admission(call) as adm:
-            dep, attempt, started = await self._run_chat(adm, request, self._adapter.open_stream)
+            dep, attempt, started = await self._run_chat(adm, request, self._adapter.open_stream, messages)
             return stream.start(adm, dep, attempt, started, self._accounting, self._guardrails)
 
     async def _run_chat(
-        self, adm: Admission, request: chat_pb2.ChatCompletionRequest, send: ChatSend
+        self,
+        adm: Admission,
+        request: chat_pb2.ChatCompletionRequest,
+        send: ChatSend,
+        messages: MessagesRequest | None = None,
     ) -> tuple[deployment_pb2.Deployment, Attempt, float]:
         call = adm.call
         call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
@@ -113,11 +127,52 @@ class Gateway:
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
             if unlimited:
                 estimate.limit_output(request, dep, default_output)
+            if messages is not None:
+                return await self._messages_attempt(call, dep, messages, remaining, send)
             return await send(call, dep, request, remaining)
 
         started = time.time()
         dep, attempt = await self._attempts.run(adm, plan, invoke)
         return dep, attempt, started
+
+    @staticmethod
+    async def _messages_attempt(
+        call: Call, dep: deployment_pb2.Deployment, messages: MessagesRequest, remaining: float, send: ChatSend
+    ) -> Attempt:
+        """One attempt of a Messages API request: a deployment that speaks the API gets the
+        client's body (or, when guardrails read and mask the translation, the translation with
+        Claude's extensions); another gets the translation, unless it cannot carry the request."""
+        if speaks_messages(dep.provider, dep.model):
+            if not call.guardrails():
+                return await send(call, dep, messages.slim(), remaining, messages.native)
+            return await send(call, dep, messages.claude_chat(), remaining)
+        refusal = messages.refusal(dep)
+        if refusal is not None:
+            return Attempt(error=refusal)
+        return await send(call, dep, messages.chat, remaining)
+
+    async def count_message_tokens(self, principal: auth_pb2.Principal, messages: MessagesRequest) -> int:
+        """The input tokens of a Messages API request: counted by the first Claude deployment of
+        the model's group that answers (free, so no budget, rate limit or usage event), else the
+        pipeline's own estimate (the one budgets are admitted with)."""
+        request = messages.chat
+        call = self._call(principal, CallType.ANTHROPIC_MESSAGES, request, False)
+        call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
+        plan = await self._router.plan(call)
+        try:
+            for group in plan.groups[:1]:
+                for dep in group.deployments:
+                    if not speaks_messages(dep.provider, dep.model):
+                        continue
+                    counted = await self._adapter.count_tokens(call, dep, messages.native, call.remaining())
+                    if isinstance(counted, int):
+                        return counted
+                    if counted.kind not in retry.RETRYABLE:
+                        raise GatewayError(counted)
+        finally:
+            if plan.lease.lease_id:
+                self._router.release(plan.lease, plan.model_group, stream=False)
+        return call.input_tokens
 
     # --- embeddings and images ----------------------------------------------------------
     async def embeddings(self, principal: auth_pb2.Principal, request: embeddings_pb2.EmbeddingRequest) -> Completed:

@@ -7,14 +7,11 @@ Bodies are read only after the credential is checked, within the route's own siz
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import FastAPI, Request
-from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Histogram
 from starlette.responses import Response, StreamingResponse
 
@@ -22,6 +19,7 @@ from switchyard.auth.v1 import auth_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.errors import make_error, openai_error_body
 from switchyard_common.openai_codec import (
+    ChatCompletionChunk,
     RequestError,
     chat_request_from_json,
     chunk_to_json,
@@ -35,13 +33,20 @@ from switchyard_common.openai_codec import (
 from switchyard_edge import openapi
 from switchyard_edge.domain.call import Completed, Streaming
 from switchyard_edge.errors import GatewayError
-from switchyard_edge.handlers.httpio import credential_of, json_response, openai_error, read_json
+from switchyard_edge.handlers.httpio import (
+    StreamResponse,
+    completed_headers,
+    credential_of,
+    json_response,
+    openai_error,
+    read_json,
+    server_span,
+)
 
 if TYPE_CHECKING:
     from switchyard_edge.app import Edge
 
 K = error_pb2.ErrorKind
-_tracer = trace.get_tracer("switchyard.edge")
 
 REQUESTS = Counter("switchyard_edge_requests_total", "Requests by route and status", ["route", "status"])
 OVERHEAD = Histogram(
@@ -56,23 +61,8 @@ _DONE = b"data: [DONE]\n\n"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _server_span(request: Request, name: str) -> Any:
-    ctx = propagate.extract(request.headers)
-    return _tracer.start_as_current_span(name, context=ctx, kind=SpanKind.SERVER)
-
-
 def _bad_request(exc: RequestError) -> Response:
     return openai_error(make_error(K.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
-
-
-def _completed_headers(done: Completed) -> dict[str, str]:
-    h = done.call.headers()
-    h.update(done.stats.rate_limit_headers)
-    if done.stats.cost_usd:
-        h["x-litellm-response-cost"] = done.stats.cost_usd
-    h["x-litellm-overhead-duration-ms"] = f"{done.call.overhead_ms():.3f}"
-    h["x-litellm-response-duration-ms"] = f"{(time.perf_counter() - done.call.started) * 1000:.3f}"
-    return h
 
 
 class OpenAIRoutes:
@@ -113,7 +103,7 @@ class OpenAIRoutes:
     # --- chat -----------------------------------------------------------------------------
     async def chat_completions(self, request: Request, model: str | None = None) -> Response:
         gateway = self._edge.gateway
-        with _server_span(request, "POST /v1/chat/completions") as span:
+        with server_span(request, "POST /v1/chat/completions") as span:
             try:
                 # Credentials first: a request without a valid key costs a header lookup (and a
                 # cached principal), never the parsing of its body.
@@ -136,7 +126,7 @@ class OpenAIRoutes:
                 return _bad_request(exc)
             OVERHEAD.labels("chat").observe(done.call.overhead_ms() / 1000)
             REQUESTS.labels("chat", "200").inc()
-            return json_response(completion_to_json(done.result), headers=_completed_headers(done))
+            return json_response(completion_to_json(done.result), headers=completed_headers(done))
 
     async def chat_for_deployment(self, request: Request, model: str) -> Response:
         return await self.chat_completions(request, model)
@@ -153,7 +143,7 @@ class OpenAIRoutes:
         counted: str = "",
     ) -> Response:
         """A route with one JSON answer; ``counted``: its label in the requests counter."""
-        with _server_span(request, span):
+        with server_span(request, span):
             try:
                 who = await self._edge.gateway.authenticate(credential_of(request))
                 done = await run(who, decode(await read_json(request, limit)))
@@ -167,7 +157,7 @@ class OpenAIRoutes:
                 return _bad_request(exc)
             if counted:
                 REQUESTS.labels(counted, "200").inc()
-            return json_response(encode(done.result), headers=_completed_headers(done))
+            return json_response(encode(done.result), headers=completed_headers(done))
 
     async def embeddings(self, request: Request) -> Response:
         return await self._one_answer(
@@ -207,31 +197,12 @@ class OpenAIRoutes:
 
 
 def _sse_response(streaming: Streaming, include_usage: bool) -> StreamingResponse:
-    h = streaming.call.headers()
-    h.update(streaming.rate_limit_headers)
-    h["x-litellm-overhead-duration-ms"] = f"{streaming.call.overhead_ms():.3f}"
-    h["cache-control"] = "no-cache"
-    h["x-accel-buffering"] = "no"
-    return _StreamResponse(streaming, _sse(streaming, include_usage), media_type="text/event-stream", headers=h)
-
-
-class _StreamResponse(StreamingResponse):
-    """Settles the stream however the response ends, including a client that went away before
-    the body was read (its generator never starts, so its own clean-up never runs)."""
-
-    def __init__(self, streaming: Streaming, content: AsyncIterator[bytes], **kwargs: Any) -> None:
-        super().__init__(content, **kwargs)
-        self._streaming = streaming
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            await self._streaming.close()
+    return StreamResponse(streaming, _sse(streaming, include_usage))
 
 
 async def _sse(streaming: Streaming, include_usage: bool) -> AsyncIterator[bytes]:
     first = streaming.first
+    assert isinstance(first, ChatCompletionChunk), "only Messages API requests stream a provider's own events"
     meta = {"id": first.id, "object": "chat.completion.chunk", "created": first.created, "model": first.model}
     if first.HasField("service_tier"):
         meta["service_tier"] = first.service_tier

@@ -116,7 +116,8 @@ def classify(status: int, message: str) -> error_pb2.ErrorKind:
             return K.ERROR_KIND_RATE_LIMIT
         case 502:
             return K.ERROR_KIND_BAD_GATEWAY
-        case 503:
+        case 503 | 529:
+            # 529 is Anthropic's "overloaded": unavailable for now, as a 503 is.
             return K.ERROR_KIND_SERVICE_UNAVAILABLE
     if status >= 500:
         return K.ERROR_KIND_INTERNAL_SERVER
