@@ -21,7 +21,7 @@ from switchyard_edge.clients.principals import Principals
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.config import Settings
 from switchyard_edge.dialects.anthropic.request import MessagesRequest
-from switchyard_edge.domain import estimate, retry
+from switchyard_edge.domain import estimate
 from switchyard_edge.domain.call import Attempt, Call, CallType, Completed, Request, Streaming
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.pipeline import stream
@@ -30,6 +30,9 @@ from switchyard_edge.pipeline.admission import Admission
 from switchyard_edge.pipeline.attempts import Attempts, Invoke
 
 K = error_pb2.ErrorKind
+
+# A token count refused for one of these is the client's error (other failures leave the estimate).
+_CLIENTS_MISTAKE = frozenset({K.ERROR_KIND_BAD_REQUEST, K.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED})
 
 # (call, deployment, request, seconds left[, native Messages API request]) → the attempt.
 ChatSend = Callable[..., Awaitable[Attempt]]
@@ -154,7 +157,8 @@ class Gateway:
     async def count_message_tokens(self, principal: auth_pb2.Principal, messages: MessagesRequest) -> int:
         """The input tokens of a Messages API request: counted by the first Claude deployment of
         the model's group that answers (free, so no budget, rate limit or usage event), else the
-        pipeline's own estimate (the one budgets are admitted with)."""
+        pipeline's own estimate (the one budgets are admitted with). A count the provider refuses
+        as the client's mistake is the client's error; any other failure leaves the estimate."""
         request = messages.chat
         call = self._call(principal, CallType.ANTHROPIC_MESSAGES, request, False)
         call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
@@ -167,7 +171,7 @@ class Gateway:
                     counted = await self._adapter.count_tokens(call, dep, messages.native, call.remaining())
                     if isinstance(counted, int):
                         return counted
-                    if counted.kind not in retry.RETRYABLE:
+                    if counted.kind in _CLIENTS_MISTAKE:
                         raise GatewayError(counted)
         finally:
             if plan.lease.lease_id:
