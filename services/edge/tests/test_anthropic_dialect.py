@@ -149,6 +149,37 @@ def test_the_clients_bytes_go_to_claude_unless_gateway_controls_come_out() -> No
     assert orjson.loads(req.chat.options.metadata_json) == {"trace": "x"}
 
 
+def test_what_a_coding_agent_sends_every_turn_translates() -> None:
+    """Claude Code's requests (as it sends them to any model): cached system blocks, a system
+    message mid-conversation, adaptive thinking, an effort setting and context editing. Other
+    deployments get none of Claude's hints, and nothing in it is refused."""
+    body = _body(
+        max_tokens=32000,
+        system=[{"type": "text", "text": "You are a coding agent.", "cache_control": {"type": "ephemeral"}}],
+        messages=[
+            {"role": "user", "content": [{"type": "text", "text": "Fix the bug."}]},
+            {"role": "system", "content": "Available agent types: ..."},
+        ],
+        thinking={"type": "adaptive"},
+        output_config={"effort": "high"},
+        context_management={"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        metadata={"user_id": '{"device_id":"d1","session_id":"s1"}'},
+        stream=True,
+    )
+    req = _decode(body, beta="claude-code-20250219,context-management-2025-06-27")
+    assert req.untranslatable == []
+    assert [(m.role, m.WhichOneof("content")) for m in req.chat.messages] == [
+        ("system", "parts"),
+        ("user", "parts"),
+        ("system", "text"),
+    ]
+    assert not req.chat.HasField("reasoning_effort") and not req.chat.extra_json
+    assert req.chat.user == '{"device_id":"d1","session_id":"s1"}'
+    claude = orjson.loads(req.claude_chat().extra_json)
+    assert claude["context_management"] == body["context_management"]
+    assert claude["thinking"] == {"type": "adaptive"} and claude["output_config"] == {"effort": "high"}
+
+
 def test_what_no_translation_carries_is_a_400_naming_each_field_for_other_deployments() -> None:
     body = _body(
         messages=[
@@ -236,11 +267,31 @@ def test_claude_gets_the_masked_translation_with_its_extensions() -> None:
         ({"model": "c", "max_tokens": 0, "messages": []}, "max_tokens"),
         ({"max_tokens": 5, "messages": []}, "model"),
         ({"model": "c", "max_tokens": 5}, "messages"),
-        ({"model": "c", "max_tokens": 5, "messages": [{"role": "system", "content": "x"}]}, "messages"),
+        ({"model": "c", "max_tokens": 5, "messages": [{"role": "tool", "content": "x"}]}, "messages"),
+        ({"model": "c", "max_tokens": 5, "messages": [{"role": "system", "content": 5}]}, "messages[0]"),
         ({"model": "c", "max_tokens": 5, "messages": [{"role": "user", "content": []}]}, "messages"),
         (_body(messages=[{"role": "user", "content": [{"type": "tool_result"}]}]), "messages[0].content[0]"),
         (_body(tools=[{"name": "f"}]), "tools"),
         (_body(tool_choice={"type": "sometimes"}), "tool_choice"),
+        # Values of the wrong JSON type where a string or an object goes (found by fuzzing: 500s).
+        (_body(tool_choice={"type": {}}), "tool_choice"),
+        (
+            _body(
+                messages=[
+                    {
+                        "role": "user",
+                        "content": [
+                            {
+                                "type": "document",
+                                "source": {"type": "text", "media_type": "text/plain", "data": "x"},
+                                "citations": [True],
+                            }
+                        ],
+                    }
+                ]
+            ),
+            "messages[0].content[0].citations",
+        ),
         (_body(thinking={"type": "enabled"}), "thinking"),
         (_body(stream="yes"), "stream"),
         (_body(metadata={"user_id": 7}), "metadata.user_id"),

@@ -46,7 +46,7 @@ def bedrock_claude(dep_id: str = "bedrock-1") -> Any:
 
 
 def request(**kw: Any) -> MessagesRequest:
-    body = {
+    body: dict[str, Any] = {
         "model": "g",
         "max_tokens": 50,
         "messages": [
@@ -97,6 +97,17 @@ async def test_another_deployment_is_sent_the_translation() -> None:
     assert [m.role for m in sent.request.messages] == ["user", "assistant", "user"]
     assert not sent.request.messages[1].extra_json, "thinking blocks are Claude's alone"
     assert p.usage.events[0]["call_type"] == "anthropic_messages"
+
+
+async def test_the_translation_asks_no_more_output_than_the_deployment_gives() -> None:
+    """Coding agents ask for max_tokens 32,000; a model whose maximum output is known is asked
+    for at most that (OpenAI refuses more), a Claude deployment gets the client's body as it is."""
+    small = deployment("gpt-1")
+    small.max_output_tokens = 16384
+    p = pipeline(plan((PRIMARY, [small])), Adapter({"gpt-1": [completion()]}))
+    req = request(max_tokens=32000)
+    await p.gateway.chat(principal(), req.chat, MESSAGES, messages=req)
+    assert p.adapter.requests[0].request.max_tokens == 16384
 
 
 async def test_what_the_translation_cannot_carry_is_a_400_before_any_call() -> None:

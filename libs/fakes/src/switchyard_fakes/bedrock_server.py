@@ -44,6 +44,7 @@ from botocore.credentials import Credentials
 
 from switchyard_fakes import anthropic_server
 from switchyard_fakes.base import STATE, Reply, new_state_app, record, send
+from switchyard_fakes.control import add_control_routes
 
 # Credentials the fake accepts unless the app is built with others.
 REGION = "us-east-1"
@@ -759,6 +760,7 @@ def create_app(**options: Any) -> web.Application:
     app.router.add_post("/model/{model_id}/invoke-with-response-stream", fake.invoke_stream)
     app.router.add_post("/model/{model_id}/count-tokens", fake.count_tokens)
     app.router.add_post("/", fake.sts)
+    add_control_routes(app)
     return app
 
 

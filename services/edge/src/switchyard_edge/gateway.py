@@ -152,7 +152,7 @@ class Gateway:
         refusal = messages.refusal(dep)
         if refusal is not None:
             return Attempt(error=refusal)
-        return await send(call, dep, messages.chat, remaining)
+        return await send(call, dep, messages.fit(dep), remaining)
 
     async def count_message_tokens(self, principal: auth_pb2.Principal, messages: MessagesRequest) -> int:
         """The input tokens of a Messages API request: counted by the first Claude deployment of

@@ -48,13 +48,21 @@ _TRANSLATED = frozenset(
         "thinking",
         "output_format",
         "output_config",
-        # A hint of Anthropic's capacity tiers: other APIs' tiers mean something else.
+        # Hints that mean nothing to other APIs, left out of the translation: Anthropic's capacity
+        # tiers (others' tiers mean something else) and its server-side context editing (clearing
+        # old thinking or tool results, which agentic clients send on every request).
         "service_tier",
+        "context_management",
     }
 )
 # Gateway controls (LiteLLM's body extensions) are taken out of the body; `metadata` is the
 # Messages API's own (`user_id`), and LiteLLM's metadata keys beside it are the gateway's.
 _GATEWAY_KEYS = GATEWAY_KEYS - {"metadata"}
+# What a count_tokens body may hold of a Messages body but the count endpoints refuse: a client
+# may count the very body it is about to send.
+_NOT_COUNTED = frozenset(
+    {"max_tokens", "stream", "temperature", "top_p", "top_k", "stop_sequences", "metadata", "service_tier"}
+)
 # The thinking budget each reasoning_effort stands for (the provider adapter's mapping the other
 # way, claude.THINKING_BUDGETS): a budget gets the largest effort it covers.
 _EFFORTS = ((4096, "high"), (2048, "medium"), (0, "low"))
@@ -133,6 +141,8 @@ class MessagesRequest:
     # Fields no translation can carry, each as (param, what it is).
     untranslatable: list[tuple[str, str]]
     extensions: _Extensions
+    # The client's max_tokens (0 in a count_tokens body).
+    max_tokens: int = 0
     _slim: chat_pb2.ChatCompletionRequest | None = None
 
     def slim(self) -> chat_pb2.ChatCompletionRequest:
@@ -141,6 +151,17 @@ class MessagesRequest:
         if self._slim is None:
             self._slim = chat_pb2.ChatCompletionRequest(model=self.chat.model, options=self.chat.options)
         return self._slim
+
+    def fit(self, dep: deployment_pb2.Deployment) -> chat_pb2.ChatCompletionRequest:
+        """The translation for ``dep``, its ``max_tokens`` capped at the deployment's maximum
+        output when that is known: a Messages client sets the most it allows (coding agents ask
+        for 32,000), which other APIs refuse above their model's own cap."""
+        cap = dep.max_output_tokens
+        if cap and self.max_tokens > cap:
+            self.chat.max_tokens = cap
+        elif self.max_tokens:
+            self.chat.max_tokens = self.max_tokens
+        return self.chat
 
     def refusal(self, dep: deployment_pb2.Deployment) -> error_pb2.Error | None:
         """The 400 a deployment that does not speak the Messages API answers, when the request
@@ -231,8 +252,9 @@ class _Decoder:
         self._tool_choice(body.get("tool_choice"), req)
         self._thinking(body.get("thinking"), req)
         self._output(body, req)
-        if body.get("service_tier") is not None:
-            self.ext.request["service_tier"] = body["service_tier"]
+        for hint in ("service_tier", "context_management"):
+            if body.get(hint) is not None:
+                self.ext.request[hint] = body[hint]
         for key in body.keys() - _TRANSLATED - _GATEWAY_KEYS:
             # container, mcp_servers, context_management and whatever the API grows next.
             self._only_messages_api(key, "a Messages API parameter")
@@ -245,8 +267,8 @@ class _Decoder:
         if isinstance(meta, Mapping) and meta.keys() - {"user_id"}:
             gateway["metadata"] = {k: v for k, v in meta.items() if k != "user_id"}
         options_from_json(gateway, req.options)
-        native = messages_pb2.AnthropicMessagesRequest(body_json=self._native_body(body, raw), beta=beta)
-        return MessagesRequest(req, native, self.untranslatable, self.ext)
+        native = messages_pb2.AnthropicMessagesRequest(body_json=self._native_body(body, raw, count), beta=beta)
+        return MessagesRequest(req, native, self.untranslatable, self.ext, req.max_tokens)
 
     @staticmethod
     def _model(body: Mapping[str, Any]) -> str:
@@ -258,15 +280,16 @@ class _Decoder:
         return model
 
     @staticmethod
-    def _native_body(body: Mapping[str, Any], raw: bytes) -> bytes:
+    def _native_body(body: Mapping[str, Any], raw: bytes, count: bool) -> bytes:
         """The body for a Messages API deployment: the client's bytes, unless gateway controls
-        (or LiteLLM metadata beside ``user_id``) must come out first."""
+        (or LiteLLM metadata beside ``user_id``, or what a count does not take) must come out."""
         meta = body.get("metadata")
         extra_meta = isinstance(meta, Mapping) and meta.keys() - {"user_id"}
-        if not extra_meta and not (body.keys() & _GATEWAY_KEYS):
+        dropped = _GATEWAY_KEYS | _NOT_COUNTED if count else _GATEWAY_KEYS
+        if not extra_meta and not (body.keys() & dropped):
             return raw
-        out = {k: v for k, v in body.items() if k not in _GATEWAY_KEYS}
-        if isinstance(meta, Mapping):
+        out = {k: v for k, v in body.items() if k not in dropped}
+        if isinstance(meta, Mapping) and not count:
             if "user_id" in meta:
                 out["metadata"] = {"user_id": meta["user_id"]}
             else:
@@ -288,7 +311,7 @@ class _Decoder:
             req.user = user
 
     # --- system and messages ------------------------------------------------------------
-    def _system(self, system: Any, req: chat_pb2.ChatCompletionRequest) -> None:
+    def _system(self, system: Any, req: chat_pb2.ChatCompletionRequest, where: str = "system") -> None:
         if system is None:
             return
         msg = req.messages.add(role="system")
@@ -296,14 +319,14 @@ class _Decoder:
             msg.text = system
             return
         if not isinstance(system, list):
-            _fail("system: Input should be a string or a list of text blocks", "system")
+            _fail(f"{where}: Input should be a string or a list of text blocks", where)
         msg.parts.SetInParent()
         for j, block in enumerate(system):
-            where = f"system[{j}]"
-            block = _object(block, where)
+            w = f"{where}[{j}]"
+            block = _object(block, w)
             if block.get("type") != "text":
-                _fail(f"{where}.type: Input should be 'text'", "system")
-            msg.parts.parts.add(text=_string(block, "text", where))
+                _fail(f"{w}.type: Input should be 'text'", where)
+            msg.parts.parts.add(text=_string(block, "text", w))
             self._cache_control(block, len(req.messages) - 1, j)
 
     def _messages(self, messages: Any, req: chat_pb2.ChatCompletionRequest) -> None:
@@ -317,8 +340,13 @@ class _Decoder:
             where = f"messages[{i}]"
             m = _object(m, where)
             role = m.get("role")
+            if role == "system":
+                # A system message mid-conversation (the mid-conversation-system beta that coding
+                # agents send): text, as a system prompt.
+                self._system(m.get("content"), req, where)
+                continue
             if role not in ("user", "assistant"):
-                _fail(f"{where}.role: Input should be 'user' or 'assistant'", "messages")
+                _fail(f"{where}.role: Input should be 'user', 'assistant' or 'system'", "messages")
             content = m.get("content")
             if isinstance(content, str):
                 req.messages.add(role=role, text=content)
@@ -417,7 +445,8 @@ class _Decoder:
     def _document(self, block: Mapping[str, Any], where: str) -> chat_pb2.ContentPart:
         source = _object(block.get("source"), f"{where}.source")
         stype = source.get("type")
-        if (block.get("citations") or {}).get("enabled"):
+        citations = block.get("citations")
+        if citations is not None and _object(citations, f"{where}.citations").get("enabled"):
             self._only_messages_api(f"{where}.citations", "citations")
         if stype == "base64":
             media = _string(source, "media_type", f"{where}.source")
@@ -508,7 +537,7 @@ class _Decoder:
             return
         choice = _object(choice, "tool_choice")
         ctype = choice.get("type")
-        if ctype not in _TOOL_CHOICES:
+        if not isinstance(ctype, str) or ctype not in _TOOL_CHOICES:
             _fail("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'", "tool_choice")
         if ctype == "tool":
             req.tool_choice.function_name = _string(choice, "name", "tool_choice")
@@ -524,29 +553,27 @@ class _Decoder:
         self.ext.request["thinking"] = dict(thinking)
         self.ext.replaces.add("reasoning_effort")
         ttype = thinking.get("type")
+        # Only an explicit budget becomes a reasoning_effort: "adaptive" leaves thinking to the
+        # model, and other deployments then think as they do by default (an effort would make
+        # models that do not reason refuse the call).
         if ttype == "enabled":
             budget = thinking.get("budget_tokens")
             if isinstance(budget, bool) or not isinstance(budget, int):
                 _fail("thinking.budget_tokens: Field required (an integer)", "thinking")
             req.reasoning_effort = next(effort for floor, effort in _EFFORTS if budget >= floor)
-        elif ttype == "adaptive":
-            req.reasoning_effort = "medium"
-        elif ttype != "disabled":
+        elif ttype not in ("adaptive", "disabled"):
             _fail("thinking.type: Input should be 'enabled', 'adaptive' or 'disabled'", "thinking")
 
     def _output(self, body: Mapping[str, Any], req: chat_pb2.ChatCompletionRequest) -> None:
-        """Structured outputs (``output_format``, or ``output_config.format``) and the effort
-        setting (``output_config.effort``)."""
+        """Structured outputs (``output_format``, or ``output_config.format``). Claude's
+        ``output_config.effort`` (how many tokens the whole answer may spend) has no counterpart
+        elsewhere and is left out, as coding agents send it on every request."""
         config = body.get("output_config")
         fmt = body.get("output_format")
         if config is not None:
             config = _object(config, "output_config")
             self.ext.request["output_config"] = dict(config)
             fmt = config.get("format", fmt)
-            effort = config.get("effort")
-            if isinstance(effort, str):
-                req.reasoning_effort = effort
-                self.ext.replaces.add("reasoning_effort")
             for key in config.keys() - {"format", "effort"}:
                 self._only_messages_api(f"output_config.{key}", "a Messages API parameter")
         if body.get("output_format") is not None:
