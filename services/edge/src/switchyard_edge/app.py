@@ -22,6 +22,7 @@ from switchyard_edge.clients.spend import SpendClient
 from switchyard_edge.config import Settings
 from switchyard_edge.gateway import Gateway
 from switchyard_edge.handlers import health, management, models
+from switchyard_edge.handlers.anthropic_api import AnthropicRoutes, anthropic_error
 from switchyard_edge.handlers.httpio import detail, openai_error
 from switchyard_edge.handlers.openai_api import Handler, OpenAIRoutes
 from switchyard_llm.errors import make_error
@@ -29,6 +30,8 @@ from switchyard_llm.errors import make_error
 log = logging.getLogger(__name__)
 
 _MODEL_ROUTES = ("/v1/", "/chat/", "/embeddings", "/images/", "/models", "/openai/", "/engines/")
+# Model routes whose errors are in Anthropic's shape.
+_ANTHROPIC_ROUTES = ("/v1/messages",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     hot = OpenAIRoutes(edge).register(app)
+    hot.update(AnthropicRoutes(edge).register(app))
     health.register(app, ready)
     management.register(app, edge)
     models.register(app, edge)
@@ -68,12 +72,18 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
     def is_model_route(request: Request) -> bool:
         return request.url.path.startswith(_MODEL_ROUTES)
 
+    def model_error(request: Request, err: error_pb2.Error) -> Response:
+        if request.url.path.startswith(_ANTHROPIC_ROUTES):
+            return anthropic_error(err)
+        return openai_error(err)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if is_model_route(request):
             kind = ErrorKind.ERROR_KIND_NOT_FOUND if exc.status_code == 404 else ErrorKind.ERROR_KIND_BAD_REQUEST
-            return openai_error(
-                make_error(kind, f"{request.method} {request.url.path}: {exc.detail}", status=exc.status_code)
+            return model_error(
+                request,
+                make_error(kind, f"{request.method} {request.url.path}: {exc.detail}", status=exc.status_code),
             )
         return detail(exc.status_code, exc.detail)
 
@@ -86,7 +96,7 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
         log.exception("unhandled error", extra={"path": request.url.path})
         err = _internal_error()
         if is_model_route(request):
-            return openai_error(err)
+            return model_error(request, err)
         return detail(500, err.message)
 
     return HotRoutes(app, hot)  # type: ignore[return-value]

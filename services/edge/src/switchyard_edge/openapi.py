@@ -258,3 +258,72 @@ SPEND_LOGS_QUERY: dict[str, JSON] = {
     "end_date": {"type": "string"},
     "limit": {"type": "string"},
 }
+
+# --- Anthropic's Messages API (https://docs.anthropic.com/en/api/messages) -------------------
+_ANTHROPIC_BLOCK: JSON = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {"type": {"type": "string"}, "text": {"type": "string"}},
+}
+_ANTHROPIC_MESSAGE: JSON = {
+    "type": "object",
+    "required": ["role", "content"],
+    "properties": {
+        "role": {"type": "string", "enum": ["user", "assistant"]},
+        "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": _ANTHROPIC_BLOCK}]},
+    },
+}
+_ANTHROPIC_TOOL: JSON = {
+    "type": "object",
+    "required": ["name", "input_schema"],
+    "properties": {"name": {"type": "string"}, "description": {"type": "string"}, "input_schema": _OBJECT},
+}
+_COUNTED: JSON = {
+    "model": {"type": "string"},
+    "messages": {"type": "array", "items": _ANTHROPIC_MESSAGE},
+    "system": {"oneOf": [{"type": "string"}, {"type": "array", "items": _ANTHROPIC_BLOCK}]},
+    "tools": {"type": "array", "items": _ANTHROPIC_TOOL},
+    "tool_choice": {"type": "object", "properties": {"type": {"enum": ["auto", "any", "tool", "none"]}}},
+    "thinking": {"type": "object", "properties": {"type": {"enum": ["enabled", "disabled"]}}},
+}
+COUNT_TOKENS_REQUEST: JSON = {"type": "object", "required": ["model", "messages"], "properties": _COUNTED}
+MESSAGES_REQUEST: JSON = {
+    "type": "object",
+    "required": ["model", "messages", "max_tokens"],
+    "properties": {
+        **_COUNTED,
+        "max_tokens": {"type": "integer", "minimum": 1},
+        "stream": {"type": "boolean"},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 1},
+        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+        "top_k": {"type": "integer", "minimum": 0},
+        "stop_sequences": _STRINGS,
+        "metadata": {"type": "object", "properties": {"user_id": {"type": "string"}}},
+    },
+}
+ANTHROPIC_ERROR: JSON = {
+    "type": "object",
+    "required": ["type", "error"],
+    "properties": {
+        "type": {"const": "error"},
+        "error": {
+            "type": "object",
+            "required": ["type", "message"],
+            "properties": {"type": {"type": "string"}, "message": {"type": "string"}},
+        },
+    },
+}
+
+
+def messages_route(request: JSON, *, streams: bool = False) -> JSON:
+    """``openapi_extra`` of a Messages API route: its body, its answer and Anthropic's error shape."""
+    ok = _json(_OBJECT)
+    if streams:
+        ok["content"]["text/event-stream"] = {"schema": {"type": "object", "required": ["type"]}}
+    return {
+        "requestBody": {"required": True, **_json(request)},
+        "responses": {
+            "200": {"description": "The answer", **ok},
+            "default": {"description": "An error", **_json(ANTHROPIC_ERROR)},
+        },
+    }

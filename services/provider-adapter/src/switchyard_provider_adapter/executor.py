@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, messages_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
 from switchyard_llm.errors import make_error
@@ -86,6 +86,15 @@ def call_error(
         redact(f"{provider}: unreadable {reading} from provider: {exc}", secrets),
         provider=provider,
     )
+
+
+def _stream_message(
+    item: chat_pb2.ChatCompletionChunk | messages_pb2.AnthropicEvent,
+) -> provider_pb2.ChatStreamResponse:
+    """A decoded chunk, or a Messages API event passed on natively."""
+    if isinstance(item, messages_pb2.AnthropicEvent):
+        return provider_pb2.ChatStreamResponse(anthropic_event=item)
+    return provider_pb2.ChatStreamResponse(chunk=item)
 
 
 def _request_id(headers: Mapping[str, str]) -> str:
@@ -181,13 +190,23 @@ class Executor:
         ctx: CallContext | None = None
         try:
             provider, ctx = self._context(dep, req.call_id, opts.drop_params if opts.HasField("drop_params") else None)
-            call = await provider.chat_call(ctx, req.request, stream=False)
+            native = req.anthropic_messages if req.HasField("anthropic_messages") else None
+            if native is not None:
+                call = await provider.messages_call(ctx, native, stream=False)
+            else:
+                call = await provider.chat_call(ctx, req.request, stream=False)
             status, headers, body = await self._send(call, timeout)
             out.stats.upstream_ms = (time.perf_counter() - started) * 1000
             out.stats.rate_limit_headers.update(_rate_limit_headers(headers))
             out.stats.provider_request_id = _request_id(headers)
             if status >= 400:
                 out.error.CopyFrom(provider.error(ctx, status, headers, body))
+                return out
+            if native is not None:
+                # The provider's message goes back as it wrote it; only its usage is read.
+                out.usage.CopyFrom(provider.messages_usage(ctx, body))
+                out.anthropic_message_json = body
+                out.stats.cost_usd = self._cost(ctx.deployment, out.usage)
                 return out
             completion = provider.chat_response(ctx, req.request, body, headers)
             out.completion.CopyFrom(completion)
@@ -316,6 +335,25 @@ class Executor:
             out.images.CopyFrom(result)
         return out
 
+    async def count_tokens(self, req: provider_pb2.CountTokensRequest) -> provider_pb2.CountTokensResponse:
+        dep = req.deployment
+        timeout, _ = self._timeout(dep, None)
+        out = provider_pb2.CountTokensResponse()
+        ctx: CallContext | None = None
+        try:
+            provider, ctx = self._context(dep, req.call_id, None)
+            call = await provider.count_tokens_call(ctx, req.anthropic_messages)
+            status, headers, body = await self._send(call, timeout)
+            if status >= 400:
+                out.error.CopyFrom(provider.error(ctx, status, headers, body))
+            else:
+                out.input_tokens = provider.count_tokens_response(ctx, body)
+        except CALL_FAILURES as exc:
+            out.error.CopyFrom(
+                call_error(exc, dep.provider, ctx, timed_out=(timeout, "request", False), reading="response")
+            )
+        return out
+
     # --- streaming ----------------------------------------------------------------------
     async def chat_stream(self, req: provider_pb2.ChatStreamRequest) -> AsyncIterator[provider_pb2.ChatStreamResponse]:
         dep = req.deployment
@@ -329,7 +367,11 @@ class Executor:
         ctx: CallContext | None = None
         try:
             provider, ctx = self._context(dep, req.call_id, opts.drop_params if opts.HasField("drop_params") else None)
-            call = await provider.chat_call(ctx, req.request, stream=True)
+            native = req.anthropic_messages if req.HasField("anthropic_messages") else None
+            if native is not None:
+                call = await provider.messages_call(ctx, native, stream=True)
+            else:
+                call = await provider.chat_call(ctx, req.request, stream=True)
             session = self._http.session(call.url)
             # The time-to-first-token deadline runs from sending the request to the first chunk.
             first_deadline = asyncio.get_running_loop().time() + first_timeout
@@ -349,7 +391,10 @@ class Executor:
                         error=provider.error(ctx, resp.status, resp.headers, body), stats=stats
                     )
                     return
-                decoder = provider.stream_decoder(ctx, req.request)
+                if native is not None:
+                    decoder = provider.messages_decoder(ctx)
+                else:
+                    decoder = provider.stream_decoder(ctx, req.request)
                 frames = provider.frame_decoder()
                 got_first = False
                 while True:
@@ -367,12 +412,12 @@ class Executor:
                                 stats.ttft_ms = (time.perf_counter() - started) * 1000
                                 # The provider's rate-limit headers travel with the first chunk,
                                 # so the client's response headers can carry them.
-                                first = provider_pb2.ChatStreamResponse(chunk=chunk)
+                                first = _stream_message(chunk)
                                 if stats.rate_limit_headers:
                                     first.stats.rate_limit_headers.update(stats.rate_limit_headers)
                                 yield first
                                 continue
-                            yield provider_pb2.ChatStreamResponse(chunk=chunk)
+                            yield _stream_message(chunk)
                     if not data or decoder.finished:
                         break
             finally:
