@@ -40,7 +40,9 @@ def _api_document() -> dict[str, Any]:
     from switchyard_edge.app import create_app
     from switchyard_edge.config import Settings
 
-    settings = Settings(kafka_bootstrap_servers="unused:9092", redis_url="redis://unused")
+    settings = Settings(
+        kafka_bootstrap_servers="unused:9092", redis_url="redis://unused", database_url="postgresql://unused"
+    )
     doc: dict[str, Any] = create_app(SimpleNamespace(settings=settings), ready=lambda: True).openapi()  # type: ignore[arg-type]
     for path, names in MODELS.items():
         body = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]

@@ -18,17 +18,30 @@ from switchyard.llm.v1 import error_pb2
 from switchyard_common.errors import make_error
 from switchyard_edge.clients.keys import KeysClient
 from switchyard_edge.clients.model_registry import ModelRegistry
+from switchyard_edge.clients.responses_store import ResponseStore
 from switchyard_edge.clients.spend import SpendClient
 from switchyard_edge.config import Settings
 from switchyard_edge.gateway import Gateway
 from switchyard_edge.handlers import health, management, models
+from switchyard_edge.handlers.completions_api import CompletionsRoutes
 from switchyard_edge.handlers.httpio import detail, openai_error
 from switchyard_edge.handlers.openai_api import Handler, OpenAIRoutes
+from switchyard_edge.handlers.responses_api import ResponsesRoutes
 
 log = logging.getLogger(__name__)
 K = error_pb2.ErrorKind
 
-_MODEL_ROUTES = ("/v1/", "/chat/", "/embeddings", "/images/", "/models", "/openai/", "/engines/")
+_MODEL_ROUTES = (
+    "/v1/",
+    "/chat/",
+    "/embeddings",
+    "/images/",
+    "/models",
+    "/openai/",
+    "/engines/",
+    "/responses",
+    "/completions",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +54,8 @@ class Edge:
     keys: KeysClient
     spend: SpendClient
     models: ModelRegistry
+    # Stored responses of /v1/responses.
+    responses: ResponseStore
 
 
 def _internal_error() -> error_pb2.Error:
@@ -61,6 +76,7 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     hot = OpenAIRoutes(edge).register(app)
+    hot |= ResponsesRoutes(edge).register(app) | CompletionsRoutes(edge).register(app)
     health.register(app, ready)
     management.register(app, edge)
     models.register(app, edge)

@@ -30,6 +30,9 @@ from switchyard_edge.pipeline.attempts import Attempts, Invoke
 K = error_pb2.ErrorKind
 
 ChatSend = Callable[[Call, deployment_pb2.Deployment, chat_pb2.ChatCompletionRequest, float], Awaitable[Attempt]]
+# A dialect's request for a deployment that serves the client's API natively, or None: that
+# deployment is sent the translation into the chat model.
+Native = Callable[[deployment_pb2.Deployment], chat_pb2.ChatCompletionRequest | None]
 
 
 class Gateway:
@@ -75,10 +78,11 @@ class Gateway:
         principal: auth_pb2.Principal,
         request: chat_pb2.ChatCompletionRequest,
         call_type: CallType = CallType.CHAT,
+        native: Native | None = None,
     ) -> Completed:
         call = self._call(principal, call_type, request, False)
         async with self._admission(call) as adm:
-            dep, attempt, started = await self._run_chat(adm, request, self._adapter.chat)
+            dep, attempt, started = await self._run_chat(adm, request, self._adapter.chat, native)
             try:
                 await self._guardrails.check_output(call, attempt.result)
             finally:
@@ -91,16 +95,17 @@ class Gateway:
         principal: auth_pb2.Principal,
         request: chat_pb2.ChatCompletionRequest,
         call_type: CallType = CallType.CHAT,
+        native: Native | None = None,
     ) -> Streaming:
         """Start a stream: returns once the first chunk is in hand, so a failure before any byte
         reaches the client can still be retried or reported with its HTTP status."""
         call = self._call(principal, call_type, request, True)
         async with self._admission(call) as adm:
-            dep, attempt, started = await self._run_chat(adm, request, self._adapter.open_stream)
+            dep, attempt, started = await self._run_chat(adm, request, self._adapter.open_stream, native)
             return stream.start(adm, dep, attempt, started, self._accounting, self._guardrails)
 
     async def _run_chat(
-        self, adm: Admission, request: chat_pb2.ChatCompletionRequest, send: ChatSend
+        self, adm: Admission, request: chat_pb2.ChatCompletionRequest, send: ChatSend, native: Native | None
     ) -> tuple[deployment_pb2.Deployment, Attempt, float]:
         call = adm.call
         call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
@@ -111,9 +116,10 @@ class Gateway:
         default_output = self.settings.default_max_output_tokens
 
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
+            sent = (native(dep) if native is not None else None) or request
             if unlimited:
-                estimate.limit_output(request, dep, default_output)
-            return await send(call, dep, request, remaining)
+                estimate.limit_output(sent, dep, default_output)
+            return await send(call, dep, sent, remaining)
 
         started = time.time()
         dep, attempt = await self._attempts.run(adm, plan, invoke)

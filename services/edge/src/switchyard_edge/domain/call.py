@@ -27,6 +27,8 @@ class CallType(Enum):
     CHAT = "chat.completions"
     EMBEDDING = "embeddings"
     IMAGE_GENERATION = "image_generation"
+    RESPONSES = "responses"
+    TEXT_COMPLETION = "text_completion"
 
     @property
     def router_type(self) -> router_pb2.CallType:
@@ -38,6 +40,8 @@ _ROUTER_TYPES = {
     CallType.CHAT: router_pb2.CALL_TYPE_CHAT,
     CallType.EMBEDDING: router_pb2.CALL_TYPE_EMBEDDING,
     CallType.IMAGE_GENERATION: router_pb2.CALL_TYPE_IMAGE_GENERATION,
+    CallType.RESPONSES: router_pb2.CALL_TYPE_CHAT,
+    CallType.TEXT_COMPLETION: router_pb2.CALL_TYPE_CHAT,
 }
 
 

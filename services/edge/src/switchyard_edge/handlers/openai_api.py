@@ -207,12 +207,17 @@ class OpenAIRoutes:
 
 
 def _sse_response(streaming: Streaming, include_usage: bool) -> StreamingResponse:
+    return event_stream(streaming, _sse(streaming, include_usage))
+
+
+def event_stream(streaming: Streaming, content: AsyncIterator[bytes]) -> StreamingResponse:
+    """The server-sent events of a stream (``content``), with the call's headers."""
     h = streaming.call.headers()
     h.update(streaming.rate_limit_headers)
     h["x-litellm-overhead-duration-ms"] = f"{streaming.call.overhead_ms():.3f}"
     h["cache-control"] = "no-cache"
     h["x-accel-buffering"] = "no"
-    return _StreamResponse(streaming, _sse(streaming, include_usage), media_type="text/event-stream", headers=h)
+    return _StreamResponse(streaming, content, media_type="text/event-stream", headers=h)
 
 
 class _StreamResponse(StreamingResponse):
