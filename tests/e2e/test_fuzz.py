@@ -28,6 +28,8 @@ MODELS = {
     "/v1/chat/completions": ["fake-chat", "anthropic-chat"],
     "/v1/embeddings": ["fake-embedding"],
     "/v1/images/generations": ["openai-image"],
+    "/v1/responses": ["fake-chat", "anthropic-chat"],
+    "/v1/completions": ["fake-chat", "anthropic-chat"],
 }
 MODEL_ROUTES = ("/v1/", "/chat/", "/embeddings", "/images/", "/models")
 # Answers slower than this count as a hang (a valid chat example may wait for a fake provider).

@@ -547,7 +547,10 @@ def response_object(
 def usage_json(u: chat_pb2.Usage) -> dict[str, Any]:
     return {
         "input_tokens": u.prompt_tokens,
-        "input_tokens_details": {"cached_tokens": u.prompt_tokens_details.cached_tokens},
+        "input_tokens_details": {
+            "cached_tokens": u.prompt_tokens_details.cached_tokens,
+            "cache_write_tokens": u.prompt_tokens_details.cache_creation_tokens,
+        },
         "output_tokens": u.completion_tokens,
         "output_tokens_details": {"reasoning_tokens": u.completion_tokens_details.reasoning_tokens},
         "total_tokens": u.total_tokens or u.prompt_tokens + u.completion_tokens,
