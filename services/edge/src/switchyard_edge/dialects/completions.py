@@ -17,6 +17,7 @@ import orjson
 
 from switchyard.llm.v1 import chat_pb2
 from switchyard_common.openai_codec import RequestError, chat_request_from_json, usage_to_json
+from switchyard_edge.dialects import message_text
 
 # Keys of a completions body that have no chat counterpart (or another shape there).
 _OWN_KEYS = frozenset({"prompt", "suffix", "echo", "best_of", "logprobs"})
@@ -69,15 +70,6 @@ def _logprobs(raw: bytes) -> Any:
     return orjson.loads(raw) if raw else None
 
 
-def _text(m: chat_pb2.ChatMessage) -> str:
-    which = m.WhichOneof("content")
-    if which == "text":
-        return m.text
-    if which == "parts":
-        return "".join(p.text for p in m.parts.parts if p.WhichOneof("part") == "text")
-    return ""
-
-
 def completion_json(c: chat_pb2.ChatCompletion) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": c.id,
@@ -86,7 +78,7 @@ def completion_json(c: chat_pb2.ChatCompletion) -> dict[str, Any]:
         "model": c.model,
         "choices": [
             {
-                "text": _text(ch.message),
+                "text": message_text(ch.message),
                 "index": ch.index,
                 "logprobs": _logprobs(ch.logprobs_json),
                 "finish_reason": ch.finish_reason or None,

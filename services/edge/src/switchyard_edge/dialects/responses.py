@@ -29,6 +29,7 @@ import orjson
 from switchyard.llm.v1 import chat_pb2, error_pb2
 from switchyard_common.event_fields import MAX_ID_CHARS, MAX_MODEL_CHARS, text_problem
 from switchyard_common.openai_codec import GATEWAY_KEYS, RequestError, options_from_json
+from switchyard_edge.dialects import message_text
 
 API = "responses"
 ENDPOINT = "/v1/responses"
@@ -566,15 +567,6 @@ def _logprobs(raw: bytes) -> list[Any]:
     return content if isinstance(content, list) else []
 
 
-def _message_text(m: chat_pb2.ChatMessage) -> str:
-    which = m.WhichOneof("content")
-    if which == "text":
-        return m.text
-    if which == "parts":
-        return "".join(p.text for p in m.parts.parts if p.WhichOneof("part") == "text")
-    return ""
-
-
 def _reasoning_item(text: str, blocks: list[Any], summary: bool) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": new_id("rs"),
@@ -612,7 +604,7 @@ def from_completion(req: ResponsesRequest, c: chat_pb2.ChatCompletion, rid: str,
         if m.reasoning_content or blocks:
             output.append(_reasoning_item(m.reasoning_content, blocks, req.summary))
         content: list[dict[str, Any]] = []
-        text = _message_text(m)
+        text = message_text(m)
         if text or not (m.HasField("refusal") or m.tool_calls):
             content.append(_output_text(text, _logprobs(choice.logprobs_json)))
         if m.HasField("refusal"):
