@@ -472,14 +472,16 @@ def to_chat(req: ResponsesRequest, context: list[dict[str, Any]]) -> chat_pb2.Ch
 
 
 def _native_item(item: Mapping[str, Any]) -> dict[str, Any] | None:
-    """An item as sent to a deployment that stores nothing: message and call ids are ours (it
-    would look them up), reasoning goes back only with the deployment's own encrypted content."""
+    """An item as sent to a deployment that stores nothing, in the shape clients that keep their
+    own history send it (Codex with ``store: false``): without the ids and statuses Switchyard
+    gave it (the deployment would look the ids up); reasoning only with the deployment's own
+    encrypted content, the one form it can read back."""
     if item.get("type") == "reasoning":
         encrypted = item.get("encrypted_content")
         if not isinstance(encrypted, str) or encrypted.startswith(_THINKING_PREFIX):
             return None
-        return dict(item)
-    return {k: v for k, v in item.items() if k != "id"}
+        return {k: v for k, v in item.items() if k != "status"}
+    return {k: v for k, v in item.items() if k not in ("id", "status")}
 
 
 def native_request(
