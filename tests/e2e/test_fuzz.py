@@ -31,6 +31,8 @@ MODELS = {
     "/v1/images/generations": ["openai-image"],
     "/v1/messages": ["fake-chat", "anthropic-chat"],
     "/v1/messages/count_tokens": ["fake-chat", "anthropic-chat"],
+    "/v1/responses": ["fake-chat", "anthropic-chat"],
+    "/v1/completions": ["fake-chat", "anthropic-chat"],
 }
 MODEL_ROUTES = ("/v1/", "/chat/", "/embeddings", "/images/", "/models")
 # Model routes of Anthropic's dialect, whose errors are in its shape.
@@ -45,7 +47,9 @@ def _api_document() -> dict[str, Any]:
     from switchyard_edge.app import create_app
     from switchyard_edge.config import Settings
 
-    settings = Settings(kafka_bootstrap_servers="unused:9092", redis_url="redis://unused")
+    settings = Settings(
+        kafka_bootstrap_servers="unused:9092", redis_url="redis://unused", database_url="postgresql://unused"
+    )
     doc: dict[str, Any] = create_app(SimpleNamespace(settings=settings), ready=lambda: True).openapi()  # type: ignore[arg-type]
     for path, names in MODELS.items():
         body = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]

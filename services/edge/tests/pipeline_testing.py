@@ -222,7 +222,7 @@ def pipeline(
     guardrail: Guardrail | None = None,
     settings: Callable[[Settings], None] | None = None,
 ) -> Pipeline:
-    s = Settings(kafka_bootstrap_servers="unused:9092", redis_url="redis://unused")
+    s = Settings(kafka_bootstrap_servers="unused:9092", redis_url="redis://unused", database_url="postgresql://unused")
     if settings is not None:
         settings(s)
     peers: Any = SimpleNamespace(router=Router(the_plan), guardrail=guardrail or Guardrail(), budget=Budget())

@@ -18,18 +18,31 @@ from switchyard.llm.v1 import error_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.clients.keys import KeysClient
 from switchyard_edge.clients.model_registry import ModelRegistry
+from switchyard_edge.clients.responses_store import ResponseStore
 from switchyard_edge.clients.spend import SpendClient
 from switchyard_edge.config import Settings
 from switchyard_edge.gateway import Gateway
 from switchyard_edge.handlers import health, management, models
 from switchyard_edge.handlers.anthropic_api import AnthropicRoutes, anthropic_error
+from switchyard_edge.handlers.completions_api import CompletionsRoutes
 from switchyard_edge.handlers.httpio import detail, openai_error
 from switchyard_edge.handlers.openai_api import Handler, OpenAIRoutes
+from switchyard_edge.handlers.responses_api import ResponsesRoutes
 from switchyard_llm.errors import make_error
 
 log = logging.getLogger(__name__)
 
-_MODEL_ROUTES = ("/v1/", "/chat/", "/embeddings", "/images/", "/models", "/openai/", "/engines/")
+_MODEL_ROUTES = (
+    "/v1/",
+    "/chat/",
+    "/embeddings",
+    "/images/",
+    "/models",
+    "/openai/",
+    "/engines/",
+    "/responses",
+    "/completions",
+)
 # Model routes whose errors are in Anthropic's shape.
 _ANTHROPIC_ROUTES = ("/v1/messages",)
 
@@ -44,6 +57,8 @@ class Edge:
     keys: KeysClient
     spend: SpendClient
     models: ModelRegistry
+    # Stored responses of /v1/responses.
+    responses: ResponseStore
 
 
 def _internal_error() -> error_pb2.Error:
@@ -65,6 +80,7 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
     )
     hot = OpenAIRoutes(edge).register(app)
     hot.update(AnthropicRoutes(edge).register(app))
+    hot |= ResponsesRoutes(edge).register(app) | CompletionsRoutes(edge).register(app)
     health.register(app, ready)
     management.register(app, edge)
     models.register(app, edge)

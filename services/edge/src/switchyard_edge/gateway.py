@@ -35,6 +35,9 @@ _CLIENTS_MISTAKE = frozenset({ErrorKind.ERROR_KIND_BAD_REQUEST, ErrorKind.ERROR_
 
 # (call, deployment, request, seconds left[, native Messages API request]) → the attempt.
 ChatSend = Callable[..., Awaitable[Attempt]]
+# A dialect's request for a deployment that serves the client's API natively, or None: that
+# deployment is sent the translation into the chat model.
+Native = Callable[[deployment_pb2.Deployment], chat_pb2.ChatCompletionRequest | None]
 
 
 class Gateway:
@@ -82,12 +85,14 @@ class Gateway:
         call_type: CallType = CallType.CHAT,
         *,
         messages: MessagesRequest | None = None,
+        native: Native | None = None,
     ) -> Completed:
         """``messages``: the Anthropic Messages request ``request`` translates (a Claude
-        deployment answers it natively: the result is then its message, JSON bytes)."""
+        deployment answers it natively: the result is then its message, JSON bytes). ``native``:
+        the body for a deployment that serves the client's API natively (Responses)."""
         call = self._call(principal, call_type, request, False)
         async with self._admission(call) as adm:
-            dep, attempt, started = await self._run_chat(adm, request, self._adapter.chat, messages)
+            dep, attempt, started = await self._run_chat(adm, request, self._adapter.chat, messages, native)
             try:
                 await self._guardrails.check_output(call, attempt.result)
             finally:
@@ -102,13 +107,14 @@ class Gateway:
         call_type: CallType = CallType.CHAT,
         *,
         messages: MessagesRequest | None = None,
+        native: Native | None = None,
     ) -> Streaming:
         """Start a stream: returns once the first chunk is in hand, so a failure before any byte
         reaches the client can still be retried or reported with its HTTP status. ``messages``
         as in ``chat`` (a Claude deployment's stream carries its own events)."""
         call = self._call(principal, call_type, request, True)
         async with self._admission(call) as adm:
-            dep, attempt, started = await self._run_chat(adm, request, self._adapter.open_stream, messages)
+            dep, attempt, started = await self._run_chat(adm, request, self._adapter.open_stream, messages, native)
             return stream.start(adm, dep, attempt, started, self._accounting, self._guardrails)
 
     async def _run_chat(
@@ -117,6 +123,7 @@ class Gateway:
         request: chat_pb2.ChatCompletionRequest,
         send: ChatSend,
         messages: MessagesRequest | None = None,
+        native: Native | None = None,
     ) -> tuple[deployment_pb2.Deployment, Attempt, float]:
         call = adm.call
         call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
@@ -127,11 +134,12 @@ class Gateway:
         default_output = self.settings.default_max_output_tokens
 
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
+            sent = (native(dep) if native is not None else None) or request
             if unlimited:
-                estimate.limit_output(request, dep, default_output)
+                estimate.limit_output(sent, dep, default_output)
             if messages is not None:
                 return await self._messages_attempt(call, dep, messages, remaining, send)
-            return await send(call, dep, request, remaining)
+            return await send(call, dep, sent, remaining)
 
         started = time.time()
         dep, attempt = await self._attempts.run(adm, plan, invoke)

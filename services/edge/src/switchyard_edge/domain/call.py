@@ -28,6 +28,8 @@ class CallType(Enum):
     EMBEDDING = "embeddings"
     IMAGE_GENERATION = "image_generation"
     ANTHROPIC_MESSAGES = "anthropic_messages"
+    RESPONSES = "responses"
+    TEXT_COMPLETION = "text_completion"
 
     @property
     def router_type(self) -> router_pb2.CallType:
@@ -40,6 +42,8 @@ _ROUTER_TYPES = {
     CallType.EMBEDDING: router_pb2.CALL_TYPE_EMBEDDING,
     CallType.IMAGE_GENERATION: router_pb2.CALL_TYPE_IMAGE_GENERATION,
     CallType.ANTHROPIC_MESSAGES: router_pb2.CALL_TYPE_CHAT,
+    CallType.RESPONSES: router_pb2.CALL_TYPE_CHAT,
+    CallType.TEXT_COMPLETION: router_pb2.CALL_TYPE_CHAT,
 }
 
 
@@ -168,3 +172,9 @@ class Streaming:
     # Called once the response is over, however it ended: settles a stream whose rest was never
     # read (the client went away before the body started), which ``chunks`` cannot do.
     close: Callable[[], Awaitable[None]] = _nothing
+
+    @property
+    def first_chunk(self) -> chat_pb2.ChatCompletionChunk:
+        """The first chunk of a stream of chunks: every stream but a Messages API request's."""
+        assert isinstance(self.first, chat_pb2.ChatCompletionChunk), "only Messages API requests stream events"
+        return self.first

@@ -63,6 +63,11 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
 
     def _check_chat(self, req: Any) -> None:
         check_chat_request(req, max_messages=self._gw.settings.max_chat_messages)
+        # Set by the HTTP dialects after their own checks: a native body would reach the provider
+        # without the guardrails (which check the messages) seeing it.
+        for field in ("native", "text_completion"):
+            if req.HasField(field):
+                raise RequestError(f"'{field}' is set by the HTTP API only", field)
 
     async def _messages(
         self, context: grpc.aio.ServicerContext, request: messages_pb2.AnthropicMessagesRequest, *, count: bool = False

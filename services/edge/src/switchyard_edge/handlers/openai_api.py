@@ -16,7 +16,6 @@ from prometheus_client import Counter, Histogram
 from starlette.responses import Response, StreamingResponse
 
 from switchyard.auth.v1 import auth_pb2
-from switchyard.llm.v1 import chat_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge import openapi
 from switchyard_edge.domain.call import Completed, Streaming
@@ -193,8 +192,7 @@ def _sse_response(streaming: Streaming, include_usage: bool) -> StreamingRespons
 
 
 async def _sse(streaming: Streaming, include_usage: bool) -> AsyncIterator[bytes]:
-    first = streaming.first
-    assert isinstance(first, chat_pb2.ChatCompletionChunk), "only Messages API requests stream a provider's own events"
+    first = streaming.first_chunk
     meta = {"id": first.id, "object": "chat.completion.chunk", "created": first.created, "model": first.model}
     if first.HasField("service_tier"):
         meta["service_tier"] = first.service_tier

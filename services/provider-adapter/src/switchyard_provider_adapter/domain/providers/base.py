@@ -157,6 +157,11 @@ class Provider:
     def error(self, ctx: CallContext, status: int, headers: Mapping[str, str], body: bytes) -> error_pb2.Error:
         return provider_error(self.name or ctx.provider, status, headers, body, ctx.secrets())
 
+    def serves(self, ctx: CallContext, endpoint: str) -> bool:
+        """Whether the deployment serves another OpenAI API itself (``/v1/responses``,
+        ``/v1/completions``): its requests in that API are then sent to it as they are."""
+        return False
+
     def supports(self, capability: str) -> bool:
         method = {"chat": "chat_call", "embeddings": "embed_call", "images": "image_call"}[capability]
         return getattr(type(self), method) is not getattr(Provider, method)
