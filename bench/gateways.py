@@ -56,6 +56,10 @@ INSTANT_UPSTREAM = "mock"
 STREAM_UPSTREAM = f"mock~chunks={STREAM_CHUNKS}~stream_ms={STREAM_MS}"
 MODEL = "bench-instant"
 STREAM_MODEL = "bench-stream"
+# The same answers from an Anthropic deployment (the mock's /v1/messages), for the Messages API
+# scenario: /v1/messages to it goes through natively, /v1/chat/completions is translated.
+CLAUDE_MODEL = "bench-claude"
+CLAUDE_STREAM_MODEL = "bench-claude-stream"
 
 
 _T0 = time.monotonic()
@@ -176,16 +180,22 @@ def _tree(pid: int) -> Callable[[], list[int]]:
 
 
 def switchyard_config() -> Path:
-    """The bench model config: both models point at the mock; retries off (parity with LiteLLM)."""
+    """The bench model config: every model points at the mock (the Claude ones at its Messages
+    API); retries off (parity with LiteLLM)."""
     STATE.mkdir(parents=True, exist_ok=True)
     path = STATE / "bench-config.yaml"
     models = []
-    for name, upstream in ((MODEL, INSTANT_UPSTREAM), (STREAM_MODEL, STREAM_UPSTREAM)):
+    for name, upstream, provider, base in (
+        (MODEL, INSTANT_UPSTREAM, "openai", f"http://127.0.0.1:{MOCK_PORT}/v1"),
+        (STREAM_MODEL, STREAM_UPSTREAM, "openai", f"http://127.0.0.1:{MOCK_PORT}/v1"),
+        (CLAUDE_MODEL, INSTANT_UPSTREAM, "anthropic", f"http://127.0.0.1:{MOCK_PORT}"),
+        (CLAUDE_STREAM_MODEL, STREAM_UPSTREAM, "anthropic", f"http://127.0.0.1:{MOCK_PORT}"),
+    ):
         models.append(
             f"""  - model_name: {name}
     litellm_params:
-      model: "openai/{upstream}"
-      api_base: http://127.0.0.1:{MOCK_PORT}/v1
+      model: "{provider}/{upstream}"
+      api_base: {base}
       api_key: mock-key-not-secret
     model_info:
       id: {name}-mock

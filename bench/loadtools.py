@@ -20,9 +20,10 @@ WRK_SCRIPT = REPO / "bench" / "wrk" / "chat.lua"
 @dataclass(frozen=True)
 class Target:
     name: str
-    url: str  # the chat completions URL
+    url: str  # the chat completions URL (the Messages API's for dialect "anthropic")
     key: str
     model: str
+    dialect: str = ""
 
 
 def wrk(target: Target, concurrency: int, seconds: float, *, threads: int = 1) -> dict[str, Any]:

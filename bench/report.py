@@ -106,6 +106,50 @@ def errors(prof: dict[str, Any], gw: str) -> float | None:
     return total if seen else None
 
 
+# The Messages API scenario's targets, in pairs of the same deployment: chat, then messages.
+MESSAGE_TARGETS = ("chat → openai", "messages → openai", "chat → anthropic", "messages → anthropic")
+
+
+def messages_table(profs: dict[str, dict[str, Any]]) -> list[str]:
+    """c=1 latency of /v1/messages against /v1/chat/completions to the same deployment."""
+    names = [n for n in ("P0", "P1") if "messages" in profs.get(n, {})]
+    if not names:
+        return []
+    lines = [
+        "",
+        "| Messages API at c=1 (Switchyard) | "
+        + " | ".join(f"{n} median of round medians (ms) | {n} stream TTFT (ms)" for n in names)
+        + " |",
+        "|---|" + "---:|---:|" * len(names),
+    ]
+    for target in MESSAGE_TARGETS:
+        cells = []
+        for n in names:
+            m = profs[n]["messages"]
+            cells.append(_fmt(_num(_dig(m, "seq", "targets", target, "median_of_round_medians_ms"))))
+            cells.append(_fmt(_num(_dig(m, "seq_stream", "targets", target, "median_of_round_ttft_medians_ms"))))
+        lines.append(f"| {target} | " + " | ".join(cells) + " |")
+    for chat, msgs in (MESSAGE_TARGETS[:2], MESSAGE_TARGETS[2:]):
+        cells = []
+        for n in names:
+            m = profs[n]["messages"]
+            for phase, field in (
+                ("seq", "median_of_round_medians_ms"),
+                ("seq_stream", "median_of_round_ttft_medians_ms"),
+            ):
+                a = _num(_dig(m, phase, "targets", msgs, field))
+                b = _num(_dig(m, phase, "targets", chat, field))
+                cells.append(_fmt(a - b if a is not None and b is not None else None))
+        deployment = chat.split("→ ")[1]
+        lines.append(f"| **added**: messages minus chat, {deployment} deployment | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(
+        "The same deployment answers both routes in the same interleaved rounds; to the OpenAI-compatible one "
+        "/v1/messages is translated, to the Anthropic one it goes through natively (and chat is translated)."
+    )
+    return lines
+
+
 # (label, getter, higher_is_better)
 ROWS: list[tuple[str, Getter, bool]] = [
     ("c=1 latency, median of round medians (ms)", seq("seq", "median_of_round_medians_ms"), False),
@@ -199,6 +243,7 @@ def render(results: dict[str, Any]) -> str:
             f"LiteLLM P1 (virtual keys + budgets) is **unsupported here**: {ll_p1_reason}. "
             "The last column compares Switchyard P1 with LiteLLM P0, LiteLLM's best case."
         )
+    lines.extend(messages_table(profs))
 
     # Per-service table (Switchyard)
     services = sorted(

@@ -49,6 +49,8 @@ class Plan:
 
 
 QUICK = Plan(3, 20, 10, 3, 5, 2, 4, 2, 2, 1, 3)
+# The Messages API scenario's targets: (route → kind of deployment).
+MESSAGE_TARGETS = report.MESSAGE_TARGETS
 FULL = Plan(7, 25, 15, 7, 10, 5, 15, 5, 5, 2, 10)
 
 
@@ -191,6 +193,9 @@ class Bench:
                 "load", [t], "-stream", "-c", str(sc), "-duration", f"{p.stream_load_seconds}s", "-warmup", "1s"
             )
 
+        if "switchyard" in keys:
+            res["messages"] = self.messages(profile, keys["switchyard"])
+
         res["memory"] = {}
         for n in names:
             hwm = procstat.hwm_of(self.groups(n))
@@ -208,6 +213,47 @@ class Bench:
                 "sampled_max_total_mb": sampled_total,
             }
         return res
+
+    def messages(self, profile: str, key: str) -> dict[str, Any]:
+        """The Messages API scenario (Switchyard only): at c=1, in interleaved rounds, a chat
+        request and a /v1/messages request to the same deployment, for an OpenAI-compatible one
+        (messages translated) and an Anthropic one (messages native, chat translated)."""
+        p = self.plan
+        chat, msgs = f"{self.sw.url}/v1/chat/completions", f"{self.sw.url}/v1/messages"
+
+        def targets(openai_model: str, claude_model: str) -> list[Target]:
+            return [
+                Target(MESSAGE_TARGETS[0], chat, key, openai_model),
+                Target(MESSAGE_TARGETS[1], msgs, key, openai_model, "anthropic"),
+                Target(MESSAGE_TARGETS[2], chat, key, claude_model),
+                Target(MESSAGE_TARGETS[3], msgs, key, claude_model, "anthropic"),
+            ]
+
+        gw.say(f"{profile}: messages vs chat at c=1 ({p.seq_rounds} interleaved rounds x {p.seq_per_round})")
+        out: dict[str, Any] = {}
+        out["seq"] = sybench(
+            "seq",
+            targets(gw.MODEL, gw.CLAUDE_MODEL),
+            "-rounds",
+            str(p.seq_rounds),
+            "-per-round",
+            str(p.seq_per_round),
+            "-warmup",
+            str(p.seq_warmup),
+        )
+        gw.say(f"{profile}: messages vs chat streaming at c=1")
+        out["seq_stream"] = sybench(
+            "seq",
+            targets(gw.STREAM_MODEL, gw.CLAUDE_STREAM_MODEL),
+            "-stream",
+            "-rounds",
+            str(p.stream_rounds),
+            "-per-round",
+            str(p.stream_per_round),
+            "-warmup",
+            str(p.stream_warmup),
+        )
+        return out
 
     def run(self, wait_quiet: float = 0.0) -> dict[str, Any]:
         self.results["machine"]["busy_pct_before"] = _wait_quiet(wait_quiet)

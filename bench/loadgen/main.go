@@ -6,8 +6,10 @@
 //	sybench load   -targets FILE [-stream] -c 10 -duration 10s
 //	sybench rate   -targets FILE -rate 100 -duration 20m -report-every 1m
 //
-// FILE is a JSON list of {"name", "url", "key", "model"}; "seq" interleaves them round by round
-// (in a shuffled order each round) and the others use the first one. Results go to stdout as JSON.
+// FILE is a JSON list of {"name", "url", "key", "model", "dialect"}; "seq" interleaves them round
+// by round (in a shuffled order each round) and the others use the first one. "dialect" is
+// "anthropic" for Anthropic's Messages API (the url is then /v1/messages), else OpenAI's chat
+// completions. Results go to stdout as JSON.
 package main
 
 import (
@@ -31,11 +33,14 @@ import (
 )
 
 type target struct {
-	Name  string `json:"name"`
-	URL   string `json:"url"`
-	Key   string `json:"key"`
-	Model string `json:"model"`
+	Name    string `json:"name"`
+	URL     string `json:"url"`
+	Key     string `json:"key"`
+	Model   string `json:"model"`
+	Dialect string `json:"dialect"`
 }
+
+func (t target) anthropic() bool { return t.Dialect == "anthropic" }
 
 // sample is one request's timings, in milliseconds.
 type sample struct {
@@ -72,7 +77,9 @@ func body(t target, stream bool) []byte {
 	}
 	if stream {
 		m["stream"] = true
-		m["stream_options"] = map[string]bool{"include_usage": true}
+		if !t.anthropic() {
+			m["stream_options"] = map[string]bool{"include_usage": true}
+		}
 	}
 	b, _ := json.Marshal(m)
 	return b
@@ -86,10 +93,40 @@ type chunkJSON struct {
 	} `json:"choices"`
 }
 
+// eventJSON is a Messages API stream event: content arrives in content_block_delta text deltas.
+type eventJSON struct {
+	Type  string `json:"type"`
+	Delta struct {
+		Text string `json:"text"`
+	} `json:"delta"`
+}
+
+// content tells what a stream's data line carries: whether it has content, and whether it ends
+// the stream ([DONE] for chat, message_stop for messages).
+func content(t target, data []byte) (bool, bool) {
+	if t.anthropic() {
+		var ev eventJSON
+		if json.Unmarshal(data, &ev) != nil {
+			return false, false
+		}
+		return ev.Type == "content_block_delta" && ev.Delta.Text != "", ev.Type == "message_stop"
+	}
+	if bytes.Equal(data, []byte("[DONE]")) {
+		return false, true
+	}
+	var ch chunkJSON
+	return json.Unmarshal(data, &ch) == nil && len(ch.Choices) > 0 && ch.Choices[0].Delta.Content != "", false
+}
+
 func do(c *http.Client, t target, stream bool) sample {
 	req, _ := http.NewRequest(http.MethodPost, t.URL, bytes.NewReader(body(t, stream)))
 	req.Header.Set("Content-Type", "application/json")
-	if t.Key != "" {
+	if t.anthropic() {
+		req.Header.Set("anthropic-version", "2023-06-01")
+		if t.Key != "" {
+			req.Header.Set("x-api-key", t.Key)
+		}
+	} else if t.Key != "" {
 		req.Header.Set("Authorization", "Bearer "+t.Key)
 	}
 	start := time.Now()
@@ -108,8 +145,12 @@ func do(c *http.Client, t target, stream bool) sample {
 		if err != nil {
 			return sample{err: err.Error(), total: total}
 		}
-		if !bytes.Contains(b, []byte(`"choices"`)) {
-			return sample{err: "answer without choices: " + string(b[:min(len(b), 200)]), total: total}
+		want := []byte(`"choices"`)
+		if t.anthropic() {
+			want = []byte(`"content"`)
+		}
+		if !bytes.Contains(b, want) {
+			return sample{err: "answer without content: " + string(b[:min(len(b), 200)]), total: total}
 		}
 		return sample{ok: true, total: total}
 	}
@@ -123,20 +164,16 @@ func do(c *http.Client, t target, stream bool) sample {
 			now := time.Now()
 			line = bytes.TrimSpace(line)
 			if bytes.HasPrefix(line, []byte("data:")) {
-				data := bytes.TrimSpace(line[5:])
-				if bytes.Equal(data, []byte("[DONE]")) {
-					done = true
-				} else {
-					var ch chunkJSON
-					if json.Unmarshal(data, &ch) == nil && len(ch.Choices) > 0 && ch.Choices[0].Delta.Content != "" {
-						if s.chunks == 0 {
-							s.ttft = ms(now.Sub(start))
-						} else {
-							s.gaps = append(s.gaps, ms(now.Sub(last)))
-						}
-						last = now
-						s.chunks++
+				has, end := content(t, bytes.TrimSpace(line[5:]))
+				done = done || end
+				if has {
+					if s.chunks == 0 {
+						s.ttft = ms(now.Sub(start))
+					} else {
+						s.gaps = append(s.gaps, ms(now.Sub(last)))
 					}
+					last = now
+					s.chunks++
 				}
 			}
 		}
@@ -151,7 +188,7 @@ func do(c *http.Client, t target, stream bool) sample {
 	switch {
 	case s.err != "":
 	case !done:
-		s.err = "stream ended without [DONE]"
+		s.err = "stream ended without its last event"
 	case s.chunks == 0:
 		s.err = "stream without content"
 	default:

@@ -1,6 +1,8 @@
 // mockllm is the benchmark's upstream: an OpenAI-compatible chat completions server on loopback
 // that answers instantly and deterministically by default, so that it is never the bottleneck of a
-// gateway benchmark (a Go net/http server does tens of thousands of requests per second here).
+// gateway benchmark (a Go net/http server does tens of thousands of requests per second here). It
+// also answers Anthropic's Messages API (POST /v1/messages, JSON or its SSE events) with the same
+// text and usage, for deployments of the anthropic/ provider.
 //
 // Knobs (flags set the defaults; a model name can override them per request, see below):
 //
@@ -61,6 +63,12 @@ type server struct {
 	started  time.Time
 	seq      atomic.Int64
 	stats    counters
+}
+
+type messagesRequest struct {
+	Model     string `json:"model"`
+	Stream    bool   `json:"stream"`
+	MaxTokens int    `json:"max_tokens"`
 }
 
 type chatRequest struct {
@@ -202,23 +210,12 @@ func (s *server) stream(w http.ResponseWriter, id string, created int64, modelJS
 	b.WriteString(prefix + `{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]` + usageNull + "}\n\n")
 	emit()
 	start := time.Now()
-	per := len(words) / k.chunks
-	for i := 0; i < k.chunks; i++ {
+	for i, piece := range pieces(k.chunks) {
 		if k.streamTime > 0 && i > 0 {
 			due := start.Add(k.streamTime * time.Duration(i) / time.Duration(k.chunks))
 			if d := time.Until(due); d > 0 {
 				time.Sleep(d)
 			}
-		}
-		var piece string
-		if per == 0 {
-			piece = words[i%len(words)] + " "
-		} else {
-			end := (i + 1) * per
-			if i == k.chunks-1 {
-				end = len(words)
-			}
-			piece = strings.Join(words[i*per:end], " ") + " "
 		}
 		content, _ := json.Marshal(piece)
 		b.WriteString(prefix + `{"index":0,"delta":{"content":` + string(content) + `},"logprobs":null,"finish_reason":null}]` + usageNull + "}\n\n")
@@ -230,6 +227,113 @@ func (s *server) stream(w http.ResponseWriter, id string, created int64, modelJS
 	}
 	b.WriteString("data: [DONE]\n\n")
 	emit()
+}
+
+// messages answers Anthropic's Messages API: the same words and usage as chat, as one message or
+// as the event sequence (message_start, ping, one text block of `chunks` deltas paced like chat's,
+// message_delta with usage, message_stop).
+func (s *server) messages(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeAnthropicError(w, http.StatusMethodNotAllowed, "invalid_request_error", "use POST")
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeAnthropicError(w, http.StatusBadRequest, "invalid_request_error", "unreadable body")
+		return
+	}
+	var req messagesRequest
+	if err := json.Unmarshal(body, &req); err != nil || req.Model == "" || req.MaxTokens < 1 {
+		s.stats.badRequests.Add(1)
+		writeAnthropicError(w, http.StatusBadRequest, "invalid_request_error", "body must be JSON with a model and max_tokens")
+		return
+	}
+	s.stats.requests.Add(1)
+	k := s.knobsFor(req.Model)
+	if s.inRateLimitWindow() {
+		s.stats.ratelimited.Add(1)
+		writeAnthropicError(w, http.StatusTooManyRequests, "rate_limit_error", "mock rate-limit window")
+		return
+	}
+	if k.failPct > 0 && rand.Float64()*100 < k.failPct {
+		s.stats.failures.Add(1)
+		sleepFor(k)
+		writeAnthropicError(w, http.StatusInternalServerError, "api_error", "mock failure")
+		return
+	}
+	id := "msg_mock" + strconv.FormatInt(s.seq.Add(1), 10)
+	modelJSON, _ := json.Marshal(req.Model)
+	sleepFor(k)
+	head := fmt.Sprintf(`{"id":%q,"type":"message","role":"assistant","model":%s,`, id, modelJSON)
+	if !req.Stream {
+		var b bytes.Buffer
+		b.Grow(640)
+		text, _ := json.Marshal(strings.Join(words, " "))
+		b.WriteString(head + `"content":[{"type":"text","text":` + string(text) + `}],"stop_reason":"end_turn","stop_sequence":null,`)
+		fmt.Fprintf(&b, `"usage":{"input_tokens":%d,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":%d}}`, promptTokens, completionTokens)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+		_, _ = w.Write(b.Bytes())
+		return
+	}
+	s.stats.streams.Add(1)
+	flusher, _ := w.(http.Flusher)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	var b bytes.Buffer
+	event := func(name, data string, flush bool) {
+		b.WriteString("event: " + name + "\ndata: " + data + "\n\n")
+		if flush {
+			_, _ = w.Write(b.Bytes())
+			b.Reset()
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+	}
+	event("message_start", fmt.Sprintf(`{"type":"message_start","message":%s"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":%d,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}`, head, promptTokens), false)
+	event("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`, false)
+	event("ping", `{"type":"ping"}`, true)
+	start := time.Now()
+	for i, piece := range pieces(k.chunks) {
+		if k.streamTime > 0 && i > 0 {
+			due := start.Add(k.streamTime * time.Duration(i) / time.Duration(k.chunks))
+			if d := time.Until(due); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		text, _ := json.Marshal(piece)
+		event("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`+string(text)+`}}`, true)
+	}
+	event("content_block_stop", `{"type":"content_block_stop","index":0}`, false)
+	event("message_delta", fmt.Sprintf(`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":%d}}`, completionTokens), false)
+	event("message_stop", `{"type":"message_stop"}`, true)
+}
+
+func writeAnthropicError(w http.ResponseWriter, status int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	body, _ := json.Marshal(map[string]any{"type": "error", "error": map[string]any{"type": typ, "message": msg}})
+	_, _ = w.Write(body)
+}
+
+// pieces splits the fixed answer into n streamed pieces, as chat streams it.
+func pieces(n int) []string {
+	out := make([]string, n)
+	per := len(words) / n
+	for i := 0; i < n; i++ {
+		if per == 0 {
+			out[i] = words[i%len(words)] + " "
+			continue
+		}
+		end := (i + 1) * per
+		if i == n-1 {
+			end = len(words)
+		}
+		out[i] = strings.Join(words[i*per:end], " ") + " "
+	}
+	return out
 }
 
 func (s *server) models(w http.ResponseWriter, r *http.Request) {
@@ -304,6 +408,7 @@ func main() {
 	for _, p := range []string{"/v1/chat/completions", "/chat/completions"} {
 		mux.HandleFunc(p, s.chat)
 	}
+	mux.HandleFunc("/v1/messages", s.messages)
 	for _, p := range []string{"/v1/models", "/models"} {
 		mux.HandleFunc(p, s.models)
 	}

@@ -203,6 +203,7 @@ def service_env(cfg: StackConfig, name: str) -> dict[str, str]:
         "router": {**config, **db, **redis, "PROVIDER_ADAPTER_ADDR": cfg.peer_addr("provider-adapter")},
         "provider-adapter": {**config, "PROVIDER_CREDENTIALS_PRIVATE_KEY": private_key},
         "edge": {
+            **db,
             **kafka,
             **redis,
             "HTTP_PORT": str(cfg.http_port),

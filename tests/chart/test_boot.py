@@ -245,6 +245,7 @@ def test_environment_needed_only_loopback_rewrites(boot: Boot) -> None:
 def test_hook_jobs_migrated_so_services_skip_migrations(boot: Boot) -> None:
     assert boot.envs["sy-switchyard-auth"]["MIGRATE_ON_START"] == "false"
     assert boot.envs["sy-switchyard-copilot-budget"]["MIGRATE_ON_START"] == "false"
+    assert boot.envs["sy-switchyard-edge"]["MIGRATE_ON_START"] == "false"
 
 
 def test_all_six_services_report_ready(boot: Boot) -> None:

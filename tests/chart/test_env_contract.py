@@ -43,7 +43,7 @@ def test_every_service_is_rendered_once() -> None:
 @pytest.mark.parametrize(
     ("service", "names", "unread", "missing"),
     [
-        ("edge", ["AUTH_ADR", "KAFKA_BOOTSTRAP_SERVERS"], ["AUTH_ADR"], ["REDIS_URL"]),
+        ("edge", ["AUTH_ADR", "KAFKA_BOOTSTRAP_SERVERS"], ["AUTH_ADR"], ["DATABASE_URL", "REDIS_URL"]),
         ("auth", ["DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"], [], ["MASTER_KEY"]),
         ("guardrail", ["OTEL_EXPORTER_OTLP_ENDPOINT", "K8S_POD_NAME", "CONFIG_PATH"], ["CONFIG_PATH"], []),
     ],

@@ -68,6 +68,7 @@ def test_migrations_run_in_a_hook_and_services_then_skip_them() -> None:
     assert set(jobs) == {
         "sy-switchyard-migrate-auth",
         "sy-switchyard-migrate-copilot-budget",
+        "sy-switchyard-migrate-edge",
         "sy-switchyard-migrate-router",
     }
     for job in jobs.values():
@@ -83,6 +84,7 @@ def test_migrations_run_in_a_hook_and_services_then_skip_them() -> None:
     assert migrate_on_start == {
         "sy-switchyard-auth": "false",
         "sy-switchyard-copilot-budget": "false",
+        "sy-switchyard-edge": "false",
         "sy-switchyard-router": "false",
     }
     minimal = render.rendered("minimal-values", schemas.KUBE_VERSIONS[-1])
@@ -96,8 +98,9 @@ def test_migrations_run_in_a_hook_and_services_then_skip_them() -> None:
 
 def test_network_policies_allow_exactly_the_architecture_flows() -> None:
     """Derived from the rendered policies: who may reach whose gRPC port, and who may leave for
-    which backend. ARCHITECTURE.md: edge -> the five services; auth, copilot-budget, router ->
-    PostgreSQL; copilot-budget, router -> Redis; edge, auth, copilot-budget -> Kafka;
+    which backend. ARCHITECTURE.md: edge -> the five services; edge (its stored responses), auth,
+    copilot-budget, router -> PostgreSQL; copilot-budget, router -> Redis; edge, auth,
+    copilot-budget -> Kafka;
     provider-adapter -> providers; and router -> provider-adapter for deployment health checks."""
     release = render.rendered("production-values", schemas.KUBE_VERSIONS[-1])
     by_component = {
@@ -124,7 +127,7 @@ def test_network_policies_allow_exactly_the_architecture_flows() -> None:
         rules = by_component[component]["spec"]["egress"]
         return {port["port"] for r in rules for port in r.get("ports") or [] if isinstance(port["port"], int)}
 
-    assert egress_ports("edge") == {53, 6379, 9092, 4318, 50051, 50052, 50053, 50054, 50055}
+    assert egress_ports("edge") == {53, 5432, 6379, 9092, 4318, 50051, 50052, 50053, 50054, 50055}
     assert egress_ports("auth") == {53, 5432, 9092, 4318}
     assert egress_ports("copilot-budget") == {53, 5432, 6379, 9092, 4318}
     assert egress_ports("router") == {53, 5432, 6379, 4318, 50052}

@@ -1,7 +1,8 @@
 """Property-based fuzzing of the HTTP API with schemathesis, from the edge's own OpenAPI document:
 valid and invalid bodies, query strings, methods and content types against the running stack. No
 answer may be a 5xx or take long, every error is in its route's own shape (OpenAI error JSON on
-model routes, ``{"detail"}`` on management routes), and billing keeps up with what was served.
+model routes, Anthropic's on the Messages API's, ``{"detail"}`` on management routes), and billing
+keeps up with what was served.
 
 Examples are derandomized so CI runs are repeatable; FUZZ_EXAMPLES=500 fuzzes deeper by hand."""
 
@@ -28,8 +29,14 @@ MODELS = {
     "/v1/chat/completions": ["fake-chat", "anthropic-chat"],
     "/v1/embeddings": ["fake-embedding"],
     "/v1/images/generations": ["openai-image"],
+    "/v1/messages": ["fake-chat", "anthropic-chat"],
+    "/v1/messages/count_tokens": ["fake-chat", "anthropic-chat"],
+    "/v1/responses": ["fake-chat", "anthropic-chat"],
+    "/v1/completions": ["fake-chat", "anthropic-chat"],
 }
 MODEL_ROUTES = ("/v1/", "/chat/", "/embeddings", "/images/", "/models")
+# Model routes of Anthropic's dialect, whose errors are in its shape.
+ANTHROPIC_ROUTES = ("/v1/messages",)
 # Answers slower than this count as a hang (a valid chat example may wait for a fake provider).
 SLOW_SECONDS = 10.0
 
@@ -40,7 +47,9 @@ def _api_document() -> dict[str, Any]:
     from switchyard_edge.app import create_app
     from switchyard_edge.config import Settings
 
-    settings = Settings(kafka_bootstrap_servers="unused:9092", redis_url="redis://unused")
+    settings = Settings(
+        kafka_bootstrap_servers="unused:9092", redis_url="redis://unused", database_url="postgresql://unused"
+    )
     doc: dict[str, Any] = create_app(SimpleNamespace(settings=settings), ready=lambda: True).openapi()  # type: ignore[arg-type]
     for path, names in MODELS.items():
         body = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
@@ -59,6 +68,12 @@ def served() -> Iterator[list[tuple[str, str]]]:
 
 def _error_shape_problem(path: str, status: int, body: Any) -> str | None:
     if status < 400:
+        return None
+    if path.startswith(ANTHROPIC_ROUTES):
+        err = body.get("error") if isinstance(body, dict) else None
+        ok = isinstance(err, dict) and isinstance(err.get("type"), str) and isinstance(err.get("message"), str)
+        if not (ok and body.get("type") == "error"):
+            return f"{status} on a Messages API route is not Anthropic's error JSON: {body!r:.300}"
         return None
     if path.startswith(MODEL_ROUTES):
         err = body.get("error") if isinstance(body, dict) else None

@@ -108,3 +108,21 @@ def test_malformed_protobuf_embedding_is_invalid_argument(gateway: gateway_pb2_g
     with pytest.raises(grpc.RpcError) as exc:
         gateway.CreateEmbedding(gateway_pb2.CreateEmbeddingRequest(request=req), metadata=AUTH, timeout=10)
     assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("field", ["native", "text_completion"])
+def test_fields_only_the_http_dialects_set_are_refused(
+    gateway: gateway_pb2_grpc.GatewayServiceStub, field: str
+) -> None:
+    """A native body would go to the provider unchecked by guardrails (they check the messages),
+    and the HTTP dialects alone set these fields, after their own checks."""
+    req = _request()
+    if field == "native":
+        req.native.api = "responses"
+        req.native.body_json = b'{"input": "my key is AKIAABCDEFGHIJKLMNOP"}'
+    else:
+        req.text_completion.echo = True
+    with pytest.raises(grpc.RpcError) as exc:
+        gateway.CreateChatCompletion(gateway_pb2.CreateChatCompletionRequest(request=req), metadata=AUTH, timeout=10)
+    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in (exc.value.details() or "")

@@ -28,7 +28,6 @@ from switchyard.llm.v1 import error_pb2
 from switchyard_auth.domain import authz
 from switchyard_auth.domain.authz import TABLE, Op, Reach, Role
 
-K = error_pb2.ErrorKind
 ROLES = list(Role)
 
 
@@ -625,8 +624,8 @@ async def test_authorization_table(auth: Auth, role: Role) -> None:
             caller = await world.caller(role)
             resp = await case.call(world, caller, relation)
             if resp.HasField("error") and resp.error.kind not in (
-                K.ERROR_KIND_PERMISSION_DENIED,
-                K.ERROR_KIND_NOT_FOUND,
+                error_pb2.ERROR_KIND_PERMISSION_DENIED,
+                error_pb2.ERROR_KIND_NOT_FOUND,
             ):
                 mismatches.append(f"{op.value} {relation}: unexpected {resp.error.message} ({resp.error.param})")
                 continue

@@ -10,8 +10,6 @@ from auth_testing import Auth
 from switchyard.auth.v1 import keys_pb2, teams_pb2
 from switchyard.llm.v1 import error_pb2
 
-K = error_pb2.ErrorKind
-
 
 async def test_twenty_concurrent_keys_against_max_keys_ten(auth: Auth) -> None:
     acct = await auth.account(max_keys=10)
@@ -23,7 +21,7 @@ async def test_twenty_concurrent_keys_against_max_keys_ten(auth: Auth) -> None:
     made = [r for r in results if not r.HasField("error")]
     refused = [r for r in results if r.HasField("error")]
     assert len(made) == 10 and len(refused) == 10
-    assert all(r.error.kind == K.ERROR_KIND_PERMISSION_DENIED and r.error.param == "max_keys" for r in refused)
+    assert all(r.error.kind == error_pb2.ERROR_KIND_PERMISSION_DENIED and r.error.param == "max_keys" for r in refused)
     listed = await auth.keys.ListKeys(keys_pb2.ListKeysRequest(caller=auth.master, account_id=acct))
     assert listed.total_count == 10
 

@@ -33,8 +33,10 @@ INPUT_PRICE = 1e-6
 OUTPUT_PRICE = 2e-6
 
 
-def deployment(dep_id: str, group: str = "g", *, priced: bool = True) -> deployment_pb2.Deployment:
-    dep = deployment_pb2.Deployment(id=dep_id, model_group=group, provider="openai", model=f"m-{dep_id}")
+def deployment(
+    dep_id: str, group: str = "g", *, priced: bool = True, provider: str = "openai", model: str = ""
+) -> deployment_pb2.Deployment:
+    dep = deployment_pb2.Deployment(id=dep_id, model_group=group, provider=provider, model=model or f"m-{dep_id}")
     if priced:
         dep.pricing.admission_input_cost_per_token = INPUT_PRICE
         dep.pricing.admission_output_cost_per_token = OUTPUT_PRICE
@@ -119,10 +121,12 @@ class Adapter:
     def __init__(self, answers: dict[str, list[Any]] | None = None) -> None:
         self.answers = answers or {}
         self.calls: list[str] = []
+        self.requests: list[Any] = []
         self.streams: list[ScriptedStream] = []
 
     async def Chat(self, req: provider_pb2.ChatRequest, *, timeout: float) -> provider_pb2.ChatResponse:
         self.calls.append(req.deployment.id)
+        self.requests.append(req)
         answer = self.answers[req.deployment.id].pop(0)
         if isinstance(answer, Hang):
             answer.called.set()
@@ -133,9 +137,15 @@ class Adapter:
 
     def ChatStream(self, req: provider_pb2.ChatStreamRequest, *, timeout: float) -> ScriptedStream:
         self.calls.append(req.deployment.id)
+        self.requests.append(req)
         stream = ScriptedStream(self.answers[req.deployment.id].pop(0))
         self.streams.append(stream)
         return stream
+
+    async def CountTokens(self, req: provider_pb2.CountTokensRequest, *, timeout: float) -> Any:
+        self.calls.append(req.deployment.id)
+        self.requests.append(req)
+        return self.answers[req.deployment.id].pop(0)
 
 
 class Router:
@@ -212,7 +222,7 @@ def pipeline(
     guardrail: Guardrail | None = None,
     settings: Callable[[Settings], None] | None = None,
 ) -> Pipeline:
-    s = Settings(kafka_bootstrap_servers="unused:9092", redis_url="redis://unused")
+    s = Settings(kafka_bootstrap_servers="unused:9092", redis_url="redis://unused", database_url="postgresql://unused")
     if settings is not None:
         settings(s)
     peers: Any = SimpleNamespace(router=Router(the_plan), guardrail=guardrail or Guardrail(), budget=Budget())

@@ -220,10 +220,12 @@ async def test_wrong_key_is_an_authentication_error(fake: Running, tmp_path: Pat
     assert "invalid x-api-key" in resp.error.message and "sk-ant-wrong" not in resp.error.message
 
 
-async def test_overloaded_529_is_a_retryable_500(ad: Adapter, fake: Running) -> None:
+async def test_overloaded_529_is_a_retryable_503(ad: Adapter, fake: Running) -> None:
+    """Anthropic's 529 overloaded_error is unavailability, as a 503 is: OpenAI clients get a 503,
+    Messages API clients Anthropic's own 529 overloaded_error."""
     fake.state.script("*", fake_anthropic.error_reply(529, "overloaded_error", "Overloaded"))
     resp = await ad.chat("claude", {"messages": [{"role": "user", "content": "hi"}]})
-    assert resp.error.kind == ErrorKind.ERROR_KIND_INTERNAL_SERVER and resp.error.http_status == 500
+    assert resp.error.kind == ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE and resp.error.http_status == 503
     assert "Overloaded" in resp.error.message
 
 
@@ -241,7 +243,7 @@ async def test_error_event_mid_stream_ends_with_typed_error_and_partial_usage(ad
     assert assemble(chunks_of(msgs))["message"]["content"] == "Part"
     last = msgs[-1]
     assert last.WhichOneof("event") == "error"
-    assert last.error.kind == ErrorKind.ERROR_KIND_INTERNAL_SERVER and "Overloaded" in last.error.message
+    assert last.error.kind == ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE and "Overloaded" in last.error.message
     assert last.usage.prompt_tokens == 9
 
 
@@ -408,9 +410,11 @@ async def test_default_max_tokens_per_model_family(fake: Running, tmp_path: Path
 
 
 async def test_thinking_blocks_become_reasoning_content_and_go_back_with_signatures(ad: Adapter, fake: Running) -> None:
+    # The fake checks that a thinking block comes back with the signature it was given.
+    sig = fake_anthropic.signature_of("Paris is in France.")
     answer = fake_anthropic.message(
         [
-            {"type": "thinking", "thinking": "Paris is in France.", "signature": "sig-abc"},
+            {"type": "thinking", "thinking": "Paris is in France.", "signature": sig},
             {"type": "redacted_thinking", "data": "enc-xyz"},
             {"type": "text", "text": "Calling the tool."},
             {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
@@ -431,7 +435,7 @@ async def test_thinking_blocks_become_reasoning_content_and_go_back_with_signatu
 
     full = message_to_json(first.completion.choices[0].message)
     assert full["thinking_blocks"] == [
-        {"type": "thinking", "thinking": "Paris is in France.", "signature": "sig-abc"},
+        {"type": "thinking", "thinking": "Paris is in France.", "signature": sig},
         {"type": "redacted_thinking", "data": "enc-xyz"},
     ]
     # The client sends the assistant turn back as it got it (LiteLLM's thinking_blocks field).
@@ -444,7 +448,7 @@ async def test_thinking_blocks_become_reasoning_content_and_go_back_with_signatu
     assert second.WhichOneof("result") == "completion", second.error
     assistant = fake.state.last.json()["messages"][1]
     assert assistant["content"][:2] == [
-        {"type": "thinking", "thinking": "Paris is in France.", "signature": "sig-abc"},
+        {"type": "thinking", "thinking": "Paris is in France.", "signature": sig},
         {"type": "redacted_thinking", "data": "enc-xyz"},
     ]
     assert assistant["content"][3]["type"] == "tool_use"

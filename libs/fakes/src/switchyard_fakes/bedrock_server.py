@@ -3,7 +3,10 @@
 - ``POST /model/{modelId}/converse`` and ``/converse-stream`` (Converse / ConverseStream JSON;
   the stream is the binary AWS event-stream, ``application/vnd.amazon.eventstream``, with
   ``:event-type``/``:message-type`` headers, CRC32s and the ``p`` padding field Bedrock adds);
-- ``POST /model/{modelId}/invoke`` for Amazon Titan text and Cohere embed models;
+- ``POST /model/{modelId}/invoke`` for Amazon Titan text and Cohere embed models, and for Claude
+  models with Anthropic's Messages API body (``anthropic_version: bedrock-2023-05-31``), answered
+  as ``anthropic_server`` answers it; ``/invoke-with-response-stream`` streams its events, each
+  base64 in the ``bytes`` of a ``chunk`` event; ``/count-tokens`` counts an InvokeModel body;
 - ``POST /`` for STS ``AssumeRole`` (signed) and ``AssumeRoleWithWebIdentity`` (query API, XML).
 
 Every request's SigV4 signature is verified by recomputing it with botocore from the
@@ -39,7 +42,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from switchyard_fakes import anthropic_server
 from switchyard_fakes.base import STATE, Reply, new_state_app, record, send
+from switchyard_fakes.control import add_control_routes
 
 # Credentials the fake accepts unless the app is built with others.
 REGION = "us-east-1"
@@ -423,12 +428,54 @@ def _vector(text: str, dims: int, normalize: bool) -> list[float]:
     return [round(x, 6) for x in vec]
 
 
+# What InvokeModel takes of a Claude Messages API body besides what the Messages API takes.
+CLAUDE_VERSION = "bedrock-2023-05-31"
+
+
+def _claude_problem(body: Mapping[str, Any]) -> str | None:
+    if body.get("anthropic_version") != CLAUDE_VERSION:
+        return "Malformed input request: #: required key [anthropic_version] not found"
+    for key in ("model", "stream"):
+        if key in body:
+            return f"Malformed input request: #: extraneous key [{key}] is not permitted"
+    for key in ("max_tokens", "messages"):
+        if key not in body:
+            return f"Malformed input request: #: required key [{key}] not found"
+    return None
+
+
+def chunk_event(data: Mapping[str, Any]) -> bytes:
+    """One event of a Claude stream: the Messages API event, base64 in ``bytes``."""
+    payload = {"bytes": base64.b64encode(orjson.dumps(data)).decode(), "p": _PADDING[: secrets.randbelow(10) + 1]}
+    headers = {":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"}
+    return encode_message(headers, orjson.dumps(payload))
+
+
+def default_claude(model: str, body: dict[str, Any], stream: bool) -> Reply:
+    problem = _claude_problem(body)
+    if problem:
+        return reply_error(400, "ValidationException", problem)
+    answer = anthropic_server.default_answer(body, set(), model)
+    if not stream:
+        return reply_json(answer.message())
+    events = [data for _, data in answer.events()]
+    events[-1]["amazon-bedrock-invocationMetrics"] = {
+        "inputTokenCount": answer.input_tokens,
+        "outputTokenCount": answer.output_tokens,
+        "invocationLatency": 23,
+        "firstByteLatency": 11,
+    }
+    return reply_stream([chunk_event(e) for e in events])
+
+
 def default_invoke(model: str, body: Any) -> Reply:
     headers = {**_request_id(), "X-Amzn-Bedrock-Invocation-Latency": "23"}
     if not isinstance(body, dict):
         return reply_error(
             400, "ValidationException", "Malformed input request, please reformat your input and try again."
         )
+    if "anthropic.claude" in model:
+        return default_claude(model, body, stream=False)
     if "titan-embed" in model:
         text = body.get("inputText")
         if not isinstance(text, str) or not text:
@@ -640,6 +687,12 @@ class FakeBedrock:
     async def invoke(self, request: web.Request) -> web.StreamResponse:
         return await self._runtime(request, "invoke")
 
+    async def invoke_stream(self, request: web.Request) -> web.StreamResponse:
+        return await self._runtime(request, "invoke-with-response-stream")
+
+    async def count_tokens(self, request: web.Request) -> web.StreamResponse:
+        return await self._runtime(request, "count-tokens")
+
     async def _runtime(self, request: web.Request, action: str) -> web.StreamResponse:
         rec = await record(request)
         failure = self.authenticate(request, rec.body, "bedrock")
@@ -650,18 +703,33 @@ class FakeBedrock:
             body = orjson.loads(rec.body) if rec.body else None
         except orjson.JSONDecodeError:
             return _error(400, "SerializationException", "Could not parse the request body as JSON.")
-        if action != "invoke":
+        if action == "count-tokens":
+            return await send(request, _count_tokens(body))
+        if action.startswith("converse"):
             problem = validate_converse(body)
             if problem:
                 return _validation(problem)
         reply = request.app[STATE].next_reply(model)
         if reply is None:
-            reply = (
-                default_invoke(model, body)
-                if action == "invoke"
-                else default_converse(body or {}, action == "converse-stream")
-            )
+            if action == "invoke":
+                reply = default_invoke(model, body)
+            elif action == "invoke-with-response-stream":
+                reply = default_claude(model, body if isinstance(body, dict) else {}, stream=True)
+            else:
+                reply = default_converse(body or {}, action == "converse-stream")
         return await send(request, reply)
+
+
+def _count_tokens(body: Any) -> Reply:
+    """CountTokens of an InvokeModel body (base64 under ``input.invokeModel.body``)."""
+    try:
+        inner = orjson.loads(base64.b64decode(body["input"]["invokeModel"]["body"]))
+    except (TypeError, KeyError, ValueError):
+        return reply_error(400, "ValidationException", "Malformed input request: #/input: invokeModel.body required")
+    problem = _claude_problem(inner) if isinstance(inner, dict) else "Malformed input request"
+    if problem:
+        return reply_error(400, "ValidationException", problem)
+    return reply_json({"inputTokens": anthropic_server.count_words(inner)})
 
 
 def _message(resp: web.Response) -> str:
@@ -689,7 +757,10 @@ def create_app(**options: Any) -> web.Application:
     app.router.add_post("/model/{model_id}/converse", fake.converse)
     app.router.add_post("/model/{model_id}/converse-stream", fake.converse_stream)
     app.router.add_post("/model/{model_id}/invoke", fake.invoke)
+    app.router.add_post("/model/{model_id}/invoke-with-response-stream", fake.invoke_stream)
+    app.router.add_post("/model/{model_id}/count-tokens", fake.count_tokens)
     app.router.add_post("/", fake.sts)
+    add_control_routes(app)
     return app
 
 

@@ -389,6 +389,10 @@ class DeploymentConfig:
             max_input_tokens=_token_count(info.get("max_input_tokens")),
             max_output_tokens=_token_count(info.get("max_output_tokens") or info.get("max_tokens")),
         )
+        endpoints = info.get("supported_endpoints") or ()
+        if isinstance(endpoints, str) or not all(isinstance(e, str) for e in endpoints):
+            raise ConfigError("model_info.supported_endpoints must be a list of API paths")
+        dep.supported_endpoints.extend(endpoints)
         public = self.public_params()
         if public:
             dep.params_json = orjson.dumps(public, default=str)

@@ -18,17 +18,33 @@ from switchyard.llm.v1 import error_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.clients.identity import IdentityClient
 from switchyard_edge.clients.model_registry import ModelRegistry
+from switchyard_edge.clients.responses_store import ResponseStore
 from switchyard_edge.clients.spend import SpendClient
 from switchyard_edge.config import Settings
 from switchyard_edge.gateway import Gateway
 from switchyard_edge.handlers import health, management, models, tenancy
+from switchyard_edge.handlers.anthropic_api import AnthropicRoutes, anthropic_error
+from switchyard_edge.handlers.completions_api import CompletionsRoutes
 from switchyard_edge.handlers.httpio import detail, openai_error
 from switchyard_edge.handlers.openai_api import Handler, OpenAIRoutes
+from switchyard_edge.handlers.responses_api import ResponsesRoutes
 from switchyard_llm.errors import make_error
 
 log = logging.getLogger(__name__)
 
-_MODEL_ROUTES = ("/v1/", "/chat/", "/embeddings", "/images/", "/models", "/openai/", "/engines/")
+_MODEL_ROUTES = (
+    "/v1/",
+    "/chat/",
+    "/embeddings",
+    "/images/",
+    "/models",
+    "/openai/",
+    "/engines/",
+    "/responses",
+    "/completions",
+)
+# Model routes whose errors are in Anthropic's shape.
+_ANTHROPIC_ROUTES = ("/v1/messages",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +57,8 @@ class Edge:
     identity: IdentityClient
     spend: SpendClient
     models: ModelRegistry
+    # Stored responses of /v1/responses.
+    responses: ResponseStore
 
 
 def _internal_error() -> error_pb2.Error:
@@ -61,6 +79,8 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     hot = OpenAIRoutes(edge).register(app)
+    hot.update(AnthropicRoutes(edge).register(app))
+    hot |= ResponsesRoutes(edge).register(app) | CompletionsRoutes(edge).register(app)
     health.register(app, ready)
     management.register(app, edge)
     tenancy.register(app, edge)
@@ -69,12 +89,18 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
     def is_model_route(request: Request) -> bool:
         return request.url.path.startswith(_MODEL_ROUTES)
 
+    def model_error(request: Request, err: error_pb2.Error) -> Response:
+        if request.url.path.startswith(_ANTHROPIC_ROUTES):
+            return anthropic_error(err)
+        return openai_error(err)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if is_model_route(request):
             kind = ErrorKind.ERROR_KIND_NOT_FOUND if exc.status_code == 404 else ErrorKind.ERROR_KIND_BAD_REQUEST
-            return openai_error(
-                make_error(kind, f"{request.method} {request.url.path}: {exc.detail}", status=exc.status_code)
+            return model_error(
+                request,
+                make_error(kind, f"{request.method} {request.url.path}: {exc.detail}", status=exc.status_code),
             )
         return detail(exc.status_code, exc.detail)
 
@@ -87,7 +113,7 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
         log.exception("unhandled error", extra={"path": request.url.path})
         err = _internal_error()
         if is_model_route(request):
-            return openai_error(err)
+            return model_error(request, err)
         return detail(500, err.message)
 
     return HotRoutes(app, hot)  # type: ignore[return-value]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pydantic import field_validator
+
+from switchyard_common.durations import duration_seconds
 from switchyard_common.kafka import KafkaEnv
-from switchyard_common.settings import CommonSettings, RedisEnv
+from switchyard_common.settings import CommonSettings, DatabaseEnv, RedisEnv
 
 
-class Settings(CommonSettings, KafkaEnv, RedisEnv):
-    # Redis holds the per-key rate-limit counters shared by every edge replica.
+class Settings(CommonSettings, DatabaseEnv, KafkaEnv, RedisEnv):
+    # Redis holds the per-key rate-limit counters shared by every edge replica; PostgreSQL (the
+    # edge's own schema `responses`) the responses stored for /v1/responses.
     service_name: str = "edge"
     # Clients' traceparent headers are kept for their trace ids but cannot force sampling.
     trust_inbound_sampling: bool = False
@@ -53,3 +57,22 @@ class Settings(CommonSettings, KafkaEnv, RedisEnv):
     # Most retries a request may ask for with `num_retries` (the config's router_settings may set
     # more for its own groups).
     max_num_retries: int = 10
+    # Stored responses (/v1/responses with `store`) are kept this long (30s, 12h, 30d, ...; 30
+    # days, as OpenAI keeps them), then deleted by one replica's sweep.
+    responses_retention: str = "30d"
+    # How often a replica sweeps expired responses (one replica at a time does).
+    responses_sweep_seconds: float = 300.0
+    # Deadline of one stored-response read or write; a stored response is written before the
+    # answer is released, so a client can continue it at once on any replica.
+    responses_store_timeout_seconds: float = 2.0
+    # Most stored responses a conversation (a previous_response_id chain) reaches back.
+    max_response_chain: int = 1000
+
+    @field_validator("responses_retention")
+    @classmethod
+    def _retention(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
+
+    def responses_retention_seconds(self) -> int:
+        return duration_seconds(self.responses_retention)

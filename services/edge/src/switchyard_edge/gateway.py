@@ -20,6 +20,7 @@ from switchyard_edge.clients.key_limits import KeyLimiter
 from switchyard_edge.clients.principals import Principals
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.config import Settings
+from switchyard_edge.dialects.anthropic.request import MessagesRequest
 from switchyard_edge.domain import estimate
 from switchyard_edge.domain.call import Attempt, Call, CallType, Completed, Request, Streaming
 from switchyard_edge.errors import GatewayError
@@ -27,8 +28,16 @@ from switchyard_edge.pipeline import stream
 from switchyard_edge.pipeline.accounting import Accounting
 from switchyard_edge.pipeline.admission import Admission
 from switchyard_edge.pipeline.attempts import Attempts, Invoke
+from switchyard_llm.anthropic_messages import speaks_messages
 
-ChatSend = Callable[[Call, deployment_pb2.Deployment, chat_pb2.ChatCompletionRequest, float], Awaitable[Attempt]]
+# A token count refused for one of these is the client's error (other failures leave the estimate).
+_CLIENTS_MISTAKE = frozenset({ErrorKind.ERROR_KIND_BAD_REQUEST, ErrorKind.ERROR_KIND_CONTEXT_WINDOW_EXCEEDED})
+
+# (call, deployment, request, seconds left[, native Messages API request]) → the attempt.
+ChatSend = Callable[..., Awaitable[Attempt]]
+# A dialect's request for a deployment that serves the client's API natively, or None: that
+# deployment is sent the translation into the chat model.
+Native = Callable[[deployment_pb2.Deployment], chat_pb2.ChatCompletionRequest | None]
 
 
 class Gateway:
@@ -74,10 +83,16 @@ class Gateway:
         principal: auth_pb2.Principal,
         request: chat_pb2.ChatCompletionRequest,
         call_type: CallType = CallType.CHAT,
+        *,
+        messages: MessagesRequest | None = None,
+        native: Native | None = None,
     ) -> Completed:
+        """``messages``: the Anthropic Messages request ``request`` translates (a Claude
+        deployment answers it natively: the result is then its message, JSON bytes). ``native``:
+        the body for a deployment that serves the client's API natively (Responses)."""
         call = self._call(principal, call_type, request, False)
         async with self._admission(call) as adm:
-            dep, attempt, started = await self._run_chat(adm, request, self._adapter.chat)
+            dep, attempt, started = await self._run_chat(adm, request, self._adapter.chat, messages, native)
             try:
                 await self._guardrails.check_output(call, attempt.result)
             finally:
@@ -90,16 +105,25 @@ class Gateway:
         principal: auth_pb2.Principal,
         request: chat_pb2.ChatCompletionRequest,
         call_type: CallType = CallType.CHAT,
+        *,
+        messages: MessagesRequest | None = None,
+        native: Native | None = None,
     ) -> Streaming:
         """Start a stream: returns once the first chunk is in hand, so a failure before any byte
-        reaches the client can still be retried or reported with its HTTP status."""
+        reaches the client can still be retried or reported with its HTTP status. ``messages``
+        as in ``chat`` (a Claude deployment's stream carries its own events)."""
         call = self._call(principal, call_type, request, True)
         async with self._admission(call) as adm:
-            dep, attempt, started = await self._run_chat(adm, request, self._adapter.open_stream)
+            dep, attempt, started = await self._run_chat(adm, request, self._adapter.open_stream, messages, native)
             return stream.start(adm, dep, attempt, started, self._accounting, self._guardrails)
 
     async def _run_chat(
-        self, adm: Admission, request: chat_pb2.ChatCompletionRequest, send: ChatSend
+        self,
+        adm: Admission,
+        request: chat_pb2.ChatCompletionRequest,
+        send: ChatSend,
+        messages: MessagesRequest | None = None,
+        native: Native | None = None,
     ) -> tuple[deployment_pb2.Deployment, Attempt, float]:
         call = adm.call
         call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
@@ -110,13 +134,56 @@ class Gateway:
         default_output = self.settings.default_max_output_tokens
 
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
+            sent = (native(dep) if native is not None else None) or request
             if unlimited:
-                estimate.limit_output(request, dep, default_output)
-            return await send(call, dep, request, remaining)
+                estimate.limit_output(sent, dep, default_output)
+            if messages is not None:
+                return await self._messages_attempt(call, dep, messages, remaining, send)
+            return await send(call, dep, sent, remaining)
 
         started = time.time()
         dep, attempt = await self._attempts.run(adm, plan, invoke)
         return dep, attempt, started
+
+    @staticmethod
+    async def _messages_attempt(
+        call: Call, dep: deployment_pb2.Deployment, messages: MessagesRequest, remaining: float, send: ChatSend
+    ) -> Attempt:
+        """One attempt of a Messages API request: a deployment that speaks the API gets the
+        client's body (or, when guardrails read and mask the translation, the translation with
+        Claude's extensions); another gets the translation, unless it cannot carry the request."""
+        if speaks_messages(dep.provider, dep.model):
+            if not call.guardrails():
+                return await send(call, dep, messages.slim(), remaining, messages.native)
+            return await send(call, dep, messages.claude_chat(), remaining)
+        refusal = messages.refusal(dep)
+        if refusal is not None:
+            return Attempt(error=refusal)
+        return await send(call, dep, messages.fit(dep), remaining)
+
+    async def count_message_tokens(self, principal: auth_pb2.Principal, messages: MessagesRequest) -> int:
+        """The input tokens of a Messages API request: counted by the first Claude deployment of
+        the model's group that answers (free, so no budget, rate limit or usage event), else the
+        pipeline's own estimate (the one budgets are admitted with). A count the provider refuses
+        as the client's mistake is the client's error; any other failure leaves the estimate."""
+        request = messages.chat
+        call = self._call(principal, CallType.ANTHROPIC_MESSAGES, request, False)
+        call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
+        plan = await self._router.plan(call)
+        try:
+            for group in plan.groups[:1]:
+                for dep in group.deployments:
+                    if not speaks_messages(dep.provider, dep.model):
+                        continue
+                    counted = await self._adapter.count_tokens(call, dep, messages.native, call.remaining())
+                    if isinstance(counted, int):
+                        return counted
+                    if counted.kind in _CLIENTS_MISTAKE:
+                        raise GatewayError(counted)
+        finally:
+            if plan.lease.lease_id:
+                self._router.release(plan.lease, plan.model_group, stream=False)
+        return call.input_tokens
 
     # --- embeddings and images ----------------------------------------------------------
     async def embeddings(self, principal: auth_pb2.Principal, request: embeddings_pb2.EmbeddingRequest) -> Completed:

@@ -151,6 +151,92 @@ IMAGES_REQUEST: JSON = {
         **_GATEWAY_OPTIONS,
     },
 }
+_RESPONSES_PART: JSON = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string", "enum": ["input_text", "output_text", "input_image", "input_file", "refusal"]},
+        "text": {"type": "string"},
+        "image_url": {"type": "string"},
+        "file_id": {"type": "string"},
+        "file_data": {"type": "string"},
+    },
+}
+_RESPONSES_ITEM: JSON = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["message", "function_call", "function_call_output", "reasoning"]},
+        "role": {"type": "string", "enum": ["user", "assistant", "system", "developer"]},
+        "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": _RESPONSES_PART}]},
+        "call_id": {"type": "string"},
+        "name": {"type": "string"},
+        "arguments": {"type": "string"},
+        "output": {"type": "string"},
+    },
+}
+RESPONSES_REQUEST: JSON = {
+    "type": "object",
+    "required": ["model", "input"],
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": _RESPONSES_ITEM}]},
+        "instructions": {"type": "string"},
+        "previous_response_id": {"type": "string"},
+        "store": {"type": "boolean"},
+        "stream": {"type": "boolean"},
+        "tools": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "name"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["function"]},
+                    "name": {"type": "string"},
+                    "description": {"type": "string"},
+                    "parameters": _OBJECT,
+                    "strict": {"type": "boolean"},
+                },
+            },
+        },
+        "tool_choice": {"oneOf": [{"type": "string", "enum": ["auto", "none", "required"]}, _OBJECT]},
+        "text": _OBJECT,
+        "reasoning": {"type": "object", "properties": {"effort": {"type": "string"}, "summary": {"type": "string"}}},
+        "max_output_tokens": {"type": "integer", "minimum": 1},
+        "parallel_tool_calls": {"type": "boolean"},
+        "temperature": {"type": "number"},
+        "top_p": {"type": "number"},
+        "user": {"type": "string"},
+        **_GATEWAY_OPTIONS,
+    },
+}
+RESPONSE: JSON = {"type": "object", "required": ["id", "object", "status", "output"]}
+# One event of a streamed response (named by its `type`, numbered by `sequence_number`).
+RESPONSE_EVENT: JSON = {"type": "object", "required": ["type", "sequence_number"]}
+COMPLETIONS_REQUEST: JSON = {
+    "type": "object",
+    "required": ["model", "prompt"],
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "prompt": {"oneOf": [{"type": "string"}, {"type": "array", "minItems": 1, "items": {"type": "string"}}]},
+        "suffix": {"type": "string"},
+        "echo": {"type": "boolean"},
+        "best_of": {"type": "integer", "minimum": 1, "maximum": 20},
+        "logprobs": {"type": "integer", "minimum": 0, "maximum": 5},
+        "max_tokens": {"type": "integer", "minimum": 1},
+        "temperature": {"type": "number"},
+        "top_p": {"type": "number"},
+        "n": {"type": "integer", "minimum": 1},
+        "stream": {"type": "boolean"},
+        "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
+        "stop": _STRING_OR_STRINGS,
+        "presence_penalty": {"type": "number"},
+        "frequency_penalty": {"type": "number"},
+        "user": {"type": "string"},
+        "seed": {"type": "integer"},
+        **_GATEWAY_OPTIONS,
+    },
+}
+TEXT_COMPLETION: JSON = {"type": "object", "required": ["id", "object", "choices"]}
 KEY_GENERATE_REQUEST: JSON = {
     "type": "object",
     "properties": {
@@ -202,12 +288,13 @@ def _json(schema: JSON) -> JSON:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def model_route(request: JSON, answer: JSON | None = None, *, streams: bool = False) -> JSON:
-    """``openapi_extra`` of a model route: its body, its answer and OpenAI's error shape."""
+def model_route(request: JSON, answer: JSON | None = None, *, streams: bool = False, event: JSON | None = None) -> JSON:
+    """``openapi_extra`` of a model route: its body, its answer (``event``: one event of its
+    stream, when not a chat-like chunk) and OpenAI's error shape."""
     ok = _json(answer or _OBJECT)
     if streams:
         # Each event is a chunk, one final error, or the closing [DONE].
-        event = {
+        event = event or {
             "anyOf": [
                 {"type": "object", "required": ["choices"]},
                 {"type": "object", "required": ["error"]},
@@ -265,3 +352,72 @@ SPEND_LOGS_QUERY: dict[str, JSON] = {
     "end_date": {"type": "string"},
     "limit": {"type": "string"},
 }
+
+# --- Anthropic's Messages API (https://docs.anthropic.com/en/api/messages) -------------------
+_ANTHROPIC_BLOCK: JSON = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {"type": {"type": "string"}, "text": {"type": "string"}},
+}
+_ANTHROPIC_MESSAGE: JSON = {
+    "type": "object",
+    "required": ["role", "content"],
+    "properties": {
+        "role": {"type": "string", "enum": ["user", "assistant"]},
+        "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": _ANTHROPIC_BLOCK}]},
+    },
+}
+_ANTHROPIC_TOOL: JSON = {
+    "type": "object",
+    "required": ["name", "input_schema"],
+    "properties": {"name": {"type": "string"}, "description": {"type": "string"}, "input_schema": _OBJECT},
+}
+_COUNTED: JSON = {
+    "model": {"type": "string"},
+    "messages": {"type": "array", "items": _ANTHROPIC_MESSAGE},
+    "system": {"oneOf": [{"type": "string"}, {"type": "array", "items": _ANTHROPIC_BLOCK}]},
+    "tools": {"type": "array", "items": _ANTHROPIC_TOOL},
+    "tool_choice": {"type": "object", "properties": {"type": {"enum": ["auto", "any", "tool", "none"]}}},
+    "thinking": {"type": "object", "properties": {"type": {"enum": ["enabled", "disabled"]}}},
+}
+COUNT_TOKENS_REQUEST: JSON = {"type": "object", "required": ["model", "messages"], "properties": _COUNTED}
+MESSAGES_REQUEST: JSON = {
+    "type": "object",
+    "required": ["model", "messages", "max_tokens"],
+    "properties": {
+        **_COUNTED,
+        "max_tokens": {"type": "integer", "minimum": 1},
+        "stream": {"type": "boolean"},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 1},
+        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+        "top_k": {"type": "integer", "minimum": 0},
+        "stop_sequences": _STRINGS,
+        "metadata": {"type": "object", "properties": {"user_id": {"type": "string"}}},
+    },
+}
+ANTHROPIC_ERROR: JSON = {
+    "type": "object",
+    "required": ["type", "error"],
+    "properties": {
+        "type": {"const": "error"},
+        "error": {
+            "type": "object",
+            "required": ["type", "message"],
+            "properties": {"type": {"type": "string"}, "message": {"type": "string"}},
+        },
+    },
+}
+
+
+def messages_route(request: JSON, *, streams: bool = False) -> JSON:
+    """``openapi_extra`` of a Messages API route: its body, its answer and Anthropic's error shape."""
+    ok = _json(_OBJECT)
+    if streams:
+        ok["content"]["text/event-stream"] = {"schema": {"type": "object", "required": ["type"]}}
+    return {
+        "requestBody": {"required": True, **_json(request)},
+        "responses": {
+            "200": {"description": "The answer", **ok},
+            "default": {"description": "An error", **_json(ANTHROPIC_ERROR)},
+        },
+    }

@@ -1,5 +1,6 @@
 """Runs the edge: the HTTP API (uvicorn) and the gRPC Gateway API in one event loop, with the
-Kafka producer, the identity-event reader and the outcome reporter beside them."""
+Kafka producer, the identity-event reader, the outcome reporter and the stored responses beside
+them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from google.protobuf.message import DecodeError
 from switchyard.events.v1.identity_pb2 import IdentityEvent
 from switchyard.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from switchyard_common.aio import BackgroundTasks
+from switchyard_common.db import migrate
 from switchyard_common.grpc_server import GrpcService
 from switchyard_common.kafka import EventConsumer, EventProducer
 from switchyard_common.redis_client import create_redis
@@ -29,6 +31,7 @@ from switchyard_edge.clients.key_limits import KeyLimiter
 from switchyard_edge.clients.model_registry import ModelRegistry
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.clients.principals import Principals
+from switchyard_edge.clients.responses_store import MIGRATIONS, SCHEMA, ResponseStore
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.clients.routing_watch import RoutingWatch
 from switchyard_edge.clients.spend import SpendClient
@@ -41,6 +44,10 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAME = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
 PEER_WAIT_SECONDS = 10.0
+
+
+async def run_migrations(settings: Settings) -> None:
+    await migrate(settings.database_url.get_secret_value(), schema=SCHEMA, migrations_dir=MIGRATIONS)
 
 
 async def serve(settings: Settings) -> None:
@@ -91,7 +98,17 @@ async def serve(settings: Settings) -> None:
         leases,
         key_limits,
     )
-    edge = Edge(settings, gateway, IdentityClient(peers, principals), SpendClient(peers), ModelRegistry(peers))
+    responses = ResponseStore(
+        settings.database_url.get_secret_value(),
+        retention_seconds=settings.responses_retention_seconds(),
+        timeout=settings.responses_store_timeout_seconds,
+        pool_max_size=settings.database_pool_max_size,
+        sweep_seconds=settings.responses_sweep_seconds,
+        migrate_on_start=settings.migrate_on_start,
+    )
+    edge = Edge(
+        settings, gateway, IdentityClient(peers, principals), SpendClient(peers), ModelRegistry(peers), responses
+    )
     started = asyncio.Event()
     app = create_app(edge, ready=started.is_set)
     grpc_service = GrpcService(
@@ -121,6 +138,7 @@ async def serve(settings: Settings) -> None:
     )
     http = uvicorn.Server(config)
     await producer.start()
+    await responses.start()
     await identity.start()
     await outcomes.start()
     await routing.start()
@@ -153,5 +171,6 @@ async def serve(settings: Settings) -> None:
         await outcomes.stop()
         await identity.stop()
         await producer.stop(timeout=settings.shutdown_grace_seconds)
+        await responses.stop()
         await peers.close()
         await redis.aclose()

@@ -9,11 +9,11 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, messages_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
 from switchyard_llm.errors import make_error
@@ -22,6 +22,7 @@ from switchyard_llm.pricing import PriceBook
 from switchyard_provider_adapter.clients.credentials import CredentialStore
 from switchyard_provider_adapter.clients.http import HttpPool
 from switchyard_provider_adapter.config import Settings
+from switchyard_provider_adapter.domain import text_completions
 from switchyard_provider_adapter.domain.allowlists import DEFAULT_ALLOWLISTS, Allowlists
 from switchyard_provider_adapter.domain.errors import (
     ProviderFailure,
@@ -32,6 +33,7 @@ from switchyard_provider_adapter.domain.errors import (
     timeout_error,
 )
 from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider
+from switchyard_provider_adapter.domain.providers.openai_apis import COMPLETIONS, NATIVE_ENDPOINTS
 
 log = logging.getLogger(__name__)
 # Calls at once when one embeddings request is split (a model that takes few inputs per call).
@@ -86,6 +88,19 @@ def call_error(
         redact(f"{provider}: unreadable {reading} from provider: {exc}", secrets),
         provider=provider,
     )
+
+
+def _stream_message(
+    item: chat_pb2.ChatCompletionChunk | messages_pb2.AnthropicEvent,
+) -> provider_pb2.ChatStreamResponse:
+    """A decoded chunk, or a Messages API event passed on natively."""
+    if isinstance(item, messages_pb2.AnthropicEvent):
+        return provider_pb2.ChatStreamResponse(anthropic_event=item)
+    return provider_pb2.ChatStreamResponse(chunk=item)
+
+
+# A chat call as the unary and the streaming RPCs take it (the same three fields).
+ChatCall = TypeVar("ChatCall", provider_pb2.ChatRequest, provider_pb2.ChatStreamRequest)
 
 
 def _request_id(headers: Mapping[str, str]) -> str:
@@ -171,8 +186,61 @@ class Executor:
             finally:
                 await request.__aexit__(None, None, None)
 
+    # --- other OpenAI APIs ------------------------------------------------------------------
+    def _prompt_calls(self, req: ChatCall) -> list[ChatCall] | None:
+        """A legacy text completion for a deployment that does not serve /v1/completions: its
+        calls through chat, one per prompt (None for any other request)."""
+        r = req.request
+        if not r.HasField("text_completion"):
+            return None
+        opts = r.options
+        provider, ctx = self._context(
+            req.deployment, req.call_id, opts.drop_params if opts.HasField("drop_params") else None
+        )
+        if provider.serves(ctx, COMPLETIONS):
+            return None
+        parts = text_completions.by_chat(
+            r, deployment=ctx.deployment.id, provider=ctx.provider, drop_params=ctx.drop_params
+        )
+        return [type(req)(deployment=req.deployment, request=p, call_id=req.call_id) for p in parts]
+
+    @staticmethod
+    def _check_native(provider: Provider, ctx: CallContext, req: chat_pb2.ChatCompletionRequest) -> None:
+        if req.HasField("native") and not provider.serves(ctx, NATIVE_ENDPOINTS.get(req.native.api, "")):
+            raise ProviderFailure(
+                make_error(
+                    ErrorKind.ERROR_KIND_BAD_REQUEST,
+                    f"deployment '{ctx.deployment.id}' ({ctx.provider}) does not serve the {req.native.api!r} API",
+                    param="model",
+                )
+            )
+
+    @staticmethod
+    def _joined(answers: list[provider_pb2.ChatResponse], n: int) -> provider_pb2.ChatResponse:
+        """The answers to a text completion's per-prompt calls as one (the first failure, if any)."""
+        out = provider_pb2.ChatResponse()
+        total: Decimal | None = Decimal(0)
+        for answer in answers:
+            if answer.WhichOneof("result") == "error":
+                return answer
+            out.stats.upstream_ms = max(out.stats.upstream_ms, answer.stats.upstream_ms)
+            if total is not None:  # unknown as soon as one call's price is
+                total = total + parse_usd(answer.stats.cost_usd) if answer.stats.cost_usd else None
+        out.stats.rate_limit_headers.update(answers[0].stats.rate_limit_headers)
+        out.stats.provider_request_id = answers[0].stats.provider_request_id
+        out.stats.cost_usd = format_usd(total) if total is not None else ""
+        out.completion.CopyFrom(text_completions.join([a.completion for a in answers], n))
+        return out
+
     # --- unary calls --------------------------------------------------------------------
     async def chat(self, req: provider_pb2.ChatRequest) -> provider_pb2.ChatResponse:
+        try:
+            parts = self._prompt_calls(req)
+        except ProviderFailure as exc:
+            return provider_pb2.ChatResponse(error=exc.error)
+        if parts is not None:
+            n = req.request.n if req.request.HasField("n") else 1
+            return self._joined(list(await asyncio.gather(*(self.chat(p) for p in parts))), n)
         dep = req.deployment
         opts = req.request.options
         timeout, by_request = self._timeout(dep, opts.timeout_seconds if opts.HasField("timeout_seconds") else None)
@@ -181,13 +249,24 @@ class Executor:
         ctx: CallContext | None = None
         try:
             provider, ctx = self._context(dep, req.call_id, opts.drop_params if opts.HasField("drop_params") else None)
-            call = await provider.chat_call(ctx, req.request, stream=False)
+            native = req.anthropic_messages if req.HasField("anthropic_messages") else None
+            if native is not None:
+                call = await provider.messages_call(ctx, native, stream=False)
+            else:
+                self._check_native(provider, ctx, req.request)
+                call = await provider.chat_call(ctx, req.request, stream=False)
             status, headers, body = await self._send(call, timeout)
             out.stats.upstream_ms = (time.perf_counter() - started) * 1000
             out.stats.rate_limit_headers.update(_rate_limit_headers(headers))
             out.stats.provider_request_id = _request_id(headers)
             if status >= 400:
                 out.error.CopyFrom(provider.error(ctx, status, headers, body))
+                return out
+            if native is not None:
+                # The provider's message goes back as it wrote it; only its usage is read.
+                out.usage.CopyFrom(provider.messages_usage(ctx, body))
+                out.anthropic_message_json = body
+                out.stats.cost_usd = self._cost(ctx.deployment, out.usage)
                 return out
             completion = provider.chat_response(ctx, req.request, body, headers)
             out.completion.CopyFrom(completion)
@@ -316,8 +395,65 @@ class Executor:
             out.images.CopyFrom(result)
         return out
 
+    async def count_tokens(self, req: provider_pb2.CountTokensRequest) -> provider_pb2.CountTokensResponse:
+        dep = req.deployment
+        timeout, _ = self._timeout(dep, None)
+        out = provider_pb2.CountTokensResponse()
+        ctx: CallContext | None = None
+        try:
+            provider, ctx = self._context(dep, req.call_id, None)
+            call = await provider.count_tokens_call(ctx, req.anthropic_messages)
+            status, headers, body = await self._send(call, timeout)
+            if status >= 400:
+                out.error.CopyFrom(provider.error(ctx, status, headers, body))
+            else:
+                out.input_tokens = provider.count_tokens_response(ctx, body)
+        except CALL_FAILURES as exc:
+            out.error.CopyFrom(
+                call_error(exc, dep.provider, ctx, timed_out=(timeout, "request", False), reading="response")
+            )
+        return out
+
     # --- streaming ----------------------------------------------------------------------
     async def chat_stream(self, req: provider_pb2.ChatStreamRequest) -> AsyncIterator[provider_pb2.ChatStreamResponse]:
+        try:
+            parts = self._prompt_calls(req)
+        except ProviderFailure as exc:
+            yield provider_pb2.ChatStreamResponse(error=exc.error)
+            return
+        stream = self._chat_stream(req) if parts is None else self._streams_in_turn(parts, req.request)
+        async for msg in stream:
+            yield msg
+
+    async def _streams_in_turn(
+        self, parts: list[ChatCall], req: chat_pb2.ChatCompletionRequest
+    ) -> AsyncIterator[provider_pb2.ChatStreamResponse]:
+        """A text completion's per-prompt streams one after the other, as one stream: choices
+        numbered by prompt, usage and cost added up in the end message (or in the error's)."""
+        n = req.n if req.HasField("n") else 1
+        usage = chat_pb2.Usage()
+        stats = provider_pb2.CallStats()
+        total: Decimal | None = Decimal(0)
+        for prompt, part in enumerate(parts):
+            async for msg in self._chat_stream(part):
+                kind = msg.WhichOneof("event")
+                if kind == "chunk":
+                    text_completions.renumber(list(msg.chunk.choices), prompt, n)
+                    yield msg
+                    continue
+                ended = msg.end.stats if kind == "end" else msg.stats
+                text_completions.add_usage(usage, msg.end.usage if kind == "end" else msg.usage)
+                stats.upstream_ms += ended.upstream_ms
+                stats.ttft_ms = stats.ttft_ms or ended.ttft_ms
+                if total is not None:
+                    total = total + parse_usd(ended.cost_usd) if ended.cost_usd else None
+                stats.cost_usd = format_usd(total) if total is not None else ""
+                if kind == "error":
+                    yield provider_pb2.ChatStreamResponse(error=msg.error, stats=stats, usage=usage)
+                    return
+        yield provider_pb2.ChatStreamResponse(end=provider_pb2.StreamEnd(usage=usage, stats=stats))
+
+    async def _chat_stream(self, req: ChatCall) -> AsyncIterator[provider_pb2.ChatStreamResponse]:
         dep = req.deployment
         opts = req.request.options
         request_timeout = opts.timeout_seconds if opts.HasField("timeout_seconds") else None
@@ -329,7 +465,12 @@ class Executor:
         ctx: CallContext | None = None
         try:
             provider, ctx = self._context(dep, req.call_id, opts.drop_params if opts.HasField("drop_params") else None)
-            call = await provider.chat_call(ctx, req.request, stream=True)
+            native = req.anthropic_messages if req.HasField("anthropic_messages") else None
+            if native is not None:
+                call = await provider.messages_call(ctx, native, stream=True)
+            else:
+                self._check_native(provider, ctx, req.request)
+                call = await provider.chat_call(ctx, req.request, stream=True)
             session = self._http.session(call.url)
             # The time-to-first-token deadline runs from sending the request to the first chunk.
             first_deadline = asyncio.get_running_loop().time() + first_timeout
@@ -349,7 +490,10 @@ class Executor:
                         error=provider.error(ctx, resp.status, resp.headers, body), stats=stats
                     )
                     return
-                decoder = provider.stream_decoder(ctx, req.request)
+                if native is not None:
+                    decoder = provider.messages_decoder(ctx)
+                else:
+                    decoder = provider.stream_decoder(ctx, req.request)
                 frames = provider.frame_decoder()
                 got_first = False
                 while True:
@@ -367,12 +511,12 @@ class Executor:
                                 stats.ttft_ms = (time.perf_counter() - started) * 1000
                                 # The provider's rate-limit headers travel with the first chunk,
                                 # so the client's response headers can carry them.
-                                first = provider_pb2.ChatStreamResponse(chunk=chunk)
+                                first = _stream_message(chunk)
                                 if stats.rate_limit_headers:
                                     first.stats.rate_limit_headers.update(stats.rate_limit_headers)
                                 yield first
                                 continue
-                            yield provider_pb2.ChatStreamResponse(chunk=chunk)
+                            yield _stream_message(chunk)
                     if not data or decoder.finished:
                         break
             finally:

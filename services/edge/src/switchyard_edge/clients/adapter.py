@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2, messages_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
 from switchyard_edge.clients.adapter_sessions import AdapterSessions, SessionStream
@@ -25,11 +25,11 @@ _ANSWER_MARGIN = 1.0
 
 @dataclass(slots=True)
 class OpenStream:
-    """A streamed answer that has begun: its first chunk (None when the stream ended before
-    any), and the stream to read the rest from."""
+    """A streamed answer that has begun: its first chunk, or first event of a Messages API stream
+    (None when the stream ended before any), and the stream to read the rest from."""
 
     stream: SessionStream
-    first: chat_pb2.ChatCompletionChunk | None
+    first: chat_pb2.ChatCompletionChunk | messages_pb2.AnthropicEvent | None
     rate_limit_headers: dict[str, str]
 
 
@@ -50,10 +50,32 @@ class AdapterClient:
         self._sessions = sessions
 
     async def chat(
-        self, call: Call, dep: deployment_pb2.Deployment, request: chat_pb2.ChatCompletionRequest, remaining: float
+        self,
+        call: Call,
+        dep: deployment_pb2.Deployment,
+        request: chat_pb2.ChatCompletionRequest,
+        remaining: float,
+        native: messages_pb2.AnthropicMessagesRequest | None = None,
     ) -> Attempt:
-        req = provider_pb2.ChatRequest(deployment=dep, request=request, call_id=call.call_id)
+        """``native``: a Messages API request for a deployment that speaks it (the result is
+        then the provider's message, JSON bytes)."""
+        req = provider_pb2.ChatRequest(deployment=dep, request=request, call_id=call.call_id, anthropic_messages=native)
         return await self._unary(self._sessions.Chat, req, "completion", remaining)
+
+    async def count_tokens(
+        self,
+        call: Call,
+        dep: deployment_pb2.Deployment,
+        native: messages_pb2.AnthropicMessagesRequest,
+        remaining: float,
+    ) -> int | error_pb2.Error:
+        """The input tokens of a Messages API request, or the error the deployment answered."""
+        req = provider_pb2.CountTokensRequest(deployment=dep, anthropic_messages=native, call_id=call.call_id)
+        try:
+            resp = await self._sessions.CountTokens(req, timeout=remaining + _ANSWER_MARGIN)
+        except grpc.aio.AioRpcError as exc:
+            return adapter_error(exc, remaining)
+        return resp.error if resp.WhichOneof("result") == "error" else resp.input_tokens
 
     async def embed(
         self, call: Call, dep: deployment_pb2.Deployment, request: embeddings_pb2.EmbeddingRequest, remaining: float
@@ -73,18 +95,29 @@ class AdapterClient:
             resp = await rpc(req, timeout=remaining + _ANSWER_MARGIN)
         except grpc.aio.AioRpcError as exc:
             return Attempt(error=adapter_error(exc, remaining))
-        if resp.WhichOneof("result") == "error":
+        kind = resp.WhichOneof("result")
+        if kind == "error":
             return Attempt(error=resp.error, stats=resp.stats)
+        if kind == "anthropic_message_json":
+            return Attempt(result=resp.anthropic_message_json, stats=resp.stats, usage=resp.usage)
         result = getattr(resp, result_field)
         return Attempt(result=result, stats=resp.stats, usage=result.usage)
 
     async def open_stream(
-        self, call: Call, dep: deployment_pb2.Deployment, request: chat_pb2.ChatCompletionRequest, remaining: float
+        self,
+        call: Call,
+        dep: deployment_pb2.Deployment,
+        request: chat_pb2.ChatCompletionRequest,
+        remaining: float,
+        native: messages_pb2.AnthropicMessagesRequest | None = None,
     ) -> Attempt:
-        """Start a streamed chat and wait for its first message: an Attempt whose result is an
-        OpenStream, or the error the provider answered before any chunk (still retryable)."""
+        """Start a streamed chat (``native``: a Messages API stream, as in ``chat``) and wait for
+        its first message: an Attempt whose result is an OpenStream, or the error the provider
+        answered before any chunk (still retryable)."""
         stream = self._sessions.ChatStream(
-            provider_pb2.ChatStreamRequest(deployment=dep, request=request, call_id=call.call_id),
+            provider_pb2.ChatStreamRequest(
+                deployment=dep, request=request, call_id=call.call_id, anthropic_messages=native
+            ),
             timeout=remaining + _ANSWER_MARGIN,
         )
         try:
@@ -92,6 +125,8 @@ class AdapterClient:
                 kind = msg.WhichOneof("event")
                 if kind == "chunk":
                     return Attempt(result=OpenStream(stream, msg.chunk, dict(msg.stats.rate_limit_headers)))
+                if kind == "anthropic_event":
+                    return Attempt(result=OpenStream(stream, msg.anthropic_event, dict(msg.stats.rate_limit_headers)))
                 if kind == "error":
                     return Attempt(error=msg.error, stats=msg.stats, usage=msg.usage if msg.HasField("usage") else None)
                 # An empty answer: the end arrived before any chunk.

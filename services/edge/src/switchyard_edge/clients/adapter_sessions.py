@@ -240,6 +240,11 @@ class AdapterSessions:
     ) -> provider_pb2.GenerateImageResponse:
         return await self._unary(lambda cid: provider_pb2.SessionRequest(id=cid, image=request), timeout)
 
+    async def CountTokens(
+        self, request: provider_pb2.CountTokensRequest, *, timeout: float
+    ) -> provider_pb2.CountTokensResponse:
+        return await self._unary(lambda cid: provider_pb2.SessionRequest(id=cid, count_tokens=request), timeout)
+
     async def close(self) -> None:
         for s in list(self._sessions):
             await s.stop()

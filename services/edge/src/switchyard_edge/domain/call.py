@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from switchyard.auth.v1 import auth_pb2
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2, messages_pb2
 from switchyard.provider.v1 import provider_pb2
 from switchyard.router.v1 import router_pb2
 
@@ -27,6 +27,9 @@ class CallType(Enum):
     CHAT = "chat.completions"
     EMBEDDING = "embeddings"
     IMAGE_GENERATION = "image_generation"
+    ANTHROPIC_MESSAGES = "anthropic_messages"
+    RESPONSES = "responses"
+    TEXT_COMPLETION = "text_completion"
 
     @property
     def router_type(self) -> router_pb2.CallType:
@@ -38,6 +41,9 @@ _ROUTER_TYPES = {
     CallType.CHAT: router_pb2.CALL_TYPE_CHAT,
     CallType.EMBEDDING: router_pb2.CALL_TYPE_EMBEDDING,
     CallType.IMAGE_GENERATION: router_pb2.CALL_TYPE_IMAGE_GENERATION,
+    CallType.ANTHROPIC_MESSAGES: router_pb2.CALL_TYPE_CHAT,
+    CallType.RESPONSES: router_pb2.CALL_TYPE_CHAT,
+    CallType.TEXT_COMPLETION: router_pb2.CALL_TYPE_CHAT,
 }
 
 
@@ -156,12 +162,19 @@ async def _nothing() -> None:
 @dataclass(slots=True)
 class Streaming:
     """A stream whose first chunk has arrived (so the response can start); ``chunks`` yields the
-    rest and settles the call at the end."""
+    rest and settles the call at the end. A Messages API stream a Claude deployment answers
+    natively carries the provider's events instead of chunks (``first`` is its first event)."""
 
     call: Call
-    first: chat_pb2.ChatCompletionChunk
+    first: chat_pb2.ChatCompletionChunk | messages_pb2.AnthropicEvent
     chunks: AsyncIterator[provider_pb2.ChatStreamResponse]
     rate_limit_headers: dict[str, str]
     # Called once the response is over, however it ended: settles a stream whose rest was never
     # read (the client went away before the body started), which ``chunks`` cannot do.
     close: Callable[[], Awaitable[None]] = _nothing
+
+    @property
+    def first_chunk(self) -> chat_pb2.ChatCompletionChunk:
+        """The first chunk of a stream of chunks: every stream but a Messages API request's."""
+        assert isinstance(self.first, chat_pb2.ChatCompletionChunk), "only Messages API requests stream events"
+        return self.first

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, error_pb2, messages_pb2
 from switchyard.provider.v1 import provider_pb2
 from switchyard_edge.domain.call import Attempt
 from switchyard_llm.errors import counts_against_deployment
@@ -23,9 +23,12 @@ def usage_of(attempt: Attempt) -> chat_pb2.Usage | None:
     return attempt.usage
 
 
-def produced_chars(chunk: chat_pb2.ChatCompletionChunk) -> int:
+def produced_chars(chunk: chat_pb2.ChatCompletionChunk | messages_pb2.AnthropicEvent) -> int:
     """Characters of model output in a streamed chunk: text, reasoning, refusals and tool calls
-    (names and arguments), all of which the provider bills as output tokens."""
+    (names and arguments), all of which the provider bills as output tokens. A Messages API
+    event comes with its count (the provider adapter read the event)."""
+    if isinstance(chunk, messages_pb2.AnthropicEvent):
+        return chunk.output_chars
     n = 0
     for ch in chunk.choices:
         d = ch.delta

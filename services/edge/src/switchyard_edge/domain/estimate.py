@@ -66,7 +66,17 @@ def max_output_tokens(req: chat_pb2.ChatCompletionRequest, dep: deployment_pb2.D
         n = req.max_tokens
     else:
         n = dep.max_output_tokens or default
-    return max(1, n) * max(1, req.n if req.HasField("n") else 1)
+    return max(1, n) * _answers(req)
+
+
+def _answers(req: chat_pb2.ChatCompletionRequest) -> int:
+    """Answers the provider may bill: ``n`` per request, or for a legacy text completion
+    ``best_of`` (generated, billed, then the best ``n`` kept) for each prompt."""
+    n = max(1, req.n if req.HasField("n") else 1)
+    if not req.HasField("text_completion"):
+        return n
+    tc = req.text_completion
+    return max(n, tc.best_of if tc.HasField("best_of") else 1) * max(1, len(req.messages))
 
 
 def limit_output(req: chat_pb2.ChatCompletionRequest, dep: deployment_pb2.Deployment, default: int) -> None:

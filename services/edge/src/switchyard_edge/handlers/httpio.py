@@ -4,16 +4,20 @@ routes) and bounded JSON bodies."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import Request
-from starlette.responses import Response
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+from starlette.responses import Response, StreamingResponse
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
+from switchyard_edge.domain.call import Completed, Streaming
 from switchyard_edge.errors import GatewayError
 from switchyard_llm.errors import RequestError, make_error, openai_error_body
 from switchyard_llm.sealing import SealingError
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
     from switchyard_edge.app import Edge
 
 _JSON = "application/json"
+_tracer = trace.get_tracer("switchyard.edge")
 
 ManagementHandler = Callable[[Request, auth_pb2.Principal], Awaitable[Response]]
 
@@ -48,6 +53,44 @@ def credential_of(request: Request) -> str:
     return (h.get("api-key") or h.get("x-api-key") or h.get("x-goog-api-key") or "").strip()
 
 
+def server_span(request: Request, name: str) -> Any:
+    """The server span of a model route, continuing the client's trace."""
+    ctx = propagate.extract(request.headers)
+    return _tracer.start_as_current_span(name, context=ctx, kind=SpanKind.SERVER)
+
+
+def completed_headers(done: Completed) -> dict[str, str]:
+    """The headers of a whole answer: LiteLLM's ``x-litellm-*`` and the provider's rate limits."""
+    h = done.call.headers()
+    h.update(done.stats.rate_limit_headers)
+    if done.stats.cost_usd:
+        h["x-litellm-response-cost"] = done.stats.cost_usd
+    h["x-litellm-overhead-duration-ms"] = f"{done.call.overhead_ms():.3f}"
+    h["x-litellm-response-duration-ms"] = f"{(time.perf_counter() - done.call.started) * 1000:.3f}"
+    return h
+
+
+class StreamResponse(StreamingResponse):
+    """A streamed answer (server-sent events) with the call's headers. It settles the stream
+    however the response ends, including a client that went away before the body was read (its
+    generator never starts, so its own clean-up never runs)."""
+
+    def __init__(self, streaming: Streaming, content: AsyncIterator[bytes]) -> None:
+        h = streaming.call.headers()
+        h.update(streaming.rate_limit_headers)
+        h["x-litellm-overhead-duration-ms"] = f"{streaming.call.overhead_ms():.3f}"
+        h["cache-control"] = "no-cache"
+        h["x-accel-buffering"] = "no"
+        super().__init__(content, media_type="text/event-stream", headers=h)
+        self._streaming = streaming
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._streaming.close()
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=_JSON, headers=headers)
 
@@ -64,6 +107,11 @@ def detail(status: int, message: str) -> Response:
 
 
 async def read_json(request: Request, limit: int) -> Any:
+    return (await read_json_bytes(request, limit))[1]
+
+
+async def read_json_bytes(request: Request, limit: int) -> tuple[bytes, Any]:
+    """The body (at most ``limit`` bytes, else 413) and its JSON value."""
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
         raise GatewayError(
@@ -75,7 +123,7 @@ async def read_json(request: Request, limit: int) -> Any:
             make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, f"request body larger than {limit} bytes", status=413)
         )
     try:
-        return orjson.loads(body)
+        return body, orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise RequestError(f"the request body is not valid JSON: {exc}") from None
 

@@ -7,23 +7,29 @@ Bodies are read only after the credential is checked, within the route's own siz
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import FastAPI, Request
-from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Histogram
 from starlette.responses import Response, StreamingResponse
 
 from switchyard.auth.v1 import auth_pb2
+from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge import openapi
 from switchyard_edge.domain.call import Completed, Streaming
 from switchyard_edge.errors import GatewayError
-from switchyard_edge.handlers.httpio import credential_of, json_response, openai_error, read_json
-from switchyard_llm.errors import RequestError, openai_error_body
+from switchyard_edge.handlers.httpio import (
+    StreamResponse,
+    completed_headers,
+    credential_of,
+    json_response,
+    openai_error,
+    read_json,
+    server_span,
+)
+from switchyard_llm.errors import RequestError, make_error, openai_error_body
 from switchyard_llm.openai_codec.chat import chat_request_from_json, chunk_to_json, completion_to_json
 from switchyard_llm.openai_codec.embeddings import embedding_request_from_json, embedding_response_to_json
 from switchyard_llm.openai_codec.images import image_request_from_json, image_response_to_json
@@ -32,7 +38,6 @@ from switchyard_llm.openai_codec.usage import usage_to_json
 if TYPE_CHECKING:
     from switchyard_edge.app import Edge
 
-_tracer = trace.get_tracer("switchyard.edge")
 
 REQUESTS = Counter("switchyard_edge_requests_total", "Requests by route and status", ["route", "status"])
 OVERHEAD = Histogram(
@@ -47,19 +52,8 @@ _DONE = b"data: [DONE]\n\n"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _server_span(request: Request, name: str) -> Any:
-    ctx = propagate.extract(request.headers)
-    return _tracer.start_as_current_span(name, context=ctx, kind=SpanKind.SERVER)
-
-
-def _completed_headers(done: Completed) -> dict[str, str]:
-    h = done.call.headers()
-    h.update(done.stats.rate_limit_headers)
-    if done.stats.cost_usd:
-        h["x-litellm-response-cost"] = done.stats.cost_usd
-    h["x-litellm-overhead-duration-ms"] = f"{done.call.overhead_ms():.3f}"
-    h["x-litellm-response-duration-ms"] = f"{(time.perf_counter() - done.call.started) * 1000:.3f}"
-    return h
+def _bad_request(exc: RequestError) -> Response:
+    return openai_error(make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
 
 
 class OpenAIRoutes:
@@ -100,7 +94,7 @@ class OpenAIRoutes:
     # --- chat -----------------------------------------------------------------------------
     async def chat_completions(self, request: Request, model: str | None = None) -> Response:
         gateway = self._edge.gateway
-        with _server_span(request, "POST /v1/chat/completions") as span:
+        with server_span(request, "POST /v1/chat/completions") as span:
             try:
                 # Credentials first: a request without a valid key costs a header lookup (and a
                 # cached principal), never the parsing of its body.
@@ -123,7 +117,7 @@ class OpenAIRoutes:
                 return openai_error(exc.error)
             OVERHEAD.labels("chat").observe(done.call.overhead_ms() / 1000)
             REQUESTS.labels("chat", "200").inc()
-            return json_response(completion_to_json(done.result), headers=_completed_headers(done))
+            return json_response(completion_to_json(done.result), headers=completed_headers(done))
 
     async def chat_for_deployment(self, request: Request, model: str) -> Response:
         return await self.chat_completions(request, model)
@@ -140,7 +134,7 @@ class OpenAIRoutes:
         counted: str = "",
     ) -> Response:
         """A route with one JSON answer; ``counted``: its label in the requests counter."""
-        with _server_span(request, span):
+        with server_span(request, span):
             try:
                 who = await self._edge.gateway.authenticate(credential_of(request))
                 done = await run(who, decode(await read_json(request, limit)))
@@ -154,7 +148,7 @@ class OpenAIRoutes:
                 return openai_error(exc.error)
             if counted:
                 REQUESTS.labels(counted, "200").inc()
-            return json_response(encode(done.result), headers=_completed_headers(done))
+            return json_response(encode(done.result), headers=completed_headers(done))
 
     async def embeddings(self, request: Request) -> Response:
         return await self._one_answer(
@@ -194,31 +188,11 @@ class OpenAIRoutes:
 
 
 def _sse_response(streaming: Streaming, include_usage: bool) -> StreamingResponse:
-    h = streaming.call.headers()
-    h.update(streaming.rate_limit_headers)
-    h["x-litellm-overhead-duration-ms"] = f"{streaming.call.overhead_ms():.3f}"
-    h["cache-control"] = "no-cache"
-    h["x-accel-buffering"] = "no"
-    return _StreamResponse(streaming, _sse(streaming, include_usage), media_type="text/event-stream", headers=h)
-
-
-class _StreamResponse(StreamingResponse):
-    """Settles the stream however the response ends, including a client that went away before
-    the body was read (its generator never starts, so its own clean-up never runs)."""
-
-    def __init__(self, streaming: Streaming, content: AsyncIterator[bytes], **kwargs: Any) -> None:
-        super().__init__(content, **kwargs)
-        self._streaming = streaming
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            await self._streaming.close()
+    return StreamResponse(streaming, _sse(streaming, include_usage))
 
 
 async def _sse(streaming: Streaming, include_usage: bool) -> AsyncIterator[bytes]:
-    first = streaming.first
+    first = streaming.first_chunk
     meta = {"id": first.id, "object": "chat.completion.chunk", "created": first.created, "model": first.model}
     if first.HasField("service_tier"):
         meta["service_tier"] = first.service_tier

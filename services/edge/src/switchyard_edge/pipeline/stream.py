@@ -34,13 +34,14 @@ def start(
     call = adm.call
     opened: OpenStream = attempt.result
     if opened.first is None:
-        first = chat_pb2.ChatCompletionChunk(id=f"chatcmpl-{call.call_id}", created=int(time.time()), model=dep.model)
-        first.choices.add(index=0, finish_reason="stop").delta.role = "assistant"
+        empty = chat_pb2.ChatCompletionChunk(id=f"chatcmpl-{call.call_id}", created=int(time.time()), model=dep.model)
+        empty.choices.add(index=0, finish_reason="stop").delta.role = "assistant"
         accounting.record(adm, dep, attempt, final=True, started=started)
-        return Streaming(call, first, _empty(), opened.rate_limit_headers)
+        return Streaming(call, empty, _empty(), opened.rate_limit_headers)
     state = _Settlement(adm, dep, opened, started, accounting)
     first, rest = opened.first, _rest(state)
-    if names := call.guardrails():
+    # A native Messages API stream never has guardrails: they make the pipeline translate it.
+    if (names := call.guardrails()) and isinstance(first, chat_pb2.ChatCompletionChunk):
         first, rest = guardrails.guard_stream(call, names, first, rest)
     adm.hand_over()
     return Streaming(call, first, rest, opened.rate_limit_headers, close=state.abandon)
@@ -94,6 +95,9 @@ async def _rest(state: _Settlement) -> AsyncGenerator[provider_pb2.ChatStreamRes
             kind = msg.WhichOneof("event")
             if kind == "chunk":
                 state.produced += charging.produced_chars(msg.chunk)
+                yield msg
+            elif kind == "anthropic_event":
+                state.produced += msg.anthropic_event.output_chars
                 yield msg
             elif kind == "end":
                 state.settle(Attempt(stats=msg.end.stats, usage=msg.end.usage))

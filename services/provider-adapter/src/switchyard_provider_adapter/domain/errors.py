@@ -111,7 +111,8 @@ def classify(status: int, message: str) -> error_pb2.ErrorKind:
             return ErrorKind.ERROR_KIND_RATE_LIMIT
         case 502:
             return ErrorKind.ERROR_KIND_BAD_GATEWAY
-        case 503:
+        case 503 | 529:
+            # 529 is Anthropic's "overloaded": unavailable for now, as a 503 is.
             return ErrorKind.ERROR_KIND_SERVICE_UNAVAILABLE
     if status >= 500:
         return ErrorKind.ERROR_KIND_INTERNAL_SERVER

@@ -20,7 +20,13 @@ _tracer = trace.get_tracer("switchyard.provider")
 
 # Answers waiting for a slow reader: beyond this the calls producing them wait (flow control).
 _SESSION_QUEUE = 10_000
-_SPAN_NAMES = {"chat": "Chat", "chat_stream": "ChatStream", "embed": "Embed", "image": "GenerateImage"}
+_SPAN_NAMES = {
+    "chat": "Chat",
+    "chat_stream": "ChatStream",
+    "embed": "Embed",
+    "image": "GenerateImage",
+    "count_tokens": "CountTokens",
+}
 
 
 class ProviderServicer(provider_pb2_grpc.ProviderServiceServicer):
@@ -47,6 +53,11 @@ class ProviderServicer(provider_pb2_grpc.ProviderServiceServicer):
         self, request: provider_pb2.GenerateImageRequest, context: grpc.aio.ServicerContext
     ) -> provider_pb2.GenerateImageResponse:
         return await self._executor.generate_image(request)
+
+    async def CountTokens(
+        self, request: provider_pb2.CountTokensRequest, context: grpc.aio.ServicerContext
+    ) -> provider_pb2.CountTokensResponse:
+        return await self._executor.count_tokens(request)
 
     @untraced  # each request in the session gets its own span
     async def Session(
@@ -76,6 +87,9 @@ class ProviderServicer(provider_pb2_grpc.ProviderServiceServicer):
                     elif kind == "image":
                         result = await self._executor.generate_image(req.image)
                         await out.put(provider_pb2.SessionResponse(id=req.id, image=result))
+                    elif kind == "count_tokens":
+                        counted = await self._executor.count_tokens(req.count_tokens)
+                        await out.put(provider_pb2.SessionResponse(id=req.id, count_tokens=counted))
                     else:
                         await out.put(provider_pb2.SessionResponse(id=req.id, failure=f"unknown request {kind!r}"))
             except asyncio.CancelledError:

@@ -24,34 +24,47 @@ _sym_db = _symbol_database.Default()
 
 from switchyard.llm.v1 import chat_pb2 as switchyard_dot_llm_dot_v1_dot_chat__pb2
 from switchyard.llm.v1 import embeddings_pb2 as switchyard_dot_llm_dot_v1_dot_embeddings__pb2
+from switchyard.llm.v1 import messages_pb2 as switchyard_dot_llm_dot_v1_dot_messages__pb2
 from switchyard.llm.v1 import models_pb2 as switchyard_dot_llm_dot_v1_dot_models__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#switchyard/gateway/v1/gateway.proto\x12\x15switchyard.gateway.v1\x1a\x1cswitchyard/llm/v1/chat.proto\x1a\"switchyard/llm/v1/embeddings.proto\x1a\x1eswitchyard/llm/v1/models.proto\"\xab\x01\n\x08\x43\x61llInfo\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x15\n\rresponse_cost\x18\x02 \x01(\t\x12\x13\n\x0bmodel_group\x18\x03 \x01(\t\x12\x15\n\rdeployment_id\x18\x04 \x01(\t\x12\x13\n\x0boverhead_ms\x18\x05 \x01(\x01\x12\x19\n\x11\x61ttempted_retries\x18\x06 \x01(\x05\x12\x1b\n\x13\x61ttempted_fallbacks\x18\x07 \x01(\x05\"X\n\x1b\x43reateChatCompletionRequest\x12\x39\n\x07request\x18\x01 \x01(\x0b\x32(.switchyard.llm.v1.ChatCompletionRequest\"\x84\x01\n\x1c\x43reateChatCompletionResponse\x12\x35\n\ncompletion\x18\x01 \x01(\x0b\x32!.switchyard.llm.v1.ChatCompletion\x12-\n\x04info\x18\x02 \x01(\x0b\x32\x1f.switchyard.gateway.v1.CallInfo\"X\n\x1bStreamChatCompletionRequest\x12\x39\n\x07request\x18\x01 \x01(\x0b\x32(.switchyard.llm.v1.ChatCompletionRequest\"\x84\x01\n\x1cStreamChatCompletionResponse\x12\x35\n\x05\x63hunk\x18\x01 \x01(\x0b\x32&.switchyard.llm.v1.ChatCompletionChunk\x12-\n\x04info\x18\x02 \x01(\x0b\x32\x1f.switchyard.gateway.v1.CallInfo\"N\n\x16\x43reateEmbeddingRequest\x12\x34\n\x07request\x18\x01 \x01(\x0b\x32#.switchyard.llm.v1.EmbeddingRequest\"\x82\x01\n\x17\x43reateEmbeddingResponse\x12\x38\n\nembeddings\x18\x01 \x01(\x0b\x32$.switchyard.llm.v1.EmbeddingResponse\x12-\n\x04info\x18\x02 \x01(\x0b\x32\x1f.switchyard.gateway.v1.CallInfo\"\x13\n\x11ListModelsRequest\">\n\x12ListModelsResponse\x12(\n\x06models\x18\x01 \x03(\x0b\x32\x18.switchyard.llm.v1.Model2\xea\x03\n\x0eGatewayService\x12\x7f\n\x14\x43reateChatCompletion\x12\x32.switchyard.gateway.v1.CreateChatCompletionRequest\x1a\x33.switchyard.gateway.v1.CreateChatCompletionResponse\x12\x81\x01\n\x14StreamChatCompletion\x12\x32.switchyard.gateway.v1.StreamChatCompletionRequest\x1a\x33.switchyard.gateway.v1.StreamChatCompletionResponse0\x01\x12p\n\x0f\x43reateEmbedding\x12-.switchyard.gateway.v1.CreateEmbeddingRequest\x1a..switchyard.gateway.v1.CreateEmbeddingResponse\x12\x61\n\nListModels\x12(.switchyard.gateway.v1.ListModelsRequest\x1a).switchyard.gateway.v1.ListModelsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#switchyard/gateway/v1/gateway.proto\x12\x15switchyard.gateway.v1\x1a\x1cswitchyard/llm/v1/chat.proto\x1a\"switchyard/llm/v1/embeddings.proto\x1a switchyard/llm/v1/messages.proto\x1a\x1eswitchyard/llm/v1/models.proto\"\xab\x01\n\x08\x43\x61llInfo\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x15\n\rresponse_cost\x18\x02 \x01(\t\x12\x13\n\x0bmodel_group\x18\x03 \x01(\t\x12\x15\n\rdeployment_id\x18\x04 \x01(\t\x12\x13\n\x0boverhead_ms\x18\x05 \x01(\x01\x12\x19\n\x11\x61ttempted_retries\x18\x06 \x01(\x05\x12\x1b\n\x13\x61ttempted_fallbacks\x18\x07 \x01(\x05\"X\n\x1b\x43reateChatCompletionRequest\x12\x39\n\x07request\x18\x01 \x01(\x0b\x32(.switchyard.llm.v1.ChatCompletionRequest\"\x84\x01\n\x1c\x43reateChatCompletionResponse\x12\x35\n\ncompletion\x18\x01 \x01(\x0b\x32!.switchyard.llm.v1.ChatCompletion\x12-\n\x04info\x18\x02 \x01(\x0b\x32\x1f.switchyard.gateway.v1.CallInfo\"X\n\x1bStreamChatCompletionRequest\x12\x39\n\x07request\x18\x01 \x01(\x0b\x32(.switchyard.llm.v1.ChatCompletionRequest\"\x84\x01\n\x1cStreamChatCompletionResponse\x12\x35\n\x05\x63hunk\x18\x01 \x01(\x0b\x32&.switchyard.llm.v1.ChatCompletionChunk\x12-\n\x04info\x18\x02 \x01(\x0b\x32\x1f.switchyard.gateway.v1.CallInfo\"N\n\x16\x43reateEmbeddingRequest\x12\x34\n\x07request\x18\x01 \x01(\x0b\x32#.switchyard.llm.v1.EmbeddingRequest\"\x82\x01\n\x17\x43reateEmbeddingResponse\x12\x38\n\nembeddings\x18\x01 \x01(\x0b\x32$.switchyard.llm.v1.EmbeddingResponse\x12-\n\x04info\x18\x02 \x01(\x0b\x32\x1f.switchyard.gateway.v1.CallInfo\"\x13\n\x11ListModelsRequest\">\n\x12ListModelsResponse\x12(\n\x06models\x18\x01 \x03(\x0b\x32\x18.switchyard.llm.v1.Model\"T\n\x14\x43reateMessageRequest\x12<\n\x07request\x18\x01 \x01(\x0b\x32+.switchyard.llm.v1.AnthropicMessagesRequest\"\\\n\x15\x43reateMessageResponse\x12\x14\n\x0cmessage_json\x18\x01 \x01(\x0c\x12-\n\x04info\x18\x02 \x01(\x0b\x32\x1f.switchyard.gateway.v1.CallInfo\"T\n\x14StreamMessageRequest\x12<\n\x07request\x18\x01 \x01(\x0b\x32+.switchyard.llm.v1.AnthropicMessagesRequest\"x\n\x15StreamMessageResponse\x12\x30\n\x05\x65vent\x18\x01 \x01(\x0b\x32!.switchyard.llm.v1.AnthropicEvent\x12-\n\x04info\x18\x02 \x01(\x0b\x32\x1f.switchyard.gateway.v1.CallInfo\"Y\n\x19\x43ountMessageTokensRequest\x12<\n\x07request\x18\x01 \x01(\x0b\x32+.switchyard.llm.v1.AnthropicMessagesRequest\"2\n\x1a\x43ountMessageTokensResponse\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x32\xbf\x06\n\x0eGatewayService\x12\x7f\n\x14\x43reateChatCompletion\x12\x32.switchyard.gateway.v1.CreateChatCompletionRequest\x1a\x33.switchyard.gateway.v1.CreateChatCompletionResponse\x12\x81\x01\n\x14StreamChatCompletion\x12\x32.switchyard.gateway.v1.StreamChatCompletionRequest\x1a\x33.switchyard.gateway.v1.StreamChatCompletionResponse0\x01\x12p\n\x0f\x43reateEmbedding\x12-.switchyard.gateway.v1.CreateEmbeddingRequest\x1a..switchyard.gateway.v1.CreateEmbeddingResponse\x12\x61\n\nListModels\x12(.switchyard.gateway.v1.ListModelsRequest\x1a).switchyard.gateway.v1.ListModelsResponse\x12j\n\rCreateMessage\x12+.switchyard.gateway.v1.CreateMessageRequest\x1a,.switchyard.gateway.v1.CreateMessageResponse\x12l\n\rStreamMessage\x12+.switchyard.gateway.v1.StreamMessageRequest\x1a,.switchyard.gateway.v1.StreamMessageResponse0\x01\x12y\n\x12\x43ountMessageTokens\x12\x30.switchyard.gateway.v1.CountMessageTokensRequest\x1a\x31.switchyard.gateway.v1.CountMessageTokensResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchyard.gateway.v1.gateway_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CALLINFO']._serialized_start=161
-  _globals['_CALLINFO']._serialized_end=332
-  _globals['_CREATECHATCOMPLETIONREQUEST']._serialized_start=334
-  _globals['_CREATECHATCOMPLETIONREQUEST']._serialized_end=422
-  _globals['_CREATECHATCOMPLETIONRESPONSE']._serialized_start=425
-  _globals['_CREATECHATCOMPLETIONRESPONSE']._serialized_end=557
-  _globals['_STREAMCHATCOMPLETIONREQUEST']._serialized_start=559
-  _globals['_STREAMCHATCOMPLETIONREQUEST']._serialized_end=647
-  _globals['_STREAMCHATCOMPLETIONRESPONSE']._serialized_start=650
-  _globals['_STREAMCHATCOMPLETIONRESPONSE']._serialized_end=782
-  _globals['_CREATEEMBEDDINGREQUEST']._serialized_start=784
-  _globals['_CREATEEMBEDDINGREQUEST']._serialized_end=862
-  _globals['_CREATEEMBEDDINGRESPONSE']._serialized_start=865
-  _globals['_CREATEEMBEDDINGRESPONSE']._serialized_end=995
-  _globals['_LISTMODELSREQUEST']._serialized_start=997
-  _globals['_LISTMODELSREQUEST']._serialized_end=1016
-  _globals['_LISTMODELSRESPONSE']._serialized_start=1018
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1080
-  _globals['_GATEWAYSERVICE']._serialized_start=1083
-  _globals['_GATEWAYSERVICE']._serialized_end=1573
+  _globals['_CALLINFO']._serialized_start=195
+  _globals['_CALLINFO']._serialized_end=366
+  _globals['_CREATECHATCOMPLETIONREQUEST']._serialized_start=368
+  _globals['_CREATECHATCOMPLETIONREQUEST']._serialized_end=456
+  _globals['_CREATECHATCOMPLETIONRESPONSE']._serialized_start=459
+  _globals['_CREATECHATCOMPLETIONRESPONSE']._serialized_end=591
+  _globals['_STREAMCHATCOMPLETIONREQUEST']._serialized_start=593
+  _globals['_STREAMCHATCOMPLETIONREQUEST']._serialized_end=681
+  _globals['_STREAMCHATCOMPLETIONRESPONSE']._serialized_start=684
+  _globals['_STREAMCHATCOMPLETIONRESPONSE']._serialized_end=816
+  _globals['_CREATEEMBEDDINGREQUEST']._serialized_start=818
+  _globals['_CREATEEMBEDDINGREQUEST']._serialized_end=896
+  _globals['_CREATEEMBEDDINGRESPONSE']._serialized_start=899
+  _globals['_CREATEEMBEDDINGRESPONSE']._serialized_end=1029
+  _globals['_LISTMODELSREQUEST']._serialized_start=1031
+  _globals['_LISTMODELSREQUEST']._serialized_end=1050
+  _globals['_LISTMODELSRESPONSE']._serialized_start=1052
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1114
+  _globals['_CREATEMESSAGEREQUEST']._serialized_start=1116
+  _globals['_CREATEMESSAGEREQUEST']._serialized_end=1200
+  _globals['_CREATEMESSAGERESPONSE']._serialized_start=1202
+  _globals['_CREATEMESSAGERESPONSE']._serialized_end=1294
+  _globals['_STREAMMESSAGEREQUEST']._serialized_start=1296
+  _globals['_STREAMMESSAGEREQUEST']._serialized_end=1380
+  _globals['_STREAMMESSAGERESPONSE']._serialized_start=1382
+  _globals['_STREAMMESSAGERESPONSE']._serialized_end=1502
+  _globals['_COUNTMESSAGETOKENSREQUEST']._serialized_start=1504
+  _globals['_COUNTMESSAGETOKENSREQUEST']._serialized_end=1593
+  _globals['_COUNTMESSAGETOKENSRESPONSE']._serialized_start=1595
+  _globals['_COUNTMESSAGETOKENSRESPONSE']._serialized_end=1645
+  _globals['_GATEWAYSERVICE']._serialized_start=1648
+  _globals['_GATEWAYSERVICE']._serialized_end=2479
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 from switchyard.llm.v1 import chat_pb2 as _chat_pb2
 from switchyard.llm.v1 import embeddings_pb2 as _embeddings_pb2
+from switchyard.llm.v1 import messages_pb2 as _messages_pb2
 from switchyard.llm.v1 import models_pb2 as _models_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -78,3 +79,43 @@ class ListModelsResponse(_message.Message):
     MODELS_FIELD_NUMBER: _ClassVar[int]
     models: _containers.RepeatedCompositeFieldContainer[_models_pb2.Model]
     def __init__(self, models: _Optional[_Iterable[_Union[_models_pb2.Model, _Mapping]]] = ...) -> None: ...
+
+class CreateMessageRequest(_message.Message):
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: _messages_pb2.AnthropicMessagesRequest
+    def __init__(self, request: _Optional[_Union[_messages_pb2.AnthropicMessagesRequest, _Mapping]] = ...) -> None: ...
+
+class CreateMessageResponse(_message.Message):
+    __slots__ = ("message_json", "info")
+    MESSAGE_JSON_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    message_json: bytes
+    info: CallInfo
+    def __init__(self, message_json: _Optional[bytes] = ..., info: _Optional[_Union[CallInfo, _Mapping]] = ...) -> None: ...
+
+class StreamMessageRequest(_message.Message):
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: _messages_pb2.AnthropicMessagesRequest
+    def __init__(self, request: _Optional[_Union[_messages_pb2.AnthropicMessagesRequest, _Mapping]] = ...) -> None: ...
+
+class StreamMessageResponse(_message.Message):
+    __slots__ = ("event", "info")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    event: _messages_pb2.AnthropicEvent
+    info: CallInfo
+    def __init__(self, event: _Optional[_Union[_messages_pb2.AnthropicEvent, _Mapping]] = ..., info: _Optional[_Union[CallInfo, _Mapping]] = ...) -> None: ...
+
+class CountMessageTokensRequest(_message.Message):
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: _messages_pb2.AnthropicMessagesRequest
+    def __init__(self, request: _Optional[_Union[_messages_pb2.AnthropicMessagesRequest, _Mapping]] = ...) -> None: ...
+
+class CountMessageTokensResponse(_message.Message):
+    __slots__ = ("input_tokens",)
+    INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    input_tokens: int
+    def __init__(self, input_tokens: _Optional[int] = ...) -> None: ...

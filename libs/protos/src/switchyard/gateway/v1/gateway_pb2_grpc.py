@@ -61,6 +61,21 @@ class GatewayServiceStub:
                 request_serializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.ListModelsRequest.SerializeToString,
                 response_deserializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.ListModelsResponse.FromString,
                 _registered_method=True)
+        self.CreateMessage = channel.unary_unary(
+                '/switchyard.gateway.v1.GatewayService/CreateMessage',
+                request_serializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CreateMessageRequest.SerializeToString,
+                response_deserializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CreateMessageResponse.FromString,
+                _registered_method=True)
+        self.StreamMessage = channel.unary_stream(
+                '/switchyard.gateway.v1.GatewayService/StreamMessage',
+                request_serializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.StreamMessageRequest.SerializeToString,
+                response_deserializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.StreamMessageResponse.FromString,
+                _registered_method=True)
+        self.CountMessageTokens = channel.unary_unary(
+                '/switchyard.gateway.v1.GatewayService/CountMessageTokens',
+                request_serializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CountMessageTokensRequest.SerializeToString,
+                response_deserializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CountMessageTokensResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -103,6 +118,28 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateMessage(self, request, context):
+        """One Anthropic Messages API call (`POST /v1/messages`), through the same pipeline; usage
+        events say `anthropic_messages`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamMessage(self, request, context):
+        """One Anthropic Messages API call, streamed as the Messages API's events.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountMessageTokens(self, request, context):
+        """The input tokens of a Messages API request (`POST /v1/messages/count_tokens`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -125,6 +162,21 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.ListModels,
                     request_deserializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.ListModelsRequest.FromString,
                     response_serializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.ListModelsResponse.SerializeToString,
+            ),
+            'CreateMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateMessage,
+                    request_deserializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CreateMessageRequest.FromString,
+                    response_serializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CreateMessageResponse.SerializeToString,
+            ),
+            'StreamMessage': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamMessage,
+                    request_deserializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.StreamMessageRequest.FromString,
+                    response_serializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.StreamMessageResponse.SerializeToString,
+            ),
+            'CountMessageTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountMessageTokens,
+                    request_deserializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CountMessageTokensRequest.FromString,
+                    response_serializer=switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CountMessageTokensResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -242,6 +294,87 @@ class GatewayService:
             '/switchyard.gateway.v1.GatewayService/ListModels',
             switchyard_dot_gateway_dot_v1_dot_gateway__pb2.ListModelsRequest.SerializeToString,
             switchyard_dot_gateway_dot_v1_dot_gateway__pb2.ListModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.gateway.v1.GatewayService/CreateMessage',
+            switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CreateMessageRequest.SerializeToString,
+            switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CreateMessageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/switchyard.gateway.v1.GatewayService/StreamMessage',
+            switchyard_dot_gateway_dot_v1_dot_gateway__pb2.StreamMessageRequest.SerializeToString,
+            switchyard_dot_gateway_dot_v1_dot_gateway__pb2.StreamMessageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountMessageTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.gateway.v1.GatewayService/CountMessageTokens',
+            switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CountMessageTokensRequest.SerializeToString,
+            switchyard_dot_gateway_dot_v1_dot_gateway__pb2.CountMessageTokensResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,14 @@ class GatewayServiceStub:
     """Embeddings."""
     ListModels: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListModelsRequest, _gateway_pb2.ListModelsResponse]
     """Models the caller may use."""
+    CreateMessage: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CreateMessageRequest, _gateway_pb2.CreateMessageResponse]
+    """One Anthropic Messages API call (`POST /v1/messages`), through the same pipeline; usage
+    events say `anthropic_messages`.
+    """
+    StreamMessage: _grpc.UnaryStreamMultiCallable[_gateway_pb2.StreamMessageRequest, _gateway_pb2.StreamMessageResponse]
+    """One Anthropic Messages API call, streamed as the Messages API's events."""
+    CountMessageTokens: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CountMessageTokensRequest, _gateway_pb2.CountMessageTokensResponse]
+    """The input tokens of a Messages API request (`POST /v1/messages/count_tokens`)."""
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -77,6 +85,14 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     """Embeddings."""
     ListModels: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListModelsRequest, _gateway_pb2.ListModelsResponse]  # type: ignore[assignment]
     """Models the caller may use."""
+    CreateMessage: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CreateMessageRequest, _gateway_pb2.CreateMessageResponse]  # type: ignore[assignment]
+    """One Anthropic Messages API call (`POST /v1/messages`), through the same pipeline; usage
+    events say `anthropic_messages`.
+    """
+    StreamMessage: _aio.UnaryStreamMultiCallable[_gateway_pb2.StreamMessageRequest, _gateway_pb2.StreamMessageResponse]  # type: ignore[assignment]
+    """One Anthropic Messages API call, streamed as the Messages API's events."""
+    CountMessageTokens: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CountMessageTokensRequest, _gateway_pb2.CountMessageTokensResponse]  # type: ignore[assignment]
+    """The input tokens of a Messages API request (`POST /v1/messages/count_tokens`)."""
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     """The edge's API for internal services: the same pipeline as the OpenAI-compatible HTTP API
@@ -123,5 +139,31 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.ListModelsResponse, _abc.Awaitable[_gateway_pb2.ListModelsResponse]]:
         """Models the caller may use."""
+
+    @_abc_1.abstractmethod
+    def CreateMessage(
+        self,
+        request: _gateway_pb2.CreateMessageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.CreateMessageResponse, _abc.Awaitable[_gateway_pb2.CreateMessageResponse]]:
+        """One Anthropic Messages API call (`POST /v1/messages`), through the same pipeline; usage
+        events say `anthropic_messages`.
+        """
+
+    @_abc_1.abstractmethod
+    def StreamMessage(
+        self,
+        request: _gateway_pb2.StreamMessageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_gateway_pb2.StreamMessageResponse], _abc.AsyncIterator[_gateway_pb2.StreamMessageResponse]]:
+        """One Anthropic Messages API call, streamed as the Messages API's events."""
+
+    @_abc_1.abstractmethod
+    def CountMessageTokens(
+        self,
+        request: _gateway_pb2.CountMessageTokensRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.CountMessageTokensResponse, _abc.Awaitable[_gateway_pb2.CountMessageTokensResponse]]:
+        """The input tokens of a Messages API request (`POST /v1/messages/count_tokens`)."""
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

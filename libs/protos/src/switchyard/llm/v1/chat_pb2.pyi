@@ -185,7 +185,7 @@ class RequestOptions(_message.Message):
     def __init__(self, fallbacks: _Optional[_Iterable[str]] = ..., num_retries: _Optional[int] = ..., timeout_seconds: _Optional[float] = ..., disable_fallbacks: _Optional[bool] = ..., mock_testing_fallbacks: _Optional[bool] = ..., drop_params: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ...) -> None: ...
 
 class ChatCompletionRequest(_message.Message):
-    __slots__ = ("model", "messages", "temperature", "top_p", "n", "stream", "stream_options", "stop", "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "user", "seed", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort", "service_tier", "store", "modalities", "openai_metadata", "extra_json", "options")
+    __slots__ = ("model", "messages", "temperature", "top_p", "n", "stream", "stream_options", "stop", "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "user", "seed", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort", "service_tier", "store", "modalities", "openai_metadata", "text_completion", "native", "extra_json", "options")
     class LogitBiasEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -226,6 +226,8 @@ class ChatCompletionRequest(_message.Message):
     STORE_FIELD_NUMBER: _ClassVar[int]
     MODALITIES_FIELD_NUMBER: _ClassVar[int]
     OPENAI_METADATA_FIELD_NUMBER: _ClassVar[int]
+    TEXT_COMPLETION_FIELD_NUMBER: _ClassVar[int]
+    NATIVE_FIELD_NUMBER: _ClassVar[int]
     EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     model: str
@@ -254,9 +256,31 @@ class ChatCompletionRequest(_message.Message):
     store: bool
     modalities: _containers.RepeatedScalarFieldContainer[str]
     openai_metadata: _containers.ScalarMap[str, str]
+    text_completion: TextCompletionOptions
+    native: NativeRequest
     extra_json: bytes
     options: RequestOptions
-    def __init__(self, model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., n: _Optional[int] = ..., stream: _Optional[bool] = ..., stream_options: _Optional[_Union[StreamOptions, _Mapping]] = ..., stop: _Optional[_Iterable[str]] = ..., max_tokens: _Optional[int] = ..., max_completion_tokens: _Optional[int] = ..., presence_penalty: _Optional[float] = ..., frequency_penalty: _Optional[float] = ..., logit_bias: _Optional[_Mapping[str, float]] = ..., logprobs: _Optional[bool] = ..., top_logprobs: _Optional[int] = ..., user: _Optional[str] = ..., seed: _Optional[int] = ..., tools: _Optional[_Iterable[_Union[Tool, _Mapping]]] = ..., tool_choice: _Optional[_Union[ToolChoice, _Mapping]] = ..., parallel_tool_calls: _Optional[bool] = ..., response_format: _Optional[_Union[ResponseFormat, _Mapping]] = ..., reasoning_effort: _Optional[str] = ..., service_tier: _Optional[str] = ..., store: _Optional[bool] = ..., modalities: _Optional[_Iterable[str]] = ..., openai_metadata: _Optional[_Mapping[str, str]] = ..., extra_json: _Optional[bytes] = ..., options: _Optional[_Union[RequestOptions, _Mapping]] = ...) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., n: _Optional[int] = ..., stream: _Optional[bool] = ..., stream_options: _Optional[_Union[StreamOptions, _Mapping]] = ..., stop: _Optional[_Iterable[str]] = ..., max_tokens: _Optional[int] = ..., max_completion_tokens: _Optional[int] = ..., presence_penalty: _Optional[float] = ..., frequency_penalty: _Optional[float] = ..., logit_bias: _Optional[_Mapping[str, float]] = ..., logprobs: _Optional[bool] = ..., top_logprobs: _Optional[int] = ..., user: _Optional[str] = ..., seed: _Optional[int] = ..., tools: _Optional[_Iterable[_Union[Tool, _Mapping]]] = ..., tool_choice: _Optional[_Union[ToolChoice, _Mapping]] = ..., parallel_tool_calls: _Optional[bool] = ..., response_format: _Optional[_Union[ResponseFormat, _Mapping]] = ..., reasoning_effort: _Optional[str] = ..., service_tier: _Optional[str] = ..., store: _Optional[bool] = ..., modalities: _Optional[_Iterable[str]] = ..., openai_metadata: _Optional[_Mapping[str, str]] = ..., text_completion: _Optional[_Union[TextCompletionOptions, _Mapping]] = ..., native: _Optional[_Union[NativeRequest, _Mapping]] = ..., extra_json: _Optional[bytes] = ..., options: _Optional[_Union[RequestOptions, _Mapping]] = ...) -> None: ...
+
+class TextCompletionOptions(_message.Message):
+    __slots__ = ("echo", "suffix", "best_of", "logprobs")
+    ECHO_FIELD_NUMBER: _ClassVar[int]
+    SUFFIX_FIELD_NUMBER: _ClassVar[int]
+    BEST_OF_FIELD_NUMBER: _ClassVar[int]
+    LOGPROBS_FIELD_NUMBER: _ClassVar[int]
+    echo: bool
+    suffix: str
+    best_of: int
+    logprobs: int
+    def __init__(self, echo: _Optional[bool] = ..., suffix: _Optional[str] = ..., best_of: _Optional[int] = ..., logprobs: _Optional[int] = ...) -> None: ...
+
+class NativeRequest(_message.Message):
+    __slots__ = ("api", "body_json")
+    API_FIELD_NUMBER: _ClassVar[int]
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    api: str
+    body_json: bytes
+    def __init__(self, api: _Optional[str] = ..., body_json: _Optional[bytes] = ...) -> None: ...
 
 class Usage(_message.Message):
     __slots__ = ("prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details")
@@ -315,7 +339,7 @@ class Choice(_message.Message):
     def __init__(self, index: _Optional[int] = ..., message: _Optional[_Union[ChatMessage, _Mapping]] = ..., finish_reason: _Optional[str] = ..., logprobs_json: _Optional[bytes] = ..., extra_json: _Optional[bytes] = ...) -> None: ...
 
 class ChatCompletion(_message.Message):
-    __slots__ = ("id", "created", "model", "system_fingerprint", "service_tier", "choices", "usage", "extra_json")
+    __slots__ = ("id", "created", "model", "system_fingerprint", "service_tier", "choices", "usage", "extra_json", "native_json")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -324,6 +348,7 @@ class ChatCompletion(_message.Message):
     CHOICES_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
+    NATIVE_JSON_FIELD_NUMBER: _ClassVar[int]
     id: str
     created: int
     model: str
@@ -332,7 +357,8 @@ class ChatCompletion(_message.Message):
     choices: _containers.RepeatedCompositeFieldContainer[Choice]
     usage: Usage
     extra_json: bytes
-    def __init__(self, id: _Optional[str] = ..., created: _Optional[int] = ..., model: _Optional[str] = ..., system_fingerprint: _Optional[str] = ..., service_tier: _Optional[str] = ..., choices: _Optional[_Iterable[_Union[Choice, _Mapping]]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., extra_json: _Optional[bytes] = ...) -> None: ...
+    native_json: bytes
+    def __init__(self, id: _Optional[str] = ..., created: _Optional[int] = ..., model: _Optional[str] = ..., system_fingerprint: _Optional[str] = ..., service_tier: _Optional[str] = ..., choices: _Optional[_Iterable[_Union[Choice, _Mapping]]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., extra_json: _Optional[bytes] = ..., native_json: _Optional[bytes] = ...) -> None: ...
 
 class ToolCallDelta(_message.Message):
     __slots__ = ("index", "id", "type", "name", "arguments", "extra_json")
@@ -381,7 +407,7 @@ class ChunkChoice(_message.Message):
     def __init__(self, index: _Optional[int] = ..., delta: _Optional[_Union[Delta, _Mapping]] = ..., finish_reason: _Optional[str] = ..., logprobs_json: _Optional[bytes] = ..., extra_json: _Optional[bytes] = ...) -> None: ...
 
 class ChatCompletionChunk(_message.Message):
-    __slots__ = ("id", "created", "model", "system_fingerprint", "service_tier", "choices", "usage", "extra_json")
+    __slots__ = ("id", "created", "model", "system_fingerprint", "service_tier", "choices", "usage", "extra_json", "native_json")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -390,6 +416,7 @@ class ChatCompletionChunk(_message.Message):
     CHOICES_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
+    NATIVE_JSON_FIELD_NUMBER: _ClassVar[int]
     id: str
     created: int
     model: str
@@ -398,4 +425,5 @@ class ChatCompletionChunk(_message.Message):
     choices: _containers.RepeatedCompositeFieldContainer[ChunkChoice]
     usage: Usage
     extra_json: bytes
-    def __init__(self, id: _Optional[str] = ..., created: _Optional[int] = ..., model: _Optional[str] = ..., system_fingerprint: _Optional[str] = ..., service_tier: _Optional[str] = ..., choices: _Optional[_Iterable[_Union[ChunkChoice, _Mapping]]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., extra_json: _Optional[bytes] = ...) -> None: ...
+    native_json: bytes
+    def __init__(self, id: _Optional[str] = ..., created: _Optional[int] = ..., model: _Optional[str] = ..., system_fingerprint: _Optional[str] = ..., service_tier: _Optional[str] = ..., choices: _Optional[_Iterable[_Union[ChunkChoice, _Mapping]]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., extra_json: _Optional[bytes] = ..., native_json: _Optional[bytes] = ...) -> None: ...

@@ -1,13 +1,13 @@
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Deployment(_message.Message):
-    __slots__ = ("id", "model_group", "provider", "model", "api_base", "timeout_seconds", "stream_timeout_seconds", "drop_params", "params_json", "pricing", "max_input_tokens", "max_output_tokens", "sealed_credentials", "wildcard_origin")
+    __slots__ = ("id", "model_group", "provider", "model", "api_base", "timeout_seconds", "stream_timeout_seconds", "drop_params", "params_json", "pricing", "max_input_tokens", "max_output_tokens", "sealed_credentials", "supported_endpoints", "wildcard_origin")
     class SealedCredentialsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,7 @@ class Deployment(_message.Message):
     MAX_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     SEALED_CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    SUPPORTED_ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
     WILDCARD_ORIGIN_FIELD_NUMBER: _ClassVar[int]
     id: str
     model_group: str
@@ -42,8 +43,9 @@ class Deployment(_message.Message):
     max_input_tokens: int
     max_output_tokens: int
     sealed_credentials: _containers.ScalarMap[str, bytes]
+    supported_endpoints: _containers.RepeatedScalarFieldContainer[str]
     wildcard_origin: WildcardOrigin
-    def __init__(self, id: _Optional[str] = ..., model_group: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., api_base: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., stream_timeout_seconds: _Optional[float] = ..., drop_params: _Optional[bool] = ..., params_json: _Optional[bytes] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., max_input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., sealed_credentials: _Optional[_Mapping[str, bytes]] = ..., wildcard_origin: _Optional[_Union[WildcardOrigin, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., model_group: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., api_base: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., stream_timeout_seconds: _Optional[float] = ..., drop_params: _Optional[bool] = ..., params_json: _Optional[bytes] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., max_input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., sealed_credentials: _Optional[_Mapping[str, bytes]] = ..., supported_endpoints: _Optional[_Iterable[str]] = ..., wildcard_origin: _Optional[_Union[WildcardOrigin, _Mapping]] = ...) -> None: ...
 
 class WildcardOrigin(_message.Message):
     __slots__ = ("id", "provider", "model")

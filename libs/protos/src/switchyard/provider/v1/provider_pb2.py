@@ -27,9 +27,10 @@ from switchyard.llm.v1 import deployment_pb2 as switchyard_dot_llm_dot_v1_dot_de
 from switchyard.llm.v1 import embeddings_pb2 as switchyard_dot_llm_dot_v1_dot_embeddings__pb2
 from switchyard.llm.v1 import error_pb2 as switchyard_dot_llm_dot_v1_dot_error__pb2
 from switchyard.llm.v1 import images_pb2 as switchyard_dot_llm_dot_v1_dot_images__pb2
+from switchyard.llm.v1 import messages_pb2 as switchyard_dot_llm_dot_v1_dot_messages__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%switchyard/provider/v1/provider.proto\x12\x16switchyard.provider.v1\x1a\x1cswitchyard/llm/v1/chat.proto\x1a\"switchyard/llm/v1/deployment.proto\x1a\"switchyard/llm/v1/embeddings.proto\x1a\x1dswitchyard/llm/v1/error.proto\x1a\x1eswitchyard/llm/v1/images.proto\"\xa9\x03\n\x0eSessionRequest\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x33\n\x04\x63hat\x18\x02 \x01(\x0b\x32#.switchyard.provider.v1.ChatRequestH\x00\x12@\n\x0b\x63hat_stream\x18\x03 \x01(\x0b\x32).switchyard.provider.v1.ChatStreamRequestH\x00\x12\x35\n\x05\x65mbed\x18\x04 \x01(\x0b\x32$.switchyard.provider.v1.EmbedRequestH\x00\x12=\n\x05image\x18\x05 \x01(\x0b\x32,.switchyard.provider.v1.GenerateImageRequestH\x00\x12\x10\n\x06\x63\x61ncel\x18\x06 \x01(\x08H\x00\x12O\n\rtrace_context\x18\x07 \x03(\x0b\x32\x38.switchyard.provider.v1.SessionRequest.TraceContextEntry\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x06\n\x04\x62ody\"\xaa\x02\n\x0fSessionResponse\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x34\n\x04\x63hat\x18\x02 \x01(\x0b\x32$.switchyard.provider.v1.ChatResponseH\x00\x12\x42\n\x0cstream_event\x18\x03 \x01(\x0b\x32*.switchyard.provider.v1.ChatStreamResponseH\x00\x12\x36\n\x05\x65mbed\x18\x04 \x01(\x0b\x32%.switchyard.provider.v1.EmbedResponseH\x00\x12>\n\x05image\x18\x05 \x01(\x0b\x32-.switchyard.provider.v1.GenerateImageResponseH\x00\x12\x11\n\x07\x66\x61ilure\x18\x06 \x01(\tH\x00\x42\x06\n\x04\x62ody\"\xee\x01\n\tCallStats\x12\x10\n\x08\x63ost_usd\x18\x01 \x01(\t\x12\x13\n\x0bupstream_ms\x18\x02 \x01(\x01\x12\x0f\n\x07ttft_ms\x18\x03 \x01(\x01\x12S\n\x12rate_limit_headers\x18\x04 \x03(\x0b\x32\x37.switchyard.provider.v1.CallStats.RateLimitHeadersEntry\x12\x1b\n\x13provider_request_id\x18\x05 \x01(\t\x1a\x37\n\x15RateLimitHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8c\x01\n\x0b\x43hatRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x1d.switchyard.llm.v1.Deployment\x12\x39\n\x07request\x18\x02 \x01(\x0b\x32(.switchyard.llm.v1.ChatCompletionRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\"\xae\x01\n\x0c\x43hatResponse\x12\x37\n\ncompletion\x18\x01 \x01(\x0b\x32!.switchyard.llm.v1.ChatCompletionH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x12\x30\n\x05stats\x18\x03 \x01(\x0b\x32!.switchyard.provider.v1.CallStatsB\x08\n\x06result\"\x92\x01\n\x11\x43hatStreamRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x1d.switchyard.llm.v1.Deployment\x12\x39\n\x07request\x18\x02 \x01(\x0b\x32(.switchyard.llm.v1.ChatCompletionRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\"f\n\tStreamEnd\x12\'\n\x05usage\x18\x01 \x01(\x0b\x32\x18.switchyard.llm.v1.Usage\x12\x30\n\x05stats\x18\x02 \x01(\x0b\x32!.switchyard.provider.v1.CallStats\"\x8e\x02\n\x12\x43hatStreamResponse\x12\x37\n\x05\x63hunk\x18\x01 \x01(\x0b\x32&.switchyard.llm.v1.ChatCompletionChunkH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x12\x30\n\x03\x65nd\x18\x03 \x01(\x0b\x32!.switchyard.provider.v1.StreamEndH\x00\x12\x30\n\x05stats\x18\x04 \x01(\x0b\x32!.switchyard.provider.v1.CallStats\x12\'\n\x05usage\x18\x05 \x01(\x0b\x32\x18.switchyard.llm.v1.UsageB\x07\n\x05\x65vent\"\x88\x01\n\x0c\x45mbedRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x1d.switchyard.llm.v1.Deployment\x12\x34\n\x07request\x18\x02 \x01(\x0b\x32#.switchyard.llm.v1.EmbeddingRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\"\xb2\x01\n\rEmbedResponse\x12:\n\nembeddings\x18\x01 \x01(\x0b\x32$.switchyard.llm.v1.EmbeddingResponseH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x12\x30\n\x05stats\x18\x03 \x01(\x0b\x32!.switchyard.provider.v1.CallStatsB\x08\n\x06result\"\x96\x01\n\x14GenerateImageRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x1d.switchyard.llm.v1.Deployment\x12:\n\x07request\x18\x02 \x01(\x0b\x32).switchyard.llm.v1.ImageGenerationRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\"\xbc\x01\n\x15GenerateImageResponse\x12<\n\x06images\x18\x01 \x01(\x0b\x32*.switchyard.llm.v1.ImageGenerationResponseH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x12\x30\n\x05stats\x18\x03 \x01(\x0b\x32!.switchyard.provider.v1.CallStatsB\x08\n\x06result2\xef\x03\n\x0fProviderService\x12Q\n\x04\x43hat\x12#.switchyard.provider.v1.ChatRequest\x1a$.switchyard.provider.v1.ChatResponse\x12\x65\n\nChatStream\x12).switchyard.provider.v1.ChatStreamRequest\x1a*.switchyard.provider.v1.ChatStreamResponse0\x01\x12T\n\x05\x45mbed\x12$.switchyard.provider.v1.EmbedRequest\x1a%.switchyard.provider.v1.EmbedResponse\x12l\n\rGenerateImage\x12,.switchyard.provider.v1.GenerateImageRequest\x1a-.switchyard.provider.v1.GenerateImageResponse\x12^\n\x07Session\x12&.switchyard.provider.v1.SessionRequest\x1a\'.switchyard.provider.v1.SessionResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%switchyard/provider/v1/provider.proto\x12\x16switchyard.provider.v1\x1a\x1cswitchyard/llm/v1/chat.proto\x1a\"switchyard/llm/v1/deployment.proto\x1a\"switchyard/llm/v1/embeddings.proto\x1a\x1dswitchyard/llm/v1/error.proto\x1a\x1eswitchyard/llm/v1/images.proto\x1a switchyard/llm/v1/messages.proto\"\xed\x03\n\x0eSessionRequest\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x33\n\x04\x63hat\x18\x02 \x01(\x0b\x32#.switchyard.provider.v1.ChatRequestH\x00\x12@\n\x0b\x63hat_stream\x18\x03 \x01(\x0b\x32).switchyard.provider.v1.ChatStreamRequestH\x00\x12\x35\n\x05\x65mbed\x18\x04 \x01(\x0b\x32$.switchyard.provider.v1.EmbedRequestH\x00\x12=\n\x05image\x18\x05 \x01(\x0b\x32,.switchyard.provider.v1.GenerateImageRequestH\x00\x12\x10\n\x06\x63\x61ncel\x18\x06 \x01(\x08H\x00\x12\x42\n\x0c\x63ount_tokens\x18\x08 \x01(\x0b\x32*.switchyard.provider.v1.CountTokensRequestH\x00\x12O\n\rtrace_context\x18\x07 \x03(\x0b\x32\x38.switchyard.provider.v1.SessionRequest.TraceContextEntry\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x06\n\x04\x62ody\"\xef\x02\n\x0fSessionResponse\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x34\n\x04\x63hat\x18\x02 \x01(\x0b\x32$.switchyard.provider.v1.ChatResponseH\x00\x12\x42\n\x0cstream_event\x18\x03 \x01(\x0b\x32*.switchyard.provider.v1.ChatStreamResponseH\x00\x12\x36\n\x05\x65mbed\x18\x04 \x01(\x0b\x32%.switchyard.provider.v1.EmbedResponseH\x00\x12>\n\x05image\x18\x05 \x01(\x0b\x32-.switchyard.provider.v1.GenerateImageResponseH\x00\x12\x11\n\x07\x66\x61ilure\x18\x06 \x01(\tH\x00\x12\x43\n\x0c\x63ount_tokens\x18\x07 \x01(\x0b\x32+.switchyard.provider.v1.CountTokensResponseH\x00\x42\x06\n\x04\x62ody\"\xee\x01\n\tCallStats\x12\x10\n\x08\x63ost_usd\x18\x01 \x01(\t\x12\x13\n\x0bupstream_ms\x18\x02 \x01(\x01\x12\x0f\n\x07ttft_ms\x18\x03 \x01(\x01\x12S\n\x12rate_limit_headers\x18\x04 \x03(\x0b\x32\x37.switchyard.provider.v1.CallStats.RateLimitHeadersEntry\x12\x1b\n\x13provider_request_id\x18\x05 \x01(\t\x1a\x37\n\x15RateLimitHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xd5\x01\n\x0b\x43hatRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x1d.switchyard.llm.v1.Deployment\x12\x39\n\x07request\x18\x02 \x01(\x0b\x32(.switchyard.llm.v1.ChatCompletionRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\x12G\n\x12\x61nthropic_messages\x18\x04 \x01(\x0b\x32+.switchyard.llm.v1.AnthropicMessagesRequest\"\xf9\x01\n\x0c\x43hatResponse\x12\x37\n\ncompletion\x18\x01 \x01(\x0b\x32!.switchyard.llm.v1.ChatCompletionH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x12 \n\x16\x61nthropic_message_json\x18\x04 \x01(\x0cH\x00\x12\x30\n\x05stats\x18\x03 \x01(\x0b\x32!.switchyard.provider.v1.CallStats\x12\'\n\x05usage\x18\x05 \x01(\x0b\x32\x18.switchyard.llm.v1.UsageB\x08\n\x06result\"\xdb\x01\n\x11\x43hatStreamRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x1d.switchyard.llm.v1.Deployment\x12\x39\n\x07request\x18\x02 \x01(\x0b\x32(.switchyard.llm.v1.ChatCompletionRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\x12G\n\x12\x61nthropic_messages\x18\x04 \x01(\x0b\x32+.switchyard.llm.v1.AnthropicMessagesRequest\"f\n\tStreamEnd\x12\'\n\x05usage\x18\x01 \x01(\x0b\x32\x18.switchyard.llm.v1.Usage\x12\x30\n\x05stats\x18\x02 \x01(\x0b\x32!.switchyard.provider.v1.CallStats\"\xcc\x02\n\x12\x43hatStreamResponse\x12\x37\n\x05\x63hunk\x18\x01 \x01(\x0b\x32&.switchyard.llm.v1.ChatCompletionChunkH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x12\x30\n\x03\x65nd\x18\x03 \x01(\x0b\x32!.switchyard.provider.v1.StreamEndH\x00\x12<\n\x0f\x61nthropic_event\x18\x06 \x01(\x0b\x32!.switchyard.llm.v1.AnthropicEventH\x00\x12\x30\n\x05stats\x18\x04 \x01(\x0b\x32!.switchyard.provider.v1.CallStats\x12\'\n\x05usage\x18\x05 \x01(\x0b\x32\x18.switchyard.llm.v1.UsageB\x07\n\x05\x65vent\"\x88\x01\n\x0c\x45mbedRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x1d.switchyard.llm.v1.Deployment\x12\x34\n\x07request\x18\x02 \x01(\x0b\x32#.switchyard.llm.v1.EmbeddingRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\"\xb2\x01\n\rEmbedResponse\x12:\n\nembeddings\x18\x01 \x01(\x0b\x32$.switchyard.llm.v1.EmbeddingResponseH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x12\x30\n\x05stats\x18\x03 \x01(\x0b\x32!.switchyard.provider.v1.CallStatsB\x08\n\x06result\"\x96\x01\n\x14GenerateImageRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x1d.switchyard.llm.v1.Deployment\x12:\n\x07request\x18\x02 \x01(\x0b\x32).switchyard.llm.v1.ImageGenerationRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\"\xbc\x01\n\x15GenerateImageResponse\x12<\n\x06images\x18\x01 \x01(\x0b\x32*.switchyard.llm.v1.ImageGenerationResponseH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x12\x30\n\x05stats\x18\x03 \x01(\x0b\x32!.switchyard.provider.v1.CallStatsB\x08\n\x06result\"\xa1\x01\n\x12\x43ountTokensRequest\x12\x31\n\ndeployment\x18\x01 \x01(\x0b\x32\x1d.switchyard.llm.v1.Deployment\x12G\n\x12\x61nthropic_messages\x18\x02 \x01(\x0b\x32+.switchyard.llm.v1.AnthropicMessagesRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\"b\n\x13\x43ountTokensResponse\x12\x16\n\x0cinput_tokens\x18\x01 \x01(\x03H\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x42\x08\n\x06result2\xd7\x04\n\x0fProviderService\x12Q\n\x04\x43hat\x12#.switchyard.provider.v1.ChatRequest\x1a$.switchyard.provider.v1.ChatResponse\x12\x65\n\nChatStream\x12).switchyard.provider.v1.ChatStreamRequest\x1a*.switchyard.provider.v1.ChatStreamResponse0\x01\x12T\n\x05\x45mbed\x12$.switchyard.provider.v1.EmbedRequest\x1a%.switchyard.provider.v1.EmbedResponse\x12l\n\rGenerateImage\x12,.switchyard.provider.v1.GenerateImageRequest\x1a-.switchyard.provider.v1.GenerateImageResponse\x12^\n\x07Session\x12&.switchyard.provider.v1.SessionRequest\x1a\'.switchyard.provider.v1.SessionResponse(\x01\x30\x01\x12\x66\n\x0b\x43ountTokens\x12*.switchyard.provider.v1.CountTokensRequest\x1a+.switchyard.provider.v1.CountTokensResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,34 +41,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SESSIONREQUEST_TRACECONTEXTENTRY']._serialized_options = b'8\001'
   _globals['_CALLSTATS_RATELIMITHEADERSENTRY']._loaded_options = None
   _globals['_CALLSTATS_RATELIMITHEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_SESSIONREQUEST']._serialized_start=231
-  _globals['_SESSIONREQUEST']._serialized_end=656
-  _globals['_SESSIONREQUEST_TRACECONTEXTENTRY']._serialized_start=597
-  _globals['_SESSIONREQUEST_TRACECONTEXTENTRY']._serialized_end=648
-  _globals['_SESSIONRESPONSE']._serialized_start=659
-  _globals['_SESSIONRESPONSE']._serialized_end=957
-  _globals['_CALLSTATS']._serialized_start=960
-  _globals['_CALLSTATS']._serialized_end=1198
-  _globals['_CALLSTATS_RATELIMITHEADERSENTRY']._serialized_start=1143
-  _globals['_CALLSTATS_RATELIMITHEADERSENTRY']._serialized_end=1198
-  _globals['_CHATREQUEST']._serialized_start=1201
-  _globals['_CHATREQUEST']._serialized_end=1341
-  _globals['_CHATRESPONSE']._serialized_start=1344
-  _globals['_CHATRESPONSE']._serialized_end=1518
-  _globals['_CHATSTREAMREQUEST']._serialized_start=1521
-  _globals['_CHATSTREAMREQUEST']._serialized_end=1667
-  _globals['_STREAMEND']._serialized_start=1669
-  _globals['_STREAMEND']._serialized_end=1771
-  _globals['_CHATSTREAMRESPONSE']._serialized_start=1774
-  _globals['_CHATSTREAMRESPONSE']._serialized_end=2044
-  _globals['_EMBEDREQUEST']._serialized_start=2047
-  _globals['_EMBEDREQUEST']._serialized_end=2183
-  _globals['_EMBEDRESPONSE']._serialized_start=2186
-  _globals['_EMBEDRESPONSE']._serialized_end=2364
-  _globals['_GENERATEIMAGEREQUEST']._serialized_start=2367
-  _globals['_GENERATEIMAGEREQUEST']._serialized_end=2517
-  _globals['_GENERATEIMAGERESPONSE']._serialized_start=2520
-  _globals['_GENERATEIMAGERESPONSE']._serialized_end=2708
-  _globals['_PROVIDERSERVICE']._serialized_start=2711
-  _globals['_PROVIDERSERVICE']._serialized_end=3206
+  _globals['_SESSIONREQUEST']._serialized_start=265
+  _globals['_SESSIONREQUEST']._serialized_end=758
+  _globals['_SESSIONREQUEST_TRACECONTEXTENTRY']._serialized_start=699
+  _globals['_SESSIONREQUEST_TRACECONTEXTENTRY']._serialized_end=750
+  _globals['_SESSIONRESPONSE']._serialized_start=761
+  _globals['_SESSIONRESPONSE']._serialized_end=1128
+  _globals['_CALLSTATS']._serialized_start=1131
+  _globals['_CALLSTATS']._serialized_end=1369
+  _globals['_CALLSTATS_RATELIMITHEADERSENTRY']._serialized_start=1314
+  _globals['_CALLSTATS_RATELIMITHEADERSENTRY']._serialized_end=1369
+  _globals['_CHATREQUEST']._serialized_start=1372
+  _globals['_CHATREQUEST']._serialized_end=1585
+  _globals['_CHATRESPONSE']._serialized_start=1588
+  _globals['_CHATRESPONSE']._serialized_end=1837
+  _globals['_CHATSTREAMREQUEST']._serialized_start=1840
+  _globals['_CHATSTREAMREQUEST']._serialized_end=2059
+  _globals['_STREAMEND']._serialized_start=2061
+  _globals['_STREAMEND']._serialized_end=2163
+  _globals['_CHATSTREAMRESPONSE']._serialized_start=2166
+  _globals['_CHATSTREAMRESPONSE']._serialized_end=2498
+  _globals['_EMBEDREQUEST']._serialized_start=2501
+  _globals['_EMBEDREQUEST']._serialized_end=2637
+  _globals['_EMBEDRESPONSE']._serialized_start=2640
+  _globals['_EMBEDRESPONSE']._serialized_end=2818
+  _globals['_GENERATEIMAGEREQUEST']._serialized_start=2821
+  _globals['_GENERATEIMAGEREQUEST']._serialized_end=2971
+  _globals['_GENERATEIMAGERESPONSE']._serialized_start=2974
+  _globals['_GENERATEIMAGERESPONSE']._serialized_end=3162
+  _globals['_COUNTTOKENSREQUEST']._serialized_start=3165
+  _globals['_COUNTTOKENSREQUEST']._serialized_end=3326
+  _globals['_COUNTTOKENSRESPONSE']._serialized_start=3328
+  _globals['_COUNTTOKENSRESPONSE']._serialized_end=3426
+  _globals['_PROVIDERSERVICE']._serialized_start=3429
+  _globals['_PROVIDERSERVICE']._serialized_end=4028
 # @@protoc_insertion_point(module_scope)

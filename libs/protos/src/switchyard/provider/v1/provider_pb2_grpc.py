@@ -65,6 +65,11 @@ class ProviderServiceStub:
                 request_serializer=switchyard_dot_provider_dot_v1_dot_provider__pb2.SessionRequest.SerializeToString,
                 response_deserializer=switchyard_dot_provider_dot_v1_dot_provider__pb2.SessionResponse.FromString,
                 _registered_method=True)
+        self.CountTokens = channel.unary_unary(
+                '/switchyard.provider.v1.ProviderService/CountTokens',
+                request_serializer=switchyard_dot_provider_dot_v1_dot_provider__pb2.CountTokensRequest.SerializeToString,
+                response_deserializer=switchyard_dot_provider_dot_v1_dot_provider__pb2.CountTokensResponse.FromString,
+                _registered_method=True)
 
 
 class ProviderServiceServicer:
@@ -116,6 +121,14 @@ class ProviderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CountTokens(self, request, context):
+        """The input tokens of an Anthropic Messages request, counted by a deployment that speaks the
+        Messages API (Anthropic's /v1/messages/count_tokens); free, so no cost or usage.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProviderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -143,6 +156,11 @@ def add_ProviderServiceServicer_to_server(servicer, server):
                     servicer.Session,
                     request_deserializer=switchyard_dot_provider_dot_v1_dot_provider__pb2.SessionRequest.FromString,
                     response_serializer=switchyard_dot_provider_dot_v1_dot_provider__pb2.SessionResponse.SerializeToString,
+            ),
+            'CountTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountTokens,
+                    request_deserializer=switchyard_dot_provider_dot_v1_dot_provider__pb2.CountTokensRequest.FromString,
+                    response_serializer=switchyard_dot_provider_dot_v1_dot_provider__pb2.CountTokensResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -286,6 +304,33 @@ class ProviderService:
             '/switchyard.provider.v1.ProviderService/Session',
             switchyard_dot_provider_dot_v1_dot_provider__pb2.SessionRequest.SerializeToString,
             switchyard_dot_provider_dot_v1_dot_provider__pb2.SessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.provider.v1.ProviderService/CountTokens',
+            switchyard_dot_provider_dot_v1_dot_provider__pb2.CountTokensRequest.SerializeToString,
+            switchyard_dot_provider_dot_v1_dot_provider__pb2.CountTokensResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -15,12 +15,13 @@ from typing import Any
 
 import orjson
 
-from switchyard.llm.v1 import chat_pb2
+from switchyard.llm.v1 import chat_pb2, messages_pb2
 from switchyard_llm.sampling import SamplingTable, max_output_tokens
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.framing import SseEvent
 from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider
 from switchyard_provider_adapter.domain.providers.claude import (
+    ERROR_TYPE_STATUS,
     ClaudeMessage,
     ToolBlocks,
     build_turns,
@@ -32,8 +33,15 @@ from switchyard_provider_adapter.domain.providers.claude import (
     thinking_delta,
     tool_use_id,
     tool_uses,
+    usage_from_anthropic,
 )
-from switchyard_provider_adapter.domain.providers.common.answers import StreamState, cached_usage, mapped_finish, now
+from switchyard_provider_adapter.domain.providers.claude_messages import (
+    SseMessagesDecoder,
+    input_tokens,
+    message_usage,
+    native_body,
+)
+from switchyard_provider_adapter.domain.providers.common.answers import StreamState, mapped_finish, now
 from switchyard_provider_adapter.domain.providers.common.content import json_object, parse_data_url
 from switchyard_provider_adapter.domain.providers.common.failures import bad_request, unsupported, unsupported_param
 from switchyard_provider_adapter.domain.providers.common.params import JSON_TOOL_NAME, check_supported
@@ -69,21 +77,6 @@ _FINISH = {
     "model_context_window_exceeded": "length",
     "tool_use": "tool_calls",
     "refusal": "content_filter",
-}
-
-# Streamed ``error`` events carry an error type but no HTTP status; the status the same error
-# has as an HTTP response (https://docs.anthropic.com/en/api/errors).
-_ERROR_TYPE_STATUS = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "billing_error": 402,
-    "permission_error": 403,
-    "not_found_error": 404,
-    "request_too_large": 413,
-    "rate_limit_error": 429,
-    "api_error": 500,
-    "timeout_error": 504,
-    "overloaded_error": 529,
 }
 
 _SAMPLING = SamplingTable({"temperature": "temperature", "top_p": "top_p"})
@@ -180,7 +173,7 @@ class AnthropicStreamDecoder(StreamState):
             return ()
         if etype == "error":
             err = ev.get("error") or {}
-            status = _ERROR_TYPE_STATUS.get(str(err.get("type") or ""), 500)
+            status = ERROR_TYPE_STATUS.get(str(err.get("type") or ""), 500)
             raise ProviderFailure(provider_error(PROVIDER, status, {}, orjson.dumps(ev)))
         return ()  # ping, content_block_stop and event types added later
 
@@ -227,25 +220,6 @@ class AnthropicStreamDecoder(StreamState):
 
 def finish_reason(stop_reason: str | None, json_tool_unwrapped: bool = False) -> str:
     return mapped_finish(_FINISH, stop_reason, json_tool_unwrapped)
-
-
-def usage_from_anthropic(u: Mapping[str, Any], previous: chat_pb2.Usage | None) -> chat_pb2.Usage:
-    """Anthropic usage → OpenAI usage (cache reads and writes count into ``prompt_tokens``); a
-    later (message_delta) report overrides earlier counts."""
-    prev = previous or chat_pb2.Usage()
-    prev_plain = prev.prompt_tokens - prev.prompt_tokens_details.cached_tokens
-    prev_plain -= prev.prompt_tokens_details.cache_creation_tokens
-
-    def pick(key: str, old: int) -> int:
-        v = u.get(key)
-        return int(v) if v is not None else old
-
-    return cached_usage(
-        pick("input_tokens", prev_plain),
-        pick("cache_read_input_tokens", prev.prompt_tokens_details.cached_tokens),
-        pick("cache_creation_input_tokens", prev.prompt_tokens_details.cache_creation_tokens),
-        pick("output_tokens", prev.completion_tokens),
-    )
 
 
 class _Blocks:
@@ -346,6 +320,13 @@ class AnthropicProvider(Provider):
         return base + "/v1/messages"
 
     def headers(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, stream: bool) -> dict[str, str]:
+        beta = ""
+        client_headers = json_object(req.extra_json).get("extra_headers")
+        if isinstance(client_headers, Mapping):
+            beta = str({str(k).lower(): v for k, v in client_headers.items()}.get("anthropic-beta") or "")
+        return self._headers(ctx, beta, stream)
+
+    def _headers(self, ctx: CallContext, beta: str, stream: bool) -> dict[str, str]:
         h = {
             "content-type": "application/json",
             "accept": "text/event-stream" if stream else "application/json",
@@ -359,13 +340,31 @@ class AnthropicProvider(Provider):
         dep_headers = ctx.params.get("extra_headers")
         if isinstance(dep_headers, Mapping):
             h.update({str(k).lower(): str(v) for k, v in dep_headers.items()})
-        client_headers = json_object(req.extra_json).get("extra_headers")
-        if isinstance(client_headers, Mapping):
-            beta = {str(k).lower(): v for k, v in client_headers.items()}.get("anthropic-beta")
-            if beta:
-                h["anthropic-beta"] = str(beta)
+        if beta:
+            h["anthropic-beta"] = beta
         h.update(ctx.extra_headers)
         return h
+
+    # --- the Messages API, natively -----------------------------------------------------
+    async def messages_call(
+        self, ctx: CallContext, native: messages_pb2.AnthropicMessagesRequest, stream: bool
+    ) -> HttpCall:
+        body = native_body(PROVIDER, native, model=ctx.model, stream=stream)
+        return HttpCall("POST", self.url(ctx), self._headers(ctx, native.beta, stream), body)
+
+    def messages_usage(self, ctx: CallContext, body: bytes) -> chat_pb2.Usage:
+        return message_usage(body)
+
+    def messages_decoder(self, ctx: CallContext) -> SseMessagesDecoder:
+        return SseMessagesDecoder(PROVIDER)
+
+    async def count_tokens_call(self, ctx: CallContext, native: messages_pb2.AnthropicMessagesRequest) -> HttpCall:
+        # https://docs.anthropic.com/en/api/messages-count-tokens
+        body = native_body(PROVIDER, native, model=ctx.model, stream=False)
+        return HttpCall("POST", self.url(ctx) + "/count_tokens", self._headers(ctx, native.beta, False), body)
+
+    def count_tokens_response(self, ctx: CallContext, body: bytes) -> int:
+        return input_tokens(body)
 
     # --- request ------------------------------------------------------------------------
     def chat_body(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, stream: bool) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_llm.errors import make_error
 from switchyard_provider_adapter.domain.errors import ProviderFailure, azure_innererror, provider_error
 from switchyard_provider_adapter.domain.providers.base import CallContext
-from switchyard_provider_adapter.domain.providers.openai import OpenAIProvider, OpenAIStreamDecoder
+from switchyard_provider_adapter.domain.providers.openai import OpenAIProvider
 
 # The latest GA data-plane inference version
 # (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/api-version-lifecycle).
@@ -67,6 +67,15 @@ class AzureProvider(OpenAIProvider):
         deployment = quote(ctx.model, safe="")
         return f"{base}/openai/deployments/{deployment}/{operation}?{urlencode({'api-version': version})}"
 
+    def responses_url(self, ctx: CallContext) -> str:
+        version = str(ctx.params.get("api_version") or DEFAULT_API_VERSION)
+        if version in ("v1", "latest", "preview"):
+            return self.endpoint(ctx, "responses")
+        # The Responses API is not deployment-scoped: the deployment goes as `model` in the body
+        # (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/responses).
+        base = self.api_base(ctx).removesuffix("/openai")
+        return f"{base}/openai/responses?{urlencode({'api-version': version})}"
+
     async def request_headers(self, ctx: CallContext) -> dict[str, str]:
         h = {"content-type": "application/json", "accept": "application/json"}
         creds = ctx.credentials
@@ -106,9 +115,6 @@ class AzureProvider(OpenAIProvider):
         # The answer's `model` is the base model (e.g. gpt-4o-2024-08-06), not the deployment;
         # prices come from model_info.base_model (see PriceBook), so it is passed on as is.
         return super().chat_response(ctx, req, body, headers)
-
-    def stream_decoder(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest) -> OpenAIStreamDecoder:
-        return OpenAIStreamDecoder()
 
     def error(self, ctx: CallContext, status: int, headers: Mapping[str, str], body: bytes) -> error_pb2.Error:
         err = provider_error("azure", status, headers, body, ctx.secrets())

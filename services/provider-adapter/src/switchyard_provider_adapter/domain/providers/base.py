@@ -13,10 +13,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2
+from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2, messages_pb2
 from switchyard_provider_adapter.domain.allowlists import DEFAULT_ALLOWLISTS, Allowlists
 from switchyard_provider_adapter.domain.errors import provider_error
 from switchyard_provider_adapter.domain.framing import NdjsonDecoder, SseDecoder
+from switchyard_provider_adapter.domain.providers.common.failures import bad_request, unsupported
 
 
 class Framing(enum.Enum):
@@ -100,6 +101,27 @@ class Provider:
     def stream_decoder(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest) -> StreamDecoder:
         raise NotImplementedError(f"{self.name}: streaming is not supported")
 
+    # --- Anthropic's Messages API, natively (claude_messages.py) ----------------------------
+    # Only deployments that speak it are sent such requests (switchyard_llm.anthropic_messages).
+    async def messages_call(
+        self, ctx: CallContext, native: messages_pb2.AnthropicMessagesRequest, stream: bool
+    ) -> HttpCall:
+        raise bad_request(self.name, "this deployment does not speak Anthropic's Messages API", "model")
+
+    def messages_usage(self, ctx: CallContext, body: bytes) -> chat_pb2.Usage:
+        raise NotImplementedError(f"{self.name}: the Messages API is not spoken")
+
+    def messages_decoder(self, ctx: CallContext) -> Any:
+        """Frames (as ``frame_decoder`` splits them) → AnthropicEvents, with ``usage`` and
+        ``finished`` as a StreamDecoder has them."""
+        raise NotImplementedError(f"{self.name}: the Messages API is not spoken")
+
+    async def count_tokens_call(self, ctx: CallContext, native: messages_pb2.AnthropicMessagesRequest) -> HttpCall:
+        raise unsupported(self.name, f"{self.name} does not count tokens", "model")
+
+    def count_tokens_response(self, ctx: CallContext, body: bytes) -> int:
+        raise NotImplementedError(f"{self.name}: tokens are not counted")
+
     # --- embeddings and images ----------------------------------------------------------
     async def embed_call(self, ctx: CallContext, req: embeddings_pb2.EmbeddingRequest) -> HttpCall:
         raise NotImplementedError(f"{self.name}: embeddings are not supported")
@@ -134,6 +156,11 @@ class Provider:
     # --- errors -------------------------------------------------------------------------
     def error(self, ctx: CallContext, status: int, headers: Mapping[str, str], body: bytes) -> error_pb2.Error:
         return provider_error(self.name or ctx.provider, status, headers, body, ctx.secrets())
+
+    def serves(self, ctx: CallContext, endpoint: str) -> bool:
+        """Whether the deployment serves another OpenAI API itself (``/v1/responses``,
+        ``/v1/completions``): its requests in that API are then sent to it as they are."""
+        return False
 
     def supports(self, capability: str) -> bool:
         method = {"chat": "chat_call", "embeddings": "embed_call", "images": "image_call"}[capability]

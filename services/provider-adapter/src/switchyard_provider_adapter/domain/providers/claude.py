@@ -14,6 +14,7 @@ import orjson
 
 from switchyard.llm.v1 import chat_pb2
 from switchyard_provider_adapter.domain.providers.base import CallContext
+from switchyard_provider_adapter.domain.providers.common.answers import cached_usage
 from switchyard_provider_adapter.domain.providers.common.content import json_object, tool_arguments
 from switchyard_provider_adapter.domain.providers.common.failures import bad_request
 from switchyard_provider_adapter.domain.providers.common.params import JSON_TOOL_NAME
@@ -25,11 +26,6 @@ from switchyard_provider_adapter.domain.providers.common.turns import Turns
 # claude-sonnet-4-5-20250929 or us.anthropic.claude-opus-4-1-20250805-v1:0 (Claude 3 names put
 # the version first and are all older than 4.5).
 _VERSION = re.compile(r"claude-(?:opus|sonnet|haiku|mythos)-(\d+)(?:-(\d{1,2}))?(?!\d)")
-
-
-def is_claude(model: str) -> bool:
-    """A Claude model id on Bedrock (``anthropic.claude-...``, inference profiles and all)."""
-    return "anthropic.claude" in model or model.startswith("claude")
 
 
 def supports_native_json_schema(model: str) -> bool:
@@ -160,6 +156,40 @@ def tool_use_id(provider: str, m: chat_pb2.ChatMessage, where: str) -> str:
 
 
 # --- answers ------------------------------------------------------------------------------
+
+# Streamed ``error`` events carry an error type but no HTTP status; the status the same error
+# has as an HTTP response (https://docs.anthropic.com/en/api/errors).
+ERROR_TYPE_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+
+
+def usage_from_anthropic(u: Mapping[str, Any], previous: chat_pb2.Usage | None) -> chat_pb2.Usage:
+    """Anthropic usage → OpenAI usage (cache reads and writes count into ``prompt_tokens``); a
+    later (message_delta) report overrides earlier counts."""
+    prev = previous or chat_pb2.Usage()
+    prev_plain = prev.prompt_tokens - prev.prompt_tokens_details.cached_tokens
+    prev_plain -= prev.prompt_tokens_details.cache_creation_tokens
+
+    def pick(key: str, old: int) -> int:
+        v = u.get(key)
+        return int(v) if v is not None else old
+
+    return cached_usage(
+        pick("input_tokens", prev_plain),
+        pick("cache_read_input_tokens", prev.prompt_tokens_details.cached_tokens),
+        pick("cache_creation_input_tokens", prev.prompt_tokens_details.cache_creation_tokens),
+        pick("output_tokens", prev.completion_tokens),
+    )
 
 
 def thinking_block(text: str, signature: Any) -> dict[str, Any]:

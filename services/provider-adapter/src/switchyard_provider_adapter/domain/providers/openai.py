@@ -22,7 +22,8 @@ from switchyard_llm.openai_codec.embeddings import embedding_request_to_json, em
 from switchyard_llm.openai_codec.usage import usage_from_json
 from switchyard_provider_adapter.domain.errors import ProviderFailure, provider_error
 from switchyard_provider_adapter.domain.framing import SseDecoder, SseEvent
-from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider
+from switchyard_provider_adapter.domain.providers import openai_apis
+from switchyard_provider_adapter.domain.providers.base import CallContext, HttpCall, Provider, StreamDecoder
 from switchyard_provider_adapter.domain.providers.common.answers import StreamState, now
 from switchyard_provider_adapter.domain.providers.common.failures import unsupported_param
 from switchyard_provider_adapter.domain.providers.common.params import JSON_TOOL_NAME
@@ -311,16 +312,36 @@ class OpenAIProvider(Provider):
             body.pop("stream_options", None)
         return body
 
+    def serves(self, ctx: CallContext, endpoint: str) -> bool:
+        return openai_apis.serves(self.name, ctx.deployment.supported_endpoints, endpoint)
+
+    def responses_url(self, ctx: CallContext) -> str:
+        return self.endpoint(ctx, "responses")
+
     async def chat_call(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, stream: bool) -> HttpCall:
-        body = self.chat_body(ctx, req, stream)
+        if req.HasField("native"):
+            reasoning = is_reasoning_model(self.price_model(ctx))
+            body = openai_apis.responses_body(req, ctx.model, stream, reasoning)
+            url = self.responses_url(ctx)
+        elif req.HasField("text_completion"):
+            body = openai_apis.completions_body(req, ctx.model, stream)
+            url = self.endpoint(ctx, "completions")
+        else:
+            body = self.chat_body(ctx, req, stream)
+            url = self.endpoint(ctx, "chat/completions")
+            stream = stream and not self.fakes_stream(ctx, req)
         headers = await self.request_headers(ctx)
-        if stream and not self.fakes_stream(ctx, req):
+        if stream:
             headers["accept"] = "text/event-stream"
-        return HttpCall("POST", self.endpoint(ctx, "chat/completions"), headers, orjson.dumps(body))
+        return HttpCall("POST", url, headers, orjson.dumps(body))
 
     def chat_response(
         self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest, body: bytes, headers: Mapping[str, str]
     ) -> chat_pb2.ChatCompletion:
+        if req.HasField("native"):
+            return openai_apis.responses_completion(ctx.provider, body)
+        if req.HasField("text_completion"):
+            return openai_apis.completions_completion(body)
         completion = completion_from_json(orjson.loads(body))
         if self.forces_json_tool(ctx, req):
             unwrap_json_tool(completion)
@@ -331,7 +352,11 @@ class OpenAIProvider(Provider):
     def frame_decoder(self) -> Any:
         return BodyOrSseDecoder() if self.name == "groq" else SseDecoder()
 
-    def stream_decoder(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest) -> OpenAIStreamDecoder:
+    def stream_decoder(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest) -> StreamDecoder:
+        if req.HasField("native"):
+            return openai_apis.ResponsesStreamDecoder(ctx.provider)
+        if req.HasField("text_completion"):
+            return openai_apis.CompletionsStreamDecoder()
         return OpenAIStreamDecoder(unwrap_json_tool=self.forces_json_tool(ctx, req))
 
     async def embed_call(self, ctx: CallContext, req: embeddings_pb2.EmbeddingRequest) -> HttpCall:

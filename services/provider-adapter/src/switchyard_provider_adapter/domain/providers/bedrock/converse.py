@@ -11,13 +11,13 @@ from typing import Any
 import orjson
 
 from switchyard.llm.v1 import chat_pb2
+from switchyard_llm.anthropic_messages import is_claude
 from switchyard_llm.sampling import SamplingTable, max_output_tokens
 from switchyard_provider_adapter.domain.allowlists import Allowlists
 from switchyard_provider_adapter.domain.providers.base import CallContext
 from switchyard_provider_adapter.domain.providers.bedrock.errors import SERVICE
 from switchyard_provider_adapter.domain.providers.claude import (
     build_turns,
-    is_claude,
     supports_native_json_schema,
     thinking,
     tool_use_id,

@@ -9,6 +9,8 @@
 - Every request is signed with SigV4 (``sigv4.sign``) or carries a Bedrock API key; the
   temporary credentials of assumed roles come from a ``RoleSource`` (clients/aws_sts.py).
 - Embeddings: Amazon Titan text embeddings and Cohere embed models through InvokeModel.
+- Anthropic Messages API requests for Claude models: natively through InvokeModel
+  (``/invoke``, ``/invoke-with-response-stream``, ``/count-tokens``; claude_messages.py).
 
 Deployment ``litellm_params``: ``model: bedrock/<model id | inference profile | ARN>``
 (``bedrock/converse/...`` too; ``model_id`` overrides the id sent, e.g. provisioned throughput),
@@ -23,6 +25,7 @@ applied to every call: ``guardrailConfig``, ``performanceConfig``, ``requestMeta
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
@@ -30,7 +33,7 @@ from urllib.parse import quote
 
 import orjson
 
-from switchyard.llm.v1 import chat_pb2, embeddings_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2, embeddings_pb2, error_pb2, messages_pb2
 from switchyard_provider_adapter.domain.errors import ProviderFailure
 from switchyard_provider_adapter.domain.providers.base import CallContext, Framing, HttpCall, Provider
 from switchyard_provider_adapter.domain.providers.bedrock.answers import parse_completion
@@ -38,12 +41,20 @@ from switchyard_provider_adapter.domain.providers.bedrock.converse import SUPPOR
 from switchyard_provider_adapter.domain.providers.bedrock.embeddings import embed_body, embed_family, parse_embeddings
 from switchyard_provider_adapter.domain.providers.bedrock.errors import SERVICE, bedrock_error
 from switchyard_provider_adapter.domain.providers.bedrock.sigv4 import AwsCredentials, sign
-from switchyard_provider_adapter.domain.providers.bedrock.stream import BedrockStreamDecoder, EventStreamFrames
+from switchyard_provider_adapter.domain.providers.bedrock.stream import (
+    BedrockMessagesDecoder,
+    BedrockStreamDecoder,
+    EventStreamFrames,
+)
+from switchyard_provider_adapter.domain.providers.claude_messages import input_tokens, message_usage, native_body
 from switchyard_provider_adapter.domain.providers.common.failures import auth_failure, bad_request
 
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
 # LiteLLM's default when neither the deployment nor the model ARN names a region.
 DEFAULT_REGION = "us-west-2"
+# The anthropic_version InvokeModel takes for Claude's Messages API bodies.
+BEDROCK_VERSION = "bedrock-2023-05-31"
+EVENTSTREAM = "application/vnd.amazon.eventstream"
 
 
 def sts_endpoint(region: str, override: str | None) -> str:
@@ -78,12 +89,15 @@ class BedrockProvider(Provider):
         self.roles = roles
 
     # --- where and how ------------------------------------------------------------------
-    def model_id(self, ctx: CallContext) -> str:
+    def model_id(self, ctx: CallContext, *, invoke: bool = False) -> str:
         """The modelId of the URL: a foundation model, an inference profile (``us.anthropic...``)
-        or an ARN; ``model_id`` in litellm_params overrides it (provisioned throughput)."""
+        or an ARN; ``model_id`` in litellm_params overrides it (provisioned throughput). ``invoke``:
+        for InvokeModel (the Messages API natively), which takes ``bedrock/invoke/`` models too."""
         mid = str(ctx.params.get("model_id") or ctx.model)
         if mid.startswith("converse/"):
             mid = mid.removeprefix("converse/")
+        if mid.startswith("invoke/") and invoke:
+            mid = mid.removeprefix("invoke/")
         if mid.startswith("invoke/"):
             raise bad_request(
                 SERVICE,
@@ -114,10 +128,11 @@ class BedrockProvider(Provider):
         base = ctx.deployment.api_base or ctx.params.get("aws_bedrock_runtime_endpoint")
         return str(base or f"https://bedrock-runtime.{region}.amazonaws.com").rstrip("/")
 
-    def url(self, ctx: CallContext, region: str, action: str) -> str:
+    def url(self, ctx: CallContext, region: str, action: str, *, invoke: bool = False) -> str:
         # The model id is one path segment: ':' and '/' (ARNs) are percent-encoded as the AWS
         # SDKs do; sign() then puts the URL in its on-the-wire form before signing it.
-        return f"{self.runtime_base(ctx, region)}/model/{quote(self.model_id(ctx), safe='')}/{action}"
+        mid = self.model_id(ctx, invoke=invoke)
+        return f"{self.runtime_base(ctx, region)}/model/{quote(mid, safe='')}/{action}"
 
     async def credentials(self, ctx: CallContext, region: str) -> AwsCredentials:
         c = ctx.credentials
@@ -179,6 +194,47 @@ class BedrockProvider(Provider):
 
     def stream_decoder(self, ctx: CallContext, req: chat_pb2.ChatCompletionRequest) -> BedrockStreamDecoder:
         return BedrockStreamDecoder(ctx.model, json_mode(ctx, req) == "tool")
+
+    # --- the Messages API, natively (Claude through InvokeModel) ------------------------
+    # https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-anthropic-claude-messages.html
+    async def messages_call(
+        self, ctx: CallContext, native: messages_pb2.AnthropicMessagesRequest, stream: bool
+    ) -> HttpCall:
+        region = self.region(ctx)
+        body = native_body(SERVICE, native, model=None, stream=None, version=BEDROCK_VERSION, betas_in_body=True)
+        headers = {"content-type": "application/json", **ctx.extra_headers}
+        headers["accept"] = EVENTSTREAM if stream else "application/json"
+        action = "invoke-with-response-stream" if stream else "invoke"
+        call = HttpCall("POST", self.url(ctx, region, action, invoke=True), headers, body)
+        return await self.authorize(ctx, call, region)
+
+    def messages_usage(self, ctx: CallContext, body: bytes) -> chat_pb2.Usage:
+        return message_usage(body)
+
+    def messages_decoder(self, ctx: CallContext) -> BedrockMessagesDecoder:
+        return BedrockMessagesDecoder(SERVICE)
+
+    async def count_tokens_call(self, ctx: CallContext, native: messages_pb2.AnthropicMessagesRequest) -> HttpCall:
+        # https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CountTokens.html: the
+        # InvokeModel body (a blob, base64 in JSON) under input.invokeModel; InvokeModel requires
+        # max_tokens, which a count_tokens body has not.
+        region = self.region(ctx)
+        body = native_body(
+            SERVICE,
+            native,
+            model=None,
+            stream=None,
+            version=BEDROCK_VERSION,
+            betas_in_body=True,
+            defaults={"max_tokens": 1},
+        )
+        payload = orjson.dumps({"input": {"invokeModel": {"body": base64.b64encode(body).decode()}}})
+        headers = {"content-type": "application/json", "accept": "application/json", **ctx.extra_headers}
+        call = HttpCall("POST", self.url(ctx, region, "count-tokens", invoke=True), headers, payload)
+        return await self.authorize(ctx, call, region)
+
+    def count_tokens_response(self, ctx: CallContext, body: bytes) -> int:
+        return input_tokens(body, "inputTokens")
 
     # --- embeddings ---------------------------------------------------------------------
     def embedding_inputs_per_call(self, ctx: CallContext) -> int | None:

@@ -4,6 +4,7 @@ with botocore's ``EventStreamBuffer``) and ConverseStream events → OpenAI chun
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import orjson
 from botocore.eventstream import EventStreamBuffer, ParserError
 
-from switchyard.llm.v1 import chat_pb2
+from switchyard.llm.v1 import chat_pb2, messages_pb2
 from switchyard_provider_adapter.domain.errors import ProviderFailure
 from switchyard_provider_adapter.domain.providers.bedrock.answers import finish_reason, usage_from_bedrock
 from switchyard_provider_adapter.domain.providers.bedrock.errors import bedrock_error
@@ -22,6 +23,7 @@ from switchyard_provider_adapter.domain.providers.claude import (
     thinking_block,
     thinking_delta,
 )
+from switchyard_provider_adapter.domain.providers.claude_messages import MessagesEvents
 from switchyard_provider_adapter.domain.providers.common.answers import StreamState, completion_id, now
 
 # Streamed exception events (``:message-type: exception``) carry the member name of
@@ -32,6 +34,8 @@ _STREAM_EXCEPTIONS = {
     "validationException": ("ValidationException", 400),
     "throttlingException": ("ThrottlingException", 429),
     "serviceUnavailableException": ("ServiceUnavailableException", 503),
+    # InvokeModelWithResponseStream's own.
+    "modelTimeoutException": ("ModelTimeoutException", 408),
 }
 
 
@@ -90,6 +94,32 @@ class EventStreamFrames:
         return []
 
 
+def is_event(frame: AwsEvent) -> bool:
+    """Whether the message is an event; raises the failure an exception or error message is."""
+    if frame.message_type == "exception":
+        name, status = _STREAM_EXCEPTIONS.get(
+            frame.event_type, (frame.event_type[:1].upper() + frame.event_type[1:], 500)
+        )
+        raise ProviderFailure(bedrock_error(status, {}, frame.payload, etype=name))
+    if frame.message_type == "error":
+        message = frame.error_message or frame.payload.decode("utf-8", "replace")
+        body = orjson.dumps({"message": message})
+        raise ProviderFailure(bedrock_error(500, {}, body, etype=frame.error_code or "InternalServerException"))
+    return frame.message_type == "event"
+
+
+class BedrockMessagesDecoder(MessagesEvents):
+    """InvokeModelWithResponseStream for Claude: each ``chunk`` event's payload holds one Messages
+    API event, base64 in ``bytes``."""
+
+    __slots__ = ()
+
+    def feed(self, frame: AwsEvent) -> Iterable[messages_pb2.AnthropicEvent]:
+        if not is_event(frame) or frame.event_type != "chunk":
+            return ()
+        return (self.event(base64.b64decode(orjson.loads(frame.payload)["bytes"])),)
+
+
 class BedrockStreamDecoder(StreamState):
     """ConverseStream events → OpenAI chunks, one chunk per event that carries content."""
 
@@ -108,16 +138,7 @@ class BedrockStreamDecoder(StreamState):
         return c, c.choices.add(index=0)
 
     def feed(self, frame: AwsEvent) -> Iterable[chat_pb2.ChatCompletionChunk]:
-        if frame.message_type == "exception":
-            name, status = _STREAM_EXCEPTIONS.get(
-                frame.event_type, (frame.event_type[:1].upper() + frame.event_type[1:], 500)
-            )
-            raise ProviderFailure(bedrock_error(status, {}, frame.payload, etype=name))
-        if frame.message_type == "error":
-            message = frame.error_message or frame.payload.decode("utf-8", "replace")
-            body = orjson.dumps({"message": message})
-            raise ProviderFailure(bedrock_error(500, {}, body, etype=frame.error_code or "InternalServerException"))
-        if frame.message_type != "event":
+        if not is_event(frame):
             return ()
         data = orjson.loads(frame.payload) if frame.payload else {}
         etype = frame.event_type

@@ -1,7 +1,8 @@
 """The Gemini providers: the Gemini API of AI Studio (``gemini/``) and Gemini on Vertex AI
 (``vertex_ai/``). Both speak ``generateContent`` / ``streamGenerateContent?alt=sse`` (request.py,
 answers.py); only the URL and the credential differ: an API key for AI Studio, an OAuth2 access
-token for Vertex from a ``TokenSource`` (clients/google_auth.py)."""
+token for Vertex from a ``TokenSource`` (clients/google_auth.py). Claude on Vertex is served to
+Messages API requests only, natively through rawPredict (claude_messages.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ from typing import Any, Protocol
 
 import orjson
 
-from switchyard.llm.v1 import chat_pb2, embeddings_pb2, error_pb2
+from switchyard.llm.v1 import chat_pb2, embeddings_pb2, error_pb2, messages_pb2
 from switchyard_provider_adapter.domain.providers.base import CallContext, Framing, HttpCall, Provider
+from switchyard_provider_adapter.domain.providers.claude_messages import (
+    SseMessagesDecoder,
+    input_tokens,
+    message_usage,
+    native_body,
+)
 from switchyard_provider_adapter.domain.providers.common.answers import estimate_tokens, floats_to_base64
 from switchyard_provider_adapter.domain.providers.common.content import json_object
 from switchyard_provider_adapter.domain.providers.common.failures import auth_failure, bad_request
@@ -22,6 +29,8 @@ from switchyard_provider_adapter.domain.providers.gemini.request import SUPPORTE
 
 AI_STUDIO_BASE = "https://generativelanguage.googleapis.com"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+# The anthropic_version Vertex AI takes for Claude's Messages API bodies.
+VERTEX_ANTHROPIC_VERSION = "vertex-2023-10-16"
 
 
 def _has_version(base: str) -> bool:
@@ -190,7 +199,8 @@ class VertexProvider(GeminiProvider):
         host = "aiplatform.googleapis.com" if loc == "global" else f"{loc}-aiplatform.googleapis.com"
         return f"https://{host}/v1"
 
-    async def _model_url(self, ctx: CallContext, action: str) -> str:
+    async def _location_url(self, ctx: CallContext) -> str:
+        """``{base}/projects/{project}/locations/{location}``."""
         project = str(ctx.params.get("vertex_project") or ctx.params.get("vertex_ai_project") or "")
         if not project:
             project = (await self._token(ctx)).project_id
@@ -198,14 +208,50 @@ class VertexProvider(GeminiProvider):
             raise bad_request(
                 self.name, f"deployment '{ctx.deployment.id}' needs vertex_project (or credentials naming a project)"
             )
-        loc = self._location(ctx)
+        return f"{self._base(ctx)}/projects/{project}/locations/{self._location(ctx)}"
+
+    async def _model_url(self, ctx: CallContext, action: str) -> str:
         model = ctx.model.removeprefix("models/")
         if model.startswith(_PARTNER_MODELS):
             # Partner models on Vertex speak their own vendor's API (rawPredict), not Gemini's.
             raise bad_request(self.name, f"'{model}' is a Vertex partner model; only Gemini models are supported")
         # A numeric model id is a deployed endpoint (e.g. a tuned model), not a publisher model.
         path = f"endpoints/{model}" if model.isdigit() else f"publishers/google/models/{model}"
-        return f"{self._base(ctx)}/projects/{project}/locations/{loc}/{path}:{action}"
+        return f"{await self._location_url(ctx)}/{path}:{action}"
+
+    # --- Claude, through the Messages API natively --------------------------------------
+    # https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/use-claude
+    async def messages_call(
+        self, ctx: CallContext, native: messages_pb2.AnthropicMessagesRequest, stream: bool
+    ) -> HttpCall:
+        action = "streamRawPredict" if stream else "rawPredict"
+        url = f"{await self._location_url(ctx)}/publishers/anthropic/models/{ctx.model}:{action}"
+        body = native_body(self.name, native, model=None, stream=stream, version=VERTEX_ANTHROPIC_VERSION)
+        return HttpCall("POST", url, await self._claude_headers(ctx, native, stream), body)
+
+    async def _claude_headers(
+        self, ctx: CallContext, native: messages_pb2.AnthropicMessagesRequest, stream: bool
+    ) -> dict[str, str]:
+        headers = await self._headers(ctx)
+        headers["accept"] = "text/event-stream" if stream else "application/json"
+        if native.beta:
+            headers["anthropic-beta"] = native.beta
+        return headers
+
+    def messages_usage(self, ctx: CallContext, body: bytes) -> chat_pb2.Usage:
+        return message_usage(body)
+
+    def messages_decoder(self, ctx: CallContext) -> SseMessagesDecoder:
+        return SseMessagesDecoder(self.name)
+
+    async def count_tokens_call(self, ctx: CallContext, native: messages_pb2.AnthropicMessagesRequest) -> HttpCall:
+        # Vertex counts Claude tokens at a model of its own, the body naming the model.
+        url = f"{await self._location_url(ctx)}/publishers/anthropic/models/count-tokens:rawPredict"
+        body = native_body(self.name, native, model=ctx.model, stream=False, version=VERTEX_ANTHROPIC_VERSION)
+        return HttpCall("POST", url, await self._claude_headers(ctx, native, False), body)
+
+    def count_tokens_response(self, ctx: CallContext, body: bytes) -> int:
+        return input_tokens(body)
 
     async def auth_headers(self, ctx: CallContext) -> dict[str, str]:
         token = await self._token(ctx)
