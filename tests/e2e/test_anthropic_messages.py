@@ -401,7 +401,7 @@ def test_errors_are_the_sdks_exception_classes(claude: anthropic.Anthropic, base
         bad_key.messages.create(model="fake-chat", max_tokens=10, messages=hi)
     assert auth.value.body["type"] == "error" and auth.value.body["error"]["type"] == "authentication_error"
     with pytest.raises(anthropic.BadRequestError) as bad:
-        claude.messages.create(model="fake-chat", max_tokens=10, messages=[{"role": "system", "content": "x"}])
+        claude.messages.create(model="fake-chat", max_tokens=10, messages=[{"role": "developer", "content": "x"}])
     assert bad.value.body["error"]["type"] == "invalid_request_error"
     with pytest.raises(anthropic.AuthenticationError):
         claude.messages.create(model="anthropic-wrong-key", max_tokens=10, messages=hi)

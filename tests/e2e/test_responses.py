@@ -233,8 +233,10 @@ def test_reasoning_translated_keeps_claude_thinking_for_the_next_turn(
     client: openai.OpenAI, anthropic_fake: httpx.Client
 ) -> None:
     marker = uuid.uuid4().hex
+    # The fake Anthropic checks that a thinking block comes back with the signature it gave.
+    signature = anthropic_server.signature_of("The user wants a number.")
     blocks = [
-        {"type": "thinking", "thinking": "The user wants a number.", "signature": "sig-abc"},
+        {"type": "thinking", "thinking": "The user wants a number.", "signature": signature},
         {"type": "text", "text": "Seven."},
     ]
     _script_anthropic(anthropic_fake, {"body": anthropic_server.message(blocks)})
@@ -252,7 +254,7 @@ def test_reasoning_translated_keeps_claude_thinking_for_the_next_turn(
     assert assistant["content"][0] == {
         "type": "thinking",
         "thinking": "The user wants a number.",
-        "signature": "sig-abc",
+        "signature": signature,
     }
 
 

@@ -288,20 +288,31 @@ def _json(schema: JSON) -> JSON:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+def _sse_event(payload: JSON, *, done: bool = False) -> JSON:
+    """One server-sent event whose ``data`` is a JSON ``payload`` (or, with ``done``, the closing
+    ``[DONE]``), in OpenAPI's form for event streams: the schema is of the event, its data a string
+    holding JSON."""
+    data: JSON = {"contentMediaType": "application/json", "contentSchema": payload}
+    if done:
+        data = {"if": {"const": "[DONE]"}, "else": data}
+    return {"type": "object", "required": ["data"], "properties": {"data": {"type": "string", **data}}}
+
+
 def model_route(request: JSON, answer: JSON | None = None, *, streams: bool = False, event: JSON | None = None) -> JSON:
     """``openapi_extra`` of a model route: its body, its answer (``event``: one event of its
     stream, when not a chat-like chunk) and OpenAI's error shape."""
     ok = _json(answer or _OBJECT)
     if streams:
         # Each event is a chunk, one final error, or the closing [DONE].
-        event = event or {
+        chunk: JSON = {
             "anyOf": [
                 {"type": "object", "required": ["choices"]},
                 {"type": "object", "required": ["error"]},
-                {"const": "[DONE]"},
             ]
         }
-        ok["content"]["text/event-stream"] = {"schema": event}
+        ok["content"]["text/event-stream"] = {
+            "schema": _sse_event(event) if event is not None else _sse_event(chunk, done=True)
+        }
     return {
         "requestBody": {"required": True, **_json(request)},
         "responses": {
@@ -413,7 +424,7 @@ def messages_route(request: JSON, *, streams: bool = False) -> JSON:
     """``openapi_extra`` of a Messages API route: its body, its answer and Anthropic's error shape."""
     ok = _json(_OBJECT)
     if streams:
-        ok["content"]["text/event-stream"] = {"schema": {"type": "object", "required": ["type"]}}
+        ok["content"]["text/event-stream"] = {"schema": _sse_event({"type": "object", "required": ["type"]})}
     return {
         "requestBody": {"required": True, **_json(request)},
         "responses": {
