@@ -161,7 +161,10 @@ def world(http: httpx.Client, base_url: str) -> Iterator[World]:
 
 
 async def _chat(c: httpx.AsyncClient, key: str) -> int:
-    return (await c.post("/v1/chat/completions", json=CHAT, headers=_bearer(key))).status_code
+    r = await c.post("/v1/chat/completions", json=CHAT, headers=_bearer(key))
+    # Shown with a failing test's captured output: why a call was refused.
+    print("chat", r.status_code, r.text[:300])
+    return r.status_code
 
 
 def test_a_super_admin_makes_an_account_whose_admin_manages_only_it(world: World, http: httpx.Client) -> None:
