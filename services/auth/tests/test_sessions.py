@@ -71,7 +71,11 @@ def _forgeries(token: str) -> dict[str, Callable[[], str]]:
         "bad signature": tampered_signature,
         "another key, same kid": lambda: jwt.encode(good, new_signing_key(), algorithm="ES256", headers={"kid": kid}),
         "claims changed after signing": lambda: ".".join(
-            [token.split(".", maxsplit=1)[0], _b64({**good, "role": "proxy_admin", "super_admin": True}), token.split(".")[2]]
+            [
+                token.split(".", maxsplit=1)[0],
+                _b64({**good, "role": "proxy_admin", "super_admin": True}),
+                token.split(".")[2],
+            ]
         ),
         "alg none": lambda: f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': kid})}.{_b64(good)}.",
         "HS256 with the master key": lambda: _hs256(good, MASTER.encode(), kid),
