@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
 from aiokafka.structs import ConsumerRecord
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.events.v1 import identity_pb2
 from switchyard_edge.clients.principals import Principals
+from switchyard_edge.errors import GatewayError
 
 E = identity_pb2
 
@@ -75,3 +78,38 @@ async def test_a_change_of_a_team_user_or_organization_drops_the_principals_buil
 async def test_a_suspended_account_drops_every_principal_of_that_account_only() -> None:
     event = E.IdentityEvent(entity=E.IDENTITY_ENTITY_ACCOUNT, entity_id="acct", action=E.IDENTITY_ACTION_UPDATED)
     assert await _cached_after(event) == {"sk-a": False, "sk-b": False, "sk-c": True}
+
+
+async def test_a_logged_out_or_blocked_users_session_is_dropped_and_nothing_else() -> None:
+    session = "eyJ.session.token"
+    auth = _Auth(
+        {
+            session: _principal(user_id="u3", session_id="s1", credential_kind=auth_pb2.CREDENTIAL_KIND_SESSION),
+            "sk-a": _principal(key_hash="ha", key_id="ka", user_id="u1"),
+        }
+    )
+    peers: Any = type("Peers", (), {"auth": auth})()
+    for event, dropped in (
+        (E.IdentityEvent(entity=E.IDENTITY_ENTITY_SESSION, entity_id="s1", action=E.IDENTITY_ACTION_DELETED), True),
+        (E.IdentityEvent(entity=E.IDENTITY_ENTITY_USER, entity_id="u3", action=E.IDENTITY_ACTION_BLOCKED), True),
+        (E.IdentityEvent(entity=E.IDENTITY_ENTITY_SESSION, entity_id="s2", action=E.IDENTITY_ACTION_DELETED), False),
+    ):
+        cache = Principals(peers, timeout=1.0, negative_ttl=1.0)
+        for cred in (session, "sk-a"):
+            await cache.authenticate(cred)
+        await cache.on_identity_event(_record(event))
+        before = auth.calls
+        await cache.authenticate(session)
+        assert (auth.calls > before) is dropped, event
+        before = auth.calls
+        await cache.authenticate("sk-a")
+        assert auth.calls == before, "a key of another user stays cached"
+
+
+async def test_an_expired_session_is_refused_from_the_cache() -> None:
+    session = "eyJ.expiring.token"
+    auth = _Auth({session: _principal(user_id="u", session_id="s", expires_at=int(time.time()) - 1)})
+    cache = Principals(type("Peers", (), {"auth": auth})(), timeout=1.0, negative_ttl=1.0)  # type: ignore[arg-type]
+    with pytest.raises(GatewayError) as exc:
+        await cache.authenticate(session)
+    assert exc.value.error.http_status == 401 and "session has expired" in exc.value.error.message

@@ -18,10 +18,11 @@ from switchyard.llm.v1 import error_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.clients.keys import KeysClient
 from switchyard_edge.clients.model_registry import ModelRegistry
+from switchyard_edge.clients.sessions import SessionsClient
 from switchyard_edge.clients.spend import SpendClient
 from switchyard_edge.config import Settings
 from switchyard_edge.gateway import Gateway
-from switchyard_edge.handlers import health, management, models
+from switchyard_edge.handlers import health, management, models, sso
 from switchyard_edge.handlers.httpio import detail, openai_error
 from switchyard_edge.handlers.openai_api import Handler, OpenAIRoutes
 from switchyard_llm.errors import make_error
@@ -41,6 +42,7 @@ class Edge:
     keys: KeysClient
     spend: SpendClient
     models: ModelRegistry
+    sessions: SessionsClient
 
 
 def _internal_error() -> error_pb2.Error:
@@ -64,6 +66,7 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
     health.register(app, ready)
     management.register(app, edge)
     models.register(app, edge)
+    sso.register(app, edge)
 
     def is_model_route(request: Request) -> bool:
         return request.url.path.startswith(_MODEL_ROUTES)

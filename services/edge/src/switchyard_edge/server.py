@@ -31,6 +31,7 @@ from switchyard_edge.clients.peers import Peers
 from switchyard_edge.clients.principals import Principals
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.clients.routing_watch import RoutingWatch
+from switchyard_edge.clients.sessions import SessionsClient
 from switchyard_edge.clients.spend import SpendClient
 from switchyard_edge.config import Settings
 from switchyard_edge.domain.plan_cache import PlanCache
@@ -91,7 +92,14 @@ async def serve(settings: Settings) -> None:
         leases,
         key_limits,
     )
-    edge = Edge(settings, gateway, KeysClient(peers, principals), SpendClient(peers), ModelRegistry(peers))
+    edge = Edge(
+        settings,
+        gateway,
+        KeysClient(peers, principals),
+        SpendClient(peers),
+        ModelRegistry(peers),
+        SessionsClient(peers, principals),
+    )
     started = asyncio.Event()
     app = create_app(edge, ready=started.is_set)
     grpc_service = GrpcService(
