@@ -26,7 +26,7 @@ ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS
 DISCOVERY_TTL_SECONDS = 3600.0
 # A token naming an unknown key reads the JWKS again at most this often (a flood of forged kids
 # must not become a flood of requests to the provider).
-JWKS_MIN_REFRESH_SECONDS = 10.0
+JWKS_REFRESH_INTERVAL_SECONDS = 10.0
 LEEWAY_SECONDS = 5
 
 
@@ -58,11 +58,13 @@ class OidcProvider:
         *,
         timeout: float,
         introspection_client: tuple[str, str] | None = None,
+        jwks_refresh_interval: float = JWKS_REFRESH_INTERVAL_SECONDS,
     ) -> None:
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
         self._client_secret = client_secret
         self._introspection_client = introspection_client
+        self._jwks_refresh_interval = jwks_refresh_interval
         self._http = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         self._discovery: Discovery | None = None
         self._discovered_at = 0.0
@@ -117,7 +119,7 @@ class OidcProvider:
             return key
         async with self._lock:
             key = self._keys.get(kid)
-            if key is None and time.monotonic() - self._keys_read_at >= JWKS_MIN_REFRESH_SECONDS:
+            if key is None and time.monotonic() - self._keys_read_at >= self._jwks_refresh_interval:
                 d = await self.discovery()
                 status, doc = await self._json("GET", d.jwks_uri)
                 if status != 200 or not isinstance(doc, dict):
