@@ -43,7 +43,12 @@ def stack_cfg() -> Iterator[stack.StackConfig]:
         master_key=MASTER_KEY,
         log_level="INFO",
         # Budget windows restart within a second, so a test can watch one restart.
-        extra_env={"provider-adapter": PROVIDER_ADAPTER_ENV, "copilot-budget": {"BUDGET_RESET_CHECK_SECONDS": "1"}},
+        # An opaque Zitadel token revoked at the issuer fails within 2 s (test_signin).
+        extra_env={
+            "provider-adapter": PROVIDER_ADAPTER_ENV,
+            "copilot-budget": {"BUDGET_RESET_CHECK_SECONDS": "1"},
+            "auth": {"OIDC_INTROSPECTION_CACHE_SECONDS": "2"},
+        },
     )
     stack.down(cfg)
     shutil.rmtree(cfg.state_dir, ignore_errors=True)
