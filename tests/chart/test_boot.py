@@ -150,6 +150,7 @@ def boot() -> Iterator[Boot]:
                 values["signIn"]["oidc"]["existingSecret"]: {
                     values["signIn"]["oidc"]["clientSecretKey"]: "boot-client-secret",
                     values["signIn"]["oidc"]["introspectionClientSecretKey"]: "boot-introspection-secret",
+                    values["signIn"]["oidc"]["actionsSigningKeyKey"]: "boot-actions-signing-key",
                 },
                 values["providerCredentials"]["existingSecret"]: {
                     "OPENAI_API_KEY": PROVIDER_KEY,

@@ -58,6 +58,7 @@ def new_signing_key(kind: str = "ec") -> str:
 
 
 SESSION_KEY = new_signing_key()
+ACTIONS_KEY = "actions-signing-key-of-the-tests"
 SIGN_IN = SignInConfig(
     session_ttl=3600,
     scopes="openid profile email urn:zitadel:iam:user:resourceowner",
@@ -66,6 +67,7 @@ SIGN_IN = SignInConfig(
     roles_claim="urn:zitadel:iam:org:project:roles",
     introspection_cache=5,
     super_admin_emails=frozenset({"root@super.test"}),
+    actions_signing_key=ACTIONS_KEY,
 )
 
 

@@ -89,6 +89,7 @@ def _forgeries(token: str) -> dict[str, Callable[[], str]]:
         ),
         "unknown session": lambda: signed(sid="never-minted"),
         "another account": lambda: signed(account="default"),
+        "another user of the session": lambda: signed(sub="someone-else"),
         "unknown kid": lambda: jwt.encode(good, SESSION_KEY, algorithm="ES256", headers={"kid": "nope"}),
     }
 

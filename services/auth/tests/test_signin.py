@@ -4,6 +4,9 @@ list; JWKS rotation; Zitadel access tokens as credentials (JWT and opaque)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +17,7 @@ import jwt
 import orjson
 import pytest
 from aiohttp import web
-from auth_testing import Auth, running
+from auth_testing import ACTIONS_KEY, Auth, running
 
 from switchyard.auth.v1 import accounts_pb2, auth_pb2, sessions_pb2, users_pb2
 from switchyard.events.v1 import identity_pb2
@@ -243,3 +246,41 @@ async def test_logout_names_the_issuers_end_session(sso: Auth, idp: Idp) -> None
     assert f"{url.scheme}://{url.netloc}{url.path}" == f"{idp.url}/oidc/v1/end_session"
     assert parse_qs(url.query)["client_id"] == [oidc_server.CLIENT_ID]
     assert (await _principal(sso, token)).error.kind == error_pb2.ERROR_KIND_AUTHENTICATION
+
+
+def _signed(body: bytes, key: str = ACTIONS_KEY, at: float | None = None) -> str:
+    t = str(int(time.time() if at is None else at))
+    return f"t={t},v1={hmac.new(key.encode(), t.encode() + b'.' + body, hashlib.sha256).hexdigest()}"
+
+
+async def test_a_user_removed_at_the_issuer_is_blocked_here_once_the_webhook_verifies(sso: Auth, idp: Idp) -> None:
+    await _account(sso, domain="hook.test")
+    sub = await idp.user("ivy@hook.test")
+    token = (await _login(sso, idp)).session_token
+    user_id = (await _principal(sso, token)).principal.user_id
+    body = orjson.dumps({"aggregateID": sub, "aggregateType": "user", "event_type": "user.removed"})
+
+    async def deliver(signature: str, payload: bytes = body) -> sessions_pb2.HandleProviderEventResponse:
+        req = sessions_pb2.HandleProviderEventRequest(body=payload, signature=signature)
+        return await sso.sessions.HandleProviderEvent(req, timeout=10)
+
+    for name, signature in {
+        "another key": _signed(body, key="guessed"),
+        "replayed after the tolerance": _signed(body, at=time.time() - 301),
+        "no timestamp": "v1=" + _signed(body).split("v1=")[1],
+        "another body": _signed(body.replace(b"removed", b"added")),
+    }.items():
+        refused = await deliver(signature)
+        assert refused.error.kind == error_pb2.ERROR_KIND_AUTHENTICATION, name
+    assert (await _principal(sso, token)).WhichOneof("result") == "principal", "nothing changed yet"
+    done = await deliver(_signed(body))
+    assert not done.HasField("error") and done.users_blocked == 1
+    assert "blocked" in (await _principal(sso, token)).error.message
+    assert any(
+        e.entity == identity_pb2.IDENTITY_ENTITY_USER
+        and e.entity_id == user_id
+        and e.action == identity_pb2.IDENTITY_ACTION_BLOCKED
+        for e in sso.events
+    )
+    other = orjson.dumps({"aggregateID": sub, "event_type": "user.human.profile.changed"})
+    assert (await deliver(_signed(other), other)).users_blocked == 0

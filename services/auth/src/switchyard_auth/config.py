@@ -56,3 +56,6 @@ class Settings(CommonSettings, DatabaseEnv, KafkaEnv):
     oidc_timeout_seconds: float = 5.0
     # E-mails (comma-separated, any case) of users who are super admins when they sign in.
     super_admin_emails: str = ""
+    # The signing key of the identity provider's webhook (Zitadel Actions v2 target) that tells
+    # auth about users removed, deactivated or locked there. Empty: the webhook is refused.
+    oidc_actions_signing_key: SecretStr = SecretStr("")

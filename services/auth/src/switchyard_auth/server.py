@@ -107,6 +107,7 @@ def build_signin(settings: Settings, core: Core) -> tuple[SignIn, OidcProvider |
         roles_claim=settings.oidc_roles_claim,
         introspection_cache=settings.oidc_introspection_cache_seconds,
         super_admin_emails=parse_emails(settings.super_admin_emails),
+        actions_signing_key=settings.oidc_actions_signing_key.get_secret_value(),
     )
     return SignIn(core, config, ring, provider), provider
 

@@ -726,6 +726,10 @@ class Repository:
             "SELECT account_id, user_id FROM users WHERE sso_user_id = $1 ORDER BY created_at LIMIT 1", sso_user_id
         )
 
+    async def users_by_sso(self, sso_user_id: str) -> list[asyncpg.Record]:
+        """Every user, in any account, of an identity-provider subject (its webhook's events)."""
+        return list(await self._pool.fetch("SELECT account_id, user_id FROM users WHERE sso_user_id = $1", sso_user_id))
+
     async def user_teams(self, account_id: str, user_id: str) -> list[asyncpg.Record]:
         """A user's team memberships (team_id, role): a session caller's team rights."""
         return list(

@@ -11,7 +11,7 @@ import logging
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +62,8 @@ class SignInConfig:
     roles_claim: str
     introspection_cache: int
     super_admin_emails: frozenset[str]
+    # The provider's webhook signing key (empty: the webhook is refused).
+    actions_signing_key: str = field(default="", repr=False)
 
 
 def _user_entity(facts: SessionFacts) -> Entity[users_pb2.UserSettings] | None:
@@ -122,6 +124,8 @@ class SignIn:
         facts = await self._core.repo.session_facts(c.session_id)
         if facts is None or facts.account_id != c.account_id:
             raise _unauthenticated("this session is not known.")
+        if facts.user is not None and facts.user["user_id"] != c.user_id:
+            raise _unauthenticated("this session belongs to another user.")
         user = _user_entity(facts)
         why = principal.user_refusal(facts.account_status, user, facts.revoked)
         if why is not None:
@@ -337,6 +341,45 @@ class SignIn:
             log.warning("no end-session URL: the identity provider's discovery failed", exc_info=True)
             return ""
 
+    # --- the provider's events -----------------------------------------------------------
+
+    async def provider_event(self, body: bytes, signature: str) -> int:
+        """Apply a webhook event of the provider once its signature verifies: a user removed,
+        deactivated or locked there is blocked in every account that knows them (their sessions
+        and tokens fail at once: the BLOCKED event reaches every edge). How many were blocked."""
+        key = self._config.actions_signing_key
+        if not key:
+            raise refuse(
+                ErrorKind.ERROR_KIND_BAD_REQUEST,
+                "The identity provider's webhook is not configured (OIDC_ACTIONS_SIGNING_KEY on the auth service).",
+            )
+        why = signin.action_signature_problem(signature, body, key, time.time())
+        if why is not None:
+            raise _unauthenticated(f"{why}.")
+        try:
+            event = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            event = None
+        if not isinstance(event, dict):
+            raise refuse(ErrorKind.ERROR_KIND_BAD_REQUEST, "The body is not a JSON event.")
+        sub = str(event.get("aggregateID") or event.get("userID") or "")
+        if event.get("event_type") not in signin.ENDED_USER_EVENTS or not sub:
+            return 0
+        events = []
+        for known in await self._core.repo.users_by_sso(sub):
+            account_id = known["account_id"]
+            caller = Caller(account_id=account_id, role=Role.SUPER_ADMIN, user_id="sso")
+            async with self._core.repo.write(Tenant(account_id)) as tx:
+                row, fields = await self._users.update(
+                    tx, caller, known["user_id"], users_pb2.UserSettings(blocked=True), ["blocked"]
+                )
+                events.append(self._users.changed_event(await self._users.one(tx, row), fields))
+        self._core.events.publish(events)
+        log.info(
+            "users blocked by the identity provider", extra={"event_type": event.get("event_type"), "n": len(events)}
+        )
+        return len(events)
+
     def jwks(self) -> bytes:
         return orjson.dumps(self._keys.jwks() if self._keys is not None else {"keys": []})
 
@@ -375,6 +418,13 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
         self, request: sessions_pb2.CompleteLoginRequest, context: grpc.aio.ServicerContext
     ) -> sessions_pb2.CompleteLoginResponse:
         return await self._signin.complete(request)
+
+    @rpc(sessions_pb2.HandleProviderEventResponse)
+    async def HandleProviderEvent(
+        self, request: sessions_pb2.HandleProviderEventRequest, context: grpc.aio.ServicerContext
+    ) -> sessions_pb2.HandleProviderEventResponse:
+        blocked = await self._signin.provider_event(request.body, request.signature)
+        return sessions_pb2.HandleProviderEventResponse(users_blocked=blocked)
 
     @rpc(sessions_pb2.LogoutResponse)
     async def Logout(

@@ -49,3 +49,11 @@ class SessionsClient:
             raise GatewayError(resp.error)
         self._principals.forget(credential)
         return resp.end_session_url
+
+    async def provider_event(self, body: bytes, signature: str) -> int:
+        """Hand the identity provider's webhook call to auth; how many users it blocked."""
+        req = sessions_pb2.HandleProviderEventRequest(body=body, signature=signature)
+        resp = await from_peer("auth", self._stub.HandleProviderEvent(req, timeout=_TIMEOUT))
+        if resp.HasField("error"):
+            raise GatewayError(resp.error)
+        return resp.users_blocked

@@ -1,5 +1,6 @@
 """Sign-in for browsers: ``/sso/login`` → the identity provider → ``/sso/callback`` (the session
-token becomes the ``token`` cookie) and ``/sso/logout``; ``/.well-known/jwks.json`` publishes
+token becomes the ``token`` cookie), ``/sso/logout`` and ``/sso/events`` (the provider's signed
+webhook: users removed there are blocked here); ``/.well-known/jwks.json`` publishes
 the public keys that verify session tokens. The auth service does the OIDC work (PKCE, state,
 nonce, ID token verification, the user's account); these routes only carry the browser.
 
@@ -16,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from switchyard.auth.v1 import sessions_pb2
 from switchyard_edge.errors import GatewayError
-from switchyard_edge.handlers.httpio import SESSION_COOKIE, credential_of, detail
+from switchyard_edge.handlers.httpio import SESSION_COOKIE, credential_of, detail, json_response
 
 if TYPE_CHECKING:
     from switchyard_edge.app import Edge
@@ -95,7 +96,21 @@ def register(app: FastAPI, edge: Edge) -> None:
             return detail(exc.error.http_status or 500, exc.error.message)
         return Response(body, media_type="application/json", headers={"cache-control": "public, max-age=300"})
 
+    async def provider_events(request: Request) -> Response:
+        """The identity provider's webhook (a Zitadel Actions v2 target): auth checks the
+        signature over the exact body, so the body is passed on unparsed."""
+        limit = edge.settings.max_management_body_bytes
+        body = await request.body()
+        if len(body) > limit:
+            return detail(413, f"request body larger than {limit} bytes")
+        try:
+            blocked = await edge.sessions.provider_event(body, request.headers.get("zitadel-signature", ""))
+        except GatewayError as exc:
+            return detail(exc.error.http_status or 500, exc.error.message)
+        return json_response({"users_blocked": blocked})
+
     app.add_api_route("/sso/login", login, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/sso/events", provider_events, methods=["POST"], include_in_schema=False)
     app.add_api_route("/sso/callback", callback, methods=["GET"], include_in_schema=False)
     app.add_api_route("/sso/logout", logout, methods=["GET", "POST"], include_in_schema=False)
     app.add_api_route("/.well-known/jwks.json", jwks, methods=["GET"], include_in_schema=False)

@@ -75,3 +75,19 @@ class LogoutResponse(_message.Message):
     end_session_url: str
     error: _error_pb2.Error
     def __init__(self, end_session_url: _Optional[str] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
+
+class HandleProviderEventRequest(_message.Message):
+    __slots__ = ("body", "signature")
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    body: bytes
+    signature: str
+    def __init__(self, body: _Optional[bytes] = ..., signature: _Optional[str] = ...) -> None: ...
+
+class HandleProviderEventResponse(_message.Message):
+    __slots__ = ("error", "users_blocked")
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    USERS_BLOCKED_FIELD_NUMBER: _ClassVar[int]
+    error: _error_pb2.Error
+    users_blocked: int
+    def __init__(self, error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ..., users_blocked: _Optional[int] = ...) -> None: ...

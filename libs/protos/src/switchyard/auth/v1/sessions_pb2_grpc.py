@@ -60,6 +60,11 @@ class SessionServiceStub:
                 request_serializer=switchyard_dot_auth_dot_v1_dot_sessions__pb2.LogoutRequest.SerializeToString,
                 response_deserializer=switchyard_dot_auth_dot_v1_dot_sessions__pb2.LogoutResponse.FromString,
                 _registered_method=True)
+        self.HandleProviderEvent = channel.unary_unary(
+                '/switchyard.auth.v1.SessionService/HandleProviderEvent',
+                request_serializer=switchyard_dot_auth_dot_v1_dot_sessions__pb2.HandleProviderEventRequest.SerializeToString,
+                response_deserializer=switchyard_dot_auth_dot_v1_dot_sessions__pb2.HandleProviderEventResponse.FromString,
+                _registered_method=True)
 
 
 class SessionServiceServicer:
@@ -102,6 +107,15 @@ class SessionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def HandleProviderEvent(self, request, context):
+        """Apply an event the identity provider pushed (a Zitadel Actions v2 webhook), once its
+        signature verifies: a user removed, deactivated or locked there is blocked here, which ends
+        their sessions and tokens at once on every edge.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SessionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -124,6 +138,11 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     servicer.Logout,
                     request_deserializer=switchyard_dot_auth_dot_v1_dot_sessions__pb2.LogoutRequest.FromString,
                     response_serializer=switchyard_dot_auth_dot_v1_dot_sessions__pb2.LogoutResponse.SerializeToString,
+            ),
+            'HandleProviderEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.HandleProviderEvent,
+                    request_deserializer=switchyard_dot_auth_dot_v1_dot_sessions__pb2.HandleProviderEventRequest.FromString,
+                    response_serializer=switchyard_dot_auth_dot_v1_dot_sessions__pb2.HandleProviderEventResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -240,6 +259,33 @@ class SessionService:
             '/switchyard.auth.v1.SessionService/Logout',
             switchyard_dot_auth_dot_v1_dot_sessions__pb2.LogoutRequest.SerializeToString,
             switchyard_dot_auth_dot_v1_dot_sessions__pb2.LogoutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HandleProviderEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.auth.v1.SessionService/HandleProviderEvent',
+            switchyard_dot_auth_dot_v1_dot_sessions__pb2.HandleProviderEventRequest.SerializeToString,
+            switchyard_dot_auth_dot_v1_dot_sessions__pb2.HandleProviderEventResponse.FromString,
             options,
             channel_credentials,
             insecure,

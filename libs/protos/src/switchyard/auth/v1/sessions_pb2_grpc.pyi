@@ -53,6 +53,11 @@ class SessionServiceStub:
     """Revoke the session a session token carries (at once on every edge, through an identity
     event) and say where the browser ends the issuer's session.
     """
+    HandleProviderEvent: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.HandleProviderEventRequest, _sessions_pb2.HandleProviderEventResponse]
+    """Apply an event the identity provider pushed (a Zitadel Actions v2 webhook), once its
+    signature verifies: a user removed, deactivated or locked there is blocked here, which ends
+    their sessions and tokens at once on every edge.
+    """
 
 @_typing.type_check_only
 class SessionServiceAsyncStub(SessionServiceStub):
@@ -78,6 +83,11 @@ class SessionServiceAsyncStub(SessionServiceStub):
     Logout: _aio.UnaryUnaryMultiCallable[_sessions_pb2.LogoutRequest, _sessions_pb2.LogoutResponse]  # type: ignore[assignment]
     """Revoke the session a session token carries (at once on every edge, through an identity
     event) and say where the browser ends the issuer's session.
+    """
+    HandleProviderEvent: _aio.UnaryUnaryMultiCallable[_sessions_pb2.HandleProviderEventRequest, _sessions_pb2.HandleProviderEventResponse]  # type: ignore[assignment]
+    """Apply an event the identity provider pushed (a Zitadel Actions v2 webhook), once its
+    signature verifies: a user removed, deactivated or locked there is blocked here, which ends
+    their sessions and tokens at once on every edge.
     """
 
 class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -125,6 +135,17 @@ class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_sessions_pb2.LogoutResponse, _abc.Awaitable[_sessions_pb2.LogoutResponse]]:
         """Revoke the session a session token carries (at once on every edge, through an identity
         event) and say where the browser ends the issuer's session.
+        """
+
+    @_abc_1.abstractmethod
+    def HandleProviderEvent(
+        self,
+        request: _sessions_pb2.HandleProviderEventRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.HandleProviderEventResponse, _abc.Awaitable[_sessions_pb2.HandleProviderEventResponse]]:
+        """Apply an event the identity provider pushed (a Zitadel Actions v2 webhook), once its
+        signature verifies: a user removed, deactivated or locked there is blocked here, which ends
+        their sessions and tokens at once on every edge.
         """
 
 def add_SessionServiceServicer_to_server(servicer: SessionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
