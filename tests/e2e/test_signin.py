@@ -22,6 +22,7 @@ import orjson
 import pytest
 
 from devstack import stack
+from e2e.support import ACTIONS_SIGNING_KEY
 from switchyard.auth.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,
@@ -285,3 +286,24 @@ def test_the_fake_issuer_is_zitadel_shaped(idp: httpx.Client) -> None:
     doc = idp.get("/.well-known/openid-configuration").json()
     assert doc["jwks_uri"].endswith("/oauth/v2/keys") and doc["introspection_endpoint"].endswith("/oauth/v2/introspect")
     assert oidc_server.RESOURCEOWNER_SCOPE in doc["scopes_supported"]
+
+
+def test_a_user_deactivated_at_the_issuer_is_signed_out_on_every_edge(
+    base_url: str, auth_channel: grpc.Channel, idp: httpx.Client
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    _account(auth_channel, f"w-{tag}.test")
+    sub = _idp_user(idp, f"leaver@w-{tag}.test")
+    _, token = _sign_in(base_url)
+    assert httpx.get(f"{base_url}/v1/models", headers=_bearer(token)).status_code == 200  # cached now
+    body = orjson.dumps({"aggregateID": sub, "aggregateType": "user", "event_type": "user.deactivated"})
+    t = str(int(time.time()))
+    good = hmac.new(ACTIONS_SIGNING_KEY.encode(), t.encode() + b"." + body, hashlib.sha256).hexdigest()
+    forged = hmac.new(b"guess", t.encode() + b"." + body, hashlib.sha256).hexdigest()
+    refused = httpx.post(f"{base_url}/sso/events", content=body, headers={"zitadel-signature": f"t={t},v1={forged}"})
+    assert refused.status_code == 401 and "signature" in refused.json()["detail"]
+    assert httpx.get(f"{base_url}/v1/models", headers=_bearer(token)).status_code == 200
+    done = httpx.post(f"{base_url}/sso/events", content=body, headers={"zitadel-signature": f"t={t},v1={good}"})
+    assert done.status_code == 200 and done.json() == {"users_blocked": 1}
+    # The user's BLOCKED event drops the cached session on the edge.
+    assert _wait_status(lambda: httpx.get(f"{base_url}/v1/models", headers=_bearer(token))) == 401
