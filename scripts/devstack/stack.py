@@ -129,6 +129,32 @@ def credentials_keypair(cfg: StackConfig) -> tuple[str, str]:
     return private, public
 
 
+def session_signing_key(cfg: StackConfig) -> str:
+    """The PEM key auth signs session tokens with: generated once and kept in the state dir."""
+    path = cfg.state_dir / "session_signing_key.pem"
+    if path.exists():
+        return path.read_text()
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(pem)
+    return pem
+
+
+def oidc_issuer_url(cfg: StackConfig) -> str:
+    """The fake identity provider (a stand-in for Zitadel) that the fake upstream also serves."""
+    from switchyard_fakes.serve import PORT_OFFSETS
+
+    return f"http://127.0.0.1:{cfg.fake_port + PORT_OFFSETS['oidc_server']}"
+
+
 def certificates(cfg: StackConfig) -> dict[str, TlsFiles]:
     """Each service's certificate, key and CA bundle, issued once by the stack's own CA (kept in
     the state dir like the master key, so restarted services and replica sets share them)."""
@@ -196,8 +222,18 @@ def service_env(cfg: StackConfig, name: str) -> dict[str, str]:
     redis = {"REDIS_URL": urls["REDIS_URL"]}
     config = {"CONFIG_PATH": str(cfg.config_path)}
     private_key, public_key = credentials_keypair(cfg)
+    from switchyard_fakes import oidc_server
+
+    signin = {
+        "SESSION_SIGNING_KEYS": session_signing_key(cfg),
+        "OIDC_ISSUER_URL": oidc_issuer_url(cfg),
+        "OIDC_CLIENT_ID": oidc_server.CLIENT_ID,
+        "OIDC_CLIENT_SECRET": oidc_server.CLIENT_SECRET,
+        "OIDC_INTROSPECTION_CLIENT_ID": oidc_server.API_CLIENT_ID,
+        "OIDC_INTROSPECTION_CLIENT_SECRET": oidc_server.API_CLIENT_SECRET,
+    }
     per: dict[str, dict[str, str]] = {
-        "auth": {**db, **kafka, "MASTER_KEY": master_key(cfg)},
+        "auth": {**db, **kafka, "MASTER_KEY": master_key(cfg), **signin},
         "copilot-budget": {**db, **redis, **kafka},
         "guardrail": {},
         "router": {**config, **db, **redis, "PROVIDER_ADAPTER_ADDR": cfg.peer_addr("provider-adapter")},

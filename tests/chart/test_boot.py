@@ -144,6 +144,14 @@ def boot() -> Iterator[Boot]:
                 values["masterKey"]["existingSecret"]: {values["masterKey"]["key"]: MASTER_KEY},
                 values["postgresql"]["existingSecret"]: {values["postgresql"]["urlKey"]: urls["DATABASE_URL"]},
                 values["redis"]["existingSecret"]: {values["redis"]["urlKey"]: urls["REDIS_URL"]},
+                values["signIn"]["sessionKeys"]["existingSecret"]: {
+                    values["signIn"]["sessionKeys"]["key"]: stack.session_signing_key(CFG)
+                },
+                values["signIn"]["oidc"]["existingSecret"]: {
+                    values["signIn"]["oidc"]["clientSecretKey"]: "boot-client-secret",
+                    values["signIn"]["oidc"]["introspectionClientSecretKey"]: "boot-introspection-secret",
+                    values["signIn"]["oidc"]["actionsSigningKeyKey"]: "boot-actions-signing-key",
+                },
                 values["providerCredentials"]["existingSecret"]: {
                     "OPENAI_API_KEY": PROVIDER_KEY,
                     "BOOT_UPSTREAM_BASE": f"http://127.0.0.1:{CFG.fake_port}/v1",

@@ -100,8 +100,9 @@ def test_network_policies_allow_exactly_the_architecture_flows() -> None:
     """Derived from the rendered policies: who may reach whose gRPC port, and who may leave for
     which backend. ARCHITECTURE.md: edge -> the five services; edge (its stored responses), auth,
     copilot-budget, router -> PostgreSQL; copilot-budget, router -> Redis; edge, auth,
-    copilot-budget -> Kafka;
-    provider-adapter -> providers; and router -> provider-adapter for deployment health checks."""
+    copilot-budget -> Kafka; provider-adapter -> providers; auth -> the OIDC identity provider
+    (sign-in is configured in production-values); and router -> provider-adapter for deployment
+    health checks."""
     release = render.rendered("production-values", schemas.KUBE_VERSIONS[-1])
     by_component = {
         p["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]: p
@@ -128,7 +129,7 @@ def test_network_policies_allow_exactly_the_architecture_flows() -> None:
         return {port["port"] for r in rules for port in r.get("ports") or [] if isinstance(port["port"], int)}
 
     assert egress_ports("edge") == {53, 5432, 6379, 9092, 4318, 50051, 50052, 50053, 50054, 50055}
-    assert egress_ports("auth") == {53, 5432, 9092, 4318}
+    assert egress_ports("auth") == {53, 5432, 9092, 4318, 443}
     assert egress_ports("copilot-budget") == {53, 5432, 6379, 9092, 4318}
     assert egress_ports("router") == {53, 5432, 6379, 4318, 50052}
     assert egress_ports("provider-adapter") == {53, 443, 4318}

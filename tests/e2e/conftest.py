@@ -13,7 +13,7 @@ import pytest
 
 from devstack import stack
 from e2e import gcp
-from e2e.support import MASTER_KEY
+from e2e.support import ACTIONS_SIGNING_KEY, MASTER_KEY
 from switchyard_fakes import bedrock_server
 
 HERE = Path(__file__).parent
@@ -43,7 +43,13 @@ def stack_cfg() -> Iterator[stack.StackConfig]:
         master_key=MASTER_KEY,
         log_level="INFO",
         # Budget windows restart within a second, so a test can watch one restart.
-        extra_env={"provider-adapter": PROVIDER_ADAPTER_ENV, "copilot-budget": {"BUDGET_RESET_CHECK_SECONDS": "1"}},
+        # An opaque Zitadel token revoked at the issuer fails within 2 s, and the issuer's webhook
+        # is signed with ACTIONS_SIGNING_KEY (test_signin).
+        extra_env={
+            "provider-adapter": PROVIDER_ADAPTER_ENV,
+            "copilot-budget": {"BUDGET_RESET_CHECK_SECONDS": "1"},
+            "auth": {"OIDC_INTROSPECTION_CACHE_SECONDS": "2", "OIDC_ACTIONS_SIGNING_KEY": ACTIONS_SIGNING_KEY},
+        },
     )
     stack.down(cfg)
     shutil.rmtree(cfg.state_dir, ignore_errors=True)

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 
 MASTER_KEY = "sk-e2e-master-key-not-secret-0000"
+# The signing key of the fake identity provider's webhook (a Zitadel Actions v2 target).
+ACTIONS_SIGNING_KEY = "e2e-actions-signing-key-not-secret"
 
 
 def wait_for_spend(

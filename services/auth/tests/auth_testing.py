@@ -12,6 +12,8 @@ from pathlib import Path
 import asyncpg
 import grpc
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from google.protobuf import field_mask_pb2
 
 from switchyard.auth.v1 import (
@@ -24,21 +26,49 @@ from switchyard.auth.v1 import (
     keys_pb2,
     keys_pb2_grpc,
     organizations_pb2_grpc,
+    sessions_pb2_grpc,
     teams_pb2,
     teams_pb2_grpc,
     users_pb2,
     users_pb2_grpc,
 )
 from switchyard.events.v1 import identity_pb2
+from switchyard_auth.clients.oidc import OidcProvider
 from switchyard_auth.clients.repository import Repository
+from switchyard_auth.domain.sessions import KeyRing
 from switchyard_auth.handlers.common import Core
 from switchyard_auth.handlers.events import Publisher
+from switchyard_auth.handlers.signin import SignIn, SignInConfig
 from switchyard_auth.server import MIGRATIONS, SCHEMA, register_all
 from switchyard_common.db import create_pool, migrate
 from switchyard_common.grpc_server import GrpcService
 from switchyard_common.kafka import EventProducer, KafkaSettings
 
 MASTER = "sk-master-unit-test"
+SESSION_ISSUER = "switchyard-test"
+SESSION_AUDIENCE = "switchyard-test"
+
+
+def new_signing_key(kind: str = "ec") -> str:
+    """A PEM private key for session tokens (EC P-256, or RSA 2048)."""
+    key = ec.generate_private_key(ec.SECP256R1()) if kind == "ec" else rsa.generate_private_key(65537, 2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+SESSION_KEY = new_signing_key()
+ACTIONS_KEY = "actions-signing-key-of-the-tests"
+SIGN_IN = SignInConfig(
+    session_ttl=3600,
+    scopes="openid profile email urn:zitadel:iam:user:resourceowner",
+    audiences=["switchyard-web"],
+    org_claim="urn:zitadel:iam:user:resourceowner:id",
+    roles_claim="urn:zitadel:iam:org:project:roles",
+    introspection_cache=5,
+    super_admin_emails=frozenset({"root@super.test"}),
+    actions_signing_key=ACTIONS_KEY,
+)
 
 
 class RecordingPublisher(Publisher):
@@ -61,6 +91,8 @@ class Auth:
     producer: EventProducer
     # Where the events go (the test's Kafka, with a topic prefix of its own).
     kafka: KafkaSettings
+    signin: SignIn
+    core: Core
     auth: auth_pb2_grpc.AuthServiceStub = field(init=False)
     keys: keys_pb2_grpc.KeyServiceStub = field(init=False)
     accounts: accounts_pb2_grpc.AccountServiceStub = field(init=False)
@@ -69,6 +101,7 @@ class Auth:
     users: users_pb2_grpc.UserServiceStub = field(init=False)
     customers: customers_pb2_grpc.CustomerServiceStub = field(init=False)
     budgets: budget_objects_pb2_grpc.BudgetObjectServiceStub = field(init=False)
+    sessions: sessions_pb2_grpc.SessionServiceStub = field(init=False)
     master: auth_pb2.Principal = field(init=False)
 
     def __post_init__(self) -> None:
@@ -81,6 +114,7 @@ class Auth:
         self.users = users_pb2_grpc.UserServiceStub(ch)
         self.customers = customers_pb2_grpc.CustomerServiceStub(ch)
         self.budgets = budget_objects_pb2_grpc.BudgetObjectServiceStub(ch)
+        self.sessions = sessions_pb2_grpc.SessionServiceStub(ch)
 
     @property
     def events(self) -> list[identity_pb2.IdentityEvent]:
@@ -161,23 +195,35 @@ def mask(*paths: str) -> field_mask_pb2.FieldMask:
 
 
 @asynccontextmanager
-async def running(pg_dsn: str, producer: EventProducer, kafka: KafkaSettings, topic: str) -> AsyncIterator[Auth]:
+async def running(
+    pg_dsn: str,
+    producer: EventProducer,
+    kafka: KafkaSettings,
+    topic: str,
+    *,
+    session_keys: str = SESSION_KEY,
+    provider: OidcProvider | None = None,
+) -> AsyncIterator[Auth]:
+    """The service in-process; ``session_keys`` (a PEM bundle, the first signs) and ``provider``
+    (an identity provider) configure sign-in."""
     await migrate(pg_dsn, schema=SCHEMA, migrations_dir=MIGRATIONS)
     pool = await create_pool(pg_dsn, schema=SCHEMA, max_size=30)
     repo = Repository(pool)
     await repo.ensure_account("default")
     publisher = RecordingPublisher(producer, topic)
     core = Core(repo=repo, events=publisher, default_account="default", cache_ttl=30)
+    ring = KeyRing(session_keys, issuer=SESSION_ISSUER, audience=SESSION_AUDIENCE)
+    signin = SignIn(core, SIGN_IN, ring, provider)
     service = GrpcService(
         host="127.0.0.1",
         port=0,
         service_names=[],
-        register=lambda s: register_all(s, core, master_key=MASTER, trace=False),
+        register=lambda s: register_all(s, core, signin, master_key=MASTER, trace=False),
     )
     await service.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{service.bound_port}")
     try:
-        a = Auth(channel, pool, publisher, producer, kafka)
+        a = Auth(channel, pool, publisher, producer, kafka, signin, core)
         a.master = await a.principal(MASTER)
         yield a
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 import pytest
@@ -110,3 +111,38 @@ async def test_an_unblocked_key_works_at_once_though_its_refusal_was_cached() ->
     cache.invalidate([("key", event.key_hash)])
     with pytest.raises(GatewayError):
         await cache.authenticate("sk-x")
+
+
+async def test_a_logged_out_or_blocked_users_session_is_dropped_and_nothing_else() -> None:
+    session = "eyJ.session.token"
+    auth = _Auth(
+        {
+            session: _principal(user_id="u3", session_id="s1", credential_kind=auth_pb2.CREDENTIAL_KIND_SESSION),
+            "sk-a": _principal(key_hash="ha", key_id="ka", user_id="u1"),
+        }
+    )
+    peers: Any = type("Peers", (), {"auth": auth})()
+    for event, dropped in (
+        (E.IdentityEvent(entity=E.IDENTITY_ENTITY_SESSION, entity_id="s1", action=E.IDENTITY_ACTION_DELETED), True),
+        (E.IdentityEvent(entity=E.IDENTITY_ENTITY_USER, entity_id="u3", action=E.IDENTITY_ACTION_BLOCKED), True),
+        (E.IdentityEvent(entity=E.IDENTITY_ENTITY_SESSION, entity_id="s2", action=E.IDENTITY_ACTION_DELETED), False),
+    ):
+        cache = Principals(peers, timeout=1.0, negative_ttl=1.0)
+        for cred in (session, "sk-a"):
+            await cache.authenticate(cred)
+        await cache.on_identity_event(_record(event))
+        before = auth.calls
+        await cache.authenticate(session)
+        assert (auth.calls > before) is dropped, event
+        before = auth.calls
+        await cache.authenticate("sk-a")
+        assert auth.calls == before, "a key of another user stays cached"
+
+
+async def test_an_expired_session_is_refused_from_the_cache() -> None:
+    session = "eyJ.expiring.token"
+    auth = _Auth({session: _principal(user_id="u", session_id="s", expires_at=int(time.time()) - 1)})
+    cache = Principals(type("Peers", (), {"auth": auth})(), timeout=1.0, negative_ttl=1.0)  # type: ignore[arg-type]
+    with pytest.raises(GatewayError) as exc:
+        await cache.authenticate(session)
+    assert exc.value.error.http_status == 401 and "session has expired" in exc.value.error.message

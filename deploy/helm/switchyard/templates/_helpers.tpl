@@ -203,6 +203,48 @@ Arguments: root, name, svc, job (true in the migration Job).
 - name: MASTER_KEY
   valueFrom: {secretKeyRef: {name: {{ $v.masterKey.existingSecret | quote }}, key: {{ $v.masterKey.key | quote }}}}
 {{- end }}
+{{- if has "signIn" $uses }}
+{{- $si := $v.signIn }}
+{{- with $si.sessionKeys.existingSecret }}
+- name: SESSION_SIGNING_KEYS
+  valueFrom: {secretKeyRef: {name: {{ . | quote }}, key: {{ $si.sessionKeys.key | quote }}}}
+{{- end }}
+- name: SESSION_TTL_SECONDS
+  value: {{ $si.sessionTtlSeconds | quote }}
+{{- with $si.oidc }}
+{{- if .issuerUrl }}
+{{- if not (and .clientId .existingSecret $si.sessionKeys.existingSecret) }}{{ fail "signIn.oidc.issuerUrl needs signIn.oidc.clientId, signIn.oidc.existingSecret and signIn.sessionKeys.existingSecret" }}{{ end }}
+- name: OIDC_ISSUER_URL
+  value: {{ .issuerUrl | quote }}
+- name: OIDC_CLIENT_ID
+  value: {{ .clientId | quote }}
+- name: OIDC_CLIENT_SECRET
+  valueFrom: {secretKeyRef: {name: {{ .existingSecret | quote }}, key: {{ .clientSecretKey | quote }}}}
+- name: OIDC_SCOPES
+  value: {{ .scopes | quote }}
+- name: OIDC_AUDIENCES
+  value: {{ join "," .audiences | quote }}
+- name: SUPER_ADMIN_EMAILS
+  value: {{ join "," .superAdminEmails | quote }}
+{{- if .introspectionClientId }}
+- name: OIDC_INTROSPECTION_CLIENT_ID
+  value: {{ .introspectionClientId | quote }}
+- name: OIDC_INTROSPECTION_CLIENT_SECRET
+  valueFrom: {secretKeyRef: {name: {{ .existingSecret | quote }}, key: {{ .introspectionClientSecretKey | quote }}}}
+- name: OIDC_INTROSPECTION_CACHE_SECONDS
+  value: {{ .introspectionCacheSeconds | quote }}
+{{- end }}
+{{- if .actionsSigningKeyKey }}
+- name: OIDC_ACTIONS_SIGNING_KEY
+  valueFrom: {secretKeyRef: {name: {{ .existingSecret | quote }}, key: {{ .actionsSigningKeyKey | quote }}}}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if and $svc.ports.http $v.signIn.publicUrl }}
+- name: PUBLIC_URL
+  value: {{ $v.signIn.publicUrl | quote }}
+{{- end }}
 {{- if has "postgresql" $uses }}
 {{- if not $v.postgresql.existingSecret }}{{ fail (printf "services.%s uses postgresql: set postgresql.existingSecret" .name) }}{{ end }}
 - name: DATABASE_URL
@@ -277,7 +319,7 @@ Arguments: root, name, svc, job (true in the migration Job).
 
 {{/* Names the chart sets itself; services.<name>.env may not set them again. */}}
 {{- define "switchyard.checkEnv" -}}
-{{- $reserved := list "K8S_POD_NAME" "K8S_NAMESPACE_NAME" "K8S_NODE_NAME" "LOG_LEVEL" "GRPC_PORT" "HTTP_PORT" "METRICS_PORT" "SHUTDOWN_GRACE_SECONDS" "GRPC_TLS_CERT_FILE" "GRPC_TLS_KEY_FILE" "GRPC_TLS_CA_FILE" "GRPC_TLS_TRUST_DOMAIN" "GRPC_HEALTH_PORT" "OTEL_SERVICE_NAME" "OTEL_RESOURCE_ATTRIBUTES" "OTEL_TRACES_SAMPLER" "OTEL_TRACES_SAMPLER_ARG" "OTEL_EXPORTER_OTLP_ENDPOINT" "OTEL_EXPORTER_OTLP_HEADERS" "MASTER_KEY" "DATABASE_URL" "DATABASE_POOL_MAX_SIZE" "MIGRATE_ON_START" "REDIS_URL" "KAFKA_BOOTSTRAP_SERVERS" "KAFKA_SECURITY_PROTOCOL" "KAFKA_SASL_MECHANISM" "KAFKA_SASL_USERNAME" "KAFKA_SASL_PASSWORD" "KAFKA_SSL_CAFILE" "KAFKA_TOPIC_PREFIX" "KAFKA_TOPIC_PARTITIONS" "KAFKA_REPLICATION_FACTOR" "EVENT_SPOOL_DIR" "CONFIG_PATH" "BIND_HOST" "ALLOWED_AWS_STS_ENDPOINTS" "ALLOWED_WEB_IDENTITY_TOKEN_FILES" "ALLOWED_CREDENTIAL_FILES" "ALLOWED_S3_BUCKETS" "ALLOWED_GCS_BUCKETS" -}}
+{{- $reserved := list "K8S_POD_NAME" "K8S_NAMESPACE_NAME" "K8S_NODE_NAME" "LOG_LEVEL" "GRPC_PORT" "HTTP_PORT" "METRICS_PORT" "SHUTDOWN_GRACE_SECONDS" "GRPC_TLS_CERT_FILE" "GRPC_TLS_KEY_FILE" "GRPC_TLS_CA_FILE" "GRPC_TLS_TRUST_DOMAIN" "GRPC_HEALTH_PORT" "OTEL_SERVICE_NAME" "OTEL_RESOURCE_ATTRIBUTES" "OTEL_TRACES_SAMPLER" "OTEL_TRACES_SAMPLER_ARG" "OTEL_EXPORTER_OTLP_ENDPOINT" "OTEL_EXPORTER_OTLP_HEADERS" "MASTER_KEY" "DATABASE_URL" "DATABASE_POOL_MAX_SIZE" "MIGRATE_ON_START" "REDIS_URL" "KAFKA_BOOTSTRAP_SERVERS" "KAFKA_SECURITY_PROTOCOL" "KAFKA_SASL_MECHANISM" "KAFKA_SASL_USERNAME" "KAFKA_SASL_PASSWORD" "KAFKA_SSL_CAFILE" "KAFKA_TOPIC_PREFIX" "KAFKA_TOPIC_PARTITIONS" "KAFKA_REPLICATION_FACTOR" "EVENT_SPOOL_DIR" "CONFIG_PATH" "BIND_HOST" "ALLOWED_AWS_STS_ENDPOINTS" "ALLOWED_WEB_IDENTITY_TOKEN_FILES" "ALLOWED_CREDENTIAL_FILES" "ALLOWED_S3_BUCKETS" "ALLOWED_GCS_BUCKETS" "SESSION_SIGNING_KEYS" "SESSION_TTL_SECONDS" "OIDC_ISSUER_URL" "OIDC_CLIENT_ID" "OIDC_CLIENT_SECRET" "OIDC_SCOPES" "OIDC_AUDIENCES" "SUPER_ADMIN_EMAILS" "OIDC_INTROSPECTION_CLIENT_ID" "OIDC_INTROSPECTION_CLIENT_SECRET" "OIDC_INTROSPECTION_CACHE_SECONDS" "OIDC_ACTIONS_SIGNING_KEY" "PUBLIC_URL" -}}
 {{- range $key, $_ := .svc.env -}}
 {{- if or (has $key $reserved) (hasSuffix "_ADDR" $key) -}}
 {{- fail (printf "services.%s.env.%s is set by the chart; use the dedicated value instead" $.name $key) -}}

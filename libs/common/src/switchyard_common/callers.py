@@ -52,6 +52,8 @@ CALLERS: Final[Mapping[str, ServiceCallers]] = {
     "switchyard.auth.v1.CustomerService": ServiceCallers(EDGE),
     "switchyard.auth.v1.BudgetObjectService": ServiceCallers(EDGE),
     "switchyard.auth.v1.KeyService": ServiceCallers(EDGE),
+    # Sign-in (/sso/*) and the session keys (/.well-known/jwks.json): the edge only.
+    "switchyard.auth.v1.SessionService": ServiceCallers(EDGE),
     # Reservations, leases and the spend logs of every account.
     "switchyard.budget.v1.BudgetService": ServiceCallers(EDGE),
     "switchyard.guardrail.v1.GuardrailService": ServiceCallers(EDGE),

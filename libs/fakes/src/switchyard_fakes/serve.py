@@ -21,6 +21,8 @@ PORT_OFFSETS = {
     "cohere_server": 4,
     "ollama_server": 5,
     "azure_server": 6,
+    # Not a provider: the fake identity provider (Zitadel's OIDC endpoints) for sign-in.
+    "oidc_server": 7,
 }
 
 

@@ -19,10 +19,11 @@ from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.clients.identity import IdentityClient
 from switchyard_edge.clients.model_registry import ModelRegistry
 from switchyard_edge.clients.responses_store import ResponseStore
+from switchyard_edge.clients.sessions import SessionsClient
 from switchyard_edge.clients.spend import SpendClient
 from switchyard_edge.config import Settings
 from switchyard_edge.gateway import Gateway
-from switchyard_edge.handlers import health, management, models, tenancy
+from switchyard_edge.handlers import health, management, models, sso, tenancy
 from switchyard_edge.handlers.anthropic_api import AnthropicRoutes, anthropic_error
 from switchyard_edge.handlers.completions_api import CompletionsRoutes
 from switchyard_edge.handlers.httpio import detail, openai_error
@@ -59,6 +60,7 @@ class Edge:
     models: ModelRegistry
     # Stored responses of /v1/responses.
     responses: ResponseStore
+    sessions: SessionsClient
 
 
 def _internal_error() -> error_pb2.Error:
@@ -85,6 +87,7 @@ def create_app(edge: Edge, *, ready: Callable[[], bool]) -> FastAPI:
     management.register(app, edge)
     tenancy.register(app, edge)
     models.register(app, edge)
+    sso.register(app, edge)
 
     def is_model_route(request: Request) -> bool:
         return request.url.path.startswith(_MODEL_ROUTES)

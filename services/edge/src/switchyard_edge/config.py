@@ -54,6 +54,10 @@ class Settings(CommonSettings, DatabaseEnv, KafkaEnv, RedisEnv):
     max_management_body_bytes: int = 1024 * 1024
     # Most messages one chat request may hold.
     max_chat_messages: int = 10_000
+    # The gateway's public base URL (e.g. https://llm.example.com): sign-in's callback
+    # (<public_url>/sso/callback, registered at the identity provider) and logout's return
+    # address. Empty: taken from each request's Host (right only without a proxy in front).
+    public_url: str = ""
     # Most retries a request may ask for with `num_retries` (the config's router_settings may set
     # more for its own groups).
     max_num_retries: int = 10

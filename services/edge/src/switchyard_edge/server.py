@@ -34,6 +34,7 @@ from switchyard_edge.clients.principals import Principals
 from switchyard_edge.clients.responses_store import MIGRATIONS, SCHEMA, ResponseStore
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.clients.routing_watch import RoutingWatch
+from switchyard_edge.clients.sessions import SessionsClient
 from switchyard_edge.clients.spend import SpendClient
 from switchyard_edge.config import Settings
 from switchyard_edge.domain.plan_cache import PlanCache
@@ -107,7 +108,9 @@ async def serve(settings: Settings) -> None:
         migrate_on_start=settings.migrate_on_start,
     )
     edge = Edge(
-        settings, gateway, IdentityClient(peers, principals), SpendClient(peers), ModelRegistry(peers), responses
+        settings, gateway, IdentityClient(peers, principals), SpendClient(peers), ModelRegistry(peers),
+        responses,
+        SessionsClient(peers, principals),
     )
     started = asyncio.Event()
     app = create_app(edge, ready=started.is_set)

@@ -4,8 +4,10 @@ for super admins' reads only, ``ALL_ACCOUNTS`` — and each of their queries add
 account filter itself. Nothing else holds the pool, so a call site cannot forget the filter, and
 an object of another account is simply not found.
 
-Lookups by credential (``key_by_hash``, ``principal_facts``, ``caller_facts``) take no scope:
-holding the key's secret (or the edge's word for it) is the proof of its account."""
+Lookups by credential (``key_by_hash``, ``principal_facts``, ``caller_facts``, ``session_facts``)
+take no scope: holding the key's secret or a verified token (or the edge's word for it) is the
+proof of its account. So does sign-in's mapping of a verified identity to an account
+(``account_for_identity``), which is how an account is found in the first place."""
 
 from __future__ import annotations
 
@@ -50,6 +52,17 @@ Scope = Tenant | AllAccounts
 class Page(NamedTuple):
     limit: int
     offset: int
+
+
+class SessionFacts(NamedTuple):
+    """What a session's principal and its caller's rights come from, read now."""
+
+    session_id: str
+    account_id: str
+    account_status: str
+    revoked: bool
+    user: Mapping[str, Any] | None
+    user_budget: Mapping[str, Any] | None
 
 
 class Ambiguous(Exception):
@@ -282,6 +295,13 @@ class ReadTx:
                 conds.append(f"{column} ILIKE '%' || {q(_like(value))} || '%'")
         return await self._page(table, conds, q, page)
 
+    async def user_by_sso(self, sso_user_id: str) -> asyncpg.Record | None:
+        """A user by its id at the identity provider (sign-in)."""
+        q = _Q()
+        return await self._one(
+            f"SELECT {_cols(USERS)} FROM users WHERE {self._acct(q)} AND sso_user_id = {q(sso_user_id)}", q.args
+        )
+
     async def user_by_email(self, email: str) -> asyncpg.Record | None:
         q = _Q()
         return await self._one(
@@ -499,6 +519,13 @@ def _returning_deleted(table: Table) -> str:
     return ", ".join(cols)
 
 
+def _part(row: asyncpg.Record, table: Table, prefix: str) -> Mapping[str, Any] | None:
+    """The columns of one joined table, read with ``prefix``; None when the join found no row."""
+    if row[f"{prefix}account_id"] is None:
+        return None
+    return {c: row[prefix + c] for c in table.select_list()}
+
+
 def _like(text: str) -> str:
     """``text`` as a literal inside a LIKE pattern."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -650,3 +677,145 @@ class Repository:
                 key["user_id"],
             )
             return key, user, list(teams)
+
+    # --- sessions and sign-in ---------------------------------------------------------------
+
+    async def session_facts(self, session_id: str) -> SessionFacts | None:
+        """A session with its account's status, its user and the user's budget object, in one
+        query (None: no such session; ``user`` None: the user is gone)."""
+        row = await self._pool.fetchrow(
+            "SELECT s.account_id AS s_account, s.revoked_at IS NOT NULL AS s_revoked, a.status AS a_status, "
+            f"{_cols(USERS, 'u', 'u__')}, {_cols(BUDGETS, 'ub', 'ub__')} FROM sessions s "
+            "JOIN accounts a ON a.account_id = s.account_id "
+            "LEFT JOIN users u ON u.account_id = s.account_id AND u.user_id = s.user_id "
+            "LEFT JOIN budgets ub ON ub.account_id = u.account_id AND ub.budget_id = u.budget_id "
+            "WHERE s.session_id = $1",
+            session_id,
+        )
+        if row is None:
+            return None
+        return SessionFacts(
+            session_id=session_id,
+            account_id=row["s_account"],
+            account_status=row["a_status"],
+            revoked=row["s_revoked"],
+            user=_part(row, USERS, "u__"),
+            user_budget=_part(row, BUDGETS, "ub__"),
+        )
+
+    async def user_facts(self, account_id: str, user_id: str) -> SessionFacts | None:
+        """The same facts for a user signed in by an identity-provider token (no session row)."""
+        row = await self._pool.fetchrow(
+            f"SELECT a.status AS a_status, {_cols(USERS, 'u', 'u__')}, {_cols(BUDGETS, 'ub', 'ub__')} "
+            "FROM accounts a LEFT JOIN users u ON u.account_id = a.account_id AND u.user_id = $2 "
+            "LEFT JOIN budgets ub ON ub.account_id = u.account_id AND ub.budget_id = u.budget_id "
+            "WHERE a.account_id = $1",
+            account_id,
+            user_id,
+        )
+        if row is None:
+            return None
+        return SessionFacts(
+            "", account_id, row["a_status"], False, _part(row, USERS, "u__"), _part(row, BUDGETS, "ub__")
+        )
+
+    async def user_by_sso_any(self, sso_user_id: str) -> asyncpg.Record | None:
+        """The user an identity-provider token's subject signed in as before (its first account,
+        should several accounts know the subject)."""
+        return await self._pool.fetchrow(
+            "SELECT account_id, user_id FROM users WHERE sso_user_id = $1 ORDER BY created_at LIMIT 1", sso_user_id
+        )
+
+    async def users_by_sso(self, sso_user_id: str) -> list[asyncpg.Record]:
+        """Every user, in any account, of an identity-provider subject (its webhook's events)."""
+        return list(await self._pool.fetch("SELECT account_id, user_id FROM users WHERE sso_user_id = $1", sso_user_id))
+
+    async def user_teams(self, account_id: str, user_id: str) -> list[asyncpg.Record]:
+        """A user's team memberships (team_id, role): a session caller's team rights."""
+        return list(
+            await self._pool.fetch(
+                "SELECT team_id, role FROM team_members WHERE account_id = $1 AND user_id = $2", account_id, user_id
+            )
+        )
+
+    async def create_session(self, session_id: str, account_id: str, user_id: str, expires_at: datetime) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            # Sessions a day past their expiry verify no more: dropped here rather than by a
+            # sweeper of their own (an indexed range, so a sign-in stays cheap).
+            await conn.execute("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'")
+            await conn.execute(
+                "INSERT INTO sessions (session_id, account_id, user_id, expires_at) VALUES ($1, $2, $3, $4)",
+                session_id,
+                account_id,
+                user_id,
+                expires_at,
+            )
+
+    async def revoke_session(self, session_id: str) -> asyncpg.Record | None:
+        """Revoke a live session: its account and user, or None when it was not live."""
+        return await self._pool.fetchrow(
+            "UPDATE sessions SET revoked_at = now() WHERE session_id = $1 AND revoked_at IS NULL "
+            "RETURNING account_id, user_id",
+            session_id,
+        )
+
+    async def save_login(self, state: str, code_verifier: str, nonce: str, redirect_uri: str, return_to: str) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            # Logins never finished are dropped here rather than by a sweeper of their own.
+            await conn.execute("DELETE FROM sso_logins WHERE created_at < now() - interval '1 hour'")
+            await conn.execute(
+                "INSERT INTO sso_logins (state, code_verifier, nonce, redirect_uri, return_to) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                state,
+                code_verifier,
+                nonce,
+                redirect_uri,
+                return_to,
+            )
+
+    async def take_login(self, state: str, max_age_seconds: int) -> asyncpg.Record | None:
+        """A login under way, at most once (a replayed callback finds nothing)."""
+        return await self._pool.fetchrow(
+            "DELETE FROM sso_logins WHERE state = $1 RETURNING code_verifier, nonce, redirect_uri, return_to, "
+            "created_at > now() - make_interval(secs => $2) AS fresh",
+            state,
+            float(max_age_seconds),
+        )
+
+    async def account_for_identity(self, org_id: str, email_domain: str, email: str) -> tuple[str, str] | None:
+        """The active account a verified identity belongs to, and how it was found: the identity
+        provider's organisation (``metadata.auth_org_id``), else the e-mail's domain (verified
+        e-mails only: the caller passes an empty domain otherwise), else an account that lists
+        the e-mail among its admins."""
+        if org_id:
+            found = await self._pool.fetchval(
+                "SELECT account_id FROM accounts WHERE status = 'active' AND metadata ->> 'auth_org_id' = $1 "
+                "ORDER BY created_at LIMIT 1",
+                org_id,
+            )
+            if found:
+                return found, "organization"
+        if email_domain:
+            found = await self._pool.fetchval(
+                "SELECT account_id FROM accounts WHERE status = 'active' AND lower(domain) = lower($1)", email_domain
+            )
+            if found:
+                return found, "domain"
+        if email:
+            found = await self._pool.fetchval(
+                "SELECT a.account_id FROM account_admins d JOIN accounts a ON a.account_id = d.account_id "
+                "WHERE a.status = 'active' AND lower(d.user_email) = lower($1) ORDER BY d.created_at LIMIT 1",
+                email,
+            )
+            if found:
+                return found, "admin"
+        return None
+
+    async def is_account_admin(self, account_id: str, email: str) -> bool:
+        return bool(
+            await self._pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM account_admins WHERE account_id = $1 AND lower(user_email) = lower($2))",
+                account_id,
+                email,
+            )
+        )

@@ -101,6 +101,7 @@ def build(
         model_aliases=dict(s.aliases),
         model_rpm_limit=dict(s.model_rpm_limit),
         model_tpm_limit=dict(s.model_tpm_limit),
+        credential_kind=auth_pb2.CREDENTIAL_KIND_VIRTUAL_KEY,
     )
     for name, budget in s.model_max_budget.items():
         p.model_max_budget[name].CopyFrom(budget)
@@ -152,4 +153,56 @@ def master(account_id: str, cache_ttl: int) -> auth_pb2.Principal:
         is_super_admin=True,
         key_alias="master_key",
         cache_ttl_seconds=cache_ttl,
+        credential_kind=auth_pb2.CREDENTIAL_KIND_MASTER_KEY,
     )
+
+
+def user_refusal(account_status: str, user: Entity[users_pb2.UserSettings] | None, revoked: bool) -> str | None:
+    """Why a session (or an identity-provider token) of ``user`` may not be used now, or None."""
+    if revoked:
+        return "Authentication Error: this session has been logged out; sign in again."
+    if user is None:
+        return "Authentication Error: this session's user no longer exists."
+    if account_status != "active":
+        return "Authentication Error: this session's account is not active."
+    if user.settings.blocked:
+        return "Authentication Error: this session's user is blocked."
+    return None
+
+
+def of_user(
+    account_id: str,
+    user_id: str,
+    user: Entity[users_pb2.UserSettings],
+    *,
+    kind: auth_pb2.CredentialKind,
+    super_admin: bool,
+    session_id: str,
+    expires_at: int,
+    cache_ttl: int,
+) -> auth_pb2.Principal:
+    """A signed-in user's principal (a session or an identity-provider token): the user's role,
+    models and limits; no key. The edge caches it for ``cache_ttl`` seconds and never past
+    ``expires_at``."""
+    s = user.settings
+    p = auth_pb2.Principal(
+        account_id=account_id,
+        user_id=user_id,
+        org_id=s.organization_id,
+        role=s.user_role,
+        is_super_admin=super_admin,
+        # is_admin lets the edge's routes manage what is not per account (the router's model
+        # registry): the master key's right, and so a signed-in super admin's.
+        is_admin=super_admin,
+        models=s.models,
+        metadata_json=s.metadata_json,
+        cache_ttl_seconds=cache_ttl,
+        expires_at=expires_at,
+        credential_kind=kind,
+        session_id=session_id,
+    )
+    own = limits.effective(limits.of(s), user.budget)
+    spend: list[auth_pb2.SpendLimit | None] = []
+    _scope(p.user_limit, p.user_rate_limits, own, user.version, spend)
+    p.has_budget = any(sl is not None and bool(sl.max_budget) for sl in spend)
+    return p

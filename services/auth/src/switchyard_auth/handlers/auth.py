@@ -18,9 +18,10 @@ from switchyard_auth.domain import keys, limits, principal
 from switchyard_auth.domain.authz import Op
 from switchyard_auth.domain.principal import Entity, KeyFacts, Membership
 from switchyard_auth.handlers import views
-from switchyard_auth.handlers.common import STORE_ERRORS, Core, rpc
+from switchyard_auth.handlers.common import STORE_ERRORS, Core, Refusal, rpc
 from switchyard_auth.handlers.events import A, key_event
 from switchyard_auth.handlers.keys import KeyOps
+from switchyard_auth.handlers.signin import SignIn
 from switchyard_llm.errors import make_error
 
 log = logging.getLogger(__name__)
@@ -32,14 +33,18 @@ def _budget(facts: Mapping[str, Row | None], alias: str) -> limits.Limits | None
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
-    def __init__(self, core: Core, ops: KeyOps, *, master_key: str) -> None:
+    def __init__(self, core: Core, ops: KeyOps, signin: SignIn, *, master_key: str) -> None:
         self._core = core
         self._ops = ops
+        self._signin = signin
         self._master = master_key
 
     async def Authenticate(
         self, request: auth_pb2.AuthenticateRequest, context: grpc.aio.ServicerContext
     ) -> auth_pb2.AuthenticateResponse:
+        """Who the caller is: the one decision for every credential. The master key; a token
+        (session or identity provider: ``SignIn.principal_of_token``, which verifies it or
+        refuses it); else a virtual key by its hash."""
         cred = request.credential.strip()
         if not cred:
             return auth_pb2.AuthenticateResponse(
@@ -49,6 +54,14 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             return auth_pb2.AuthenticateResponse(
                 principal=principal.master(self._core.default_account, self._core.cache_ttl)
             )
+        if self._signin.handles(cred):
+            try:
+                return auth_pb2.AuthenticateResponse(principal=await self._signin.principal_of_token(cred))
+            except Refusal as exc:
+                return auth_pb2.AuthenticateResponse(error=exc.error)
+            except STORE_ERRORS:
+                log.warning("session lookup failed", exc_info=True)
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "the identity store is unavailable; try again shortly")
         key_hash = keys.hash_key(cred)
         try:
             facts = await self._core.repo.principal_facts(key_hash)

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 STORE_ERRORS = (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError)
 DEFAULT_PAGE = 100
+# Principals of a signed-in user (no key): their rights come from the user and the session.
+_SIGNED_IN = (auth_pb2.CREDENTIAL_KIND_SESSION, auth_pb2.CREDENTIAL_KIND_OIDC_TOKEN)
 MAX_PAGE = 500
 
 
@@ -110,6 +112,8 @@ class Core:
     async def caller(self, principal: auth_pb2.Principal) -> Caller:
         """The caller's rights, read now from the store for keys (a principal the edge cached may
         be older than a block or a role change); the master key is trusted as the edge says."""
+        if principal.credential_kind in _SIGNED_IN:
+            return await self._signed_in(principal)
         if principal.is_super_admin or (principal.is_admin and not principal.key_hash and not principal.key_id):
             return Caller(account_id=principal.account_id or self.default_account, role=Role.SUPER_ADMIN)
         ref = principal.key_id or principal.key_hash
@@ -134,6 +138,37 @@ class Core:
             role=Role(user["user_role"]),
             user_id=user["user_id"],
             key_id=key["key_id"],
+            admin_teams=frozenset(t["team_id"] for t in teams if t["role"] == "admin"),
+            member_teams=frozenset(t["team_id"] for t in teams),
+        )
+
+    async def _signed_in(self, principal: auth_pb2.Principal) -> Caller:
+        """A session's or identity-provider token's caller: its session still live (not logged
+        out) and its user's rights as they are now."""
+        if principal.session_id:
+            facts = await self.repo.session_facts(principal.session_id)
+        else:
+            facts = await self.repo.user_facts(principal.account_id, principal.user_id)
+        if facts is None or facts.account_id != principal.account_id:
+            raise refuse(ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this session is not known.")
+        if facts.revoked:
+            raise refuse(ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this session has been logged out.")
+        user = facts.user
+        if user is None or user["user_id"] != principal.user_id:
+            raise refuse(
+                ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this session's user no longer exists."
+            )
+        if user["blocked"]:
+            raise refuse(ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this session's user is blocked.")
+        if facts.account_status != "active":
+            raise denied("The caller's account is not active.")
+        if principal.is_super_admin:
+            return Caller(account_id=principal.account_id, role=Role.SUPER_ADMIN, user_id=principal.user_id)
+        teams = await self.repo.user_teams(principal.account_id, principal.user_id)
+        return Caller(
+            account_id=principal.account_id,
+            role=Role(user["user_role"]),
+            user_id=principal.user_id,
             admin_teams=frozenset(t["team_id"] for t in teams if t["role"] == "admin"),
             member_teams=frozenset(t["team_id"] for t in teams),
         )

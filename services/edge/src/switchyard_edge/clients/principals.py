@@ -1,7 +1,8 @@
 """Cached authentication: a warm request costs no call to the auth service. Entries expire after
-the TTL auth gives and are dropped at once when an identity event names their key (by its hash,
-its previous hash after a regeneration, or its stable id) or anything the principal was built
-from: its team, user, organization, team membership or account."""
+the TTL auth gives (and never outlive the credential's own expiry) and are dropped at once when
+an identity event names their key (by its hash, its previous hash after a regeneration, or its
+stable id), their session (logout) or anything the principal was built from: its team, user,
+organization, team membership or account."""
 
 from __future__ import annotations
 
@@ -66,7 +67,10 @@ class Principals:
         if isinstance(value, error_pb2.Error):
             raise GatewayError(value)
         if value.expires_at and value.expires_at < time.time():
-            raise GatewayError.of(ErrorKind.ERROR_KIND_AUTHENTICATION, "Authentication Error: this key has expired.")
+            what = "session" if value.session_id else "key" if value.key_hash else "token"
+            raise GatewayError.of(
+                ErrorKind.ERROR_KIND_AUTHENTICATION, f"Authentication Error: this {what} has expired."
+            )
         return value
 
     def invalidate(self, refs: Iterable[tuple[str, str]]) -> None:
@@ -74,6 +78,11 @@ class Principals:
         a management write on this edge holds here at once, before its identity event arrives."""
         for ref in refs:
             self._drop(ref)
+
+    def forget(self, credential: str) -> None:
+        """This replica forgets a credential's principal at once (a logged-out session), before
+        the identity event that tells every replica comes back."""
+        self._cache.pop(hashlib.sha256(credential.encode()).hexdigest(), None)
 
     def _drop(self, ref: tuple[str, str]) -> None:
         for digest in self._by_ref.pop(ref, ()):
@@ -96,7 +105,13 @@ class Principals:
 def _refs(p: auth_pb2.Principal) -> list[tuple[str, str]]:
     """What a cached principal was built from (the master key has none but its account)."""
     refs = [("account", p.account_id)]
-    for what, value in (("key", p.key_hash), ("key_id", p.key_id), ("team", p.team_id), ("user", p.user_id)):
+    for what, value in (
+        ("key", p.key_hash),
+        ("key_id", p.key_id),
+        ("team", p.team_id),
+        ("user", p.user_id),
+        ("session", p.session_id),
+    ):
         if value:
             refs.append((what, value))
     if p.org_id:
@@ -123,4 +138,6 @@ def _event_refs(e: identity_pb2.IdentityEvent) -> list[tuple[str, str]]:
         refs.append(("user", e.member_user_id))
     if e.entity == identity_pb2.IDENTITY_ENTITY_ACCOUNT and e.entity_id:
         refs.append(("account", e.entity_id))
+    if e.entity == identity_pb2.IDENTITY_ENTITY_SESSION and e.entity_id:
+        refs.append(("session", e.entity_id))
     return refs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from http.cookies import SimpleCookie
 from typing import Any, NoReturn
 
 import grpc
@@ -18,17 +19,20 @@ from switchyard_edge.dialects.anthropic.request import MessagesRequest, decode
 from switchyard_edge.domain.call import Call, CallType, Completed
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.gateway import Gateway
+from switchyard_edge.handlers.httpio import SESSION_COOKIE, credential_from
 from switchyard_llm.errors import RequestError, grpc_status, make_error
 from switchyard_llm.openai_codec.checks import check_chat_request, check_embedding_request
 
 
 def _credential(context: grpc.aio.ServicerContext) -> str:
     md = {k.lower(): v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-    auth = md.get("authorization", "")
-    if auth:
-        scheme, _, value = auth.partition(" ")
-        return value.strip() if scheme.lower() == "bearer" else auth.strip()
-    return md.get("x-api-key", "").strip()
+    cookies = SimpleCookie(md.get("cookie", ""))
+
+    def session_cookie() -> str:
+        morsel = cookies.get(SESSION_COOKIE)
+        return morsel.value if morsel is not None else ""
+
+    return credential_from(md.get, session_cookie)
 
 
 async def _check(context: grpc.aio.ServicerContext, check: Callable[[Any], None], request: Any) -> None:

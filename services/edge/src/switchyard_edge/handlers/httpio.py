@@ -44,13 +44,27 @@ class Refused(Exception):
         self.detail = detail
 
 
-def credential_of(request: Request) -> str:
-    h = request.headers
-    auth = h.get("authorization")
+# The cookie that carries a browser's session token (set by /sso/callback).
+SESSION_COOKIE = "token"
+
+
+def credential_from(get: Callable[[str], str | None], session_cookie: Callable[[], str]) -> str:
+    """The caller's credential, whatever front door it came through (HTTP headers or gRPC
+    metadata, both read by lower-case name): ``Authorization`` (``Bearer`` or bare), the
+    API-key headers of the SDKs this gateway speaks for, else the session cookie. Only
+    extracted here; ``auth`` decides what it is and whether it verifies."""
+    auth = get("authorization")
     if auth:
         scheme, _, value = auth.partition(" ")
         return value.strip() if scheme.lower() == "bearer" else auth.strip()
-    return (h.get("api-key") or h.get("x-api-key") or h.get("x-goog-api-key") or "").strip()
+    key = get("api-key") or get("x-api-key") or get("x-goog-api-key")
+    if key:
+        return key.strip()
+    return session_cookie().strip()
+
+
+def credential_of(request: Request) -> str:
+    return credential_from(request.headers.get, lambda: request.cookies.get(SESSION_COOKIE, ""))
 
 
 def server_span(request: Request, name: str) -> Any:

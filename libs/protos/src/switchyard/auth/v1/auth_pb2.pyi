@@ -1,11 +1,25 @@
 from switchyard.llm.v1 import error_pb2 as _error_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class CredentialKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CREDENTIAL_KIND_UNSPECIFIED: _ClassVar[CredentialKind]
+    CREDENTIAL_KIND_MASTER_KEY: _ClassVar[CredentialKind]
+    CREDENTIAL_KIND_VIRTUAL_KEY: _ClassVar[CredentialKind]
+    CREDENTIAL_KIND_SESSION: _ClassVar[CredentialKind]
+    CREDENTIAL_KIND_OIDC_TOKEN: _ClassVar[CredentialKind]
+CREDENTIAL_KIND_UNSPECIFIED: CredentialKind
+CREDENTIAL_KIND_MASTER_KEY: CredentialKind
+CREDENTIAL_KIND_VIRTUAL_KEY: CredentialKind
+CREDENTIAL_KIND_SESSION: CredentialKind
+CREDENTIAL_KIND_OIDC_TOKEN: CredentialKind
 
 class AuthenticateRequest(_message.Message):
     __slots__ = ("credential",)
@@ -36,7 +50,7 @@ class SpendLimit(_message.Message):
     def __init__(self, max_budget: _Optional[str] = ..., budget_duration: _Optional[str] = ..., version: _Optional[int] = ..., soft_budget: _Optional[str] = ...) -> None: ...
 
 class Principal(_message.Message):
-    __slots__ = ("account_id", "key_hash", "key_alias", "team_id", "user_id", "org_id", "is_admin", "models", "limits", "has_budget", "guardrails", "metadata_json", "cache_ttl_seconds", "expires_at", "key_limit", "role", "is_super_admin", "key_id", "team_alias", "team_limit", "user_limit", "org_limit", "team_member_limit", "team_rate_limits", "user_rate_limits", "org_rate_limits", "team_member_rate_limits", "team_models", "team_model_aliases", "model_aliases", "tags", "allowed_routes", "model_max_budget", "model_rpm_limit", "model_tpm_limit", "team_role")
+    __slots__ = ("account_id", "key_hash", "key_alias", "team_id", "user_id", "org_id", "is_admin", "models", "limits", "has_budget", "guardrails", "metadata_json", "cache_ttl_seconds", "expires_at", "key_limit", "role", "is_super_admin", "key_id", "team_alias", "team_limit", "user_limit", "org_limit", "team_member_limit", "team_rate_limits", "user_rate_limits", "org_rate_limits", "team_member_rate_limits", "team_models", "team_model_aliases", "model_aliases", "tags", "allowed_routes", "model_max_budget", "model_rpm_limit", "model_tpm_limit", "team_role", "credential_kind", "session_id")
     class TeamModelAliasesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -108,6 +122,8 @@ class Principal(_message.Message):
     MODEL_RPM_LIMIT_FIELD_NUMBER: _ClassVar[int]
     MODEL_TPM_LIMIT_FIELD_NUMBER: _ClassVar[int]
     TEAM_ROLE_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_KIND_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     key_hash: str
     key_alias: str
@@ -144,7 +160,9 @@ class Principal(_message.Message):
     model_rpm_limit: _containers.ScalarMap[str, int]
     model_tpm_limit: _containers.ScalarMap[str, int]
     team_role: str
-    def __init__(self, account_id: _Optional[str] = ..., key_hash: _Optional[str] = ..., key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., is_admin: _Optional[bool] = ..., models: _Optional[_Iterable[str]] = ..., limits: _Optional[_Union[RateLimits, _Mapping]] = ..., has_budget: _Optional[bool] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., cache_ttl_seconds: _Optional[int] = ..., expires_at: _Optional[int] = ..., key_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., role: _Optional[str] = ..., is_super_admin: _Optional[bool] = ..., key_id: _Optional[str] = ..., team_alias: _Optional[str] = ..., team_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., user_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., org_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., team_member_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., team_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., user_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., org_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., team_member_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., team_models: _Optional[_Iterable[str]] = ..., team_model_aliases: _Optional[_Mapping[str, str]] = ..., model_aliases: _Optional[_Mapping[str, str]] = ..., tags: _Optional[_Iterable[str]] = ..., allowed_routes: _Optional[_Iterable[str]] = ..., model_max_budget: _Optional[_Mapping[str, ModelBudget]] = ..., model_rpm_limit: _Optional[_Mapping[str, int]] = ..., model_tpm_limit: _Optional[_Mapping[str, int]] = ..., team_role: _Optional[str] = ...) -> None: ...
+    credential_kind: CredentialKind
+    session_id: str
+    def __init__(self, account_id: _Optional[str] = ..., key_hash: _Optional[str] = ..., key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., is_admin: _Optional[bool] = ..., models: _Optional[_Iterable[str]] = ..., limits: _Optional[_Union[RateLimits, _Mapping]] = ..., has_budget: _Optional[bool] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., cache_ttl_seconds: _Optional[int] = ..., expires_at: _Optional[int] = ..., key_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., role: _Optional[str] = ..., is_super_admin: _Optional[bool] = ..., key_id: _Optional[str] = ..., team_alias: _Optional[str] = ..., team_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., user_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., org_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., team_member_limit: _Optional[_Union[SpendLimit, _Mapping]] = ..., team_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., user_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., org_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., team_member_rate_limits: _Optional[_Union[RateLimits, _Mapping]] = ..., team_models: _Optional[_Iterable[str]] = ..., team_model_aliases: _Optional[_Mapping[str, str]] = ..., model_aliases: _Optional[_Mapping[str, str]] = ..., tags: _Optional[_Iterable[str]] = ..., allowed_routes: _Optional[_Iterable[str]] = ..., model_max_budget: _Optional[_Mapping[str, ModelBudget]] = ..., model_rpm_limit: _Optional[_Mapping[str, int]] = ..., model_tpm_limit: _Optional[_Mapping[str, int]] = ..., team_role: _Optional[str] = ..., credential_kind: _Optional[_Union[CredentialKind, str]] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class AuthenticateResponse(_message.Message):
     __slots__ = ("principal", "error")

@@ -72,9 +72,11 @@ class AuthServiceServicer:
     """
 
     def Authenticate(self, request, context):
-        """Verify a credential: the principal, or an AUTHENTICATION error for an empty, unknown,
-        blocked or expired key. The edge caches the answer for `cache_ttl_seconds` and drops it
-        sooner on an identity event for the key.
+        """Verify a credential (the master key, a virtual key, a session token or an access token of
+        the OIDC issuer): the principal, or an AUTHENTICATION error for an empty, unknown, blocked,
+        expired, revoked or unverifiable one. The edge caches the answer for `cache_ttl_seconds`
+        (never past the principal's `expires_at`) and drops it sooner on an identity event for the
+        key, its user, team, organisation, account or session.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

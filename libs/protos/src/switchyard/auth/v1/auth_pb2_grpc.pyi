@@ -40,9 +40,11 @@ class AuthServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AuthServiceAsyncStub: ...
     Authenticate: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AuthenticateRequest, _auth_pb2.AuthenticateResponse]
-    """Verify a credential: the principal, or an AUTHENTICATION error for an empty, unknown,
-    blocked or expired key. The edge caches the answer for `cache_ttl_seconds` and drops it
-    sooner on an identity event for the key.
+    """Verify a credential (the master key, a virtual key, a session token or an access token of
+    the OIDC issuer): the principal, or an AUTHENTICATION error for an empty, unknown, blocked,
+    expired, revoked or unverifiable one. The edge caches the answer for `cache_ttl_seconds`
+    (never past the principal's `expires_at`) and drops it sooner on an identity event for the
+    key, its user, team, organisation, account or session.
     """
     GenerateKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GenerateKeyRequest, _auth_pb2.GenerateKeyResponse]
     """Create a virtual key in the caller's account (admins only): the plaintext key is returned
@@ -67,9 +69,11 @@ class AuthServiceAsyncStub(AuthServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Authenticate: _aio.UnaryUnaryMultiCallable[_auth_pb2.AuthenticateRequest, _auth_pb2.AuthenticateResponse]  # type: ignore[assignment]
-    """Verify a credential: the principal, or an AUTHENTICATION error for an empty, unknown,
-    blocked or expired key. The edge caches the answer for `cache_ttl_seconds` and drops it
-    sooner on an identity event for the key.
+    """Verify a credential (the master key, a virtual key, a session token or an access token of
+    the OIDC issuer): the principal, or an AUTHENTICATION error for an empty, unknown, blocked,
+    expired, revoked or unverifiable one. The edge caches the answer for `cache_ttl_seconds`
+    (never past the principal's `expires_at`) and drops it sooner on an identity event for the
+    key, its user, team, organisation, account or session.
     """
     GenerateKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.GenerateKeyRequest, _auth_pb2.GenerateKeyResponse]  # type: ignore[assignment]
     """Create a virtual key in the caller's account (admins only): the plaintext key is returned
@@ -97,9 +101,11 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.AuthenticateRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.AuthenticateResponse, _abc.Awaitable[_auth_pb2.AuthenticateResponse]]:
-        """Verify a credential: the principal, or an AUTHENTICATION error for an empty, unknown,
-        blocked or expired key. The edge caches the answer for `cache_ttl_seconds` and drops it
-        sooner on an identity event for the key.
+        """Verify a credential (the master key, a virtual key, a session token or an access token of
+        the OIDC issuer): the principal, or an AUTHENTICATION error for an empty, unknown, blocked,
+        expired, revoked or unverifiable one. The edge caches the answer for `cache_ttl_seconds`
+        (never past the principal's `expires_at`) and drops it sooner on an identity event for the
+        key, its user, team, organisation, account or session.
         """
 
     @_abc_1.abstractmethod

@@ -37,6 +37,7 @@ class IdentityEntity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     IDENTITY_ENTITY_TEAM_MEMBER: _ClassVar[IdentityEntity]
     IDENTITY_ENTITY_ORGANIZATION_MEMBER: _ClassVar[IdentityEntity]
     IDENTITY_ENTITY_ACCOUNT_ADMIN: _ClassVar[IdentityEntity]
+    IDENTITY_ENTITY_SESSION: _ClassVar[IdentityEntity]
 IDENTITY_ACTION_UNSPECIFIED: IdentityAction
 IDENTITY_ACTION_CREATED: IdentityAction
 IDENTITY_ACTION_UPDATED: IdentityAction
@@ -53,6 +54,7 @@ IDENTITY_ENTITY_ACCOUNT: IdentityEntity
 IDENTITY_ENTITY_TEAM_MEMBER: IdentityEntity
 IDENTITY_ENTITY_ORGANIZATION_MEMBER: IdentityEntity
 IDENTITY_ENTITY_ACCOUNT_ADMIN: IdentityEntity
+IDENTITY_ENTITY_SESSION: IdentityEntity
 
 class IdentityEvent(_message.Message):
     __slots__ = ("event_id", "occurred_at", "account_id", "action", "key_hash", "key_settings", "settings_version", "entity", "entity_id", "key_id", "previous_key_hash", "member_user_id", "limit", "rate_limits", "team", "user", "organization", "customer", "budget", "account", "team_member", "organization_member", "account_admin", "key")
