@@ -1,9 +1,9 @@
 """Which spend scopes a caller has: the one place that decides it, for admission at the edge
-(a lease per principal) and for settlement in copilot-budget (each usage event).
+(a lease per principal and end user) and for settlement in copilot-budget (each usage event).
 
-A caller's spend counts against its key, user, team and organisation (each when it has one);
-the end user a request names counts at settlement too, but is not part of admission: an edge's
-lease covers every request of one principal, whichever end user each names."""
+A caller's spend counts against its key, user, team, organisation and team membership (each when
+it has one) and against the end user (customer) the request names. Admission and settlement use
+the same scopes, so what a lease held on is what the usage events charge."""
 
 from __future__ import annotations
 
@@ -25,6 +25,18 @@ _KIND_NAMES: dict[budget_pb2.ScopeKind, str] = {
     budget_pb2.SCOPE_KIND_END_USER: "end_user",
     budget_pb2.SCOPE_KIND_TAG: "tag",
     budget_pb2.SCOPE_KIND_ACCOUNT: "account",
+    budget_pb2.SCOPE_KIND_TEAM_MEMBER: "team_member",
+}
+
+# How a refusal names a scope of each kind (LiteLLM names the entity that ran out).
+_NOUNS = {
+    "key": "key",
+    "user": "user",
+    "team": "team",
+    "org": "organization",
+    "end_user": "end user",
+    "tag": "tag",
+    "account": "account",
 }
 
 
@@ -32,26 +44,59 @@ def kind_name(kind: budget_pb2.ScopeKind) -> str:
     return _KIND_NAMES.get(kind, "unknown")
 
 
-def _caller(key_id: str, user_id: str, team_id: str, org_id: str) -> Scopes:
+def member_scope_id(team_id: str, user_id: str) -> str:
+    """The scope of a user's membership of a team. Ids may hold any character but NUL, so the
+    team's length comes first: no two (team, user) pairs share a scope id."""
+    return f"{len(team_id)}:{team_id}/{user_id}"
+
+
+def describe(kind: str, scope_id: str) -> str:
+    """A scope as a refusal names it, e.g. ``team 'eng'``."""
+    if kind == "team_member":
+        n, _, rest = scope_id.partition(":")
+        if n.isdigit():
+            team, user = rest[: int(n)], rest[int(n) + 1 :]
+            return f"team member '{user}' of team '{team}'"
+    return f"{_NOUNS.get(kind, kind)} '{scope_id}'"
+
+
+def _caller(key_id: str, user_id: str, team_id: str, org_id: str, end_user: str) -> Scopes:
     # A key's spend scope is its stable id (the same across regeneration); events and principals
     # from before key ids name it by hash, which is the same value for a key never regenerated.
-    return (
+    scopes = (
         (budget_pb2.SCOPE_KIND_KEY, key_id),
         (budget_pb2.SCOPE_KIND_USER, user_id),
         (budget_pb2.SCOPE_KIND_TEAM, team_id),
         (budget_pb2.SCOPE_KIND_ORG, org_id),
+        (budget_pb2.SCOPE_KIND_TEAM_MEMBER, member_scope_id(team_id, user_id) if team_id and user_id else ""),
+        (budget_pb2.SCOPE_KIND_END_USER, end_user),
     )
+    return tuple(s for s in scopes if s[1])
 
 
-def principal_scopes(p: auth_pb2.Principal) -> Scopes:
-    """The scopes a principal's requests are admitted against."""
-    return tuple(s for s in _caller(p.key_id or p.key_hash, p.user_id, p.team_id, p.org_id) if s[1])
+def principal_scopes(p: auth_pb2.Principal, end_user: str = "") -> Scopes:
+    """The scopes a principal's requests naming ``end_user`` are admitted against."""
+    return _caller(p.key_id or p.key_hash, p.user_id, p.team_id, p.org_id, end_user)
 
 
 def event_scopes(e: usage_pb2.UsageEvent) -> Scopes:
-    """The scopes a usage event's spend counts against: its principal's and its end user."""
-    scopes = (
-        *_caller(e.key_id or e.key_hash, e.user_id, e.team_id, e.org_id),
-        (budget_pb2.SCOPE_KIND_END_USER, e.end_user),
-    )
-    return tuple(s for s in scopes if s[1])
+    """The scopes a usage event's spend counts against: those its request was admitted against."""
+    return _caller(e.key_id or e.key_hash, e.user_id, e.team_id, e.org_id, e.end_user)
+
+
+def principal_limits(p: auth_pb2.Principal) -> dict[budget_pb2.ScopeKind, auth_pb2.SpendLimit]:
+    """The spend limits the principal carries, by scope kind (those auth sent with a version):
+    the budget service puts each in force at the first admission if it holds an older one."""
+    out = {}
+    for kind, field in (
+        (budget_pb2.SCOPE_KIND_KEY, "key_limit"),
+        (budget_pb2.SCOPE_KIND_TEAM, "team_limit"),
+        (budget_pb2.SCOPE_KIND_USER, "user_limit"),
+        (budget_pb2.SCOPE_KIND_ORG, "org_limit"),
+        (budget_pb2.SCOPE_KIND_TEAM_MEMBER, "team_member_limit"),
+    ):
+        if p.HasField(field):
+            limit: auth_pb2.SpendLimit = getattr(p, field)
+            if limit.version:
+                out[kind] = limit
+    return out
