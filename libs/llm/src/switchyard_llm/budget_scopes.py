@@ -11,7 +11,7 @@ from typing import TypeAlias
 
 from switchyard.auth.v1 import auth_pb2
 from switchyard.budget.v1 import budget_pb2
-from switchyard.events.v1 import usage_pb2
+from switchyard.events.v1 import identity_pb2, usage_pb2
 
 # (kind, id) of each scope.
 Scopes: TypeAlias = tuple[tuple[budget_pb2.ScopeKind, str], ...]
@@ -100,3 +100,31 @@ def principal_limits(p: auth_pb2.Principal) -> dict[budget_pb2.ScopeKind, auth_p
             if limit.version:
                 out[kind] = limit
     return out
+
+
+# The scope kind of each entity whose identity events carry a spend limit.
+_ENTITY_KINDS = {
+    identity_pb2.IDENTITY_ENTITY_UNSPECIFIED: budget_pb2.SCOPE_KIND_KEY,
+    identity_pb2.IDENTITY_ENTITY_KEY: budget_pb2.SCOPE_KIND_KEY,
+    identity_pb2.IDENTITY_ENTITY_TEAM: budget_pb2.SCOPE_KIND_TEAM,
+    identity_pb2.IDENTITY_ENTITY_USER: budget_pb2.SCOPE_KIND_USER,
+    identity_pb2.IDENTITY_ENTITY_ORGANIZATION: budget_pb2.SCOPE_KIND_ORG,
+    identity_pb2.IDENTITY_ENTITY_CUSTOMER: budget_pb2.SCOPE_KIND_END_USER,
+    identity_pb2.IDENTITY_ENTITY_TEAM_MEMBER: budget_pb2.SCOPE_KIND_TEAM_MEMBER,
+}
+
+
+def identity_scope(e: identity_pb2.IdentityEvent) -> tuple[budget_pb2.ScopeKind, str] | None:
+    """The scope whose limits an identity event changes (the budget service stores the event's
+    limit there; edges stop using leases on it); None for events about nothing limited."""
+    kind = _ENTITY_KINDS.get(e.entity)
+    if kind is None:
+        return None
+    if kind == budget_pb2.SCOPE_KIND_KEY:
+        # A key's scope is its stable id (events from before key ids name it by hash, the same).
+        sid = e.key_id or e.key_hash
+    elif kind == budget_pb2.SCOPE_KIND_TEAM_MEMBER:
+        sid = member_scope_id(e.entity_id, e.member_user_id) if e.entity_id and e.member_user_id else ""
+    else:
+        sid = e.entity_id
+    return (kind, sid) if sid else None

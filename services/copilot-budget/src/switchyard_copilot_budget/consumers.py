@@ -15,7 +15,7 @@ from switchyard_common.kafka import PoisonMessage, Rejected
 from switchyard_common.telemetry import trace_id_of
 from switchyard_copilot_budget.clients.ledger import Ledger, scopes_of
 from switchyard_copilot_budget.clients.reservations import Reservations
-from switchyard_llm.budget_scopes import member_scope_id
+from switchyard_llm.budget_scopes import identity_scope, kind_name
 from switchyard_llm.money import parse_usd
 
 log = logging.getLogger(__name__)
@@ -66,34 +66,6 @@ class UsageHandler:
         return rejected
 
 
-# The scope kind of each entity whose identity events carry a spend limit.
-_ENTITY_KINDS = {
-    identity_pb2.IDENTITY_ENTITY_UNSPECIFIED: "key",
-    identity_pb2.IDENTITY_ENTITY_KEY: "key",
-    identity_pb2.IDENTITY_ENTITY_TEAM: "team",
-    identity_pb2.IDENTITY_ENTITY_USER: "user",
-    identity_pb2.IDENTITY_ENTITY_ORGANIZATION: "org",
-    identity_pb2.IDENTITY_ENTITY_CUSTOMER: "end_user",
-    identity_pb2.IDENTITY_ENTITY_TEAM_MEMBER: "team_member",
-}
-
-
-def limit_scope(event: identity_pb2.IdentityEvent) -> tuple[str, str] | None:
-    """The (kind, id) scope whose limit an identity event sets (``switchyard_llm.budget_scopes``
-    names the same scopes for admission and settlement); None for events that set no limit."""
-    kind = _ENTITY_KINDS.get(event.entity)
-    if kind is None:
-        return None
-    if kind == "key":
-        # The key's scope: its stable id (events from before key ids name it by hash, the same).
-        return (kind, event.key_id or event.key_hash) if event.key_hash or event.key_id else None
-    if kind == "team_member":
-        if not event.entity_id or not event.member_user_id:
-            return None
-        return kind, member_scope_id(event.entity_id, event.member_user_id)
-    return (kind, event.entity_id) if event.entity_id else None
-
-
 class IdentityHandler:
     """Keeps the spend limits of keys, teams, users, organisations, customers and team members
     as auth's identity events say, by version; an account's deletion drops all of its limits."""
@@ -113,9 +85,10 @@ class IdentityHandler:
             dropped = await self._ledger.drop_account_limits(event.event_id, self._topic, event.account_id)
             await self._forget(event.account_id, dropped)
             return
-        scope = limit_scope(event)
-        if scope is None:
+        found = identity_scope(event)
+        if found is None:
             return
+        scope = (kind_name(found[0]), found[1])
         # The limit in force (the entity's own, else its budget object's) rides in `limit` since
         # events name their entity; older key events carry only the key's own settings.
         s = event.limit if event.entity else event.key_settings
