@@ -8,6 +8,7 @@ management routes are another part of issue 11)."""
 from __future__ import annotations
 
 import concurrent.futures
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import grpc
 import httpx
 import openai
 import pytest
+from google.protobuf import field_mask_pb2
 
 from devstack import stack
 from e2e.support import wait_for_spend
@@ -57,15 +59,28 @@ class Auth:
         assert resp.WhichOneof("result") == "team", resp
         return team_id
 
-    def key(self, team_id: str) -> openai.OpenAI:
+    def key(self, team_id: str, **settings: Any) -> openai.OpenAI:
         resp = self.keys.CreateKey(
             keys_pb2.CreateKeyRequest(
-                caller=MASTER, account_id=ACCOUNT, settings=auth_pb2.KeySettings(team_id=team_id)
+                caller=MASTER, account_id=ACCOUNT, settings=auth_pb2.KeySettings(team_id=team_id, **settings)
             ),
             timeout=10,
         )
         assert not resp.HasField("error"), resp.error
         return openai.OpenAI(base_url=f"{self.base_url}/v1", api_key=resp.key, max_retries=0, timeout=30)
+
+    def narrow_team(self, team_id: str, models: list[str]) -> None:
+        resp = self.teams.UpdateTeam(
+            teams_pb2.UpdateTeamRequest(
+                caller=MASTER,
+                account_id=ACCOUNT,
+                team_id=team_id,
+                settings=teams_pb2.TeamSettings(models=models),
+                update_mask=field_mask_pb2.FieldMask(paths=["models"]),
+            ),
+            timeout=10,
+        )
+        assert resp.WhichOneof("result") == "team", resp
 
     def customer(self, **settings: Any) -> str:
         user_id = f"end-user-{uuid.uuid4().hex[:8]}"
@@ -203,3 +218,41 @@ def test_50_concurrent_requests_against_a_team_near_its_limit_never_overspend(au
     print(f"team budget {budget}, spent {spent} ({len(admitted)} of 50 admitted after {warm}), overspend {overspend}")
     assert overspend <= 0
     assert auth.spend(budget_pb2.SCOPE_KIND_TEAM, team) == spent
+
+
+def test_aliases_resolve_key_first_then_team_and_key_tags_reach_spend_rows(auth: Auth, http: httpx.Client) -> None:
+    team = auth.team(model_aliases={"team-alias": "fake-chat", "shared": "always-500"})
+    user = auth.key(team, aliases={"shared": "fake-chat"}, tags=["cost-center-7"])
+    for alias in ("shared", "team-alias"):
+        raw = user.chat.completions.with_raw_response.create(**{**ASK, "model": alias})
+        assert raw.headers["x-litellm-model-group"] == "fake-chat", alias
+    (row,) = wait_for_spend(http, raw.headers["x-litellm-call-id"])
+    assert "cost-center-7" in row["request_tags"]
+
+
+def test_a_key_is_refused_routes_outside_its_allowed_routes(auth: Auth, base_url: str) -> None:
+    user = auth.key(auth.team(), allowed_routes=["/chat/completions"])
+    user.chat.completions.create(**ASK)
+    with pytest.raises(openai.PermissionDeniedError) as info:
+        user.models.list()
+    assert "allowed routes" in info.value.body["message"]
+    resp = httpx.get(f"{base_url}/key/info", headers={"Authorization": f"Bearer {user.api_key}"})
+    assert resp.status_code == 403 and "allowed routes" in resp.json()["detail"]
+
+
+def test_a_teams_models_bound_its_keys_own_models(auth: Auth) -> None:
+    team = auth.team(models=["fake-chat", "ollama-chat"])
+    user = auth.key(team, models=["fake-chat", "ollama-chat"])
+    user.chat.completions.create(**{**ASK, "model": "ollama-chat"})
+    # The team narrows after the key was made: the key's own list no longer widens it. The edge
+    # drops the key's cached principal on the team's identity event.
+    auth.narrow_team(team, ["fake-chat"])
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            user.chat.completions.create(**{**ASK, "model": "ollama-chat"})
+        except openai.PermissionDeniedError as exc:
+            assert "not allowed to access model=ollama-chat" in exc.body["message"]
+            break
+        assert time.monotonic() < deadline, "the team's narrower models never applied"
+    user.chat.completions.create(**ASK)

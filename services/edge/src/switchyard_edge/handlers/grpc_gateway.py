@@ -59,16 +59,18 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     def _check_chat(self, req: Any) -> None:
         check_chat_request(req, max_messages=self._gw.settings.max_chat_messages)
 
-    async def _principal(self, context: grpc.aio.ServicerContext) -> auth_pb2.Principal:
+    async def _principal(self, context: grpc.aio.ServicerContext, route: str) -> auth_pb2.Principal:
+        """The caller; ``route``: the HTTP route of the same call, which its key's
+        ``allowed_routes`` must allow."""
         try:
-            return await self._gw.authenticate(_credential(context))
+            return await self._gw.authenticate(_credential(context), route)
         except GatewayError as exc:
             await _abort(context, exc.error)
 
     async def CreateChatCompletion(
         self, request: gateway_pb2.CreateChatCompletionRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.CreateChatCompletionResponse:
-        who = await self._principal(context)
+        who = await self._principal(context, "/v1/chat/completions")
         req = request.request
         await _check(context, self._check_chat, req)
         req.stream = False
@@ -83,7 +85,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def StreamChatCompletion(
         self, request: gateway_pb2.StreamChatCompletionRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[gateway_pb2.StreamChatCompletionResponse]:
-        who = await self._principal(context)
+        who = await self._principal(context, "/v1/chat/completions")
         req = request.request
         await _check(context, self._check_chat, req)
         req.stream = True
@@ -114,7 +116,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def CreateEmbedding(
         self, request: gateway_pb2.CreateEmbeddingRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.CreateEmbeddingResponse:
-        who = await self._principal(context)
+        who = await self._principal(context, "/v1/embeddings")
         await _check(context, check_embedding_request, request.request)
         try:
             done = await self._gw.embeddings(who, request.request)
@@ -125,7 +127,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def ListModels(
         self, request: gateway_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.ListModelsResponse:
-        who = await self._principal(context)
+        who = await self._principal(context, "/v1/models")
         try:
             models = await self._gw.list_models(who)
         except GatewayError as exc:
