@@ -75,11 +75,13 @@ class KeyLimiter:
         customer: customers_pb2.Customer | None = None,
     ) -> Ticket | None:
         """Admit one request of ``principal`` for ``model`` naming ``end_user`` on every scope
-        that limits it, or raise a 429 GatewayError naming the scope and the limit; None when no
-        scope has a limit."""
+        that limits it (``admit``); None when no scope has a limit."""
         limited = rate_scopes(principal, model, end_user, customer)
-        if limited is None:
-            return None
+        return None if limited is None else await self.admit(limited, estimated_tokens, seconds)
+
+    async def admit(self, limited: Limited, estimated_tokens: int, seconds: float) -> Ticket:
+        """Admit one request on all of ``limited``'s scopes at once, or raise a 429 GatewayError
+        naming the scope and the limit that refused."""
         ticket_id = uuid.uuid4().hex
         est = max(0, estimated_tokens)
         result = await self._limiter.admit(

@@ -24,6 +24,7 @@ from switchyard_edge.clients.key_limits import KeyLimiter, Ticket
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.domain import estimate
 from switchyard_edge.domain.call import Call
+from switchyard_edge.domain.tenancy import rate_scopes
 from switchyard_edge.errors import GatewayError
 from switchyard_llm.errors import make_error
 
@@ -99,10 +100,9 @@ class Admission:
                         param="user",
                     )
                 )
-        # None (the common case) when no scope has a rate limit: no Redis call, nothing to release.
-        self.ticket = await self._key_limits.acquire(
-            p, call.input_tokens, call.remaining(), model=call.model, end_user=call.end_user, customer=customer
-        )
+        limited = rate_scopes(p, call.model, call.end_user, customer)
+        if limited is not None:  # the common case has none: no Redis call, nothing to release
+            self.ticket = await self._key_limits.admit(limited, call.input_tokens, call.remaining())
         plan = await self._router.plan(call)
         call.model_group = plan.model_group
         call.max_fallbacks = plan.max_fallbacks
