@@ -100,6 +100,17 @@ def rate_scopes(
     Scope ids carry the account: ids of teams, users and customers are unique per account only."""
     if not p.key_hash:
         return None  # the master key is not limited
+    if not (
+        p.HasField("limits")
+        or p.HasField("team_rate_limits")
+        or p.HasField("user_rate_limits")
+        or p.HasField("org_rate_limits")
+        or p.HasField("team_member_rate_limits")
+        or p.model_rpm_limit
+        or p.model_tpm_limit
+        or (end_user and customer is not None)
+    ):
+        return None  # the common case, on every request: decided without building anything
     acct = p.account_id
     found: list[tuple[str, str, auth_pb2.RateLimits]] = []
     if _limited(p.limits):
