@@ -256,3 +256,16 @@ def test_a_teams_models_bound_its_keys_own_models(auth: Auth) -> None:
             break
         assert time.monotonic() < deadline, "the team's narrower models never applied"
     user.chat.completions.create(**ASK)
+
+
+def test_a_keys_model_budget_refuses_that_model_only(auth: Auth, http: httpx.Client) -> None:
+    budget = Decimal("0.0001")
+    user = auth.key(
+        auth.team(),
+        max_budget="10",
+        model_max_budget={"fake-chat": auth_pb2.ModelBudget(budget_limit=str(budget), time_period="1d")},
+    )
+    refused, spent = _spend_until_refused([user], http)
+    assert refused.body["type"] == "budget_exceeded" and "on model 'fake-chat'" in refused.body["message"]
+    assert 0 < spent <= budget
+    user.chat.completions.create(**{**ASK, "model": "ollama-chat"})

@@ -8,8 +8,10 @@ from switchyard.events.v1 import usage_pb2
 from switchyard_llm.budget_scopes import (
     describe,
     event_scopes,
+    key_model_scope_id,
     kind_name,
     member_scope_id,
+    model_limit,
     principal_limits,
     principal_scopes,
 )
@@ -44,3 +46,17 @@ def test_only_limits_auth_versioned_are_carried() -> None:
         team_limit=auth_pb2.SpendLimit(max_budget="1", version=3), user_limit=auth_pb2.SpendLimit(max_budget="2")
     )
     assert principal_limits(p) == {budget_pb2.SCOPE_KIND_TEAM: p.team_limit}
+
+
+def test_a_keys_model_budget_is_a_scope_of_its_own() -> None:
+    p = auth_pb2.Principal(
+        key_id="k",
+        key_limit=auth_pb2.SpendLimit(max_budget="9", version=4),
+        model_max_budget={"gpt-4o": auth_pb2.ModelBudget(budget_limit="1", time_period="1d")},
+    )
+    assert model_limit(p, "claude") is None
+    assert model_limit(p, "gpt-4o") == auth_pb2.SpendLimit(max_budget="1", budget_duration="1d", version=4)
+    e = usage_pb2.UsageEvent(key_id="k", model_group="gpt-4o")
+    assert event_scopes(e) == principal_scopes(p, model="gpt-4o")
+    assert event_scopes(e)[-1] == (budget_pb2.SCOPE_KIND_KEY_MODEL, key_model_scope_id("k", "gpt-4o"))
+    assert describe("key_model", key_model_scope_id("k", "gpt-4o")) == "key 'k' on model 'gpt-4o'"

@@ -18,7 +18,7 @@ from switchyard.events.v1 import identity_pb2, usage_pb2
 from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.clients.reservations import Refused, Reservations
 from switchyard_copilot_budget.consumers import IdentityHandler
-from switchyard_llm.budget_scopes import member_scope_id
+from switchyard_llm.budget_scopes import key_model_scope_id, member_scope_id
 
 E = identity_pb2.IdentityEntity
 A = identity_pb2.IdentityAction
@@ -215,3 +215,39 @@ async def test_deleting_an_account_drops_all_its_limits(parts: tuple[Ledger, Res
     assert (await ledger.scope_limit("user", "u", acct))[0] is None
     assert (await ledger.scope_limit("team", "t", other))[0] == Decimal(0)
     await res.reserve(acct, "s-" + acct, [("team", "t"), ("user", "u")], Decimal("0.1"), 60)
+
+
+async def test_a_keys_model_budgets_follow_its_events(parts: tuple[Ledger, Reservations]) -> None:
+    """model_max_budget: one limit per model group; a model no longer listed loses its limit."""
+    ledger, res = parts
+    handler = IdentityHandler(ledger, res, "identity")
+    acct, key_id = uuid.uuid4().hex, uuid.uuid4().hex * 2
+
+    def event(version: int, budgets: dict[str, str]) -> identity_pb2.IdentityEvent:
+        settings = auth_pb2.KeySettings(
+            model_max_budget={m: auth_pb2.ModelBudget(budget_limit=b, time_period="1d") for m, b in budgets.items()}
+        )
+        return identity_pb2.IdentityEvent(
+            event_id=str(uuid.uuid4()),
+            account_id=acct,
+            action=A.IDENTITY_ACTION_UPDATED,
+            entity=E.IDENTITY_ENTITY_KEY,
+            key_id=key_id,
+            key_hash=key_id,
+            key=auth_pb2.KeyInfo(key_id=key_id, settings=settings),
+            settings_version=version,
+        )
+
+    gpt, claude = key_model_scope_id(key_id, "gpt-4o"), key_model_scope_id(key_id, "claude")
+    await handler(_record(event(3, {"gpt-4o": "1", "claude": "2"})))
+    assert (await ledger.scope_limit("key_model", gpt, acct))[0] == Decimal(1)
+    assert (await ledger.scope_limit("key_model", claude, acct))[0] == Decimal(2)
+    with pytest.raises(Refused) as exc:
+        await res.reserve(acct, "r-" + key_id, [("key", key_id), ("key_model", gpt)], Decimal("1.5"), 60)
+    assert (exc.value.kind, exc.value.scope_id) == ("key_model", gpt)
+    await handler(_record(event(4, {"gpt-4o": "5"})))
+    assert (await ledger.scope_limit("key_model", gpt, acct))[0] == Decimal(5)
+    assert (await ledger.scope_limit("key_model", claude, acct))[0] is None
+    await res.reserve(acct, "s-" + key_id, [("key", key_id), ("key_model", gpt)], Decimal("1.5"), 60)
+    await handler(_record(event(2, {"gpt-4o": "0"})))  # older: ignored
+    assert (await ledger.scope_limit("key_model", gpt, acct))[0] == Decimal(5)

@@ -15,7 +15,7 @@ from switchyard_common.kafka import PoisonMessage, Rejected
 from switchyard_common.telemetry import trace_id_of
 from switchyard_copilot_budget.clients.ledger import Ledger, scopes_of
 from switchyard_copilot_budget.clients.reservations import Reservations
-from switchyard_llm.budget_scopes import identity_scope, kind_name
+from switchyard_llm.budget_scopes import identity_scope, key_model_scope_id, kind_name
 from switchyard_llm.money import parse_usd
 
 log = logging.getLogger(__name__)
@@ -106,8 +106,30 @@ class IdentityHandler:
             delete,
             version=event.settings_version,
         )
-        if changed:
-            await self._forget(event.account_id, [scope])
+        forget = [scope] if changed else []
+        if scope[0] == "key":
+            forget += await self._model_limits(event, scope[1])
+        if forget:
+            await self._forget(event.account_id, forget)
+
+    async def _model_limits(self, event: identity_pb2.IdentityEvent, key_id: str) -> list[tuple[str, str]]:
+        """A key's ``model_max_budget``: one limit per model group, under ``key_model`` scopes."""
+        settings = event.key.settings if event.HasField("key") else event.key_settings
+        deleted = event.action == identity_pb2.IDENTITY_ACTION_DELETED
+        limits: dict[str, tuple[Decimal, str | None]] = {}
+        if not deleted:
+            for model, b in settings.model_max_budget.items():
+                if b.budget_limit:
+                    limits[key_model_scope_id(key_id, model)] = (parse_usd(b.budget_limit), b.time_period or None)
+        changed = await self._ledger.apply_model_limits(
+            f"{event.event_id}:models",
+            self._topic,
+            event.account_id,
+            key_model_scope_id(key_id, ""),
+            limits,
+            version=event.settings_version,
+        )
+        return [("key_model", sid) for sid in changed]
 
     async def _forget(self, account_id: str, scopes: list[tuple[str, str]]) -> None:
         try:

@@ -425,6 +425,43 @@ class Ledger:
                 now,
             )
 
+    async def apply_model_limits(
+        self,
+        event_id: str,
+        topic: str,
+        account_id: str,
+        prefix: str,
+        limits: dict[str, tuple[Decimal, str | None]],
+        *,
+        version: int,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Make the ``key_model`` limits of one key (scope ids starting with ``prefix``) exactly
+        ``limits`` (scope id → (max_budget, budget_duration)), once per event and unless newer
+        versions are stored: a model no longer listed keeps a row without a budget that holds its
+        version. Returns the scope ids that changed."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            fresh = await conn.fetchval(
+                "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+                event_id,
+                topic,
+            )
+            if not fresh:
+                return []
+            stored = await conn.fetch(
+                "SELECT scope_id FROM spend_limits WHERE account_id = $1 AND scope_kind = 'key_model' "
+                "AND starts_with(scope_id, $2) AND max_budget IS NOT NULL",
+                account_id,
+                prefix,
+            )
+            wanted: dict[str, tuple[Decimal | None, str | None]] = {r["scope_id"]: (None, None) for r in stored}
+            wanted.update(limits)
+            changed = []
+            for scope_id, (budget, duration) in wanted.items():
+                if await _upsert_limit(conn, account_id, "key_model", scope_id, budget, duration, version, now):
+                    changed.append(scope_id)
+        return changed
+
     async def drop_account_limits(self, event_id: str, topic: str, account_id: str) -> list[tuple[str, str]]:
         """The account was deleted: every limit of it goes (its keys, teams, users, ... are gone
         or unreachable), once per event. Returns the (kind, id) scopes dropped."""

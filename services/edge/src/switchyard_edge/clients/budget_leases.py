@@ -108,12 +108,17 @@ class BudgetLeases:
         *,
         end_user: str = "",
         end_user_limit: auth_pb2.SpendLimit | None = None,
+        model: str = "",
+        model_limit: auth_pb2.SpendLimit | None = None,
     ) -> Hold:
         """Hold ``amount`` USD for one request, taking a new lease when needed; raises a
         GatewayError (429 budget exceeded naming the scope, 503 budget service down) when it
-        cannot. The end user is a scope of the lease when it has a spend limit
-        (``end_user_limit``): a lease per end user is only worth its call then."""
-        scopes = principal_scopes(principal, end_user if end_user_limit is not None else "")
+        cannot. The end user and the key's model group are scopes of the lease when they have a
+        spend limit (``end_user_limit``, ``model_limit``): a lease of their own is only worth its
+        call then."""
+        scopes = principal_scopes(
+            principal, end_user if end_user_limit is not None else "", model if model_limit is not None else ""
+        )
         key: ScopeKey = (principal.account_id, scopes)
         hold = self._take(key, amount)
         if hold is not None:
@@ -126,7 +131,7 @@ class BudgetLeases:
             old = self._leases.pop(key, None)
             if old is not None:
                 self._retire(old)
-            lease = await self._new_lease(principal, key, amount, deadline, end_user_limit)
+            lease = await self._new_lease(principal, key, amount, deadline, end_user_limit, model_limit)
             self._leases[key] = lease
             lease.balance -= amount
             lease.inflight += 1
@@ -139,6 +144,7 @@ class BudgetLeases:
         need: float,
         deadline: float,
         end_user_limit: auth_pb2.SpendLimit | None,
+        model_limit: auth_pb2.SpendLimit | None,
     ) -> Lease:
         account_id, scopes = key
         lease_id = f"lease-{uuid.uuid4()}"
@@ -154,8 +160,12 @@ class BudgetLeases:
         # The limits as auth says they are now: in force from this first admission even if the
         # identity events that carry them have not reached copilot-budget yet.
         limits = principal_limits(principal)
-        if end_user_limit is not None and end_user_limit.version:
-            limits[budget_pb2.SCOPE_KIND_END_USER] = end_user_limit
+        for kind, extra in (
+            (budget_pb2.SCOPE_KIND_END_USER, end_user_limit),
+            (budget_pb2.SCOPE_KIND_KEY_MODEL, model_limit),
+        ):
+            if extra is not None and extra.version:
+                limits[kind] = extra
         for sc in req.scopes:
             if (limit := limits.get(sc.kind)) is not None:
                 sc.limit.CopyFrom(limit)

@@ -26,6 +26,7 @@ from switchyard_edge.domain import estimate
 from switchyard_edge.domain.call import Call
 from switchyard_edge.domain.tenancy import rate_scopes
 from switchyard_edge.errors import GatewayError
+from switchyard_llm.budget_scopes import model_limit
 from switchyard_llm.errors import make_error
 
 
@@ -108,16 +109,24 @@ class Admission:
         call.max_fallbacks = plan.max_fallbacks
         if plan.lease.lease_id:
             self.plan_lease = plan.lease
-        # An end user with a spend limit of its own is budgeted whatever its key is.
+        # An end user with a spend limit of its own is budgeted whatever its key is, and so is a
+        # key with a budget for the model group (model_max_budget).
         end_user_limit = customer.limit if customer is not None and customer.limit.max_budget else None
-        if p.has_budget or end_user_limit is not None:
+        per_model = model_limit(p, plan.model_group)
+        if p.has_budget or end_user_limit is not None or per_model is not None:
             deps = [d for g in plan.groups for d in g.deployments]
             try:
                 amount = estimate.worst_case_usd(call.input_tokens, deps, request, self._default_output)
             except estimate.Unpriced as exc:
                 raise GatewayError(make_error(ErrorKind.ERROR_KIND_PERMISSION_DENIED, str(exc))) from None
             self.hold = await self._leases.admit(
-                p, amount, call.remaining(), end_user=call.end_user, end_user_limit=end_user_limit
+                p,
+                amount,
+                call.remaining(),
+                end_user=call.end_user,
+                end_user_limit=end_user_limit,
+                model=plan.model_group,
+                model_limit=per_model,
             )
             call.budgeted = True
         return plan

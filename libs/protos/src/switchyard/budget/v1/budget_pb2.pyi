@@ -24,6 +24,7 @@ class ScopeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SCOPE_KIND_TAG: _ClassVar[ScopeKind]
     SCOPE_KIND_ACCOUNT: _ClassVar[ScopeKind]
     SCOPE_KIND_TEAM_MEMBER: _ClassVar[ScopeKind]
+    SCOPE_KIND_KEY_MODEL: _ClassVar[ScopeKind]
 SCOPE_KIND_UNSPECIFIED: ScopeKind
 SCOPE_KIND_KEY: ScopeKind
 SCOPE_KIND_USER: ScopeKind
@@ -33,6 +34,7 @@ SCOPE_KIND_END_USER: ScopeKind
 SCOPE_KIND_TAG: ScopeKind
 SCOPE_KIND_ACCOUNT: ScopeKind
 SCOPE_KIND_TEAM_MEMBER: ScopeKind
+SCOPE_KIND_KEY_MODEL: ScopeKind
 
 class Scope(_message.Message):
     __slots__ = ("kind", "id", "limit")
