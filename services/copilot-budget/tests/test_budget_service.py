@@ -17,6 +17,7 @@ from switchyard_common.redis_client import create_redis
 from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.clients.reservations import Reservations
 from switchyard_copilot_budget.handlers.budget import BudgetServicer
+from switchyard_llm.budget_scopes import member_scope_id
 
 
 async def _serve(ledger: Ledger, reservations: Reservations) -> tuple[GrpcService, grpc.aio.Channel]:
@@ -112,3 +113,33 @@ async def test_a_page_token_it_did_not_issue_is_an_error_in_the_answer(
     )
     assert resp.error.kind == error_pb2.ERROR_KIND_BAD_REQUEST and resp.error.param == "page_token"
     assert not resp.logs and not resp.next_page_token
+
+
+async def test_a_refused_lease_names_the_scope_that_ran_out(
+    stub: budget_pb2_grpc.BudgetServiceStub,
+) -> None:
+    acct = uuid.uuid4().hex
+    scopes = []
+    for kind, sid, budget in (
+        (budget_pb2.SCOPE_KIND_KEY, "k1", "10"),
+        (budget_pb2.SCOPE_KIND_TEAM, "platform", "0.001"),
+        (budget_pb2.SCOPE_KIND_TEAM_MEMBER, member_scope_id("platform", "alice"), "10"),
+    ):
+        sc = budget_pb2.Scope(kind=kind, id=sid)
+        sc.limit.max_budget, sc.limit.version = budget, 1
+        scopes.append(sc)
+    resp = await stub.Lease(
+        budget_pb2.LeaseRequest(
+            account_id=acct, lease_id="l-" + acct, scopes=scopes, want_usd="1", need_usd="0.01", ttl_seconds=60
+        )
+    )
+    assert not resp.admitted
+    assert resp.error.message.startswith("Budget has been exceeded! team 'platform' spend: 0")
+    scopes[1].limit.max_budget, scopes[1].limit.version = "10", 2
+    scopes[2].limit.max_budget, scopes[2].limit.version = "0", 2
+    resp = await stub.Lease(
+        budget_pb2.LeaseRequest(
+            account_id=acct, lease_id="m-" + acct, scopes=scopes, want_usd="1", need_usd="0.01", ttl_seconds=60
+        )
+    )
+    assert "team member 'alice' of team 'platform'" in resp.error.message

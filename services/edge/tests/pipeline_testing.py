@@ -20,6 +20,7 @@ from switchyard.router.v1 import router_pb2
 from switchyard_common.aio import BackgroundTasks
 from switchyard_edge.clients.adapter import AdapterClient
 from switchyard_edge.clients.budget_leases import BudgetLeases
+from switchyard_edge.clients.customers import Customers
 from switchyard_edge.clients.guardrail import GuardrailClient
 from switchyard_edge.clients.key_limits import KeyLimiter
 from switchyard_edge.clients.router import RouterClient
@@ -241,5 +242,6 @@ def pipeline(
         usage,  # type: ignore[arg-type]
         leases,
         key_limits,
+        Customers(None, timeout=1.0),
     )
     return Pipeline(gateway, adapter, outcomes, usage, leases, key_limits, background)

@@ -40,7 +40,9 @@ def test_holds_and_settlement() -> None:
     assert abs(lease.balance - 0.55) < 1e-9 and lease.inflight == 1 and abs(lease.spent - 0.05) < 1e-9
     leases.finish(a, 0.05)
     assert lease.inflight == 1, "finishing twice changes nothing"
-    leases.retire_for_key("k")
+    leases.retire_for("other-acct", 1, "k")
+    assert not lease.retired, "a scope of the same id in another account is another scope"
+    leases.retire_for("acct", 1, "k")
     assert not tasks.spawned, "a lease with requests in flight is returned only when they end"
     leases.finish(b, 0.10)
     assert len(tasks.spawned) == 1 and lease.returned and abs(lease.spent - 0.15) < 1e-9

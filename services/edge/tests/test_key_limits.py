@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from switchyard.auth.v1 import auth_pb2
+from switchyard.auth.v1 import auth_pb2, customers_pb2
 from switchyard.llm.v1 import error_pb2
 from switchyard_common.aio import BackgroundTasks
 from switchyard_common.redis_client import create_redis
@@ -109,3 +109,40 @@ async def test_redis_outage_falls_back_to_local_limits() -> None:
     assert "rpm_limit 2" in (await refused(limiter, p)).message
     assert loop.time() - started < 1.0, "one failed Redis call, then local decisions without waiting"
     await dead.aclose()
+
+
+async def test_a_team_limit_holds_across_its_keys_and_replicas_and_names_the_team(
+    limiters: tuple[KeyLimiter, KeyLimiter, BackgroundTasks],
+) -> None:
+    a, b, _ = limiters
+    team = uuid.uuid4().hex
+    keys = [
+        auth_pb2.Principal(
+            account_id="acct",
+            key_hash=uuid.uuid4().hex,
+            team_id=team,
+            team_rate_limits=auth_pb2.RateLimits(rpm_limit=3),
+        )
+        for _ in range(2)
+    ]
+    for i in range(3):
+        await (a if i % 2 else b).acquire(keys[i % 2], 0, 30)
+    for p in keys:
+        err = await refused(a, p)
+        assert err.http_status == 429 and f"Rate limit reached for team '{team}': rpm_limit 3" in err.message
+    # The same team id in another account is another team.
+    elsewhere = auth_pb2.Principal(
+        account_id="other", key_hash=uuid.uuid4().hex, team_id=team, team_rate_limits=auth_pb2.RateLimits(rpm_limit=3)
+    )
+    assert await b.acquire(elsewhere, 0, 30) is not None
+
+
+async def test_an_end_users_limit_holds_across_keys(limiters: tuple[KeyLimiter, KeyLimiter, BackgroundTasks]) -> None:
+    a, b, _ = limiters
+    customer = customers_pb2.Customer(user_id="c", rate_limits=auth_pb2.RateLimits(max_parallel_requests=1))
+    first, second = principal(), principal()
+    await a.acquire(first, 0, 30, end_user="c", customer=customer)
+    with pytest.raises(GatewayError) as exc:
+        await b.acquire(second, 0, 30, end_user="c", customer=customer)
+    assert "end user 'c': max_parallel_requests 1" in exc.value.error.message
+    assert await b.acquire(second, 0, 30, end_user="d", customer=None) is None

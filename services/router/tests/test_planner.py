@@ -65,6 +65,15 @@ def test_access_groups_and_key_model_lists() -> None:
     assert p.registry.public_names(["beta"]) == ["m1"]
 
 
+def test_a_teams_models_bound_its_keys_own() -> None:
+    """A key's own models may predate a narrowing of its team's: both must allow the model."""
+    p = planner([dep("m1", "a", model_info={"access_groups": ["beta"]}), dep("m2", "b")])
+    assert not p.plan(req("m1", allowed_models=["m1", "m2"], team_models=["beta"]), NOW)[0].HasField("error")
+    denied = p.plan(req("m2", allowed_models=["m1", "m2"], team_models=["beta"]), NOW)[0]
+    assert denied.error.kind == ErrorKind.ERROR_KIND_PERMISSION_DENIED
+    assert not p.plan(req("m2", team_models=["m*"]), NOW)[0].HasField("error")
+
+
 def test_tag_filtering_any_all_and_default() -> None:
     deps = [dep("g", "paid", tags=["paid", "eu"]), dep("g", "free", tags=["free"]), dep("g", "dflt", tags=["default"])]
     p = planner(deps, enable_tag_filtering=True)

@@ -1,5 +1,5 @@
 """Kafka consumers: usage events settle reservations and fill the ledger; identity events keep
-the spend limits of keys current."""
+the spend limits of keys, teams, users, organisations, customers and team members current."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from switchyard_common.kafka import PoisonMessage, Rejected
 from switchyard_common.telemetry import trace_id_of
 from switchyard_copilot_budget.clients.ledger import Ledger, scopes_of
 from switchyard_copilot_budget.clients.reservations import Reservations
+from switchyard_llm.budget_scopes import identity_scope, key_model_scope_id, kind_name
 from switchyard_llm.money import parse_usd
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,9 @@ class UsageHandler:
 
 
 class IdentityHandler:
+    """Keeps the spend limits of keys, teams, users, organisations, customers and team members
+    as auth's identity events say, by version; an account's deletion drops all of its limits."""
+
     def __init__(self, ledger: Ledger, reservations: Reservations, topic: str) -> None:
         self._ledger = ledger
         self._reservations = reservations
@@ -76,30 +80,59 @@ class IdentityHandler:
             event = identity_pb2.IdentityEvent.FromString(record.value or b"")
         except DecodeError as exc:
             raise PoisonMessage(f"undecodable identity event: {exc}") from None
-        if not event.key_hash:
-            return
-        # The key's scope: its stable id (events from before key ids name it by hash, the same).
-        key_id = event.key_id or event.key_hash
         delete = event.action == identity_pb2.IDENTITY_ACTION_DELETED
-        # The limit in force (the key's own, else its budget object's) rides in `limit` since
-        # events name their entity; older ones carry only the key's own settings.
+        if event.entity == identity_pb2.IDENTITY_ENTITY_ACCOUNT and delete:
+            dropped = await self._ledger.drop_account_limits(event.event_id, self._topic, event.account_id)
+            await self._forget(event.account_id, dropped)
+            return
+        found = identity_scope(event)
+        if found is None:
+            return
+        scope = (kind_name(found[0]), found[1])
+        # The limit in force (the entity's own, else its budget object's) rides in `limit` since
+        # events name their entity; older key events carry only the key's own settings.
         s = event.limit if event.entity else event.key_settings
         max_budget = parse_usd(s.max_budget) if s.max_budget else None
         if not delete and max_budget is None:
-            delete = True  # a key without a budget needs no limit row
+            delete = True  # an entity without a budget needs no limit row
         changed = await self._ledger.apply_limit(
             event.event_id,
             self._topic,
             event.account_id,
-            "key",
-            key_id,
+            scope[0],
+            scope[1],
             max_budget,
             s.budget_duration or None,
             delete,
             version=event.settings_version,
         )
-        if changed:
-            try:
-                await self._reservations.forget_scopes(event.account_id, [("key", key_id)])
-            except (RedisError, OSError, TimeoutError):
-                log.warning("Redis unreachable; cached key limit expires on its own")
+        forget = [scope] if changed else []
+        if scope[0] == "key":
+            forget += await self._model_limits(event, scope[1])
+        if forget:
+            await self._forget(event.account_id, forget)
+
+    async def _model_limits(self, event: identity_pb2.IdentityEvent, key_id: str) -> list[tuple[str, str]]:
+        """A key's ``model_max_budget``: one limit per model group, under ``key_model`` scopes."""
+        settings = event.key.settings if event.HasField("key") else event.key_settings
+        deleted = event.action == identity_pb2.IDENTITY_ACTION_DELETED
+        limits: dict[str, tuple[Decimal, str | None]] = {}
+        if not deleted:
+            for model, b in settings.model_max_budget.items():
+                if b.budget_limit:
+                    limits[key_model_scope_id(key_id, model)] = (parse_usd(b.budget_limit), b.time_period or None)
+        changed = await self._ledger.apply_model_limits(
+            f"{event.event_id}:models",
+            self._topic,
+            event.account_id,
+            key_model_scope_id(key_id, ""),
+            limits,
+            version=event.settings_version,
+        )
+        return [("key_model", sid) for sid in changed]
+
+    async def _forget(self, account_id: str, scopes: list[tuple[str, str]]) -> None:
+        try:
+            await self._reservations.forget_scopes(account_id, scopes)
+        except (RedisError, OSError, TimeoutError):
+            log.warning("Redis unreachable; cached limits expire on their own")

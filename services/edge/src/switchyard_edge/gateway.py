@@ -14,6 +14,7 @@ from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, images_p
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard_edge.clients.adapter import AdapterClient
 from switchyard_edge.clients.budget_leases import BudgetLeases
+from switchyard_edge.clients.customers import Customers
 from switchyard_edge.clients.events import UsagePublisher
 from switchyard_edge.clients.guardrail import GuardrailClient
 from switchyard_edge.clients.key_limits import KeyLimiter
@@ -23,6 +24,7 @@ from switchyard_edge.config import Settings
 from switchyard_edge.dialects.anthropic.request import MessagesRequest
 from switchyard_edge.domain import estimate
 from switchyard_edge.domain.call import Attempt, Call, CallType, Completed, Request, Streaming
+from switchyard_edge.domain.tenancy import route_allowed
 from switchyard_edge.errors import GatewayError
 from switchyard_edge.pipeline import stream
 from switchyard_edge.pipeline.accounting import Accounting
@@ -51,6 +53,7 @@ class Gateway:
         usage: UsagePublisher,
         leases: BudgetLeases,
         key_limits: KeyLimiter,
+        customers: Customers,
     ) -> None:
         self.settings = settings
         self._principals = principals
@@ -59,23 +62,46 @@ class Gateway:
         self._adapter = adapter
         self._leases = leases
         self._key_limits = key_limits
+        self._customers = customers
         self._accounting = Accounting(usage, router)
         self._attempts = Attempts(router, self._accounting, default_timeout=settings.request_timeout_seconds)
 
-    async def authenticate(self, credential: str) -> auth_pb2.Principal:
+    async def authenticate(self, credential: str, route: str) -> auth_pb2.Principal:
+        """The caller of ``credential``; 403 when its key may not call ``route`` (the request's
+        path; its ``allowed_routes``)."""
         if not credential:
             raise GatewayError.of(
                 ErrorKind.ERROR_KIND_AUTHENTICATION, "No api key passed in. Send it as 'Authorization: Bearer sk-...'."
             )
-        return await self._principals.authenticate(credential)
+        principal = await self._principals.authenticate(credential)
+        if principal.allowed_routes and route and not route_allowed(principal.allowed_routes, route):
+            raise GatewayError.of(
+                ErrorKind.ERROR_KIND_PERMISSION_DENIED,
+                f"This key may not call {route}: allowed routes are {list(principal.allowed_routes)}.",
+            )
+        return principal
 
-    def _call(self, principal: auth_pb2.Principal, call_type: CallType, request: Request, stream: bool) -> Call:
+    def _call(
+        self, principal: auth_pb2.Principal, call_type: CallType, request: Request, stream: bool, end_user: str = ""
+    ) -> Call:
         return Call.start(
-            principal, call_type, request, stream=stream, default_timeout=self.settings.request_timeout_seconds
+            principal,
+            call_type,
+            request,
+            stream=stream,
+            default_timeout=self.settings.request_timeout_seconds,
+            end_user=end_user,
         )
 
     def _admission(self, call: Call) -> Admission:
-        return Admission(call, self._key_limits, self._leases, self._router, self.settings.default_max_output_tokens)
+        return Admission(
+            call,
+            self._key_limits,
+            self._leases,
+            self._router,
+            self.settings.default_max_output_tokens,
+            self._customers,
+        )
 
     # --- chat ---------------------------------------------------------------------------
     async def chat(
@@ -86,11 +112,13 @@ class Gateway:
         *,
         messages: MessagesRequest | None = None,
         native: Native | None = None,
+        end_user: str = "",
     ) -> Completed:
         """``messages``: the Anthropic Messages request ``request`` translates (a Claude
         deployment answers it natively: the result is then its message, JSON bytes). ``native``:
-        the body for a deployment that serves the client's API natively (Responses)."""
-        call = self._call(principal, call_type, request, False)
+        the body for a deployment that serves the client's API natively (Responses).
+        ``end_user``: the end user a header names (the body's ``user`` wins)."""
+        call = self._call(principal, call_type, request, False, end_user)
         async with self._admission(call) as adm:
             dep, attempt, started = await self._run_chat(adm, request, self._adapter.chat, messages, native)
             try:
@@ -108,11 +136,12 @@ class Gateway:
         *,
         messages: MessagesRequest | None = None,
         native: Native | None = None,
+        end_user: str = "",
     ) -> Streaming:
         """Start a stream: returns once the first chunk is in hand, so a failure before any byte
         reaches the client can still be retried or reported with its HTTP status. ``messages``
-        as in ``chat`` (a Claude deployment's stream carries its own events)."""
-        call = self._call(principal, call_type, request, True)
+        and ``end_user`` as in ``chat`` (a Claude deployment's stream carries its own events)."""
+        call = self._call(principal, call_type, request, True, end_user)
         async with self._admission(call) as adm:
             dep, attempt, started = await self._run_chat(adm, request, self._adapter.open_stream, messages, native)
             return stream.start(adm, dep, attempt, started, self._accounting, self._guardrails)
@@ -130,7 +159,7 @@ class Gateway:
         plan = await adm.admit(request)
         await self._guardrails.check_input(call, request)
         # A budgeted request is never sent without the output limit its worst case assumed.
-        unlimited = call.principal.has_budget and not estimate.sets_output_limit(request)
+        unlimited = call.budgeted and not estimate.sets_output_limit(request)
         default_output = self.settings.default_max_output_tokens
 
         async def invoke(dep: deployment_pb2.Deployment, remaining: float) -> Attempt:
@@ -186,8 +215,10 @@ class Gateway:
         return call.input_tokens
 
     # --- embeddings and images ----------------------------------------------------------
-    async def embeddings(self, principal: auth_pb2.Principal, request: embeddings_pb2.EmbeddingRequest) -> Completed:
-        call = self._call(principal, CallType.EMBEDDING, request, False)
+    async def embeddings(
+        self, principal: auth_pb2.Principal, request: embeddings_pb2.EmbeddingRequest, end_user: str = ""
+    ) -> Completed:
+        call = self._call(principal, CallType.EMBEDDING, request, False, end_user)
         async with self._admission(call) as adm:
             if request.WhichOneof("input") == "texts":
                 call.input_tokens = sum(len(t) for t in request.texts.values) // 3 + 1
@@ -205,8 +236,10 @@ class Gateway:
 
             return await self._unary(adm, None, invoke)
 
-    async def images(self, principal: auth_pb2.Principal, request: images_pb2.ImageGenerationRequest) -> Completed:
-        call = self._call(principal, CallType.IMAGE_GENERATION, request, False)
+    async def images(
+        self, principal: auth_pb2.Principal, request: images_pb2.ImageGenerationRequest, end_user: str = ""
+    ) -> Completed:
+        call = self._call(principal, CallType.IMAGE_GENERATION, request, False, end_user)
         async with self._admission(call) as adm:
             if names := call.guardrails():
                 prompt = guardrail_pb2.CheckTextsRequest(

@@ -24,6 +24,7 @@ from switchyard_common.tracing import traced_servicer
 from switchyard_edge.app import Edge, create_app
 from switchyard_edge.clients.adapter import AdapterClient
 from switchyard_edge.clients.budget_leases import BudgetLeases
+from switchyard_edge.clients.customers import Customers
 from switchyard_edge.clients.events import OutcomeReporter, UsagePublisher
 from switchyard_edge.clients.guardrail import GuardrailClient
 from switchyard_edge.clients.identity import IdentityClient
@@ -40,6 +41,7 @@ from switchyard_edge.config import Settings
 from switchyard_edge.domain.plan_cache import PlanCache
 from switchyard_edge.gateway import Gateway
 from switchyard_edge.handlers.grpc_gateway import GatewayServicer
+from switchyard_llm.budget_scopes import identity_scope
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ async def serve(settings: Settings) -> None:
         max_connections=settings.redis_max_connections,
     )
     key_limits = KeyLimiter(redis, background)
+    customers = Customers(peers.customers, timeout=settings.auth_timeout_seconds)
 
     async def on_identity(record: Any) -> None:
         await principals.on_identity_event(record)
@@ -84,8 +87,9 @@ async def serve(settings: Settings) -> None:
             event = IdentityEvent.FromString(record.value or b"")
         except DecodeError:
             return
-        if event.key_hash:
-            leases.retire_for_key(event.key_id or event.key_hash)
+        customers.on_identity_event(event)
+        if (scope := identity_scope(event)) is not None:
+            leases.retire_for(event.account_id, *scope)
 
     identity = EventConsumer(kafka, group_id=None, topics=[identity_topic], handler=on_identity, client_id="edge")
 
@@ -98,6 +102,7 @@ async def serve(settings: Settings) -> None:
         UsagePublisher(producer, usage_topic),
         leases,
         key_limits,
+        customers,
     )
     responses = ResponseStore(
         settings.database_url.get_secret_value(),
@@ -108,7 +113,11 @@ async def serve(settings: Settings) -> None:
         migrate_on_start=settings.migrate_on_start,
     )
     edge = Edge(
-        settings, gateway, IdentityClient(peers, principals), SpendClient(peers), ModelRegistry(peers),
+        settings,
+        gateway,
+        IdentityClient(peers, principals),
+        SpendClient(peers),
+        ModelRegistry(peers),
         responses,
         SessionsClient(peers, principals),
     )

@@ -87,23 +87,24 @@ async def _lock_reservations(conn: Conn, reservation_ids: list[str]) -> None:
     )
 
 
-async def _add_to_limits(
-    conn: Conn, column: str, amounts: dict[tuple[str, str], Decimal], *, account_id: str | None = None
-) -> None:
-    """Add to ``spend`` or ``pending`` of the limits of scopes (scopes without a limit have no row
-    and need none). ``pending`` never goes below zero."""
+async def _add_to_limits(conn: Conn, column: str, amounts: dict[tuple[str, str, str], Decimal]) -> None:
+    """Add to ``spend`` or ``pending`` of the limits of (account, kind, id) scopes (scopes without
+    a limit have no row and need none). ``pending`` never goes below zero."""
     assert column in ("spend", "pending")
     if not amounts:
         return
-    kinds, ids, values = (list(c) for c in zip(*((k, i, a) for (k, i), a in amounts.items()), strict=True))
+    accounts, kinds, ids, values = (
+        list(c) for c in zip(*((a, k, i, v) for (a, k, i), v in amounts.items()), strict=True)
+    )
     new = "l.spend + v.amount" if column == "spend" else "GREATEST(0, l.pending + v.amount)"
-    where = " AND l.account_id = $4" if account_id is not None else ""
-    args: list[Any] = [kinds, ids, values] + ([account_id] if account_id is not None else [])
     await conn.execute(
         f"UPDATE spend_limits AS l SET {column} = {new}, updated_at = now() "
-        "FROM unnest($1::text[], $2::text[], $3::numeric[]) AS v(kind, id, amount) "
-        f"WHERE l.scope_kind = v.kind AND l.scope_id = v.id{where}",
-        *args,
+        "FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[]) AS v(account, kind, id, amount) "
+        "WHERE l.account_id = v.account AND l.scope_kind = v.kind AND l.scope_id = v.id",
+        accounts,
+        kinds,
+        ids,
+        values,
     )
 
 
@@ -127,13 +128,13 @@ async def _upsert_limit(
             budget_duration = None
     stored = await conn.fetchval(
         "INSERT INTO spend_limits (scope_kind, scope_id, account_id, max_budget, budget_duration, budget_reset_at, "
-        "version) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scope_kind, scope_id) DO UPDATE SET "
+        "version) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, scope_kind, scope_id) DO UPDATE SET "
         "max_budget = EXCLUDED.max_budget, budget_duration = EXCLUDED.budget_duration, "
         "budget_reset_at = CASE WHEN spend_limits.budget_duration IS NOT DISTINCT FROM "
         "EXCLUDED.budget_duration THEN spend_limits.budget_reset_at ELSE EXCLUDED.budget_reset_at END, "
         "version = EXCLUDED.version, updated_at = now() "
-        "WHERE spend_limits.account_id = EXCLUDED.account_id AND (spend_limits.version < EXCLUDED.version "
-        "OR (EXCLUDED.version = 0 AND spend_limits.version = 0)) RETURNING true",
+        "WHERE spend_limits.version < EXCLUDED.version OR (EXCLUDED.version = 0 AND spend_limits.version = 0) "
+        "RETURNING true",
         kind,
         scope_id,
         account_id,
@@ -231,10 +232,11 @@ class Ledger:
                     fresh.append((e, cost))
             absorbed = await self._absorb_pending(conn, fresh)
             applied = [(e, cost, absorbed.get(e.event_id, Decimal(0))) for e, cost in fresh]
-            totals: dict[tuple[str, str], Decimal] = {}
+            totals: dict[tuple[str, str, str], Decimal] = {}
             for e, cost, _ in applied:
                 if cost:
-                    for scope in scopes_of(e):
+                    for kind, sid in scopes_of(e):
+                        scope = (e.account_id, kind, sid)
                         totals[scope] = totals.get(scope, Decimal(0)) + cost
             if totals:
                 await _add_to_limits(conn, "spend", totals)
@@ -248,7 +250,8 @@ class Ledger:
         if not leases:
             return {}
         rows = await conn.fetch(
-            "SELECT lease_id, amount, scope_kinds, scope_ids FROM lease_pending WHERE lease_id = ANY($1::text[])",
+            "SELECT lease_id, account_id, amount, scope_kinds, scope_ids FROM lease_pending "
+            "WHERE lease_id = ANY($1::text[])",
             leases,
         )
         if not rows:
@@ -260,11 +263,12 @@ class Ledger:
                 part = min(cost, left[e.reservation_id])
                 left[e.reservation_id] -= part
                 absorbed[e.event_id] = part
-        taken: dict[tuple[str, str], Decimal] = {}
+        taken: dict[tuple[str, str, str], Decimal] = {}
         for r in rows:
             part = r["amount"] - left[r["lease_id"]]
             for kind, sid in zip(r["scope_kinds"], r["scope_ids"], strict=True):
-                taken[(kind, sid)] = taken.get((kind, sid), Decimal(0)) - part
+                scope = (r["account_id"], kind, sid)
+                taken[scope] = taken.get(scope, Decimal(0)) - part
         ids, amounts = list(left), list(left.values())
         await conn.execute(
             "UPDATE lease_pending AS p SET amount = v.amount FROM unnest($1::text[], $2::numeric[]) AS v(id, amount) "
@@ -303,7 +307,7 @@ class Ledger:
             )
             if not fresh:
                 return Decimal(0)
-            await _add_to_limits(conn, "pending", {scope: unsettled for scope in scopes}, account_id=account_id)
+            await _add_to_limits(conn, "pending", {(account_id, k, i): unsettled for k, i in scopes})
             return unsettled
 
     async def record_usage(self, e: usage_pb2.UsageEvent, cost: Decimal, trace_id: str) -> bool:
@@ -421,6 +425,59 @@ class Ledger:
                 now,
             )
 
+    async def apply_model_limits(
+        self,
+        event_id: str,
+        topic: str,
+        account_id: str,
+        prefix: str,
+        limits: dict[str, tuple[Decimal, str | None]],
+        *,
+        version: int,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Make the ``key_model`` limits of one key (scope ids starting with ``prefix``) exactly
+        ``limits`` (scope id → (max_budget, budget_duration)), once per event and unless newer
+        versions are stored: a model no longer listed keeps a row without a budget that holds its
+        version. Returns the scope ids that changed."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            fresh = await conn.fetchval(
+                "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+                event_id,
+                topic,
+            )
+            if not fresh:
+                return []
+            stored = await conn.fetch(
+                "SELECT scope_id FROM spend_limits WHERE account_id = $1 AND scope_kind = 'key_model' "
+                "AND starts_with(scope_id, $2) AND max_budget IS NOT NULL",
+                account_id,
+                prefix,
+            )
+            wanted: dict[str, tuple[Decimal | None, str | None]] = {r["scope_id"]: (None, None) for r in stored}
+            wanted.update(limits)
+            changed = []
+            for scope_id, (budget, duration) in wanted.items():
+                if await _upsert_limit(conn, account_id, "key_model", scope_id, budget, duration, version, now):
+                    changed.append(scope_id)
+        return changed
+
+    async def drop_account_limits(self, event_id: str, topic: str, account_id: str) -> list[tuple[str, str]]:
+        """The account was deleted: every limit of it goes (its keys, teams, users, ... are gone
+        or unreachable), once per event. Returns the (kind, id) scopes dropped."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            fresh = await conn.fetchval(
+                "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+                event_id,
+                topic,
+            )
+            if not fresh:
+                return []
+            rows = await conn.fetch(
+                "DELETE FROM spend_limits WHERE account_id = $1 RETURNING scope_kind, scope_id", account_id
+            )
+        return [(r["scope_kind"], r["scope_id"]) for r in rows]
+
     async def reset_due_budgets(
         self, now: datetime | None = None, limit: int = RESET_BATCH
     ) -> tuple[list[tuple[str, str, str]], int]:
@@ -439,7 +496,7 @@ class Ledger:
                 now,
                 limit,
             )
-            updates: list[tuple[str, str, datetime, Decimal | None]] = []
+            updates: list[tuple[str, str, str, datetime, Decimal | None]] = []
             done: list[tuple[str, str, str]] = []
             for r in rows:
                 try:
@@ -448,21 +505,29 @@ class Ledger:
                     continue
                 due = r["budget_reset_at"]
                 if due is None:
-                    updates.append((r["scope_kind"], r["scope_id"], now + period, None))
+                    updates.append((r["account_id"], r["scope_kind"], r["scope_id"], now + period, None))
                 else:
                     updates.append(
-                        (r["scope_kind"], r["scope_id"], due + period * ((now - due) // period + 1), Decimal(0))
+                        (
+                            r["account_id"],
+                            r["scope_kind"],
+                            r["scope_id"],
+                            due + period * ((now - due) // period + 1),
+                            Decimal(0),
+                        )
                     )
                     done.append((r["account_id"], r["scope_kind"], r["scope_id"]))
             if updates:
-                kinds, ids, resets, spends = (list(col) for col in zip(*updates, strict=True))
+                accounts, kinds, ids, resets, spends = (list(col) for col in zip(*updates, strict=True))
                 # Pending spend of returned leases belongs to the window that ends: it goes too
                 # (their late events, like any late event, count in the new window).
                 await conn.execute(
                     "UPDATE spend_limits AS l SET budget_reset_at = v.reset_at, spend = COALESCE(v.spend, l.spend), "
                     "pending = CASE WHEN v.spend IS NULL THEN l.pending ELSE 0 END, "
-                    "updated_at = now() FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::numeric[]) "
-                    "AS v(kind, id, reset_at, spend) WHERE l.scope_kind = v.kind AND l.scope_id = v.id",
+                    "updated_at = now() FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], "
+                    "$5::numeric[]) AS v(account, kind, id, reset_at, spend) "
+                    "WHERE l.account_id = v.account AND l.scope_kind = v.kind AND l.scope_id = v.id",
+                    accounts,
                     kinds,
                     ids,
                     resets,

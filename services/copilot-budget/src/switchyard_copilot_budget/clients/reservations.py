@@ -27,9 +27,11 @@ Limits = Mapping[tuple[str, str], LimitSpec]
 
 
 class Refused(Exception):
-    def __init__(self, scope: str, spent: str, limit: str) -> None:
-        super().__init__(scope)
-        self.scope, self.spent, self.limit = scope, spent, limit
+    """A scope (``kind``, ``scope_id``) has no room: ``spent`` of ``limit`` USD."""
+
+    def __init__(self, kind: str, scope_id: str, spent: str, limit: str) -> None:
+        super().__init__(f"{kind}:{scope_id}")
+        self.kind, self.scope_id, self.spent, self.limit = kind, scope_id, spent, limit
 
 
 class Reservations:
@@ -102,7 +104,8 @@ class Reservations:
             if status == 1:
                 return Decimal(_decode(res[1]))
             if status == 0:
-                raise Refused(_decode(res[1]), _decode(res[2]), _decode(res[3]))
+                kind, sid = scopes[keys.index(_decode(res[1]))]
+                raise Refused(kind, sid, _decode(res[2]), _decode(res[3]))
             missing = _decode(res[1])
             i = keys.index(missing)
             kind, sid = scopes[i]
@@ -149,9 +152,13 @@ class Reservations:
         await self._expire(keys=[reservation_key(reservation_id), EXPIRY_ZSET], args=[reservation_id])
 
     async def forget_scopes(self, account_id: str, scopes: Scopes) -> None:
-        """Drop cached scopes so the next admission re-reads limit and spend from PostgreSQL."""
+        """Make the next admission re-read cached scopes' limit and spend from PostgreSQL. The
+        holds of requests and leases in flight (``reserved``) stay: they are still held."""
         if scopes:
-            await self._redis.delete(*[scope_key(account_id, kind, sid) for kind, sid in scopes])
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for kind, sid in scopes:
+                    pipe.hdel(scope_key(account_id, kind, sid), "loaded")
+                await pipe.execute()
 
     async def reset_windows(self, now: datetime | None = None) -> None:
         """Start the next window of every limit whose budget_reset_at has passed, in PostgreSQL

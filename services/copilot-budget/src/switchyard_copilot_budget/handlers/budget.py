@@ -19,7 +19,7 @@ from switchyard_copilot_budget.clients.ledger import Ledger
 from switchyard_copilot_budget.clients.reservations import Refused, Reservations
 from switchyard_copilot_budget.domain.scopes import LimitSpec
 from switchyard_copilot_budget.domain.spend_pages import page_bytes, page_token
-from switchyard_llm.budget_scopes import kind_name
+from switchyard_llm.budget_scopes import describe, kind_name
 from switchyard_llm.errors import make_error
 from switchyard_llm.money import format_usd, parse_usd
 
@@ -74,10 +74,9 @@ class BudgetServicer(budget_pb2_grpc.BudgetServiceServicer):
             held = await self._reservations.reserve(account_id, hold_id, self._scopes(scopes), need, ttl, want, limits)
             return held, None
         except Refused as r:
-            scope = r.scope.split(":", 3)[-1]
             return None, make_error(
                 ErrorKind.ERROR_KIND_BUDGET_EXCEEDED,
-                f"Budget has been exceeded! {scope} spend: {r.spent} max_budget: {r.limit}",
+                f"Budget has been exceeded! {describe(r.kind, r.scope_id)} spend: {r.spent} max_budget: {r.limit}",
             )
         except _STORE_ERRORS:
             log.warning("budget store unavailable; admission refused", exc_info=True)

@@ -24,7 +24,7 @@ from switchyard.budget.v1 import budget_pb2
 from switchyard_common.aio import BackgroundTasks
 from switchyard_edge.clients.peers import Peers
 from switchyard_edge.errors import GatewayError, peer_failure
-from switchyard_llm.budget_scopes import Scopes, principal_scopes
+from switchyard_llm.budget_scopes import Scopes, principal_limits, principal_scopes
 from switchyard_llm.money import parse_usd
 
 log = logging.getLogger(__name__)
@@ -100,10 +100,26 @@ class BudgetLeases:
         lease.inflight += 1
         return Hold(lease, amount)
 
-    async def admit(self, principal: auth_pb2.Principal, amount: float, deadline: float) -> Hold:
+    async def admit(
+        self,
+        principal: auth_pb2.Principal,
+        amount: float,
+        deadline: float,
+        *,
+        end_user: str = "",
+        end_user_limit: auth_pb2.SpendLimit | None = None,
+        model: str = "",
+        model_limit: auth_pb2.SpendLimit | None = None,
+    ) -> Hold:
         """Hold ``amount`` USD for one request, taking a new lease when needed; raises a
-        GatewayError (429 budget exceeded, 503 budget service down) when it cannot."""
-        key: ScopeKey = (principal.account_id, principal_scopes(principal))
+        GatewayError (429 budget exceeded naming the scope, 503 budget service down) when it
+        cannot. The end user and the key's model group are scopes of the lease when they have a
+        spend limit (``end_user_limit``, ``model_limit``): a lease of their own is only worth its
+        call then."""
+        scopes = principal_scopes(
+            principal, end_user if end_user_limit is not None else "", model if model_limit is not None else ""
+        )
+        key: ScopeKey = (principal.account_id, scopes)
         hold = self._take(key, amount)
         if hold is not None:
             return hold
@@ -115,13 +131,21 @@ class BudgetLeases:
             old = self._leases.pop(key, None)
             if old is not None:
                 self._retire(old)
-            lease = await self._new_lease(principal, key, amount, deadline)
+            lease = await self._new_lease(principal, key, amount, deadline, end_user_limit, model_limit)
             self._leases[key] = lease
             lease.balance -= amount
             lease.inflight += 1
             return Hold(lease, amount)
 
-    async def _new_lease(self, principal: auth_pb2.Principal, key: ScopeKey, need: float, deadline: float) -> Lease:
+    async def _new_lease(
+        self,
+        principal: auth_pb2.Principal,
+        key: ScopeKey,
+        need: float,
+        deadline: float,
+        end_user_limit: auth_pb2.SpendLimit | None,
+        model_limit: auth_pb2.SpendLimit | None,
+    ) -> Lease:
         account_id, scopes = key
         lease_id = f"lease-{uuid.uuid4()}"
         want = max(need * self._multiplier, self._min_want, need)
@@ -133,12 +157,18 @@ class BudgetLeases:
             need_usd=f"{need:.10f}",
             ttl_seconds=self._server_ttl,
         )
-        if principal.key_limit.version:
-            # The limit as auth says it is now: in force from this first admission even if the
-            # identity event that carries it has not reached copilot-budget yet.
-            for sc in req.scopes:
-                if sc.kind == budget_pb2.SCOPE_KIND_KEY:
-                    sc.limit.CopyFrom(principal.key_limit)
+        # The limits as auth says they are now: in force from this first admission even if the
+        # identity events that carry them have not reached copilot-budget yet.
+        limits = principal_limits(principal)
+        for kind, extra in (
+            (budget_pb2.SCOPE_KIND_END_USER, end_user_limit),
+            (budget_pb2.SCOPE_KIND_KEY_MODEL, model_limit),
+        ):
+            if extra is not None and extra.version:
+                limits[kind] = extra
+        for sc in req.scopes:
+            if (limit := limits.get(sc.kind)) is not None:
+                sc.limit.CopyFrom(limit)
         try:
             resp = await self._peers.budget.Lease(req, timeout=max(0.05, min(self._timeout, deadline)))
         except grpc.aio.AioRpcError as exc:
@@ -189,9 +219,11 @@ class BudgetLeases:
                 await asyncio.sleep(min(0.5 * 2**attempt, 8.0))
         log.warning("lease return failed; the budget service releases it when it expires")
 
-    def retire_for_key(self, key_hash: str) -> None:
-        """Stop using leases that cover a key whose settings changed (identity event)."""
-        for lease in [le for k, le in self._leases.items() if any(v == key_hash for _, v in k[1])]:
+    def retire_for(self, account_id: str, kind: budget_pb2.ScopeKind, scope_id: str) -> None:
+        """Stop using leases that cover a scope whose limit changed (identity event): the next
+        request takes a lease under the new limit."""
+        scope = (kind, scope_id)
+        for lease in [le for k, le in self._leases.items() if k[0] == account_id and scope in k[1]]:
             self._retire(lease)
 
     def retire_all(self) -> None:

@@ -78,7 +78,8 @@ class UsagePublisher:
             start_time=_ts(start),
             end_time=_ts(end),
             ttft_ms=ttft_ms,
-            tags=options.tags,
+            # The key's tags go with every request of the key (LiteLLM), before the request's own.
+            tags=list(dict.fromkeys([*principal.tags, *options.tags])) if principal.tags else options.tags,
             metadata_json=options.metadata_json,
             final=final,
             model=model,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import grpc
 
-from switchyard.auth.v1 import auth_pb2_grpc, sessions_pb2_grpc
+from switchyard.auth.v1 import auth_pb2_grpc, customers_pb2_grpc, sessions_pb2_grpc
 from switchyard.budget.v1 import budget_pb2_grpc
 from switchyard.guardrail.v1 import guardrail_pb2_grpc
 from switchyard.provider.v1 import provider_pb2_grpc
@@ -19,6 +19,7 @@ from switchyard_edge.config import Settings
 
 if TYPE_CHECKING:
     from switchyard.auth.v1.auth_pb2_grpc import AuthServiceAsyncStub
+    from switchyard.auth.v1.customers_pb2_grpc import CustomerServiceAsyncStub
     from switchyard.auth.v1.sessions_pb2_grpc import SessionServiceAsyncStub
     from switchyard.budget.v1.budget_pb2_grpc import BudgetServiceAsyncStub
     from switchyard.guardrail.v1.guardrail_pb2_grpc import GuardrailServiceAsyncStub
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 class Peers:
     auth: AuthServiceAsyncStub
     sessions: SessionServiceAsyncStub
+    # End users' limits and blocked flags (the edge's customer cache).
+    customers: CustomerServiceAsyncStub
     budget: BudgetServiceAsyncStub
     guardrail: GuardrailServiceAsyncStub
     router: RouterServiceAsyncStub
@@ -55,6 +58,7 @@ class Peers:
         return cls(
             auth=traced_stub(auth_pb2_grpc.AuthServiceStub(chans["auth"])),
             sessions=traced_stub(sessions_pb2_grpc.SessionServiceStub(chans["auth"])),
+            customers=traced_stub(customers_pb2_grpc.CustomerServiceStub(chans["auth"])),
             budget=traced_stub(budget_pb2_grpc.BudgetServiceStub(chans["budget"])),
             guardrail=traced_stub(guardrail_pb2_grpc.GuardrailServiceStub(chans["guardrail"])),
             router=traced_stub(router_pb2_grpc.RouterServiceStub(chans["router"])),

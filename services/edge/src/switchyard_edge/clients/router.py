@@ -50,6 +50,7 @@ class RouterClient:
             client_fallbacks=o.fallbacks,
             disable_fallbacks=o.disable_fallbacks,
             allowed_models=call.principal.models,
+            team_models=call.principal.team_models,
             mock_testing_fallbacks=o.mock_testing_fallbacks,
             timeout_seconds=max(0.0, call.remaining()),
         )

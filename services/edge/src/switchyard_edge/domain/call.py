@@ -17,6 +17,7 @@ from switchyard.auth.v1 import auth_pb2
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2, messages_pb2
 from switchyard.provider.v1 import provider_pb2
 from switchyard.router.v1 import router_pb2
+from switchyard_edge.domain.tenancy import resolve_model
 
 
 class CallType(Enum):
@@ -76,6 +77,8 @@ class Call:
     deployment: deployment_pb2.Deployment | None = None
     model_group: str = ""
     max_fallbacks: int | None = None
+    # Admitted against a budget (the caller's or its end user's): its output is then bounded.
+    budgeted: bool = False
 
     @classmethod
     def start(
@@ -86,17 +89,20 @@ class Call:
         *,
         stream: bool,
         default_timeout: float,
+        end_user: str = "",
     ) -> Call:
-        """``request`` arriving now; its deadline is its own ``timeout`` or ``default_timeout``."""
+        """``request`` arriving now; its deadline is its own ``timeout`` or ``default_timeout``.
+        The model is what the caller's aliases make of the requested one; the end user is the
+        request's ``user``, else ``end_user`` (LiteLLM's ``x-litellm-end-user-id`` header)."""
         options = request.options
         timeout = options.timeout_seconds if options.HasField("timeout_seconds") else default_timeout
         return cls(
             principal=principal,
             call_type=call_type,
-            model=request.model,
+            model=resolve_model(principal, request.model),
             stream=stream,
             options=options,
-            end_user=request.user,
+            end_user=request.user or end_user,
             deadline=asyncio.get_running_loop().time() + timeout,
         )
 

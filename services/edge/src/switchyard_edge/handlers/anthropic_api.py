@@ -29,6 +29,7 @@ from switchyard_edge.handlers.httpio import (
     StreamResponse,
     completed_headers,
     credential_of,
+    end_user_of,
     json_response,
     read_json_bytes,
     server_span,
@@ -77,16 +78,18 @@ class AnthropicRoutes:
         with server_span(request, "POST /v1/messages") as span:
             try:
                 # Credentials first: a request without a valid key never has its body parsed.
-                who = await gateway.authenticate(credential_of(request))
+                who = await gateway.authenticate(credential_of(request), request.scope["path"])
                 decoded = await self._decode(request)
                 span.set_attribute("gen_ai.request.model", decoded.chat.model)
                 if decoded.chat.stream:
                     streaming = await gateway.chat_stream(
-                        who, decoded.chat, CallType.ANTHROPIC_MESSAGES, messages=decoded
+                        who, decoded.chat, CallType.ANTHROPIC_MESSAGES, messages=decoded, end_user=end_user_of(request)
                     )
                     REQUESTS.labels("messages", "200").inc()
                     return StreamResponse(streaming, _events(streaming))
-                done = await gateway.chat(who, decoded.chat, CallType.ANTHROPIC_MESSAGES, messages=decoded)
+                done = await gateway.chat(
+                    who, decoded.chat, CallType.ANTHROPIC_MESSAGES, messages=decoded, end_user=end_user_of(request)
+                )
             except GatewayError as exc:
                 REQUESTS.labels("messages", str(status_and_type(exc.error)[0])).inc()
                 return anthropic_error(exc.error, exc.headers)
@@ -111,7 +114,7 @@ class AnthropicRoutes:
         gateway = self._edge.gateway
         with server_span(request, "POST /v1/messages/count_tokens"):
             try:
-                who = await gateway.authenticate(credential_of(request))
+                who = await gateway.authenticate(credential_of(request), request.scope["path"])
                 tokens = await gateway.count_message_tokens(who, await self._decode(request, count=True))
             except GatewayError as exc:
                 return anthropic_error(exc.error, exc.headers)

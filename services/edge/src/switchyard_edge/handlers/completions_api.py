@@ -20,6 +20,7 @@ from switchyard_edge.handlers.httpio import (
     StreamResponse,
     completed_headers,
     credential_of,
+    end_user_of,
     json_response,
     openai_error,
     read_json,
@@ -60,14 +61,16 @@ class CompletionsRoutes:
         gateway = self._edge.gateway
         with server_span(request, "POST /v1/completions") as span:
             try:
-                who = await gateway.authenticate(credential_of(request))
+                who = await gateway.authenticate(credential_of(request), request.scope["path"])
                 req = completions.parse_request(await read_json(request, self._max_body), max_prompts=self._max_prompts)
                 span.set_attribute("gen_ai.request.model", req.model)
                 if req.stream:
-                    streaming = await gateway.chat_stream(who, req, CallType.TEXT_COMPLETION)
+                    streaming = await gateway.chat_stream(
+                        who, req, CallType.TEXT_COMPLETION, end_user=end_user_of(request)
+                    )
                     REQUESTS.labels(_ROUTE, "200").inc()
                     return StreamResponse(streaming, _sse(streaming, req.stream_options.include_usage))
-                done = await gateway.chat(who, req, CallType.TEXT_COMPLETION)
+                done = await gateway.chat(who, req, CallType.TEXT_COMPLETION, end_user=end_user_of(request))
             except GatewayError as exc:
                 REQUESTS.labels(_ROUTE, str(exc.error.http_status)).inc()
                 return openai_error(exc.error, exc.headers)

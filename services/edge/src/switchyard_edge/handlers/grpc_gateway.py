@@ -91,16 +91,18 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         except RequestError as exc:
             await _abort(context, make_error(ErrorKind.ERROR_KIND_BAD_REQUEST, str(exc), param=exc.param))
 
-    async def _principal(self, context: grpc.aio.ServicerContext) -> auth_pb2.Principal:
+    async def _principal(self, context: grpc.aio.ServicerContext, route: str) -> auth_pb2.Principal:
+        """The caller; ``route``: the HTTP route of the same call, which its key's
+        ``allowed_routes`` must allow."""
         try:
-            return await self._gw.authenticate(_credential(context))
+            return await self._gw.authenticate(_credential(context), route)
         except GatewayError as exc:
             await _abort(context, exc.error)
 
     async def CreateChatCompletion(
         self, request: gateway_pb2.CreateChatCompletionRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.CreateChatCompletionResponse:
-        who = await self._principal(context)
+        who = await self._principal(context, "/v1/chat/completions")
         req = request.request
         await _check(context, self._check_chat, req)
         req.stream = False
@@ -115,7 +117,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def StreamChatCompletion(
         self, request: gateway_pb2.StreamChatCompletionRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[gateway_pb2.StreamChatCompletionResponse]:
-        who = await self._principal(context)
+        who = await self._principal(context, "/v1/chat/completions")
         req = request.request
         await _check(context, self._check_chat, req)
         req.stream = True
@@ -150,7 +152,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def CreateMessage(
         self, request: gateway_pb2.CreateMessageRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.CreateMessageResponse:
-        who = await self._principal(context)
+        who = await self._principal(context, "/v1/messages")
         decoded = await self._messages(context, request.request)
         decoded.chat.stream = False
         try:
@@ -164,7 +166,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def StreamMessage(
         self, request: gateway_pb2.StreamMessageRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[gateway_pb2.StreamMessageResponse]:
-        who = await self._principal(context)
+        who = await self._principal(context, "/v1/messages")
         decoded = await self._messages(context, request.request)
         decoded.chat.stream = True
         try:
@@ -192,7 +194,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def CountMessageTokens(
         self, request: gateway_pb2.CountMessageTokensRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.CountMessageTokensResponse:
-        who = await self._principal(context)
+        who = await self._principal(context, "/v1/messages/count_tokens")
         decoded = await self._messages(context, request.request, count=True)
         try:
             tokens = await self._gw.count_message_tokens(who, decoded)
@@ -203,7 +205,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def CreateEmbedding(
         self, request: gateway_pb2.CreateEmbeddingRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.CreateEmbeddingResponse:
-        who = await self._principal(context)
+        who = await self._principal(context, "/v1/embeddings")
         await _check(context, check_embedding_request, request.request)
         try:
             done = await self._gw.embeddings(who, request.request)
@@ -214,7 +216,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def ListModels(
         self, request: gateway_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.ListModelsResponse:
-        who = await self._principal(context)
+        who = await self._principal(context, "/v1/models")
         try:
             models = await self._gw.list_models(who)
         except GatewayError as exc:

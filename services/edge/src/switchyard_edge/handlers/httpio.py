@@ -105,6 +105,12 @@ class StreamResponse(StreamingResponse):
             await self._streaming.close()
 
 
+def end_user_of(request: Request) -> str:
+    """The end user a request names by header (LiteLLM's ``x-litellm-end-user-id``); the body's
+    ``user`` field wins over it."""
+    return request.headers.get("x-litellm-end-user-id", "").strip()
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=_JSON, headers=headers)
 
@@ -157,7 +163,7 @@ def management_endpoint(
 
     async def endpoint(request: Request) -> Response:
         try:
-            who = await edge.gateway.authenticate(credential_of(request))
+            who = await edge.gateway.authenticate(credential_of(request), request.scope["path"])
             if admin_only and not who.is_admin:
                 return detail(403, admin_only)
             return await handler(request, who)

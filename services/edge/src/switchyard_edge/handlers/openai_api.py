@@ -24,6 +24,7 @@ from switchyard_edge.handlers.httpio import (
     StreamResponse,
     completed_headers,
     credential_of,
+    end_user_of,
     json_response,
     openai_error,
     read_json,
@@ -98,17 +99,18 @@ class OpenAIRoutes:
             try:
                 # Credentials first: a request without a valid key costs a header lookup (and a
                 # cached principal), never the parsing of its body.
-                who = await gateway.authenticate(credential_of(request))
+                who = await gateway.authenticate(credential_of(request), request.scope["path"])
                 body = await read_json(request, self._max_chat_body)
                 if model and isinstance(body, dict):
                     body.setdefault("model", model)
                 req = chat_request_from_json(body, max_messages=self._max_chat_messages)
                 span.set_attribute("gen_ai.request.model", req.model)
+                end_user = end_user_of(request)
                 if req.stream:
-                    streaming = await gateway.chat_stream(who, req)
+                    streaming = await gateway.chat_stream(who, req, end_user=end_user)
                     REQUESTS.labels("chat", "200").inc()
                     return _sse_response(streaming, req.stream_options.include_usage)
-                done = await gateway.chat(who, req)
+                done = await gateway.chat(who, req, end_user=end_user)
             except GatewayError as exc:
                 REQUESTS.labels("chat", str(exc.error.http_status)).inc()
                 return openai_error(exc.error, exc.headers)
@@ -129,15 +131,15 @@ class OpenAIRoutes:
         span: str,
         limit: int,
         decode: Callable[[Any], Any],
-        run: Callable[[auth_pb2.Principal, Any], Awaitable[Completed]],
+        run: Callable[[auth_pb2.Principal, Any, str], Awaitable[Completed]],
         encode: Callable[[Any], Any],
         counted: str = "",
     ) -> Response:
         """A route with one JSON answer; ``counted``: its label in the requests counter."""
         with server_span(request, span):
             try:
-                who = await self._edge.gateway.authenticate(credential_of(request))
-                done = await run(who, decode(await read_json(request, limit)))
+                who = await self._edge.gateway.authenticate(credential_of(request), request.scope["path"])
+                done = await run(who, decode(await read_json(request, limit)), end_user_of(request))
             except GatewayError as exc:
                 if counted:
                     REQUESTS.labels(counted, str(exc.error.http_status)).inc()
@@ -175,7 +177,7 @@ class OpenAIRoutes:
     async def list_models(self, request: Request) -> Response:
         gateway = self._edge.gateway
         try:
-            who = await gateway.authenticate(credential_of(request))
+            who = await gateway.authenticate(credential_of(request), request.scope["path"])
             models = await gateway.list_models(who)
         except GatewayError as exc:
             return openai_error(exc.error, exc.headers)

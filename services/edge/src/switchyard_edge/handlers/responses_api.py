@@ -32,6 +32,7 @@ from switchyard_edge.handlers.httpio import (
     StreamResponse,
     completed_headers,
     credential_of,
+    end_user_of,
     json_response,
     openai_error,
     read_json,
@@ -107,7 +108,7 @@ class ResponsesRoutes:
         gateway = self._edge.gateway
         with server_span(request, "POST /v1/responses") as span:
             try:
-                who = await gateway.authenticate(credential_of(request))
+                who = await gateway.authenticate(credential_of(request), request.scope["path"])
                 req = responses.parse_request(await read_json(request, self._max_body))
                 span.set_attribute("gen_ai.request.model", req.model)
                 context = await self._context(who, req)
@@ -120,10 +121,12 @@ class ResponsesRoutes:
                     )
                 native = self._native(who, req, context, chat)
                 if req.stream:
-                    streaming = await gateway.chat_stream(who, chat, CallType.RESPONSES, native=native)
+                    streaming = await gateway.chat_stream(
+                        who, chat, CallType.RESPONSES, native=native, end_user=end_user_of(request)
+                    )
                     REQUESTS.labels(_ROUTE, "200").inc()
                     return self._stream(who, req, streaming)
-                done = await gateway.chat(who, chat, CallType.RESPONSES, native=native)
+                done = await gateway.chat(who, chat, CallType.RESPONSES, native=native, end_user=end_user_of(request))
                 rid = responses.response_id(done.call.call_id)
                 completion: chat_pb2.ChatCompletion = done.result
                 if completion.native_json:
@@ -246,7 +249,7 @@ class ResponsesRoutes:
 
     # --- stored responses -----------------------------------------------------------------------
     async def _stored(self, request: Request, rid: str) -> tuple[auth_pb2.Principal, Any]:
-        who = await self._edge.gateway.authenticate(credential_of(request))
+        who = await self._edge.gateway.authenticate(credential_of(request), request.scope["path"])
         try:
             stored = await self._store.get(who.account_id, rid)
         except StoreUnavailable:
@@ -268,7 +271,7 @@ class ResponsesRoutes:
 
     async def delete(self, request: Request, response_id: str) -> Response:
         try:
-            who = await self._edge.gateway.authenticate(credential_of(request))
+            who = await self._edge.gateway.authenticate(credential_of(request), request.scope["path"])
             try:
                 deleted = await self._store.delete(who.account_id, response_id)
             except StoreUnavailable:
@@ -286,7 +289,7 @@ class ResponsesRoutes:
             order = q.get("order") or "desc"
             if order not in ("asc", "desc"):
                 raise RequestError("'order' must be asc or desc", "order")
-            who = await self._edge.gateway.authenticate(credential_of(request))
+            who = await self._edge.gateway.authenticate(credential_of(request), request.scope["path"])
             try:
                 chain = await self._store.chain(who.account_id, response_id, self._max_chain)
             except StoreUnavailable:

@@ -19,17 +19,21 @@ from types import TracebackType
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.router.v1 import router_pb2
 from switchyard_edge.clients.budget_leases import BudgetLeases, Hold
-from switchyard_edge.clients.key_limits import KeyLimiter, Ticket, has_limits
+from switchyard_edge.clients.customers import Customers
+from switchyard_edge.clients.key_limits import KeyLimiter, Ticket
 from switchyard_edge.clients.router import RouterClient
 from switchyard_edge.domain import estimate
 from switchyard_edge.domain.call import Call
+from switchyard_edge.domain.tenancy import rate_scopes
 from switchyard_edge.errors import GatewayError
+from switchyard_llm.budget_scopes import model_limit
 from switchyard_llm.errors import make_error
 
 
 class Admission:
     __slots__ = (
         "_closed",
+        "_customers",
         "_default_output",
         "_handed_over",
         "_key_limits",
@@ -43,10 +47,17 @@ class Admission:
     )
 
     def __init__(
-        self, call: Call, key_limits: KeyLimiter, leases: BudgetLeases, router: RouterClient, default_output: int
+        self,
+        call: Call,
+        key_limits: KeyLimiter,
+        leases: BudgetLeases,
+        router: RouterClient,
+        default_output: int,
+        customers: Customers,
     ) -> None:
         self.call = call
         self._key_limits = key_limits
+        self._customers = customers
         self._leases = leases
         self._router = router
         self._default_output = default_output
@@ -72,24 +83,52 @@ class Admission:
 
     # --- admission ------------------------------------------------------------------------
     async def admit(self, request: estimate.Request) -> router_pb2.PlanResponse:
-        """Admit the request under its key's rate limits (429 when over one), get its plan and
-        hold its worst-case cost of the budget (403 when a deployment it may reach has no
-        price, 429 when the budget is spent)."""
+        """Admit the request under the rate limits of its key, team, user, organisation, team
+        membership and end user (429 naming the one over its limit; 403 for a blocked end user),
+        get its plan and hold its worst-case cost of the budget on every scope with a spend limit
+        (403 when a deployment it may reach has no price, 429 naming the scope whose budget is
+        spent)."""
         call = self.call
-        if has_limits(call.principal):  # the common case: no Redis call, nothing to release
-            self.ticket = await self._key_limits.acquire(call.principal, call.input_tokens, call.remaining())
+        p = call.principal
+        customer = None
+        if call.end_user:
+            customer = await self._customers.get(p.account_id, call.end_user)
+            if customer is not None and customer.settings.blocked:
+                raise GatewayError(
+                    make_error(
+                        ErrorKind.ERROR_KIND_PERMISSION_DENIED,
+                        f"End user '{call.end_user}' is blocked. Contact your administrator.",
+                        param="user",
+                    )
+                )
+        limited = rate_scopes(p, call.model, call.end_user, customer)
+        if limited is not None:  # the common case has none: no Redis call, nothing to release
+            self.ticket = await self._key_limits.admit(limited, call.input_tokens, call.remaining())
         plan = await self._router.plan(call)
         call.model_group = plan.model_group
         call.max_fallbacks = plan.max_fallbacks
         if plan.lease.lease_id:
             self.plan_lease = plan.lease
-        if call.principal.has_budget:
+        # An end user with a spend limit of its own is budgeted whatever its key is, and so is a
+        # key with a budget for the model group (model_max_budget).
+        end_user_limit = customer.limit if customer is not None and customer.limit.max_budget else None
+        per_model = model_limit(p, plan.model_group)
+        if p.has_budget or end_user_limit is not None or per_model is not None:
             deps = [d for g in plan.groups for d in g.deployments]
             try:
                 amount = estimate.worst_case_usd(call.input_tokens, deps, request, self._default_output)
             except estimate.Unpriced as exc:
                 raise GatewayError(make_error(ErrorKind.ERROR_KIND_PERMISSION_DENIED, str(exc))) from None
-            self.hold = await self._leases.admit(call.principal, amount, call.remaining())
+            self.hold = await self._leases.admit(
+                p,
+                amount,
+                call.remaining(),
+                end_user=call.end_user,
+                end_user_limit=end_user_limit,
+                model=plan.model_group,
+                model_limit=per_model,
+            )
+            call.budgeted = True
         return plan
 
     @property

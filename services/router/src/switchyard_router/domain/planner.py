@@ -164,7 +164,7 @@ class Planner:
 
     def plan(self, req: router_pb2.PlanRequest, now: float) -> tuple[router_pb2.PlanResponse, AdmissionNeed | None]:
         out = router_pb2.PlanResponse(max_fallbacks=self.policy.max_fallbacks)
-        allowed = list(req.allowed_models)
+        allowed, team = list(req.allowed_models), list(req.team_models)
         resolved = self.registry.resolve(req.model)
         if resolved is None:
             out.error.CopyFrom(
@@ -176,7 +176,10 @@ class Planner:
             )
             return out, None
         group_name, cands, access_groups = resolved
-        if not permits(allowed, [req.model, group_name], access_groups):
+        if not (
+            permits(allowed, [req.model, group_name], access_groups)
+            and permits(team, [req.model, group_name], access_groups)
+        ):
             out.error.CopyFrom(
                 make_error(
                     ErrorKind.ERROR_KIND_PERMISSION_DENIED,
@@ -213,7 +216,9 @@ class Planner:
                         continue
                     seen.add((role, name))
                     fb = self._resolve_fallback(name)
-                    if fb is None or not permits(allowed, [name, fb[0]], fb[2]):
+                    if fb is None or not (
+                        permits(allowed, [name, fb[0]], fb[2]) and permits(team, [name, fb[0]], fb[2])
+                    ):
                         continue
                     fb_ordered, fb_reason = self._group(fb[0], fb[1], req, now, skip_cooldown=fb[3])
                     cands_by_group.append((fb[1], fb_ordered))

@@ -23,6 +23,8 @@ class ScopeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SCOPE_KIND_END_USER: _ClassVar[ScopeKind]
     SCOPE_KIND_TAG: _ClassVar[ScopeKind]
     SCOPE_KIND_ACCOUNT: _ClassVar[ScopeKind]
+    SCOPE_KIND_TEAM_MEMBER: _ClassVar[ScopeKind]
+    SCOPE_KIND_KEY_MODEL: _ClassVar[ScopeKind]
 SCOPE_KIND_UNSPECIFIED: ScopeKind
 SCOPE_KIND_KEY: ScopeKind
 SCOPE_KIND_USER: ScopeKind
@@ -31,6 +33,8 @@ SCOPE_KIND_ORG: ScopeKind
 SCOPE_KIND_END_USER: ScopeKind
 SCOPE_KIND_TAG: ScopeKind
 SCOPE_KIND_ACCOUNT: ScopeKind
+SCOPE_KIND_TEAM_MEMBER: ScopeKind
+SCOPE_KIND_KEY_MODEL: ScopeKind
 
 class Scope(_message.Message):
     __slots__ = ("kind", "id", "limit")

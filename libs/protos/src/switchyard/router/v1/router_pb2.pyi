@@ -35,7 +35,7 @@ GROUP_ROLE_CONTEXT_WINDOW_FALLBACK: GroupRole
 GROUP_ROLE_CONTENT_POLICY_FALLBACK: GroupRole
 
 class PlanRequest(_message.Message):
-    __slots__ = ("model", "call_type", "stream", "tags", "estimated_input_tokens", "client_fallbacks", "disable_fallbacks", "num_retries", "allowed_models", "mock_testing_fallbacks", "timeout_seconds")
+    __slots__ = ("model", "call_type", "stream", "tags", "estimated_input_tokens", "client_fallbacks", "disable_fallbacks", "num_retries", "allowed_models", "mock_testing_fallbacks", "timeout_seconds", "team_models")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     CALL_TYPE_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,7 @@ class PlanRequest(_message.Message):
     ALLOWED_MODELS_FIELD_NUMBER: _ClassVar[int]
     MOCK_TESTING_FALLBACKS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    TEAM_MODELS_FIELD_NUMBER: _ClassVar[int]
     model: str
     call_type: CallType
     stream: bool
@@ -58,7 +59,8 @@ class PlanRequest(_message.Message):
     allowed_models: _containers.RepeatedScalarFieldContainer[str]
     mock_testing_fallbacks: bool
     timeout_seconds: float
-    def __init__(self, model: _Optional[str] = ..., call_type: _Optional[_Union[CallType, str]] = ..., stream: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ..., estimated_input_tokens: _Optional[int] = ..., client_fallbacks: _Optional[_Iterable[str]] = ..., disable_fallbacks: _Optional[bool] = ..., num_retries: _Optional[int] = ..., allowed_models: _Optional[_Iterable[str]] = ..., mock_testing_fallbacks: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
+    team_models: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, model: _Optional[str] = ..., call_type: _Optional[_Union[CallType, str]] = ..., stream: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ..., estimated_input_tokens: _Optional[int] = ..., client_fallbacks: _Optional[_Iterable[str]] = ..., disable_fallbacks: _Optional[bool] = ..., num_retries: _Optional[int] = ..., allowed_models: _Optional[_Iterable[str]] = ..., mock_testing_fallbacks: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ..., team_models: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CandidateGroup(_message.Message):
     __slots__ = ("model_group", "role", "deployments", "admission_required", "empty_reason", "shuffle_weights", "tiers")
