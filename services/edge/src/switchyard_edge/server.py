@@ -108,7 +108,11 @@ async def serve(settings: Settings) -> None:
         migrate_on_start=settings.migrate_on_start,
     )
     edge = Edge(
-        settings, gateway, IdentityClient(peers, principals), SpendClient(peers), ModelRegistry(peers),
+        settings,
+        gateway,
+        IdentityClient(peers, principals),
+        SpendClient(peers),
+        ModelRegistry(peers),
         responses,
         SessionsClient(peers, principals),
     )
