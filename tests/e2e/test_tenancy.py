@@ -216,6 +216,25 @@ def test_entitlements_are_the_super_admins_and_enforced(world: World, http: http
     assert _ok(http.get(url))["entitlements"]["max_teams"] is None
 
 
+async def test_regenerate_with_a_grace_period_keeps_both_secrets_working(world: World) -> None:
+    a = world.a
+    async with httpx.AsyncClient(base_url=world.base_url, headers=_bearer(a.admin_key), timeout=30) as adm:
+        made = _ok(await adm.post("/key/generate", json={"key_alias": f"g-{uuid.uuid4().hex[:6]}"}))
+        old = made["key"]
+        assert await _chat(adm, old) == 200  # cached on the edge before the rotation
+        bad = await adm.post("/key/regenerate", json={"key": old, "grace_period": "soon"})
+        assert bad.status_code == 400 and "grace_period" in bad.json()["detail"]
+        regen = _ok(await adm.post("/key/regenerate", json={"key": old, "grace_period": "1h"}))
+        assert regen["key_id"] == made["key_id"] and "previous_key_valid_until" in regen
+        assert await _chat(adm, regen["key"]) == 200
+        assert await _chat(adm, old) == 200
+        # A rotation without a grace period (after a leak, say) ends every earlier secret at once.
+        again = _ok(await adm.post("/key/regenerate", json={"key": regen["key"]}))
+        assert await _chat(adm, regen["key"]) == 401
+        assert await _chat(adm, old) == 401
+        assert await _chat(adm, again["key"]) == 200
+
+
 async def test_key_lifecycle_litellm_flows(world: World) -> None:
     a = world.a
     async with httpx.AsyncClient(base_url=world.base_url, headers=_bearer(a.admin_key), timeout=30) as adm:

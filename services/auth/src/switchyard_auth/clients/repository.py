@@ -448,6 +448,22 @@ class WriteTx(ReadTx):
             *q.args,
         )
 
+    async def replace_previous_secrets(self, key_id: str, key_hash: str, valid_until: datetime | None) -> None:
+        """A regeneration ends every earlier grace period of the key (a rotation after a leak
+        must stop every old secret); with ``valid_until``, the secret it replaces keeps
+        authenticating as the key until then."""
+        await self._conn.execute(
+            "DELETE FROM previous_key_secrets WHERE account_id = $1 AND key_id = $2", self.account_id, key_id
+        )
+        if valid_until is not None:
+            await self._conn.execute(
+                "INSERT INTO previous_key_secrets (key_hash, account_id, key_id, valid_until) VALUES ($1, $2, $3, $4)",
+                key_hash,
+                self.account_id,
+                key_id,
+                valid_until,
+            )
+
     async def set_key_expiry(self, key_id: str, expires_at: datetime | None) -> None:
         await self._conn.execute(
             "UPDATE keys SET expires_at = $1 WHERE account_id = $2 AND key_id = $3", expires_at, self.account_id, key_id
@@ -599,8 +615,23 @@ class Repository:
     async def secret_in_use(self, key_hash: str) -> bool:
         """Whether a secret's hash is, or was first, some key's (a secret never comes back)."""
         return bool(
-            await self._pool.fetchval("SELECT EXISTS (SELECT 1 FROM keys WHERE key_hash = $1 OR key_id = $1)", key_hash)
+            await self._pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM keys WHERE key_hash = $1 OR key_id = $1) "
+                "OR EXISTS (SELECT 1 FROM previous_key_secrets WHERE key_hash = $1)",
+                key_hash,
+            )
         )
+
+    async def replaced_secret(self, key_hash: str) -> tuple[str, datetime] | None:
+        """For a secret a regeneration replaced and whose grace period is not over: the hash of
+        its key's secret now, and when the grace period ends."""
+        row = await self._pool.fetchrow(
+            "SELECT k.key_hash, p.valid_until FROM previous_key_secrets p "
+            "JOIN keys k ON k.account_id = p.account_id AND k.key_id = p.key_id "
+            "WHERE p.key_hash = $1 AND p.valid_until > now()",
+            key_hash,
+        )
+        return (row["key_hash"], row["valid_until"]) if row is not None else None
 
     async def principal_facts(self, key_hash: str) -> dict[str, Mapping[str, Any] | None] | None:
         """Everything a key's principal says, in one query: the key, its account, user, team,

@@ -63,8 +63,14 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
                 log.warning("session lookup failed", exc_info=True)
                 await context.abort(grpc.StatusCode.UNAVAILABLE, "the identity store is unavailable; try again shortly")
         key_hash = keys.hash_key(cred)
+        # A secret a regeneration replaced authenticates as its key until its grace period ends.
+        grace_until = 0
         try:
             facts = await self._core.repo.principal_facts(key_hash)
+            if facts is None and (replaced := await self._core.repo.replaced_secret(key_hash)) is not None:
+                current_hash, until = replaced
+                facts = await self._core.repo.principal_facts(current_hash)
+                grace_until = ts(until)
         except STORE_ERRORS:
             log.warning("key lookup failed", exc_info=True)
             # A store that does not answer fails the call (switchyard/llm/v1/error.proto): it is
@@ -79,13 +85,17 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             )
         k, u, t, m, o = facts["k"], facts["u"], facts["t"], facts["m"], facts["o"]
         assert k is not None and facts["a"] is not None
+        expires_at = ts(k["expires_at"])
+        if grace_until:
+            # The edge refuses the principal from its cache once this passes.
+            expires_at = min(expires_at, grace_until) if expires_at else grace_until
         key = KeyFacts(
             key_id=k["key_id"],
             key_hash=k["key_hash"],
             account_id=k["account_id"],
             settings=settings_from_row(KEYS, k),
             version=k["settings_version"],
-            expires_at=ts(k["expires_at"]),
+            expires_at=expires_at,
             budget=_budget(facts, "kb"),
         )
         user = Entity(settings_from_row(USERS, u), u["version"], _budget(facts, "ub")) if u is not None else None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -24,13 +25,15 @@ from switchyard_auth.clients.rows import (
 )
 from switchyard_auth.domain import authz, entitlements, keys
 from switchyard_auth.domain.authz import Caller, Op, Role, Target
-from switchyard_auth.domain.settings import Invalid, validate
+from switchyard_auth.domain.settings import Invalid, check_duration, validate
 from switchyard_auth.domain.settings import merged as merge_settings
 from switchyard_auth.handlers import views
 from switchyard_auth.handlers.common import Core, Refusal, denied, not_found, page_of, rpc
 from switchyard_auth.handlers.events import A, key_event
 
 # Fields whose change can move a key past its team's bounds or membership.
+# The longest a replaced secret may keep working after /key/regenerate.
+MAX_GRACE_SECONDS = 30 * 86400
 _TEAM_BOUND = frozenset({"team_id", "user_id", "models", "max_budget", "limits"})
 
 
@@ -174,9 +177,20 @@ class KeyOps:
         return await self._apply_update(tx, caller, row, s, paths)
 
     async def regenerate(
-        self, tx: WriteTx, caller: Caller, ref: str, new_secret: str, s: auth_pb2.KeySettings, paths: Sequence[str]
-    ) -> tuple[str, asyncpg.Record, str]:
-        """(the new secret, the key, the hash that no longer authenticates)."""
+        self,
+        tx: WriteTx,
+        caller: Caller,
+        ref: str,
+        new_secret: str,
+        s: auth_pb2.KeySettings,
+        paths: Sequence[str],
+        grace_period: str = "",
+    ) -> tuple[str, asyncpg.Record, str, datetime | None]:
+        """(the new secret, the key, the hash of the replaced secret, until when the replaced
+        secret still authenticates: ``grace_period`` after now, or None without one)."""
+        grace = check_duration(grace_period, "grace_period") if grace_period else 0
+        if grace > MAX_GRACE_SECONDS:
+            raise Invalid(f"'grace_period' may be at most {MAX_GRACE_SECONDS // 86400}d", "grace_period")
         row = await self.load(tx, caller, ref, Op.KEY_REGENERATE, for_update=True)
         if new_secret and not new_secret.startswith(keys.KEY_PREFIX):
             raise Invalid("keys must start with 'sk-'", "new_key")
@@ -191,7 +205,9 @@ class KeyOps:
         except asyncpg.UniqueViolationError:
             raise Invalid("A key with this value already exists.", "new_key") from None
         assert updated is not None
-        return secret, updated, row["key_hash"]
+        valid_until = datetime.now(UTC) + timedelta(seconds=grace) if grace else None
+        await tx.replace_previous_secrets(row["key_id"], row["key_hash"], valid_until)
+        return secret, updated, row["key_hash"], valid_until
 
     async def set_blocked(self, tx: WriteTx, caller: Caller, ref: str, blocked: bool) -> asyncpg.Record:
         row = await self.load(tx, caller, ref, Op.KEY_BLOCK, for_update=True)
@@ -318,12 +334,23 @@ class KeyServicer(keys_pb2_grpc.KeyServiceServicer):
         caller = await self.core.caller(request.caller)
         tenant = await self.core.tenant(caller, request.account_id)
         async with self.core.repo.write(tenant) as tx:
-            secret, row, previous = await self.ops.regenerate(
-                tx, caller, request.key, request.new_key, request.settings, list(request.update_mask.paths)
+            secret, row, previous, valid_until = await self.ops.regenerate(
+                tx,
+                caller,
+                request.key,
+                request.new_key,
+                request.settings,
+                list(request.update_mask.paths),
+                request.grace_period,
             )
             info = await self.ops.info(tx, row)
+        # The edges drop what they cached for the replaced secret; within a grace period its next
+        # use is authenticated again, with the grace period's end as its expiry.
         self.core.events.publish([key_event(A.IDENTITY_ACTION_UPDATED, info, previous_key_hash=previous)])
-        return keys_pb2.RegenerateKeyResponse(key=secret, info=info, previous_key_hash=previous)
+        resp = keys_pb2.RegenerateKeyResponse(key=secret, info=info, previous_key_hash=previous)
+        if valid_until is not None:
+            resp.previous_key_valid_until.FromDatetime(valid_until)
+        return resp
 
     async def _block(self, request: Any, blocked: bool) -> auth_pb2.KeyInfo:
         caller = await self.core.caller(request.caller)

@@ -340,9 +340,11 @@ def key_generate(c: Call) -> Message:
 
 
 def key_regenerate(c: Call) -> Message:
-    key, new_key = c.text("key", required=True), c.text("new_key")
+    key, new_key, grace = c.text("key", required=True), c.text("new_key"), c.text("grace_period")
     msg, paths = c.settings(auth_pb2.KeySettings)
-    return keys_pb2.RegenerateKeyRequest(**c.base, key=key, new_key=new_key, settings=msg, update_mask={"paths": paths})
+    return keys_pb2.RegenerateKeyRequest(
+        **c.base, key=key, new_key=new_key, settings=msg, update_mask={"paths": paths}, grace_period=grace
+    )
 
 
 def key_delete(c: Call) -> Message:
@@ -413,6 +415,8 @@ def key_with_secret(edge: Edge, c: Call, r: Any) -> Any:
     out["key"] = r.key
     if getattr(r, "previous_key_hash", ""):
         out["previous_key_hash"] = r.previous_key_hash
+    if isinstance(r, keys_pb2.RegenerateKeyResponse) and r.HasField("previous_key_valid_until"):
+        out["previous_key_valid_until"] = r.previous_key_valid_until.ToDatetime(tzinfo=UTC).isoformat()
     return out
 
 

@@ -23,50 +23,51 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from switchyard.auth.v1 import auth_pb2 as switchyard_dot_auth_dot_v1_dot_auth__pb2
 from switchyard.auth.v1 import teams_pb2 as switchyard_dot_auth_dot_v1_dot_teams__pb2
 from switchyard.llm.v1 import error_pb2 as switchyard_dot_llm_dot_v1_dot_error__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dswitchyard/auth/v1/keys.proto\x12\x12switchyard.auth.v1\x1a google/protobuf/field_mask.proto\x1a\x1dswitchyard/auth/v1/auth.proto\x1a\x1eswitchyard/auth/v1/teams.proto\x1a\x1dswitchyard/llm/v1/error.proto\"\x95\x01\n\x10\x43reateKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x31\n\x08settings\x18\x03 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12\x0b\n\x03key\x18\x04 \x01(\t\"t\n\x11\x43reateKeyResponse\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x04info\x18\x02 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfo\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"c\n\x11GetKeyInfoRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\"\x90\x01\n\x12GetKeyInfoResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfo\x12&\n\x04team\x18\x02 \x01(\x0b\x32\x18.switchyard.auth.v1.Team\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"\xd3\x01\n\x0fListKeysRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\x17\n\x0forganization_id\x18\x05 \x01(\t\x12\x11\n\tkey_alias\x18\x06 \x01(\t\x12\x10\n\x08key_hash\x18\x07 \x01(\t\x12\r\n\x05limit\x18\x08 \x01(\x05\x12\x0e\n\x06offset\x18\t \x01(\x05\"{\n\x10ListKeysResponse\x12)\n\x04keys\x18\x01 \x03(\x0b\x32\x1b.switchyard.auth.v1.KeyInfo\x12\x13\n\x0btotal_count\x18\x02 \x01(\x03\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"\xc6\x01\n\x10UpdateKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x31\n\x08settings\x18\x04 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12/\n\x0bupdate_mask\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"u\n\x11UpdateKeyResponse\x12+\n\x04info\x18\x01 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfoH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x42\x08\n\x06result\"\xdb\x01\n\x14RegenerateKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x0f\n\x07new_key\x18\x04 \x01(\t\x12\x31\n\x08settings\x18\x05 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12/\n\x0bupdate_mask\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"\x93\x01\n\x15RegenerateKeyResponse\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x04info\x18\x02 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfo\x12\x19\n\x11previous_key_hash\x18\x03 \x01(\t\x12\'\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"a\n\x0f\x42lockKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\"t\n\x10\x42lockKeyResponse\x12+\n\x04info\x18\x01 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfoH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x42\x08\n\x06result\"c\n\x11UnblockKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\"v\n\x12UnblockKeyResponse\x12+\n\x04info\x18\x01 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfoH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x42\x08\n\x06result\"y\n\x11RemoveKeysRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0c\n\x04keys\x18\x03 \x03(\t\x12\x13\n\x0bkey_aliases\x18\x04 \x03(\t\"r\n\x12RemoveKeysResponse\x12\x17\n\x0f\x64\x65leted_key_ids\x18\x01 \x03(\t\x12\x1a\n\x12\x64\x65leted_key_hashes\x18\x02 \x03(\t\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error2\xeb\x05\n\nKeyService\x12X\n\tCreateKey\x12$.switchyard.auth.v1.CreateKeyRequest\x1a%.switchyard.auth.v1.CreateKeyResponse\x12[\n\nGetKeyInfo\x12%.switchyard.auth.v1.GetKeyInfoRequest\x1a&.switchyard.auth.v1.GetKeyInfoResponse\x12U\n\x08ListKeys\x12#.switchyard.auth.v1.ListKeysRequest\x1a$.switchyard.auth.v1.ListKeysResponse\x12X\n\tUpdateKey\x12$.switchyard.auth.v1.UpdateKeyRequest\x1a%.switchyard.auth.v1.UpdateKeyResponse\x12\x64\n\rRegenerateKey\x12(.switchyard.auth.v1.RegenerateKeyRequest\x1a).switchyard.auth.v1.RegenerateKeyResponse\x12U\n\x08\x42lockKey\x12#.switchyard.auth.v1.BlockKeyRequest\x1a$.switchyard.auth.v1.BlockKeyResponse\x12[\n\nUnblockKey\x12%.switchyard.auth.v1.UnblockKeyRequest\x1a&.switchyard.auth.v1.UnblockKeyResponse\x12[\n\nRemoveKeys\x12%.switchyard.auth.v1.RemoveKeysRequest\x1a&.switchyard.auth.v1.RemoveKeysResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dswitchyard/auth/v1/keys.proto\x12\x12switchyard.auth.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dswitchyard/auth/v1/auth.proto\x1a\x1eswitchyard/auth/v1/teams.proto\x1a\x1dswitchyard/llm/v1/error.proto\"\x95\x01\n\x10\x43reateKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x31\n\x08settings\x18\x03 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12\x0b\n\x03key\x18\x04 \x01(\t\"t\n\x11\x43reateKeyResponse\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x04info\x18\x02 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfo\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"c\n\x11GetKeyInfoRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\"\x90\x01\n\x12GetKeyInfoResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfo\x12&\n\x04team\x18\x02 \x01(\x0b\x32\x18.switchyard.auth.v1.Team\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"\xd3\x01\n\x0fListKeysRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\x17\n\x0forganization_id\x18\x05 \x01(\t\x12\x11\n\tkey_alias\x18\x06 \x01(\t\x12\x10\n\x08key_hash\x18\x07 \x01(\t\x12\r\n\x05limit\x18\x08 \x01(\x05\x12\x0e\n\x06offset\x18\t \x01(\x05\"{\n\x10ListKeysResponse\x12)\n\x04keys\x18\x01 \x03(\x0b\x32\x1b.switchyard.auth.v1.KeyInfo\x12\x13\n\x0btotal_count\x18\x02 \x01(\x03\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\"\xc6\x01\n\x10UpdateKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x31\n\x08settings\x18\x04 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12/\n\x0bupdate_mask\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"u\n\x11UpdateKeyResponse\x12+\n\x04info\x18\x01 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfoH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x42\x08\n\x06result\"\xf1\x01\n\x14RegenerateKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x0f\n\x07new_key\x18\x04 \x01(\t\x12\x31\n\x08settings\x18\x05 \x01(\x0b\x32\x1f.switchyard.auth.v1.KeySettings\x12/\n\x0bupdate_mask\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x14\n\x0cgrace_period\x18\x07 \x01(\t\"\xd1\x01\n\x15RegenerateKeyResponse\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x04info\x18\x02 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfo\x12\x19\n\x11previous_key_hash\x18\x03 \x01(\t\x12\'\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x18.switchyard.llm.v1.Error\x12<\n\x18previous_key_valid_until\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x0f\x42lockKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\"t\n\x10\x42lockKeyResponse\x12+\n\x04info\x18\x01 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfoH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x42\x08\n\x06result\"c\n\x11UnblockKeyRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\"v\n\x12UnblockKeyResponse\x12+\n\x04info\x18\x01 \x01(\x0b\x32\x1b.switchyard.auth.v1.KeyInfoH\x00\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.switchyard.llm.v1.ErrorH\x00\x42\x08\n\x06result\"y\n\x11RemoveKeysRequest\x12-\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1d.switchyard.auth.v1.Principal\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0c\n\x04keys\x18\x03 \x03(\t\x12\x13\n\x0bkey_aliases\x18\x04 \x03(\t\"r\n\x12RemoveKeysResponse\x12\x17\n\x0f\x64\x65leted_key_ids\x18\x01 \x03(\t\x12\x1a\n\x12\x64\x65leted_key_hashes\x18\x02 \x03(\t\x12\'\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.switchyard.llm.v1.Error2\xeb\x05\n\nKeyService\x12X\n\tCreateKey\x12$.switchyard.auth.v1.CreateKeyRequest\x1a%.switchyard.auth.v1.CreateKeyResponse\x12[\n\nGetKeyInfo\x12%.switchyard.auth.v1.GetKeyInfoRequest\x1a&.switchyard.auth.v1.GetKeyInfoResponse\x12U\n\x08ListKeys\x12#.switchyard.auth.v1.ListKeysRequest\x1a$.switchyard.auth.v1.ListKeysResponse\x12X\n\tUpdateKey\x12$.switchyard.auth.v1.UpdateKeyRequest\x1a%.switchyard.auth.v1.UpdateKeyResponse\x12\x64\n\rRegenerateKey\x12(.switchyard.auth.v1.RegenerateKeyRequest\x1a).switchyard.auth.v1.RegenerateKeyResponse\x12U\n\x08\x42lockKey\x12#.switchyard.auth.v1.BlockKeyRequest\x1a$.switchyard.auth.v1.BlockKeyResponse\x12[\n\nUnblockKey\x12%.switchyard.auth.v1.UnblockKeyRequest\x1a&.switchyard.auth.v1.UnblockKeyResponse\x12[\n\nRemoveKeys\x12%.switchyard.auth.v1.RemoveKeysRequest\x1a&.switchyard.auth.v1.RemoveKeysResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchyard.auth.v1.keys_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEKEYREQUEST']._serialized_start=182
-  _globals['_CREATEKEYREQUEST']._serialized_end=331
-  _globals['_CREATEKEYRESPONSE']._serialized_start=333
-  _globals['_CREATEKEYRESPONSE']._serialized_end=449
-  _globals['_GETKEYINFOREQUEST']._serialized_start=451
-  _globals['_GETKEYINFOREQUEST']._serialized_end=550
-  _globals['_GETKEYINFORESPONSE']._serialized_start=553
-  _globals['_GETKEYINFORESPONSE']._serialized_end=697
-  _globals['_LISTKEYSREQUEST']._serialized_start=700
-  _globals['_LISTKEYSREQUEST']._serialized_end=911
-  _globals['_LISTKEYSRESPONSE']._serialized_start=913
-  _globals['_LISTKEYSRESPONSE']._serialized_end=1036
-  _globals['_UPDATEKEYREQUEST']._serialized_start=1039
-  _globals['_UPDATEKEYREQUEST']._serialized_end=1237
-  _globals['_UPDATEKEYRESPONSE']._serialized_start=1239
-  _globals['_UPDATEKEYRESPONSE']._serialized_end=1356
-  _globals['_REGENERATEKEYREQUEST']._serialized_start=1359
-  _globals['_REGENERATEKEYREQUEST']._serialized_end=1578
-  _globals['_REGENERATEKEYRESPONSE']._serialized_start=1581
-  _globals['_REGENERATEKEYRESPONSE']._serialized_end=1728
-  _globals['_BLOCKKEYREQUEST']._serialized_start=1730
-  _globals['_BLOCKKEYREQUEST']._serialized_end=1827
-  _globals['_BLOCKKEYRESPONSE']._serialized_start=1829
-  _globals['_BLOCKKEYRESPONSE']._serialized_end=1945
-  _globals['_UNBLOCKKEYREQUEST']._serialized_start=1947
-  _globals['_UNBLOCKKEYREQUEST']._serialized_end=2046
-  _globals['_UNBLOCKKEYRESPONSE']._serialized_start=2048
-  _globals['_UNBLOCKKEYRESPONSE']._serialized_end=2166
-  _globals['_REMOVEKEYSREQUEST']._serialized_start=2168
-  _globals['_REMOVEKEYSREQUEST']._serialized_end=2289
-  _globals['_REMOVEKEYSRESPONSE']._serialized_start=2291
-  _globals['_REMOVEKEYSRESPONSE']._serialized_end=2405
-  _globals['_KEYSERVICE']._serialized_start=2408
-  _globals['_KEYSERVICE']._serialized_end=3155
+  _globals['_CREATEKEYREQUEST']._serialized_start=215
+  _globals['_CREATEKEYREQUEST']._serialized_end=364
+  _globals['_CREATEKEYRESPONSE']._serialized_start=366
+  _globals['_CREATEKEYRESPONSE']._serialized_end=482
+  _globals['_GETKEYINFOREQUEST']._serialized_start=484
+  _globals['_GETKEYINFOREQUEST']._serialized_end=583
+  _globals['_GETKEYINFORESPONSE']._serialized_start=586
+  _globals['_GETKEYINFORESPONSE']._serialized_end=730
+  _globals['_LISTKEYSREQUEST']._serialized_start=733
+  _globals['_LISTKEYSREQUEST']._serialized_end=944
+  _globals['_LISTKEYSRESPONSE']._serialized_start=946
+  _globals['_LISTKEYSRESPONSE']._serialized_end=1069
+  _globals['_UPDATEKEYREQUEST']._serialized_start=1072
+  _globals['_UPDATEKEYREQUEST']._serialized_end=1270
+  _globals['_UPDATEKEYRESPONSE']._serialized_start=1272
+  _globals['_UPDATEKEYRESPONSE']._serialized_end=1389
+  _globals['_REGENERATEKEYREQUEST']._serialized_start=1392
+  _globals['_REGENERATEKEYREQUEST']._serialized_end=1633
+  _globals['_REGENERATEKEYRESPONSE']._serialized_start=1636
+  _globals['_REGENERATEKEYRESPONSE']._serialized_end=1845
+  _globals['_BLOCKKEYREQUEST']._serialized_start=1847
+  _globals['_BLOCKKEYREQUEST']._serialized_end=1944
+  _globals['_BLOCKKEYRESPONSE']._serialized_start=1946
+  _globals['_BLOCKKEYRESPONSE']._serialized_end=2062
+  _globals['_UNBLOCKKEYREQUEST']._serialized_start=2064
+  _globals['_UNBLOCKKEYREQUEST']._serialized_end=2163
+  _globals['_UNBLOCKKEYRESPONSE']._serialized_start=2165
+  _globals['_UNBLOCKKEYRESPONSE']._serialized_end=2283
+  _globals['_REMOVEKEYSREQUEST']._serialized_start=2285
+  _globals['_REMOVEKEYSREQUEST']._serialized_end=2406
+  _globals['_REMOVEKEYSRESPONSE']._serialized_start=2408
+  _globals['_REMOVEKEYSRESPONSE']._serialized_end=2522
+  _globals['_KEYSERVICE']._serialized_start=2525
+  _globals['_KEYSERVICE']._serialized_end=3272
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,7 @@
+import datetime
+
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from switchyard.auth.v1 import auth_pb2 as _auth_pb2
 from switchyard.auth.v1 import teams_pb2 as _teams_pb2
 from switchyard.llm.v1 import error_pb2 as _error_pb2
@@ -107,32 +110,36 @@ class UpdateKeyResponse(_message.Message):
     def __init__(self, info: _Optional[_Union[_auth_pb2.KeyInfo, _Mapping]] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
 
 class RegenerateKeyRequest(_message.Message):
-    __slots__ = ("caller", "account_id", "key", "new_key", "settings", "update_mask")
+    __slots__ = ("caller", "account_id", "key", "new_key", "settings", "update_mask", "grace_period")
     CALLER_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     NEW_KEY_FIELD_NUMBER: _ClassVar[int]
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
     UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    GRACE_PERIOD_FIELD_NUMBER: _ClassVar[int]
     caller: _auth_pb2.Principal
     account_id: str
     key: str
     new_key: str
     settings: _auth_pb2.KeySettings
     update_mask: _field_mask_pb2.FieldMask
-    def __init__(self, caller: _Optional[_Union[_auth_pb2.Principal, _Mapping]] = ..., account_id: _Optional[str] = ..., key: _Optional[str] = ..., new_key: _Optional[str] = ..., settings: _Optional[_Union[_auth_pb2.KeySettings, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+    grace_period: str
+    def __init__(self, caller: _Optional[_Union[_auth_pb2.Principal, _Mapping]] = ..., account_id: _Optional[str] = ..., key: _Optional[str] = ..., new_key: _Optional[str] = ..., settings: _Optional[_Union[_auth_pb2.KeySettings, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., grace_period: _Optional[str] = ...) -> None: ...
 
 class RegenerateKeyResponse(_message.Message):
-    __slots__ = ("key", "info", "previous_key_hash", "error")
+    __slots__ = ("key", "info", "previous_key_hash", "error", "previous_key_valid_until")
     KEY_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_KEY_HASH_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_KEY_VALID_UNTIL_FIELD_NUMBER: _ClassVar[int]
     key: str
     info: _auth_pb2.KeyInfo
     previous_key_hash: str
     error: _error_pb2.Error
-    def __init__(self, key: _Optional[str] = ..., info: _Optional[_Union[_auth_pb2.KeyInfo, _Mapping]] = ..., previous_key_hash: _Optional[str] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ...) -> None: ...
+    previous_key_valid_until: _timestamp_pb2.Timestamp
+    def __init__(self, key: _Optional[str] = ..., info: _Optional[_Union[_auth_pb2.KeyInfo, _Mapping]] = ..., previous_key_hash: _Optional[str] = ..., error: _Optional[_Union[_error_pb2.Error, _Mapping]] = ..., previous_key_valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class BlockKeyRequest(_message.Message):
     __slots__ = ("caller", "account_id", "key")
