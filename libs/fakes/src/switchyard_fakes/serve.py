@@ -21,6 +21,9 @@ PORT_OFFSETS = {
     "cohere_server": 4,
     "ollama_server": 5,
     "azure_server": 6,
+    # Receivers of logging callbacks.
+    "langfuse_server": 7,
+    "webhook_server": 8,
 }
 
 

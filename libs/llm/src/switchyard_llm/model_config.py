@@ -134,6 +134,7 @@ KNOWN_TOP_LEVEL = frozenset(
         "environment_variables",
         "guardrails",
         "credential_list",
+        "callback_settings",
     }
 )
 
@@ -196,6 +197,11 @@ LITELLM_SETTINGS_USED = frozenset(
         "cooldown_time",
         "retry_policy",
         "drop_params",
+        # Delivered by the callbacks service, from the usage events.
+        "success_callback",
+        "failure_callback",
+        "callbacks",
+        "turn_off_message_logging",
     }
 )
 # general_settings keys some Switchyard service applies.
@@ -417,6 +423,8 @@ class GatewayConfig:
     router_settings: dict[str, Any] = field(default_factory=dict)
     general_settings: dict[str, Any] = field(default_factory=dict)
     environment_variables: dict[str, Any] = field(default_factory=dict)
+    # Per-callback settings (LiteLLM's top-level ``callback_settings``), e.g. generic_api's headers.
+    callback_settings: dict[str, Any] = field(default_factory=dict)
     # Problems worth telling the operator at start (unknown keys and the like).
     warnings: list[str] = field(default_factory=list)
 
@@ -502,7 +510,13 @@ def parse_config(data: Mapping[str, Any] | None) -> GatewayConfig:
     for key in data:
         if key not in KNOWN_TOP_LEVEL:
             cfg.warnings.append(f"unknown top-level key {key!r} ignored")
-    for section in ("litellm_settings", "router_settings", "general_settings", "environment_variables"):
+    for section in (
+        "litellm_settings",
+        "router_settings",
+        "general_settings",
+        "environment_variables",
+        "callback_settings",
+    ):
         value = data.get(section) or {}
         if not isinstance(value, Mapping):
             raise ConfigError(f"{section} must be a mapping")
