@@ -36,11 +36,10 @@ async def _post(
     url: str,
     body: Any,
     headers: dict[str, str],
-    auth: aiohttp.BasicAuth | None = None,
 ) -> Any:
     try:
         async with session.post(
-            url, data=orjson.dumps(body), headers={"content-type": "application/json", **headers}, auth=auth
+            url, data=orjson.dumps(body), headers={"content-type": "application/json", **headers}
         ) as resp:
             text = await resp.read()
             if resp.status in _RETRYABLE or resp.status >= 500:
@@ -82,10 +81,10 @@ class Langfuse:
     def __init__(self, session: aiohttp.ClientSession, host: str, public_key: str, secret_key: str) -> None:
         self._session = session
         self._url = host.rstrip("/") + "/api/public/ingestion"
-        self._auth = aiohttp.BasicAuth(public_key, secret_key)
+        self._headers = {"Authorization": aiohttp.encode_basic_auth(public_key, secret_key)}
 
     async def send(self, event: usage_pb2.UsageEvent, payload: dict[str, Any]) -> None:
-        answer = await _post(self._session, self.name, self._url, langfuse_batch(event, payload), {}, self._auth)
+        answer = await _post(self._session, self.name, self._url, langfuse_batch(event, payload), self._headers)
         errors = answer.get("errors") if isinstance(answer, dict) else None
         if not errors:
             return
