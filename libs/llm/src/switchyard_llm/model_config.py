@@ -218,6 +218,28 @@ GENERAL_SETTINGS_USED = frozenset(
 GENERAL_SETTINGS_NOT_APPLIED = {
     "master_key": "set MASTER_KEY in the environment of the auth service",
     "database_url": "each service reads DATABASE_URL from its environment",
+    "database_connection_pool_limit": "each service sizes its own pool (DATABASE_POOL_MAX_SIZE)",
+    "proxy_batch_write_at": "spend is written from Kafka usage events as they arrive",
+    "disable_spend_logs": "spend rows are the ledger budgets settle against; they cannot be turned off",
+    "alerting": "budget alerts are copilot-budget's (POST /copilot/alerts), not Slack/webhook alerting",
+    "alerting_threshold": "budget alerts are copilot-budget's, not Slack/webhook alerting",
+    "otel": "traces are exported over OTLP per OTEL_* environment variables",
+}
+# LiteLLM litellm_settings that have no effect here, with the reason shown to the operator.
+LITELLM_SETTINGS_NOT_APPLIED = {
+    "cache": "the response cache is not implemented; requests always reach the provider",
+    "cache_params": "the response cache is not implemented",
+    "set_verbose": "use LOG_LEVEL",
+    "json_logs": "logs are always JSON",
+    "service_callbacks": "Redis/PostgreSQL health is on each service's /metrics",
+    "redact_user_api_key_info": "logging callbacks carry key hashes and aliases only, never keys",
+    "telemetry": "Switchyard sends no usage telemetry of its own",
+    "ssl_verify": "provider TLS is always verified",
+    "force_ipv4": "the provider adapter resolves as the system does",
+    "max_budget": "set budgets on keys, teams or users (/key/generate, /team/new)",
+    "budget_duration": "set budget_duration on keys, teams or users",
+    "modify_params": "requests are sent as the client wrote them (drop_params aside)",
+    "return_response_headers": "provider rate-limit headers are always passed through",
 }
 
 _PRICE_KEYS = (
@@ -442,7 +464,11 @@ def _check_section_keys(cfg: GatewayConfig) -> None:
         elif key not in ROUTER_SETTINGS_USED:
             cfg.warnings.append(f"router_settings.{key} is not a setting Switchyard knows; ignored")
     for key in cfg.litellm_settings:
-        if key not in LITELLM_SETTINGS_USED and key not in ROUTER_SETTINGS_USED:
+        if key in LITELLM_SETTINGS_USED or key in ROUTER_SETTINGS_USED:
+            continue
+        if key in LITELLM_SETTINGS_NOT_APPLIED:
+            cfg.warnings.append(f"litellm_settings.{key} has no effect: {LITELLM_SETTINGS_NOT_APPLIED[key]}")
+        else:
             cfg.warnings.append(f"litellm_settings.{key} is not used by Switchyard; ignored")
     for key in cfg.general_settings:
         if key in GENERAL_SETTINGS_NOT_APPLIED:
