@@ -104,3 +104,14 @@ def test_receivers_away_do_not_touch_requests_and_lose_nothing(
     for call_id in call_ids:
         _await(lambda c=call_id: _generations(langfuse, c) and _webhook_records(webhook, c), f"records of {call_id}")
         assert len(_generations(langfuse, call_id)) == 1 and len(_webhook_records(webhook, call_id)) == 1
+
+
+def test_a_mocked_answer_is_marked_and_free_in_its_usage_event(client: openai.OpenAI, webhook: httpx.Client) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="fake-chat", messages=[{"role": "user", "content": "hi"}], extra_body={"mock_response": "mocked"}
+    )
+    call_id = raw.headers["x-litellm-call-id"]
+    _await(lambda: _webhook_records(webhook, call_id), f"the record of {call_id}")
+    [received] = _webhook_records(webhook, call_id)
+    assert received["record"]["hidden_params"]["mock_response"] is True
+    assert received["record"]["response_cost"] == 0
