@@ -42,8 +42,9 @@ SERVICES: dict[str, tuple[str, int, str]] = {
     "router": ("switchyard_router", 1, "switchyard.router.v1.RouterService"),
     "provider-adapter": ("switchyard_provider_adapter", 2, "switchyard.provider.v1.ProviderService"),
     "edge": ("switchyard_edge", 0, "switchyard.gateway.v1.GatewayService"),
+    "callbacks": ("switchyard_callbacks", 6, "switchyard.callbacks"),
 }
-START_ORDER = ["auth", "copilot-budget", "guardrail", "router", "provider-adapter", "edge"]
+START_ORDER = ["auth", "copilot-budget", "guardrail", "router", "provider-adapter", "edge", "callbacks"]
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ def service_env(cfg: StackConfig, name: str) -> dict[str, str]:
         "auth": {**db, **kafka, "MASTER_KEY": master_key(cfg), **signin},
         "copilot-budget": {**db, **redis, **kafka},
         "guardrail": {},
+        "callbacks": {**config, **kafka},
         "router": {**config, **db, **redis, "PROVIDER_ADAPTER_ADDR": cfg.peer_addr("provider-adapter")},
         "provider-adapter": {**config, "PROVIDER_CREDENTIALS_PRIVATE_KEY": private_key},
         "edge": {

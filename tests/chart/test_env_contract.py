@@ -36,7 +36,7 @@ def test_chart_sets_every_required_setting(value_set: str) -> None:
 def test_every_service_is_rendered_once() -> None:
     deployments = [o for o in _workloads("default") if o["kind"] == "Deployment"]
     assert sorted(contract.service_of(d) for d in deployments) == sorted(
-        ["edge", "router", "provider-adapter", "auth", "copilot-budget", "guardrail"]
+        ["edge", "router", "provider-adapter", "auth", "copilot-budget", "guardrail", "callbacks"]
     )
 
 

@@ -242,7 +242,7 @@ def test_service_defaults_reach_every_service_and_a_service_entry_wins(tmp_path:
     )
     out = render.template([path], kube_version=schemas.KUBE_VERSIONS[-1])
     deployments = {contract.service_of(d): d for d in out.of_kind("Deployment")}
-    assert len(deployments) == 6
+    assert len(deployments) == 7
     for name, d in deployments.items():
         pod = policy.pod_spec(d)
         env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
@@ -379,7 +379,7 @@ def test_the_event_spool_can_live_on_a_claim_that_outlives_the_pod(tmp_path: Pat
         assert volume == {"name": "event-spool", "persistentVolumeClaim": {"claimName": "switchyard-spool"}}
         mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
         assert mounts["event-spool"] == env["EVENT_SPOOL_DIR"]
-    assert producers == 3, "edge, auth and copilot-budget spool events"
+    assert producers == 4, "edge, auth and copilot-budget spool events, callbacks its dead letters"
     default = render.rendered("minimal-values", schemas.KUBE_VERSIONS[-1])
     edge = default.get("Deployment", "sy-switchyard-edge")
     [volume] = [v for v in policy.pod_spec(edge)["volumes"] if v["name"] == "event-spool"]

@@ -13,7 +13,7 @@ import yaml
 from chart import policy, render, schemas
 
 V = schemas.KUBE_VERSIONS[-1]
-SERVICES = ["auth", "copilot-budget", "edge", "guardrail", "provider-adapter", "router"]
+SERVICES = ["auth", "callbacks", "copilot-budget", "edge", "guardrail", "provider-adapter", "router"]
 INTERNAL = [s for s in SERVICES if s != "edge"]
 
 

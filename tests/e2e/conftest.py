@@ -14,7 +14,7 @@ import pytest
 from devstack import stack
 from e2e import gcp
 from e2e.support import ACTIONS_SIGNING_KEY, MASTER_KEY
-from switchyard_fakes import bedrock_server
+from switchyard_fakes import bedrock_server, langfuse_server, serve
 
 HERE = Path(__file__).parent
 
@@ -24,6 +24,17 @@ PROVIDER_ADAPTER_ENV = {
     "E2E_AWS_ACCESS_KEY_ID": bedrock_server.ACCESS_KEY_ID,
     "E2E_AWS_SECRET_ACCESS_KEY": bedrock_server.SECRET_ACCESS_KEY,
     "E2E_VERTEX_CREDENTIALS": gcp.service_account(18180)[0],
+}
+FAKE_PORT = 18180
+# The logging receivers config.yaml's success_callback names, as the fakes serve them.
+LANGFUSE_PORT = FAKE_PORT + serve.PORT_OFFSETS["langfuse_server"]
+WEBHOOK_PORT = FAKE_PORT + serve.PORT_OFFSETS["webhook_server"]
+CALLBACKS_ENV = {
+    "LANGFUSE_HOST": f"http://127.0.0.1:{LANGFUSE_PORT}",
+    "LANGFUSE_PUBLIC_KEY": langfuse_server.PUBLIC_KEY,
+    "LANGFUSE_SECRET_KEY": langfuse_server.SECRET_KEY,
+    "GENERIC_LOGGER_ENDPOINT": f"http://127.0.0.1:{WEBHOOK_PORT}/switchyard/logs",
+    "E2E_WEBHOOK_TOKEN": "e2e-webhook-token-not-secret",
 }
 
 
@@ -35,7 +46,7 @@ def stack_cfg() -> Iterator[stack.StackConfig]:
         http_port=14000,
         grpc_base=24050,
         metrics_base=24200,
-        fake_port=18180,
+        fake_port=FAKE_PORT,
         pg_port=25532,
         redis_port=26479,
         kafka_port=29192,
@@ -49,6 +60,7 @@ def stack_cfg() -> Iterator[stack.StackConfig]:
             "provider-adapter": PROVIDER_ADAPTER_ENV,
             "copilot-budget": {"BUDGET_RESET_CHECK_SECONDS": "1"},
             "auth": {"OIDC_INTROSPECTION_CACHE_SECONDS": "2", "OIDC_ACTIONS_SIGNING_KEY": ACTIONS_SIGNING_KEY},
+            "callbacks": CALLBACKS_ENV,
         },
     )
     stack.down(cfg)

@@ -71,7 +71,7 @@ def test_unknown_and_inapplicable_keys_are_reported() -> None:
         {
             "model_list": [{"model_name": "m", "litellm_params": {"model": "openai/m"}, "extra": 1}],
             "router_settings": {"redis_host": "r", "routing_strategy": "simple-shuffle", "made_up": True},
-            "litellm_settings": {"drop_params": True, "success_callback": ["langfuse"]},
+            "litellm_settings": {"drop_params": True, "success_callback": ["langfuse"], "json_logs": True, "nope": 1},
             "general_settings": {"master_key": "sk-1", "background_health_checks": False},
             "mystery": {},
         }
@@ -79,10 +79,11 @@ def test_unknown_and_inapplicable_keys_are_reported() -> None:
     text = "\n".join(cfg.warnings)
     assert "router_settings.redis_host has no effect" in text
     assert "router_settings.made_up is not a setting" in text
-    assert "litellm_settings.success_callback is not used" in text
+    assert "litellm_settings.json_logs has no effect: logs are always JSON" in text
+    assert "litellm_settings.nope is not used" in text
     assert "general_settings.master_key has no effect" in text
     assert "'extra'" in text and "'mystery'" in text
-    for applied in ("routing_strategy", "drop_params", "background_health_checks"):
+    for applied in ("routing_strategy", "drop_params", "background_health_checks", "success_callback"):
         assert applied not in text
 
 

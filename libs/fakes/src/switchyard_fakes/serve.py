@@ -23,6 +23,9 @@ PORT_OFFSETS = {
     "azure_server": 6,
     # Not a provider: the fake identity provider (Zitadel's OIDC endpoints) for sign-in.
     "oidc_server": 7,
+    # Receivers of logging callbacks.
+    "langfuse_server": 8,
+    "webhook_server": 9,
 }
 
 

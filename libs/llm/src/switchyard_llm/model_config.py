@@ -134,6 +134,7 @@ KNOWN_TOP_LEVEL = frozenset(
         "environment_variables",
         "guardrails",
         "credential_list",
+        "callback_settings",
     }
 )
 
@@ -196,6 +197,11 @@ LITELLM_SETTINGS_USED = frozenset(
         "cooldown_time",
         "retry_policy",
         "drop_params",
+        # Delivered by the callbacks service, from the usage events.
+        "success_callback",
+        "failure_callback",
+        "callbacks",
+        "turn_off_message_logging",
     }
 )
 # general_settings keys some Switchyard service applies.
@@ -212,6 +218,28 @@ GENERAL_SETTINGS_USED = frozenset(
 GENERAL_SETTINGS_NOT_APPLIED = {
     "master_key": "set MASTER_KEY in the environment of the auth service",
     "database_url": "each service reads DATABASE_URL from its environment",
+    "database_connection_pool_limit": "each service sizes its own pool (DATABASE_POOL_MAX_SIZE)",
+    "proxy_batch_write_at": "spend is written from Kafka usage events as they arrive",
+    "disable_spend_logs": "spend rows are the ledger budgets settle against; they cannot be turned off",
+    "alerting": "budget alerts are copilot-budget's (POST /copilot/alerts), not Slack/webhook alerting",
+    "alerting_threshold": "budget alerts are copilot-budget's, not Slack/webhook alerting",
+    "otel": "traces are exported over OTLP per OTEL_* environment variables",
+}
+# LiteLLM litellm_settings that have no effect here, with the reason shown to the operator.
+LITELLM_SETTINGS_NOT_APPLIED = {
+    "cache": "the response cache is not implemented; requests always reach the provider",
+    "cache_params": "the response cache is not implemented",
+    "set_verbose": "use LOG_LEVEL",
+    "json_logs": "logs are always JSON",
+    "service_callbacks": "Redis/PostgreSQL health is on each service's /metrics",
+    "redact_user_api_key_info": "logging callbacks carry key hashes and aliases only, never keys",
+    "telemetry": "Switchyard sends no usage telemetry of its own",
+    "ssl_verify": "provider TLS is always verified",
+    "force_ipv4": "the provider adapter resolves as the system does",
+    "max_budget": "set budgets on keys, teams or users (/key/generate, /team/new)",
+    "budget_duration": "set budget_duration on keys, teams or users",
+    "modify_params": "requests are sent as the client wrote them (drop_params aside)",
+    "return_response_headers": "provider rate-limit headers are always passed through",
 }
 
 _PRICE_KEYS = (
@@ -417,6 +445,8 @@ class GatewayConfig:
     router_settings: dict[str, Any] = field(default_factory=dict)
     general_settings: dict[str, Any] = field(default_factory=dict)
     environment_variables: dict[str, Any] = field(default_factory=dict)
+    # Per-callback settings (LiteLLM's top-level ``callback_settings``), e.g. generic_api's headers.
+    callback_settings: dict[str, Any] = field(default_factory=dict)
     # Problems worth telling the operator at start (unknown keys and the like).
     warnings: list[str] = field(default_factory=list)
 
@@ -434,7 +464,11 @@ def _check_section_keys(cfg: GatewayConfig) -> None:
         elif key not in ROUTER_SETTINGS_USED:
             cfg.warnings.append(f"router_settings.{key} is not a setting Switchyard knows; ignored")
     for key in cfg.litellm_settings:
-        if key not in LITELLM_SETTINGS_USED and key not in ROUTER_SETTINGS_USED:
+        if key in LITELLM_SETTINGS_USED or key in ROUTER_SETTINGS_USED:
+            continue
+        if key in LITELLM_SETTINGS_NOT_APPLIED:
+            cfg.warnings.append(f"litellm_settings.{key} has no effect: {LITELLM_SETTINGS_NOT_APPLIED[key]}")
+        else:
             cfg.warnings.append(f"litellm_settings.{key} is not used by Switchyard; ignored")
     for key in cfg.general_settings:
         if key in GENERAL_SETTINGS_NOT_APPLIED:
@@ -502,7 +536,13 @@ def parse_config(data: Mapping[str, Any] | None) -> GatewayConfig:
     for key in data:
         if key not in KNOWN_TOP_LEVEL:
             cfg.warnings.append(f"unknown top-level key {key!r} ignored")
-    for section in ("litellm_settings", "router_settings", "general_settings", "environment_variables"):
+    for section in (
+        "litellm_settings",
+        "router_settings",
+        "general_settings",
+        "environment_variables",
+        "callback_settings",
+    ):
         value = data.get(section) or {}
         if not isinstance(value, Mapping):
             raise ConfigError(f"{section} must be a mapping")

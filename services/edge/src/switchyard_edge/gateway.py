@@ -26,7 +26,7 @@ from switchyard_edge.domain import estimate
 from switchyard_edge.domain.call import Attempt, Call, CallType, Completed, Request, Streaming
 from switchyard_edge.domain.tenancy import route_allowed
 from switchyard_edge.errors import GatewayError
-from switchyard_edge.pipeline import stream
+from switchyard_edge.pipeline import mock, stream
 from switchyard_edge.pipeline.accounting import Accounting
 from switchyard_edge.pipeline.admission import Admission
 from switchyard_edge.pipeline.attempts import Attempts, Invoke
@@ -120,7 +120,8 @@ class Gateway:
         ``end_user``: the end user a header names (the body's ``user`` wins)."""
         call = self._call(principal, call_type, request, False, end_user)
         async with self._admission(call) as adm:
-            dep, attempt, started = await self._run_chat(adm, request, self._adapter.chat, messages, native)
+            send = mock.chat if request.options.HasField("mock_response") else self._adapter.chat
+            dep, attempt, started = await self._run_chat(adm, request, send, messages, native)
             try:
                 await self._guardrails.check_output(call, attempt.result)
             finally:
@@ -143,7 +144,8 @@ class Gateway:
         and ``end_user`` as in ``chat`` (a Claude deployment's stream carries its own events)."""
         call = self._call(principal, call_type, request, True, end_user)
         async with self._admission(call) as adm:
-            dep, attempt, started = await self._run_chat(adm, request, self._adapter.open_stream, messages, native)
+            send = mock.open_stream if request.options.HasField("mock_response") else self._adapter.open_stream
+            dep, attempt, started = await self._run_chat(adm, request, send, messages, native)
             return stream.start(adm, dep, attempt, started, self._accounting, self._guardrails)
 
     async def _run_chat(
@@ -155,6 +157,9 @@ class Gateway:
         native: Native | None = None,
     ) -> tuple[deployment_pb2.Deployment, Attempt, float]:
         call = adm.call
+        if call.options.HasField("mock_response"):
+            # A mocked answer is the chat model's; a dialect translates it as any other.
+            messages = native = None
         call.input_tokens = estimate.prompt_tokens(request.messages, request.tools)
         plan = await adm.admit(request)
         await self._guardrails.check_input(call, request)
@@ -218,6 +223,7 @@ class Gateway:
     async def embeddings(
         self, principal: auth_pb2.Principal, request: embeddings_pb2.EmbeddingRequest, end_user: str = ""
     ) -> Completed:
+        _refuse_mock(request)
         call = self._call(principal, CallType.EMBEDDING, request, False, end_user)
         async with self._admission(call) as adm:
             if request.WhichOneof("input") == "texts":
@@ -239,6 +245,7 @@ class Gateway:
     async def images(
         self, principal: auth_pb2.Principal, request: images_pb2.ImageGenerationRequest, end_user: str = ""
     ) -> Completed:
+        _refuse_mock(request)
         call = self._call(principal, CallType.IMAGE_GENERATION, request, False, end_user)
         async with self._admission(call) as adm:
             if names := call.guardrails():
@@ -265,3 +272,13 @@ class Gateway:
 
     async def list_models(self, principal: auth_pb2.Principal) -> list[models_pb2.Model]:
         return await self._router.list_models(principal.models)
+
+
+def _refuse_mock(request: embeddings_pb2.EmbeddingRequest | images_pb2.ImageGenerationRequest) -> None:
+    """Only a chat answer is mocked; any other mocked call is refused rather than sent upstream."""
+    if request.options.HasField("mock_response"):
+        raise GatewayError.of(
+            ErrorKind.ERROR_KIND_BAD_REQUEST,
+            "'mock_response' is supported on chat calls only (chat, completions, messages, responses)",
+            param="mock_response",
+        )

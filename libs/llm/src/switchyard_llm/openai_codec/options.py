@@ -9,7 +9,19 @@ from typing import Any
 from switchyard.llm.v1 import chat_pb2
 from switchyard_llm.errors import RequestError
 from switchyard_llm.openai_codec.checks import check_event_options
-from switchyard_llm.openai_codec.fields import boolean, dumps, integer, strings
+from switchyard_llm.openai_codec.fields import boolean, dumps, integer, string, strings
+
+# LiteLLM's other mock controls: each would either fake a provider failure whose fallbacks then
+# reach real providers, or shape a mocked answer we do not build. Refused by name (400) rather
+# than dropped, because a dropped mock control sends a "test" call to a provider and bills it.
+_REFUSED_MOCKS = (
+    "mock_testing_rate_limit_error",
+    "mock_testing_context_fallbacks",
+    "mock_testing_content_policy_fallbacks",
+    "mock_timeout",
+    "mock_delay",
+    "mock_tool_calls",
+)
 
 # Gateway controls in the request body (LiteLLM's extensions), never forwarded to providers.
 GATEWAY_KEYS = frozenset(
@@ -31,6 +43,7 @@ GATEWAY_KEYS = frozenset(
         "request_timeout",
         "max_retries",
         "additional_drop_params",
+        *_REFUSED_MOCKS,
     }
 )
 
@@ -59,6 +72,7 @@ def options_from_json(body: Mapping[str, Any], opts: chat_pb2.RequestOptions) ->
         opts.timeout_seconds = float(timeout)
     opts.disable_fallbacks = bool(boolean(body, "disable_fallbacks"))
     opts.mock_testing_fallbacks = bool(boolean(body, "mock_testing_fallbacks"))
+    _mock_options(body, opts)
     if (v2 := boolean(body, "drop_params")) is not None:
         opts.drop_params = v2
     opts.tags.extend(strings(body.get("tags"), "tags"))
@@ -74,3 +88,19 @@ def options_from_json(body: Mapping[str, Any], opts: chat_pb2.RequestOptions) ->
         if isinstance(tags, list):
             opts.tags.extend(str(t) for t in tags)
     check_event_options(opts)
+
+
+def _mock_options(body: Mapping[str, Any], opts: chat_pb2.RequestOptions) -> None:
+    for key in _REFUSED_MOCKS:
+        if body.get(key) not in (None, False):
+            raise RequestError(f"'{key}' is not supported: only a text 'mock_response' is mocked", key)
+    mock = string(body, "mock_response")
+    if mock is None:
+        return
+    # LiteLLM raises the named exception for these instead of answering with the text; answering
+    # with the name would pass a test that expects the failure.
+    if mock.startswith("litellm.") and mock[len("litellm.") :].split("(")[0].isidentifier():
+        raise RequestError(
+            "'mock_response' naming an exception is not supported: only a text answer is mocked", "mock_response"
+        )
+    opts.mock_response = mock

@@ -4,16 +4,16 @@ attempts loop can retry or fall back."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 
 from switchyard.llm.v1 import chat_pb2, deployment_pb2, embeddings_pb2, error_pb2, images_pb2, messages_pb2
 from switchyard.llm.v1.error_pb2 import ErrorKind
 from switchyard.provider.v1 import provider_pb2
-from switchyard_edge.clients.adapter_sessions import AdapterSessions, SessionStream
+from switchyard_edge.clients.adapter_sessions import AdapterSessions
 from switchyard_edge.domain.call import Attempt, Call
 from switchyard_edge.errors import peer_failure
 from switchyard_llm.errors import make_error
@@ -23,12 +23,20 @@ from switchyard_llm.errors import make_error
 _ANSWER_MARGIN = 1.0
 
 
+class ChatStream(Protocol):
+    """The rest of a streamed answer: an adapter session's stream, or a mocked answer's."""
+
+    def cancel(self) -> None: ...
+
+    def __aiter__(self) -> AsyncIterator[provider_pb2.ChatStreamResponse]: ...
+
+
 @dataclass(slots=True)
 class OpenStream:
     """A streamed answer that has begun: its first chunk, or first event of a Messages API stream
     (None when the stream ended before any), and the stream to read the rest from."""
 
-    stream: SessionStream
+    stream: ChatStream
     first: chat_pb2.ChatCompletionChunk | messages_pb2.AnthropicEvent | None
     rate_limit_headers: dict[str, str]
 

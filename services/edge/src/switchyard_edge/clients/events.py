@@ -83,6 +83,7 @@ class UsagePublisher:
             metadata_json=options.metadata_json,
             final=final,
             model=model,
+            mock_response=options.HasField("mock_response"),
         )
         if deployment is not None:
             e.model_group = deployment.model_group

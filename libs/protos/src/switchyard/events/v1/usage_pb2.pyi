@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class UsageEvent(_message.Message):
-    __slots__ = ("event_id", "request_id", "attempt", "account_id", "key_hash", "key_alias", "team_id", "user_id", "org_id", "end_user", "call_type", "model_group", "deployment_id", "provider", "model", "stream", "success", "error_kind", "http_status", "usage", "cost_usd", "reservation_id", "start_time", "end_time", "ttft_ms", "tags", "metadata_json", "final", "error_message", "key_id")
+    __slots__ = ("event_id", "request_id", "attempt", "account_id", "key_hash", "key_alias", "team_id", "user_id", "org_id", "end_user", "call_type", "model_group", "deployment_id", "provider", "model", "stream", "success", "error_kind", "http_status", "usage", "cost_usd", "reservation_id", "start_time", "end_time", "ttft_ms", "tags", "metadata_json", "final", "error_message", "key_id", "mock_response")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +43,7 @@ class UsageEvent(_message.Message):
     FINAL_FIELD_NUMBER: _ClassVar[int]
     ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    MOCK_RESPONSE_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     request_id: str
     attempt: int
@@ -73,4 +74,5 @@ class UsageEvent(_message.Message):
     final: bool
     error_message: str
     key_id: str
-    def __init__(self, event_id: _Optional[str] = ..., request_id: _Optional[str] = ..., attempt: _Optional[int] = ..., account_id: _Optional[str] = ..., key_hash: _Optional[str] = ..., key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., end_user: _Optional[str] = ..., call_type: _Optional[str] = ..., model_group: _Optional[str] = ..., deployment_id: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., stream: _Optional[bool] = ..., success: _Optional[bool] = ..., error_kind: _Optional[_Union[_error_pb2.ErrorKind, str]] = ..., http_status: _Optional[int] = ..., usage: _Optional[_Union[_chat_pb2.Usage, _Mapping]] = ..., cost_usd: _Optional[str] = ..., reservation_id: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ttft_ms: _Optional[float] = ..., tags: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., final: _Optional[bool] = ..., error_message: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
+    mock_response: bool
+    def __init__(self, event_id: _Optional[str] = ..., request_id: _Optional[str] = ..., attempt: _Optional[int] = ..., account_id: _Optional[str] = ..., key_hash: _Optional[str] = ..., key_alias: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., org_id: _Optional[str] = ..., end_user: _Optional[str] = ..., call_type: _Optional[str] = ..., model_group: _Optional[str] = ..., deployment_id: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., stream: _Optional[bool] = ..., success: _Optional[bool] = ..., error_kind: _Optional[_Union[_error_pb2.ErrorKind, str]] = ..., http_status: _Optional[int] = ..., usage: _Optional[_Union[_chat_pb2.Usage, _Mapping]] = ..., cost_usd: _Optional[str] = ..., reservation_id: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ttft_ms: _Optional[float] = ..., tags: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., final: _Optional[bool] = ..., error_message: _Optional[str] = ..., key_id: _Optional[str] = ..., mock_response: _Optional[bool] = ...) -> None: ...

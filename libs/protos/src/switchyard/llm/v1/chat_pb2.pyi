@@ -163,7 +163,7 @@ class StreamOptions(_message.Message):
     def __init__(self, include_usage: _Optional[bool] = ..., extra_json: _Optional[bytes] = ...) -> None: ...
 
 class RequestOptions(_message.Message):
-    __slots__ = ("fallbacks", "num_retries", "timeout_seconds", "disable_fallbacks", "mock_testing_fallbacks", "drop_params", "tags", "guardrails", "metadata_json")
+    __slots__ = ("fallbacks", "num_retries", "timeout_seconds", "disable_fallbacks", "mock_testing_fallbacks", "drop_params", "tags", "guardrails", "metadata_json", "mock_response")
     FALLBACKS_FIELD_NUMBER: _ClassVar[int]
     NUM_RETRIES_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +173,7 @@ class RequestOptions(_message.Message):
     TAGS_FIELD_NUMBER: _ClassVar[int]
     GUARDRAILS_FIELD_NUMBER: _ClassVar[int]
     METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    MOCK_RESPONSE_FIELD_NUMBER: _ClassVar[int]
     fallbacks: _containers.RepeatedScalarFieldContainer[str]
     num_retries: int
     timeout_seconds: float
@@ -182,7 +183,8 @@ class RequestOptions(_message.Message):
     tags: _containers.RepeatedScalarFieldContainer[str]
     guardrails: _containers.RepeatedScalarFieldContainer[str]
     metadata_json: bytes
-    def __init__(self, fallbacks: _Optional[_Iterable[str]] = ..., num_retries: _Optional[int] = ..., timeout_seconds: _Optional[float] = ..., disable_fallbacks: _Optional[bool] = ..., mock_testing_fallbacks: _Optional[bool] = ..., drop_params: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ...) -> None: ...
+    mock_response: str
+    def __init__(self, fallbacks: _Optional[_Iterable[str]] = ..., num_retries: _Optional[int] = ..., timeout_seconds: _Optional[float] = ..., disable_fallbacks: _Optional[bool] = ..., mock_testing_fallbacks: _Optional[bool] = ..., drop_params: _Optional[bool] = ..., tags: _Optional[_Iterable[str]] = ..., guardrails: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[bytes] = ..., mock_response: _Optional[str] = ...) -> None: ...
 
 class ChatCompletionRequest(_message.Message):
     __slots__ = ("model", "messages", "temperature", "top_p", "n", "stream", "stream_options", "stop", "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "user", "seed", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort", "service_tier", "store", "modalities", "openai_metadata", "text_completion", "native", "extra_json", "options")
