@@ -79,6 +79,18 @@ def scopes_of(e: usage_pb2.UsageEvent) -> list[tuple[str, str]]:
     return [(kind_name(kind), value) for kind, value in event_scopes(e)]
 
 
+async def _first_time(conn: Conn, event_id: str, topic: str) -> bool:
+    """Records an event as processed, in the caller's transaction; False when it already was
+    (a redelivery, which must change nothing)."""
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+            event_id,
+            topic,
+        )
+    )
+
+
 async def _lock_reservations(conn: Conn, reservation_ids: list[str]) -> None:
     """Transaction-scoped advisory locks on reservation/lease ids, always taken in sorted order
     (the caller sorts) so two transactions cannot deadlock."""
@@ -397,12 +409,7 @@ class Ledger:
         only). A new ``budget_duration`` starts a window now; an unchanged one keeps the window
         running. Returns whether anything changed."""
         async with self._pool.acquire() as conn, conn.transaction():
-            fresh = await conn.fetchval(
-                "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
-                event_id,
-                topic,
-            )
-            if not fresh:
+            if not await _first_time(conn, event_id, topic):
                 return False
             if delete and not version:
                 await conn.execute(
@@ -441,12 +448,7 @@ class Ledger:
         versions are stored: a model no longer listed keeps a row without a budget that holds its
         version. Returns the scope ids that changed."""
         async with self._pool.acquire() as conn, conn.transaction():
-            fresh = await conn.fetchval(
-                "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
-                event_id,
-                topic,
-            )
-            if not fresh:
+            if not await _first_time(conn, event_id, topic):
                 return []
             stored = await conn.fetch(
                 "SELECT scope_id FROM spend_limits WHERE account_id = $1 AND scope_kind = 'key_model' "
@@ -466,12 +468,7 @@ class Ledger:
         """The account was deleted: every limit of it goes (its keys, teams, users, ... are gone
         or unreachable), once per event. Returns the (kind, id) scopes dropped."""
         async with self._pool.acquire() as conn, conn.transaction():
-            fresh = await conn.fetchval(
-                "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
-                event_id,
-                topic,
-            )
-            if not fresh:
+            if not await _first_time(conn, event_id, topic):
                 return []
             rows = await conn.fetch(
                 "DELETE FROM spend_limits WHERE account_id = $1 RETURNING scope_kind, scope_id", account_id
